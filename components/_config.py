@@ -1,0 +1,158 @@
+"""Stack configuration -> validated settings, before any resource is declared.
+
+Every problem is collected and reported at once as a ``pulumi.RunError`` (Pulumi prints its message without
+a Python traceback), naming the key path, the value and what is allowed. Secret values are never printed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pulumi
+from pydantic import BaseModel, ValidationError
+
+from ._settings import StackSettings
+
+PROJECT = "open-webui-redis"
+SECRET_PATHS: tuple[tuple[str, str], ...] = (("valkey", "password"), ("openWebui", "secretKey"))
+"""Configuration keys that hold secrets: they must be set with ``--secret`` and are never printed."""
+
+
+class ConfigurationError(pulumi.RunError):
+    """Stack configuration that cannot be deployed; the message lists every problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__(
+            f"Invalid configuration for project {PROJECT!r} ({count}); nothing was deployed:\n"
+            + "\n".join(f"  - {problem}" for problem in problems)
+        )
+
+
+def _sections() -> dict[str, str]:
+    """Top-level keys of ``StackSettings`` by their configuration name."""
+    return {field.alias or name: name for name, field in StackSettings.model_fields.items()}
+
+
+def _field_aliases(model: type[BaseModel]) -> list[str]:
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def _suggest(key: str, candidates: Iterable[str]) -> str:
+    close = difflib.get_close_matches(key, list(candidates), n=1, cutoff=0.6)
+    if not close:
+        lowered = {candidate.lower(): candidate for candidate in candidates}
+        close = [lowered[key.lower()]] if key.lower() in lowered else []
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _is_secret_path(loc: tuple[str | int, ...]) -> bool:
+    path = tuple(str(part) for part in loc)
+    if len(path) >= 3 and path[:2] == ("openWebui", "env"):
+        return True  # values of extra env vars may be API keys
+    return any(path[: len(secret)] == secret for secret in SECRET_PATHS)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    return json.dumps(value) if isinstance(value, (bool, int, float, type(None))) else repr(value)
+
+
+def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
+    model: type[BaseModel] = StackSettings
+    for part in loc:
+        fields = {field.alias or name: field for name, field in model.model_fields.items()}
+        field = fields.get(str(part))
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    return model
+
+
+def describe_errors(error: ValidationError) -> list[str]:
+    """One line per problem: ``key.path: what is wrong (got value)``."""
+    problems = []
+    for item in error.errors(include_url=False):
+        loc = tuple(item["loc"])
+        path = ".".join(str(part) for part in loc) or "(configuration)"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            parent = _model_at(loc[:-1])
+            hint = _suggest(str(loc[-1]), _field_aliases(parent)) if parent else ""
+            allowed = f" (allowed: {', '.join(_field_aliases(parent))})" if parent and not hint else ""
+            problems.append(f"{path}: unknown key{hint}{allowed}")
+            continue
+        value = item.get("input")
+        shown = ""
+        if item["type"] != "value_error" or not isinstance(value, (dict, list)):
+            if _is_secret_path(loc):
+                shown = " (got [secret])"
+            elif not isinstance(value, (dict, list)) or item["type"].endswith("_type"):
+                shown = f" (got {_show(value)})"
+        if item["type"] == "value_error" and isinstance(value, dict):
+            shown = ""
+        problems.append(f"{path}: {message}{shown}")
+    return problems
+
+
+def settings_from_mapping(raw: Mapping[str, Any], secret_sections: Iterable[str] = ()) -> StackSettings:
+    """Validate plain configuration (keys as in ``Pulumi.<stack>.yaml``, without the project prefix).
+
+    ``secret_sections`` names the top-level keys that Pulumi holds as secrets; a secret key set in plain
+    text is refused so that it never lands unencrypted in a stack file.
+    """
+    sections = _sections()
+    problems = [f"{PROJECT}:{key}: unknown key{_suggest(key, sections)}" for key in raw if key not in sections]
+    secret_sections = set(secret_sections)
+    for section, key in SECRET_PATHS:
+        block = raw.get(section)
+        if isinstance(block, Mapping) and key in block and section not in secret_sections:
+            problems.append(
+                f"{section}.{key}: is stored in plain text; set it with "
+                f"`pulumi config set --secret --path {section}.{key} <value>`"
+            )
+    settings: StackSettings | None = None
+    try:
+        settings = StackSettings.model_validate({key: value for key, value in raw.items() if key in sections})
+    except ValidationError as error:
+        problems.extend(describe_errors(error))
+    if problems or settings is None:
+        raise ConfigurationError(problems)
+    return settings
+
+
+def load_settings(config: pulumi.Config | None = None) -> StackSettings:
+    """Read and validate this stack's configuration; raise ``ConfigurationError`` listing every problem."""
+    config = config or pulumi.Config(PROJECT)
+    prefix = f"{config.name}:"
+    known = dict(pulumi.runtime.get_config_env())
+    known.update(pulumi.runtime.config.CONFIG.get())
+    raw: dict[str, Any] = {}
+    problems: list[str] = []
+    for full_key in known:
+        if not full_key.startswith(prefix):
+            continue
+        key = full_key[len(prefix) :]
+        value = config.get(key)
+        if key in _sections() and value is not None:
+            try:
+                raw[key] = json.loads(value)
+            except json.JSONDecodeError:
+                problems.append(f"{key}: must be an object of settings (got {value!r})")
+                continue
+        else:
+            raw[key] = value
+    secret_sections = [key for key in raw if pulumi.runtime.is_config_secret(f"{prefix}{key}")]
+    try:
+        settings = settings_from_mapping(raw, secret_sections)
+    except ConfigurationError as error:
+        raise ConfigurationError(problems + error.problems) from None
+    if problems:
+        raise ConfigurationError(problems)
+    return settings

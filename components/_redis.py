@@ -1,0 +1,68 @@
+"""Pure functions for Valkey: connection URLs, command line, configuration text and healthcheck."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from ._settings import ValkeySettings
+
+AUTH_CONFIG_PATH = "/usr/local/etc/valkey/auth.conf"
+"""Where the password file is uploaded in the Valkey container (kept out of the visible command line)."""
+DATA_PATH = "/data"
+"""The Valkey image's working directory, where RDB and AOF files are written."""
+
+
+def redis_url(host: str, port: int, database: int, password: str | None = None, *, tls: bool = False) -> str:
+    """A ``redis://`` URL that redis-py, Open WebUI, valkey-cli and redis-cli all parse.
+
+    The password is percent-encoded (a generated password may hold ``@``, ``/``, ``:`` or ``%``); the user is
+    ``default`` because redis-cli 7.0 cannot parse an empty user (``redis://:pw@host``).
+    """
+    scheme = "rediss" if tls else "redis"
+    credentials = f"default:{quote(password, safe='')}@" if password else ""
+    bracketed = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{credentials}{bracketed}:{port}/{database}"
+
+
+def config_quote(value: str) -> str:
+    """Quote a value for a Valkey configuration file, as Valkey's own ``sdscatrepr`` does."""
+    escapes = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\a": "\\a", "\b": "\\b"}
+    out = []
+    for char in value:
+        if char in escapes:
+            out.append(escapes[char])
+        elif char.isprintable() and char.isascii():
+            out.append(char)
+        else:
+            out.extend(f"\\x{byte:02x}" for byte in char.encode())
+    return '"' + "".join(out) + '"'
+
+
+def auth_config(password: str) -> str:
+    """The uploaded configuration file that turns on password authentication."""
+    return f"requirepass {config_quote(password)}\n"
+
+
+def server_command(settings: ValkeySettings) -> list[str]:
+    """``valkey-server`` arguments, as the container's command (the image's entrypoint drops root first)."""
+    command = ["valkey-server"]
+    if settings.auth:
+        command.append(AUTH_CONFIG_PATH)  # a config file must come first
+    command += ["--port", str(settings.port)]
+    command += ["--save", *settings.save.split()] if settings.save else ["--save", ""]
+    command += ["--appendonly", "yes" if settings.append_only else "no"]
+    if settings.append_only:
+        command += ["--appendfsync", settings.append_fsync]
+    command += ["--maxclients", str(settings.max_clients), "--timeout", str(settings.timeout)]
+    if settings.max_memory:
+        command += ["--maxmemory", settings.max_memory]
+    command += ["--maxmemory-policy", settings.max_memory_policy]
+    return command
+
+
+def healthcheck_test(settings: ValkeySettings) -> list[str]:
+    """Docker healthcheck: an authenticated PING (``REDISCLI_AUTH`` comes from the container's environment).
+
+    Docker's API does no compose-style interpolation, so the command substitution takes one ``$``.
+    """
+    return ["CMD-SHELL", f'[ "$(valkey-cli -p {settings.port} ping)" = PONG ]']

@@ -1,0 +1,286 @@
+"""Plain, validated configuration for the components (no Pulumi Outputs here).
+
+Each model is one block of stack configuration: ``network``, ``valkey`` and ``openWebui`` under the
+project namespace. Field names are snake_case in Python and camelCase in stack configuration.
+Defaults follow the tutorial, corrected where it was wrong (see the README, "Where the tutorial was wrong").
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+# ---------------------------------------------------------------------------------------------------------
+# Reusable constrained types
+# ---------------------------------------------------------------------------------------------------------
+
+_DOCKER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
+# Docker's reference grammar (distribution/reference), without the rarely used upper-case-free checks on
+# registry hosts: [registry[:port]/]path[:tag][@digest].
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE_REFERENCE = re.compile(
+    r"(?:(?P<registry>(?:localhost|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+|[a-zA-Z0-9-]+:[0-9]+|"
+    r"[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+:[0-9]+))/)?"
+    rf"(?P<path>{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)"
+    r"(?::(?P<tag>[\w][\w.-]{0,127}))?"
+    r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?"
+)
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SAVE_SCHEDULE = re.compile(r"(?:[0-9]+ [0-9]+(?: [0-9]+ [0-9]+)*)?")
+_MEMORY = re.compile(r"[0-9]+(?:[kKmMgG][bB]?)?")
+
+
+def _docker_name(value: str) -> str:
+    if not _DOCKER_NAME.fullmatch(value):
+        raise ValueError(
+            "must be a Docker object name: a letter or digit first, then letters, digits, '_', '.' or '-'"
+        )
+    return value
+
+
+def _image_reference(value: str) -> str:
+    match = _IMAGE_REFERENCE.fullmatch(value)
+    if not match or not (match["tag"] or match["digest"]):
+        raise ValueError(
+            "must be an image reference with a tag or digest, such as "
+            "'docker.io/valkey/valkey:8.0.1-alpine' or 'ghcr.io/open-webui/open-webui@sha256:<64 hex>'"
+        )
+    return value
+
+
+def _ip_address(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueError("must be an IPv4 or IPv6 address, such as '127.0.0.1' or '0.0.0.0'") from None
+
+
+def _save_schedule(value: str) -> str:
+    if not _SAVE_SCHEDULE.fullmatch(value):
+        raise ValueError(
+            "must be pairs of '<seconds> <changes>' separated by spaces, such as '30 1' or '3600 1 300 100', "
+            "or '' to turn snapshots off"
+        )
+    return value
+
+
+def _memory(value: str) -> str:
+    if not _MEMORY.fullmatch(value):
+        raise ValueError("must be a size in bytes with an optional unit, such as '256mb' or '1gb'")
+    return value
+
+
+def _env_value(value: object) -> object:
+    # YAML turns `true` and `3` into bool and int; environment variables are strings.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value
+
+
+def _env_name(value: str) -> str:
+    if not _ENV_NAME.fullmatch(value):
+        raise ValueError("must be an environment variable name: letters, digits and '_', not starting with a digit")
+    return value
+
+
+DockerName = Annotated[str, AfterValidator(_docker_name)]
+"""The name of a Docker container, volume, network or network alias."""
+ImageReference = Annotated[str, AfterValidator(_image_reference)]
+"""An image reference with a tag or a digest."""
+IPAddress = Annotated[str, AfterValidator(_ip_address)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+RedisDatabase = Annotated[int, Field(ge=0, le=15)]
+"""A database index of a Valkey server with the default ``databases 16``."""
+Seconds = Annotated[int, Field(ge=1, le=3600)]
+RestartPolicy = Literal["no", "on-failure", "always", "unless-stopped"]
+SaveSchedule = Annotated[str, AfterValidator(_save_schedule)]
+MemorySize = Annotated[str, AfterValidator(_memory)]
+EnvName = Annotated[str, AfterValidator(_env_name)]
+EnvValue = Annotated[str, BeforeValidator(_env_value)]
+
+MANAGED_ENV: tuple[str, ...] = (
+    "ENABLE_WEBSOCKET_SUPPORT",
+    "WEBSOCKET_MANAGER",
+    "WEBSOCKET_REDIS_URL",
+    "REDIS_URL",
+    "WEBUI_SECRET_KEY",
+    # These would point Open WebUI away from the Valkey this stack manages, or off its data volume and port.
+    "WEBSOCKET_REDIS_CLUSTER",
+    "WEBSOCKET_SENTINEL_HOSTS",
+    "REDIS_SENTINEL_HOSTS",
+    "DATA_DIR",
+    "PORT",
+)
+"""Open WebUI environment variables that the stack sets itself and ``openWebui.env`` may not override."""
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        hide_input_in_errors=False,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Blocks
+# ---------------------------------------------------------------------------------------------------------
+
+
+class NetworkSettings(_Settings):
+    """The Docker network that Valkey and Open WebUI share."""
+
+    name: DockerName = Field("openwebui-network", description="Name of the Docker network.")
+    external: bool = Field(
+        False,
+        description=(
+            "Adopt an existing network of this name (created with `docker network create`) instead of "
+            "creating one. An adopted network is never deleted by the stack."
+        ),
+    )
+
+
+class ValkeySettings(_Settings):
+    """The Valkey server that manages Open WebUI's websockets."""
+
+    image: ImageReference = Field("docker.io/valkey/valkey:8.0.1-alpine", description="Valkey image.")
+    container_name: DockerName = Field("redis-valkey", description="Name of the Valkey container.")
+    volume_name: DockerName = Field("redis-data", description="Name of the Docker volume mounted at `/data`.")
+    alias: DockerName = Field(
+        "redis",
+        description="Network alias of the Valkey container: the host name in the Redis URLs.",
+    )
+    port: Port = Field(6379, description="Port Valkey listens on inside the network (never published).")
+    database: RedisDatabase = Field(
+        1, description="Database index that Open WebUI uses for both `REDIS_URL` and `WEBSOCKET_REDIS_URL`."
+    )
+    auth: bool = Field(
+        True,
+        description=(
+            "Require a password. Without `password`, a random one is generated and kept in the stack's state."
+        ),
+    )
+    password: SecretStr | None = Field(
+        None,
+        description=(
+            "Valkey password, set with `pulumi config set --secret --path valkey.password`. "
+            "Default: generated (32 characters)."
+        ),
+    )
+    save: SaveSchedule = Field(
+        "30 1",
+        description="RDB snapshot schedule: `<seconds> <changes>` pairs (`30 1`: after 30 s if a key changed).",
+    )
+    append_only: bool = Field(False, description="Turn on AOF persistence (`--appendonly yes`).")
+    append_fsync: Literal["always", "everysec", "no"] = Field(
+        "everysec", description="AOF fsync policy when `appendOnly` is on."
+    )
+    max_clients: int = Field(10000, ge=1, le=1_000_000, description="`--maxclients`.")
+    timeout: int = Field(
+        1800, ge=0, le=86_400, description="`--timeout`: seconds before an idle client is closed (0: never)."
+    )
+    max_memory: MemorySize | None = Field(None, description="`--maxmemory`, such as `256mb`. Default: no limit.")
+    max_memory_policy: Literal["noeviction", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"] = (
+        Field(
+            "noeviction",
+            description="`--maxmemory-policy`. `allkeys-*` policies are refused: they evict Open WebUI's state.",
+        )
+    )
+    restart: RestartPolicy = Field("unless-stopped", description="Docker restart policy.")
+    wait_timeout: Seconds = Field(60, description="Seconds `pulumi up` waits for the container to be healthy.")
+    retain_volume: bool = Field(
+        True,
+        description="Keep the data volume when the stack is destroyed or the volume replaced. `false` for throwaway stacks.",
+    )
+
+    @model_validator(mode="after")
+    def _password_needs_auth(self) -> ValkeySettings:
+        if self.password is not None and not self.auth:
+            raise ValueError("valkey.password is set while valkey.auth is false; remove one of them")
+        if self.password is not None and not self.password.get_secret_value():
+            raise ValueError("valkey.password is empty; remove it to have one generated")
+        return self
+
+
+class OpenWebUISettings(_Settings):
+    """The Open WebUI container."""
+
+    image: ImageReference = Field("ghcr.io/open-webui/open-webui:main", description="Open WebUI image.")
+    container_name: DockerName = Field("open-webui", description="Name of the Open WebUI container.")
+    volume_name: DockerName = Field(
+        "open-webui", description="Name of the Docker volume mounted at `/app/backend/data`."
+    )
+    host_port: Port = Field(3000, description="Host port that publishes Open WebUI's port 8080.")
+    bind_address: IPAddress = Field(
+        "127.0.0.1", description="Host address the port is published on (`0.0.0.0`: every interface)."
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description=(
+            "`WEBUI_SECRET_KEY`, set with `pulumi config set --secret --path openWebui.secretKey`. "
+            "Default: generated once and kept, so replacing the container logs nobody out."
+        ),
+    )
+    env: dict[EnvName, EnvValue] = Field(
+        default_factory=dict,
+        description="Extra environment variables. The variables the stack manages may not be set here.",
+    )
+    restart: RestartPolicy = Field("unless-stopped", description="Docker restart policy.")
+    wait_timeout: Annotated[int, Field(ge=1, le=3600)] = Field(
+        300, description="Seconds `pulumi up` waits for Open WebUI to be healthy (first start migrates the database)."
+    )
+    retain_volume: bool = Field(
+        True,
+        description="Keep the data volume when the stack is destroyed or the volume replaced. `false` for throwaway stacks.",
+    )
+
+    @model_validator(mode="after")
+    def _env_leaves_managed_alone(self) -> OpenWebUISettings:
+        clashes = sorted(name for name in self.env if name.upper() in MANAGED_ENV)
+        if clashes:
+            raise ValueError(
+                f"openWebui.env sets {', '.join(clashes)}, which the stack manages; "
+                f"remove {'it' if len(clashes) == 1 else 'them'} (managed: {', '.join(MANAGED_ENV)})"
+            )
+        if self.secret_key is not None and not self.secret_key.get_secret_value():
+            raise ValueError("openWebui.secretKey is empty; remove it to have one generated")
+        return self
+
+
+class StackSettings(_Settings):
+    """The whole deployment: one network, one Valkey, one Open WebUI."""
+
+    network: NetworkSettings = Field(default_factory=NetworkSettings, description="The Docker network.")
+    valkey: ValkeySettings = Field(default_factory=ValkeySettings, description="The Valkey server.")
+    open_webui: OpenWebUISettings = Field(default_factory=OpenWebUISettings, description="Open WebUI.")
+
+    @model_validator(mode="after")
+    def _names_are_distinct(self) -> StackSettings:
+        if self.valkey.container_name == self.open_webui.container_name:
+            raise ValueError(
+                f"valkey.containerName and openWebui.containerName are both {self.valkey.container_name!r}; "
+                "container names must differ"
+            )
+        if self.valkey.volume_name == self.open_webui.volume_name:
+            raise ValueError(
+                f"valkey.volumeName and openWebui.volumeName are both {self.valkey.volume_name!r}; "
+                "each service needs its own volume"
+            )
+        return self

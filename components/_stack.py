@@ -1,0 +1,65 @@
+"""The whole deployment: network, Valkey, Open WebUI, wired by their outputs."""
+
+from __future__ import annotations
+
+import pulumi
+
+from ._network import TYPE_PREFIX, Network
+from ._open_webui import OpenWebUI
+from ._settings import StackSettings
+from ._valkey import Valkey
+
+
+class OpenWebUIStack(pulumi.ComponentResource):
+    """Open WebUI with Valkey-managed websockets on one Docker network.
+
+    Valkey's ``redis_url`` output feeds Open WebUI's environment: that edge alone orders the deployment.
+    """
+
+    url: pulumi.Output[str]
+    """URL of Open WebUI on the Docker host."""
+    redis_url: pulumi.Output[str]
+    """``REDIS_URL`` given to Open WebUI (secret)."""
+    websocket_redis_url: pulumi.Output[str]
+    """``WEBSOCKET_REDIS_URL`` given to Open WebUI (secret)."""
+    network_name: pulumi.Output[str]
+    valkey_container_name: pulumi.Output[str]
+    valkey_volume_name: pulumi.Output[str]
+    open_webui_container_name: pulumi.Output[str]
+    open_webui_volume_name: pulumi.Output[str]
+
+    def __init__(self, name: str, settings: StackSettings, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"{TYPE_PREFIX}:OpenWebUIStack", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.network = Network(f"{name}-network", settings.network, opts=child)
+        self.valkey = Valkey(f"{name}-valkey", settings.valkey, self.network.network_name, opts=child)
+        self.open_webui = OpenWebUI(
+            f"{name}-open-webui",
+            settings.open_webui,
+            network_name=self.network.network_name,
+            redis_url=self.valkey.redis_url,
+            opts=child,
+        )
+
+        self.url = self.open_webui.url
+        self.redis_url = self.valkey.redis_url
+        self.websocket_redis_url = self.valkey.redis_url
+        self.network_name = self.network.network_name
+        self.valkey_container_name = self.valkey.container_name
+        self.valkey_volume_name = self.valkey.volume_name
+        self.open_webui_container_name = self.open_webui.container_name
+        self.open_webui_volume_name = self.open_webui.volume_name
+        self.register_outputs(self.outputs())
+
+    def outputs(self) -> dict[str, pulumi.Output[str]]:
+        """The stack's outputs by their exported name (``pulumi stack output``)."""
+        return {
+            "url": self.url,
+            "redisUrl": self.redis_url,
+            "websocketRedisUrl": self.websocket_redis_url,
+            "networkName": self.network_name,
+            "valkeyContainerName": self.valkey_container_name,
+            "valkeyVolumeName": self.valkey_volume_name,
+            "openWebuiContainerName": self.open_webui_container_name,
+            "openWebuiVolumeName": self.open_webui_volume_name,
+        }

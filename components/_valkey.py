@@ -1,0 +1,138 @@
+"""Valkey: data volume, password, container, and the Redis URL that Open WebUI consumes."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_docker as docker
+import pulumi_random as random
+
+from ._network import TYPE_PREFIX
+from ._redis import AUTH_CONFIG_PATH, DATA_PATH, auth_config, healthcheck_test, redis_url, server_command
+from ._settings import ValkeySettings
+
+# Every printable ASCII punctuation character: generated passwords exercise URL encoding and config quoting.
+PASSWORD_SPECIALS = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+KEPT_CAPABILITIES = ["SETGID", "SETUID", "DAC_OVERRIDE"]
+"""What the image's entrypoint needs to hand /data to the valkey user and drop root."""
+
+
+class Valkey(pulumi.ComponentResource):
+    """A Valkey server on a Docker network: volume, optional generated password, healthchecked container.
+
+    ``redis_url`` is built once the container exists and is healthy (``wait``), so anything that consumes
+    it is ordered after Valkey by Pulumi's dependency graph.
+    """
+
+    container_name: pulumi.Output[str]
+    """Name of the Valkey container (for ``docker exec``)."""
+    volume_name: pulumi.Output[str]
+    """Name of the data volume mounted at ``/data``."""
+    host: pulumi.Output[str]
+    """Host name of Valkey on the network: its network alias, stable across container replacements."""
+    port: pulumi.Output[int]
+    """Port Valkey listens on inside the network."""
+    password: pulumi.Output[str] | None
+    """The password (secret), or None with ``auth`` off."""
+    redis_url: pulumi.Output[str]
+    """``redis://`` URL of ``settings.database`` (secret: it holds the password)."""
+
+    def __init__(
+        self,
+        name: str,
+        settings: ValkeySettings,
+        network_name: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(f"{TYPE_PREFIX}:Valkey", name, None, opts)
+        self._settings = settings
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.password = None
+        if settings.auth:
+            if settings.password is not None:
+                self.password = pulumi.Output.secret(settings.password.get_secret_value())
+            else:
+                generated = random.RandomPassword(
+                    f"{name}-password", length=32, special=True, override_special=PASSWORD_SPECIALS, opts=child
+                )
+                self.password = pulumi.Output.secret(generated.result)
+
+        image = docker.RemoteImage(f"{name}-image", name=settings.image, keep_locally=True, opts=child)
+        volume = docker.Volume(
+            f"{name}-data",
+            name=settings.volume_name,
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=settings.retain_volume),
+        )
+
+        envs: pulumi.Input[list[str]] | None = None
+        uploads: pulumi.Input[list[docker.ContainerUploadArgs]] | None = None
+        if self.password is not None:
+            envs = pulumi.Output.secret(self.password.apply(lambda pw: [f"REDISCLI_AUTH={pw}"]))
+            uploads = [
+                docker.ContainerUploadArgs(
+                    file=AUTH_CONFIG_PATH,
+                    content=pulumi.Output.secret(self.password.apply(auth_config)),
+                    permissions="0644",  # read by the valkey user after the entrypoint drops root
+                )
+            ]
+
+        container = docker.Container(
+            f"{name}-container",
+            name=settings.container_name,
+            image=image.image_id,
+            command=server_command(settings),
+            envs=envs,
+            uploads=uploads,
+            volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path=DATA_PATH)],
+            networks_advanced=[
+                docker.ContainerNetworksAdvancedArgs(name=network_name, aliases=[settings.alias])
+            ],
+            healthcheck=docker.ContainerHealthcheckArgs(
+                tests=healthcheck_test(settings),
+                start_period="5s",
+                start_interval="1s",
+                interval="1s",
+                timeout="3s",
+                retries=5,
+            ),
+            restart=settings.restart,
+            capabilities=docker.ContainerCapabilitiesArgs(drops=["ALL"], adds=KEPT_CAPABILITIES),
+            log_driver="json-file",
+            log_opts={"max-size": "1m", "max-file": "1"},
+            wait=True,
+            wait_timeout=settings.wait_timeout,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # pulumi-docker does not apply healthcheck edits in place; replace instead.
+                replace_on_changes=["healthcheck"],
+                delete_before_replace=True,  # the container name is fixed
+            ),
+        )
+
+        self.container_name = container.name
+        self.volume_name = volume.name
+        # The alias, not the container's name, is the host: it survives replacement, so a new Valkey
+        # container does not change the URL (and does not replace Open WebUI).
+        self.host = container.id.apply(lambda _: settings.alias)
+        self.port = container.id.apply(lambda _: settings.port)
+        self._container = container
+        self.redis_url = self.url_for_database(settings.database)
+        self.register_outputs(
+            {
+                "container_name": self.container_name,
+                "volume_name": self.volume_name,
+                "host": self.host,
+                "port": self.port,
+                "redis_url": self.redis_url,
+            }
+        )
+
+    def url_for_database(self, database: int) -> pulumi.Output[str]:
+        """The ``redis://`` URL of another database on this server (secret), for another consumer."""
+        if not 0 <= database <= 15:
+            raise ValueError(f"database must be from 0 to 15 (got {database})")
+        password = self.password if self.password is not None else pulumi.Output.from_input("")
+        url = pulumi.Output.all(self.host, self.port, password).apply(
+            lambda args: redis_url(args[0], args[1], database, args[2] or None)
+        )
+        return pulumi.Output.secret(url)
