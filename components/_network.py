@@ -22,14 +22,10 @@ class Network(pulumi.ComponentResource):
     network_id: pulumi.Output[str]
     """Docker's ID of the network."""
 
-    def __init__(
-        self, name: str, settings: NetworkSettings, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, settings: NetworkSettings, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:Network", name, None, opts)
         if settings.external:
-            found = docker.get_network_output(
-                name=settings.name, opts=pulumi.InvokeOutputOptions(parent=self)
-            )
+            found = docker.get_network_output(name=settings.name, opts=pulumi.InvokeOutputOptions(parent=self))
             self.network_name = found.name
             self.network_id = found.id
         else:

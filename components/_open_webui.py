@@ -92,18 +92,16 @@ class OpenWebUI(pulumi.ComponentResource):
             name=settings.volume_name,
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=settings.retain_volume),
         )
-        envs = pulumi.Output.all(redis_url, self.secret_key).apply(
+        envs: pulumi.Output[list[str]] = pulumi.Output.all(redis_url, self.secret_key).apply(
             lambda args: websocket_env(args[0], args[1], settings.env)
         )
         container = docker.Container(
             f"{name}-container",
             name=settings.container_name,
             image=image.image_id,
-            envs=pulumi.Output.secret(envs),
+            envs=pulumi.Output.secret(envs),  # type: ignore[arg-type]  # pulumi types secret() narrowly
             ports=[
-                docker.ContainerPortArgs(
-                    internal=CONTAINER_PORT, external=settings.host_port, ip=settings.bind_address
-                )
+                docker.ContainerPortArgs(internal=CONTAINER_PORT, external=settings.host_port, ip=settings.bind_address)
             ],
             volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path=DATA_PATH)],
             networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network_name)],
@@ -111,9 +109,7 @@ class OpenWebUI(pulumi.ComponentResource):
             restart=settings.restart,
             wait=True,
             wait_timeout=settings.wait_timeout,
-            opts=pulumi.ResourceOptions(
-                parent=self, replace_on_changes=["healthcheck"], delete_before_replace=True
-            ),
+            opts=pulumi.ResourceOptions(parent=self, replace_on_changes=["healthcheck"], delete_before_replace=True),
         )
 
         self.container_name = container.name

@@ -44,9 +44,7 @@ _MEMORY = re.compile(r"[0-9]+(?:[kKmMgG][bB]?)?")
 
 def _docker_name(value: str) -> str:
     if not _DOCKER_NAME.fullmatch(value):
-        raise ValueError(
-            "must be a Docker object name: a letter or digit first, then letters, digits, '_', '.' or '-'"
-        )
+        raise ValueError("must be a Docker object name: a letter or digit first, then letters, digits, '_', '.' or '-'")
     return value
 
 
@@ -128,6 +126,9 @@ MANAGED_ENV: tuple[str, ...] = (
 """Open WebUI environment variables that the stack sets itself and ``openWebui.env`` may not override."""
 
 
+_RETAIN = "Keep the data volume when the stack is destroyed or the volume replaced. `false` for throwaway stacks."
+
+
 class _Settings(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -197,17 +198,15 @@ class ValkeySettings(_Settings):
         1800, ge=0, le=86_400, description="`--timeout`: seconds before an idle client is closed (0: never)."
     )
     max_memory: MemorySize | None = Field(None, description="`--maxmemory`, such as `256mb`. Default: no limit.")
-    max_memory_policy: Literal["noeviction", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"] = (
-        Field(
-            "noeviction",
-            description="`--maxmemory-policy`. `allkeys-*` policies are refused: they evict Open WebUI's state.",
-        )
+    max_memory_policy: Literal["noeviction", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"] = Field(
+        "noeviction",
+        description="`--maxmemory-policy`. `allkeys-*` policies are refused: they evict Open WebUI's state.",
     )
     restart: RestartPolicy = Field("unless-stopped", description="Docker restart policy.")
     wait_timeout: Seconds = Field(60, description="Seconds `pulumi up` waits for the container to be healthy.")
     retain_volume: bool = Field(
         True,
-        description="Keep the data volume when the stack is destroyed or the volume replaced. `false` for throwaway stacks.",
+        description=_RETAIN,
     )
 
     @model_validator(mode="after")
@@ -248,7 +247,7 @@ class OpenWebUISettings(_Settings):
     )
     retain_volume: bool = Field(
         True,
-        description="Keep the data volume when the stack is destroyed or the volume replaced. `false` for throwaway stacks.",
+        description=_RETAIN,
     )
 
     @model_validator(mode="after")

@@ -84,9 +84,7 @@ class Valkey(pulumi.ComponentResource):
             envs=envs,
             uploads=uploads,
             volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path=DATA_PATH)],
-            networks_advanced=[
-                docker.ContainerNetworksAdvancedArgs(name=network_name, aliases=[settings.alias])
-            ],
+            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network_name, aliases=[settings.alias])],
             healthcheck=docker.ContainerHealthcheckArgs(
                 tests=healthcheck_test(settings),
                 start_period="5s",

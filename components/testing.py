@@ -32,6 +32,7 @@ from pulumi.runtime import rpc
 
 PROJECT = "open-webui-redis"
 PROGRAM = Path(__file__).resolve().parent.parent / "__main__.py"
+_AUTO_NAMED = ("docker:index/container:Container", "docker:index/volume:Volume", "docker:index/network:Network")
 _SIG = rpc._special_sig_key
 _SECRET = rpc._special_secret_sig
 
@@ -207,7 +208,11 @@ class StackMocks(pulumi.runtime.Mocks):
         elif args.typ == "docker:index/remoteImage:RemoteImage":
             state["imageId"] = _image_id(args.inputs["name"])
             state["repoDigest"] = args.inputs["name"].split(":")[0] + "@" + state["imageId"]
-        elif args.typ in ("docker:index/container:Container", "docker:index/volume:Volume", "docker:index/network:Network"):
+        elif args.typ in (
+            "docker:index/container:Container",
+            "docker:index/volume:Volume",
+            "docker:index/network:Network",
+        ):
             # Docker auto-names what has no name: the resource name plus a suffix.
             state.setdefault("name", f"{args.name}-{hashlib.sha1(args.name.encode()).hexdigest()[:7]}")
         return f"{args.name}-id", state
@@ -230,7 +235,7 @@ class RecordingMonitor(_mocks.MockMonitor):
         self.registrations: list[Resource] = []
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             secrets: set[str] = set()
             inputs = _unwrap(rpc.deserialize_properties(request.object), "", secrets)
@@ -257,7 +262,6 @@ class RecordingMonitor(_mocks.MockMonitor):
                 )
             )
         return response
-
 
 
 async def _stack_outputs() -> tuple[dict[str, Any], set[str]]:
@@ -287,8 +291,10 @@ def read_stack_file(path: str | Path) -> dict[str, Any]:
     import yaml  # PyYAML comes with pulumi
 
     document = yaml.safe_load(Path(path).read_text()) or {}
-    return {key.split(":", 1)[1] if key.startswith(f"{PROJECT}:") else key: value
-            for key, value in (document.get("config") or {}).items()}
+    return {
+        key.split(":", 1)[1] if key.startswith(f"{PROJECT}:") else key: value
+        for key, value in (document.get("config") or {}).items()
+    }
 
 
 def render(
@@ -310,16 +316,15 @@ def render(
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     full_config = stack_config(config or {})
-    pulumi.runtime.set_all_config(
-        full_config, [key if ":" in key else f"{PROJECT}:{key}" for key in secret_keys]
-    )
+    pulumi.runtime.set_all_config(full_config, [key if ":" in key else f"{PROJECT}:{key}" for key in secret_keys])
 
     exported: list[tuple[dict[str, Any], set[str]]] = []
 
-    @pulumi.runtime.test
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def run() -> Any:
         runpy.run_path(str(program), run_name="__main__")
-        return pulumi.Output.from_input(asyncio.ensure_future(_stack_outputs())).apply(exported.append)
+        outputs: Any = asyncio.ensure_future(_stack_outputs())
+        return pulumi.Output.from_input(outputs).apply(exported.append)
 
     run()
     outputs, secret_outputs = exported[0] if exported else ({}, set())
