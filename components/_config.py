@@ -76,28 +76,28 @@ def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
 
 
 def describe_errors(error: ValidationError) -> list[str]:
-    """One line per problem: ``key.path: what is wrong (got value)``."""
+    """One line per problem: ``key.path: what is wrong (got value)``; secret values are never shown."""
     problems = []
     for item in error.errors(include_url=False):
         loc = tuple(item["loc"])
-        path = ".".join(str(part) for part in loc) or "(configuration)"
         message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "model_type":
+            message = "must be an object of settings (a YAML mapping)"
+        value = item.get("input")
+        if loc and loc[-1] == "[key]":  # a bad key of a mapping (openWebui.env): the key is the value
+            loc, value = loc[:-1], loc[-2]
+        path = ".".join(str(part) for part in loc)
         if item["type"] == "extra_forbidden":
             parent = _model_at(loc[:-1])
             hint = _suggest(str(loc[-1]), _field_aliases(parent)) if parent else ""
             allowed = f" (allowed: {', '.join(_field_aliases(parent))})" if parent and not hint else ""
             problems.append(f"{path}: unknown key{hint}{allowed}")
-            continue
-        value = item.get("input")
-        shown = ""
-        if item["type"] != "value_error" or not isinstance(value, (dict, list)):
-            if _is_secret_path(loc):
-                shown = " (got [secret])"
-            elif not isinstance(value, (dict, list)) or item["type"].endswith("_type"):
-                shown = f" (got {_show(value)})"
-        if item["type"] == "value_error" and isinstance(value, dict):
-            shown = ""
-        problems.append(f"{path}: {message}{shown}")
+        elif item["type"] == "value_error" and isinstance(value, dict):
+            problems.append(message)  # a check across keys: its message names them
+        elif _is_secret_path(loc) and item["loc"][-1] != "[key]":
+            problems.append(f"{path}: {message} (got [secret])")
+        else:
+            problems.append(f"{path}: {message} (got {_show(value)})")
     return problems
 
 
@@ -134,25 +134,14 @@ def load_settings(config: pulumi.Config | None = None) -> StackSettings:
     known = dict(pulumi.runtime.get_config_env())
     known.update(pulumi.runtime.config.CONFIG.get())
     raw: dict[str, Any] = {}
-    problems: list[str] = []
     for full_key in known:
         if not full_key.startswith(prefix):
             continue
         key = full_key[len(prefix) :]
         value = config.get(key)
-        if key in _sections() and value is not None:
-            try:
-                raw[key] = json.loads(value)
-            except json.JSONDecodeError:
-                problems.append(f"{key}: must be an object of settings (got {value!r})")
-                continue
-        else:
-            raw[key] = value
+        try:
+            raw[key] = json.loads(value) if key in _sections() and value is not None else value
+        except json.JSONDecodeError:
+            raw[key] = value  # not an object: validation reports it
     secret_sections = [key for key in raw if pulumi.runtime.is_config_secret(f"{prefix}{key}")]
-    try:
-        settings = settings_from_mapping(raw, secret_sections)
-    except ConfigurationError as error:
-        raise ConfigurationError(problems + error.problems) from None
-    if problems:
-        raise ConfigurationError(problems)
-    return settings
+    return settings_from_mapping(raw, secret_sections)

@@ -95,21 +95,6 @@ def _env_name(value: str) -> str:
     return value
 
 
-DockerName = Annotated[str, AfterValidator(_docker_name)]
-"""The name of a Docker container, volume, network or network alias."""
-ImageReference = Annotated[str, AfterValidator(_image_reference)]
-"""An image reference with a tag or a digest."""
-IPAddress = Annotated[str, AfterValidator(_ip_address)]
-Port = Annotated[int, Field(ge=1, le=65535)]
-RedisDatabase = Annotated[int, Field(ge=0, le=15)]
-"""A database index of a Valkey server with the default ``databases 16``."""
-Seconds = Annotated[int, Field(ge=1, le=3600)]
-RestartPolicy = Literal["no", "on-failure", "always", "unless-stopped"]
-SaveSchedule = Annotated[str, AfterValidator(_save_schedule)]
-MemorySize = Annotated[str, AfterValidator(_memory)]
-EnvName = Annotated[str, AfterValidator(_env_name)]
-EnvValue = Annotated[str, BeforeValidator(_env_value)]
-
 MANAGED_ENV: tuple[str, ...] = (
     "ENABLE_WEBSOCKET_SUPPORT",
     "WEBSOCKET_MANAGER",
@@ -124,6 +109,30 @@ MANAGED_ENV: tuple[str, ...] = (
     "PORT",
 )
 """Open WebUI environment variables that the stack sets itself and ``openWebui.env`` may not override."""
+
+
+def _unmanaged_env_name(value: str) -> str:
+    if value.upper() in MANAGED_ENV:
+        raise ValueError(f"is managed by the stack and cannot be overridden (managed: {', '.join(MANAGED_ENV)})")
+    return value
+
+
+DockerName = Annotated[str, AfterValidator(_docker_name)]
+"""The name of a Docker container, volume, network or network alias."""
+ImageReference = Annotated[str, AfterValidator(_image_reference)]
+"""An image reference with a tag or a digest."""
+IPAddress = Annotated[str, AfterValidator(_ip_address)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+RedisDatabase = Annotated[int, Field(ge=0, le=15)]
+"""A database index of a Valkey server with the default ``databases 16``."""
+Seconds = Annotated[int, Field(ge=1, le=3600)]
+RestartPolicy = Literal["no", "on-failure", "always", "unless-stopped"]
+SaveSchedule = Annotated[str, AfterValidator(_save_schedule)]
+MemorySize = Annotated[str, AfterValidator(_memory)]
+EnvName = Annotated[str, AfterValidator(_env_name), AfterValidator(_unmanaged_env_name)]
+EnvValue = Annotated[str, BeforeValidator(_env_value)]
+
+
 
 
 _RETAIN = "Keep the data volume when the stack is destroyed or the volume replaced. `false` for throwaway stacks."
@@ -251,13 +260,7 @@ class OpenWebUISettings(_Settings):
     )
 
     @model_validator(mode="after")
-    def _env_leaves_managed_alone(self) -> OpenWebUISettings:
-        clashes = sorted(name for name in self.env if name.upper() in MANAGED_ENV)
-        if clashes:
-            raise ValueError(
-                f"openWebui.env sets {', '.join(clashes)}, which the stack manages; "
-                f"remove {'it' if len(clashes) == 1 else 'them'} (managed: {', '.join(MANAGED_ENV)})"
-            )
+    def _secret_key_not_empty(self) -> OpenWebUISettings:
         if self.secret_key is not None and not self.secret_key.get_secret_value():
             raise ValueError("openWebui.secretKey is empty; remove it to have one generated")
         return self

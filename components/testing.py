@@ -21,7 +21,7 @@ import json
 import random
 import runpy
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,6 +198,8 @@ class StackMocks(pulumi.runtime.Mocks):
         self.existing_networks = None if existing_networks is None else set(existing_networks)
         self.passwords = dict(passwords or {})
         self.invokes: list[tuple[str, dict[str, Any]]] = []
+        self.declared: list[Resource] = []
+        """After a run, every resource it declared, even when the run raised."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         state = dict(args.inputs)
@@ -217,14 +219,14 @@ class StackMocks(pulumi.runtime.Mocks):
             state.setdefault("name", f"{args.name}-{hashlib.sha1(args.name.encode()).hexdigest()[:7]}")
         return f"{args.name}-id", state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         self.invokes.append((args.token, dict(args.args)))
         if args.token == "docker:index/getNetwork:getNetwork":
             name = args.args["name"]
             if self.existing_networks is not None and name not in self.existing_networks:
                 raise Exception(f"Error: network {name} not found")  # what the provider reports
-            return {"id": f"{name}-id", "name": name, "driver": "bridge", "scope": "local", "options": {}}, None
-        return {}, None
+            return {"id": f"{name}-id", "name": name, "driver": "bridge", "scope": "local", "options": {}}
+        return {}
 
 
 class RecordingMonitor(_mocks.MockMonitor):
@@ -297,6 +299,49 @@ def read_stack_file(path: str | Path) -> dict[str, Any]:
     }
 
 
+def run(
+    build: Callable[[], object],
+    config: Mapping[str, Any] | None = None,
+    *,
+    stack: str = "dev",
+    secret_keys: Iterable[str] = (),
+    mocks: StackMocks | None = None,
+    preview: bool = False,
+) -> Deployment:
+    """Call ``build`` (code that declares resources) under Pulumi's mocks and return what it declared.
+
+    ``config`` keys are those of ``Pulumi.<stack>.yaml`` with or without the ``open-webui-redis:`` prefix;
+    ``secret_keys`` names the keys Pulumi holds as secrets (``valkey`` once ``valkey.password`` is set with
+    ``--secret``). Whatever ``build`` raises (a ``ConfigurationError``, say) is raised here.
+    """
+    mocks = mocks or StackMocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_all_config(
+        stack_config(config or {}), [key if ":" in key else f"{PROJECT}:{key}" for key in secret_keys]
+    )
+    exported: list[tuple[dict[str, Any], set[str]]] = []
+
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def declare() -> Any:
+        build()
+        outputs: Any = asyncio.ensure_future(_stack_outputs())
+        return pulumi.Output.from_input(outputs).apply(exported.append)
+
+    try:
+        declare()
+    finally:
+        # Whatever happened, report what had been declared (tests check that bad input declares nothing).
+        mocks.declared = list(monitor.registrations)
+    outputs, secret_outputs = exported[0] if exported else ({}, set())
+    return Deployment(
+        resources=list(monitor.registrations),
+        outputs=outputs,
+        secret_outputs=secret_outputs,
+        invokes=list(mocks.invokes),
+    )
+
+
 def render(
     config: Mapping[str, Any] | None = None,
     *,
@@ -306,31 +351,15 @@ def render(
     program: str | Path = PROGRAM,
     preview: bool = False,
 ) -> Deployment:
-    """Run ``program`` under Pulumi's mocks with this stack configuration and return what it declared.
+    """Run a program (default: this project's ``__main__.py``) under Pulumi's mocks with this configuration.
 
-    ``config`` keys are those of ``Pulumi.<stack>.yaml`` with or without the ``open-webui-redis:`` prefix;
-    ``secret_keys`` names the keys Pulumi holds as secrets (``valkey`` once ``valkey.password`` is set with
-    ``--secret``). A program that raises (a ``ConfigurationError``, say) raises here.
+    The program runs exactly as under ``pulumi up``; see ``run`` for the arguments.
     """
-    mocks = mocks or StackMocks()
-    monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
-    full_config = stack_config(config or {})
-    pulumi.runtime.set_all_config(full_config, [key if ":" in key else f"{PROJECT}:{key}" for key in secret_keys])
-
-    exported: list[tuple[dict[str, Any], set[str]]] = []
-
-    @pulumi.runtime.test  # type: ignore[untyped-decorator]
-    def run() -> Any:
-        runpy.run_path(str(program), run_name="__main__")
-        outputs: Any = asyncio.ensure_future(_stack_outputs())
-        return pulumi.Output.from_input(outputs).apply(exported.append)
-
-    run()
-    outputs, secret_outputs = exported[0] if exported else ({}, set())
-    return Deployment(
-        resources=list(monitor.registrations),
-        outputs=outputs,
-        secret_outputs=secret_outputs,
-        invokes=list(mocks.invokes),
+    return run(
+        lambda: runpy.run_path(str(program), run_name="__main__"),
+        config,
+        stack=stack,
+        secret_keys=secret_keys,
+        mocks=mocks,
+        preview=preview,
     )

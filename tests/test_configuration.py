@@ -1,0 +1,229 @@
+"""Stack configuration: defaults, every setting, and bad input refused before any resource is declared."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components import ConfigurationError, StackSettings, settings_from_mapping
+from components.testing import StackMocks, read_stack_file, render
+
+HEADER = "Invalid configuration for project 'open-webui-redis' ({count}); nothing was deployed:"
+
+
+def problems_of(config: dict[str, Any], secret_keys: tuple[str, ...] = ()) -> list[str]:
+    """Run the program with this configuration and return the problems it reported."""
+    mocks = StackMocks()
+    with pytest.raises(ConfigurationError) as raised:
+        render(config, mocks=mocks, secret_keys=secret_keys)
+    assert mocks.declared == [], "resources were declared before the configuration was refused"
+    return raised.value.problems
+
+
+class TestDefaults:
+    """With no configuration at all, the settings are the tutorial's, corrected."""
+
+    def test_settings_when_empty_match_the_tutorial(self) -> None:
+        """The network, images, names and Valkey flags default to the tutorial's values."""
+        settings = settings_from_mapping({})
+        assert settings.network.name == "openwebui-network"
+        assert settings.network.external is False
+        assert settings.valkey.image == "docker.io/valkey/valkey:8.0.1-alpine"
+        assert settings.valkey.container_name == "redis-valkey"
+        assert settings.valkey.alias == "redis"
+        assert settings.valkey.database == 1
+        assert settings.valkey.save == "30 1"
+        assert settings.valkey.restart == "unless-stopped"
+        assert settings.open_webui.image == "ghcr.io/open-webui/open-webui:main"
+        assert settings.open_webui.volume_name == "open-webui"
+
+    def test_settings_when_empty_add_what_current_docs_require(self) -> None:
+        """Auth on, long-lived client flags on, loopback-only publishing, volumes retained."""
+        settings = settings_from_mapping({})
+        assert settings.valkey.auth is True
+        assert settings.valkey.password is None
+        assert (settings.valkey.max_clients, settings.valkey.timeout) == (10000, 1800)
+        assert settings.valkey.max_memory_policy == "noeviction"
+        assert (settings.open_webui.bind_address, settings.open_webui.host_port) == ("127.0.0.1", 3000)
+        assert settings.valkey.retain_volume and settings.open_webui.retain_volume
+
+    def test_dev_stack_file_when_loaded_is_valid(self) -> None:
+        """Pulumi.dev.yaml is a working stack: it validates and deploys both services."""
+        deployment = render(read_stack_file("Pulumi.dev.yaml"))
+        assert set(deployment.containers()) == {"redis-valkey", "open-webui"}
+
+    def test_settings_when_built_in_python_take_snake_case_names(self) -> None:
+        """Python callers use snake_case field names; stack files use camelCase."""
+        settings = StackSettings.model_validate({"open_webui": {"host_port": 8081}})
+        assert settings.open_webui.host_port == 8081
+        assert settings_from_mapping({"openWebui": {"hostPort": 8081}}) == settings
+
+    def test_settings_when_env_values_are_yaml_scalars_become_strings(self) -> None:
+        """`true` and `3` in YAML become the strings an environment variable holds."""
+        settings = settings_from_mapping({"openWebui": {"env": {"ENABLE_SIGNUP": False, "UVICORN_WORKERS": 2}}})
+        assert settings.open_webui.env == {"ENABLE_SIGNUP": "false", "UVICORN_WORKERS": "2"}
+
+
+class TestBadInput:
+    """Each bad value names its key path, the value and what is allowed, and nothing is declared."""
+
+    @pytest.mark.parametrize(
+        ("config", "problem"),
+        [
+            (
+                {"openWebui": {"hostPort": 70000}},
+                "openWebui.hostPort: Input should be less than or equal to 65535 (got 70000)",
+            ),
+            (
+                {"openWebui": {"hostPort": 0}},
+                "openWebui.hostPort: Input should be greater than or equal to 1 (got 0)",
+            ),
+            (
+                {"valkey": {"database": 16}},
+                "valkey.database: Input should be less than or equal to 15 (got 16)",
+            ),
+            (
+                {"valkey": {"port": "six"}},
+                "valkey.port: Input should be a valid integer, unable to parse string as an integer (got 'six')",
+            ),
+            (
+                {"valkey": {"image": "valkey/valkey"}},
+                "valkey.image: must be an image reference with a tag or digest, such as "
+                "'docker.io/valkey/valkey:8.0.1-alpine' or 'ghcr.io/open-webui/open-webui@sha256:<64 hex>' "
+                "(got 'valkey/valkey')",
+            ),
+            (
+                {"openWebui": {"image": "ghcr.io/Open WebUI:main"}},
+                "openWebui.image: must be an image reference with a tag or digest, such as "
+                "'docker.io/valkey/valkey:8.0.1-alpine' or 'ghcr.io/open-webui/open-webui@sha256:<64 hex>' "
+                "(got 'ghcr.io/Open WebUI:main')",
+            ),
+            (
+                {"network": {"name": ""}},
+                "network.name: must be a Docker object name: a letter or digit first, then letters, digits, "
+                "'_', '.' or '-' (got '')",
+            ),
+            (
+                {"network": {"external": "maybe"}},
+                "network.external: Input should be a valid boolean, unable to interpret input (got 'maybe')",
+            ),
+            (
+                {"valkey": {"restart": "sometimes"}},
+                "valkey.restart: Input should be 'no', 'on-failure', 'always' or 'unless-stopped' "
+                "(got 'sometimes')",
+            ),
+            (
+                {"openWebui": {"bindAddress": "localhost"}},
+                "openWebui.bindAddress: must be an IPv4 or IPv6 address, such as '127.0.0.1' or '0.0.0.0' "
+                "(got 'localhost')",
+            ),
+            (
+                {"valkey": {"save": "30"}},
+                "valkey.save: must be pairs of '<seconds> <changes>' separated by spaces, such as '30 1' or "
+                "'3600 1 300 100', or '' to turn snapshots off (got '30')",
+            ),
+            (
+                {"valkey": {"maxMemoryPolicy": "allkeys-lru"}},
+                "valkey.maxMemoryPolicy: Input should be 'noeviction', 'volatile-lru', 'volatile-lfu', "
+                "'volatile-random' or 'volatile-ttl' (got 'allkeys-lru')",
+            ),
+            (
+                {"valkey": "yes"},
+                "valkey: must be an object of settings (a YAML mapping) (got 'yes')",
+            ),
+            (
+                {"valkey": {"imagee": "docker.io/valkey/valkey:8"}},
+                "valkey.imagee: unknown key; did you mean 'image'?",
+            ),
+            (
+                {"openWebui": {"hostport": 3000}},
+                "openWebui.hostport: unknown key; did you mean 'hostPort'?",
+            ),
+            (
+                {"valky": {}},
+                "open-webui-redis:valky: unknown key; did you mean 'valkey'?",
+            ),
+            (
+                {"openWebui": {"env": {"REDIS_URL": "redis://elsewhere:6379/0"}}},
+                "openWebui.env.REDIS_URL: is managed by the stack and cannot be overridden (managed: "
+                "ENABLE_WEBSOCKET_SUPPORT, WEBSOCKET_MANAGER, WEBSOCKET_REDIS_URL, REDIS_URL, WEBUI_SECRET_KEY, "
+                "WEBSOCKET_REDIS_CLUSTER, WEBSOCKET_SENTINEL_HOSTS, REDIS_SENTINEL_HOSTS, DATA_DIR, PORT) "
+                "(got 'REDIS_URL')",
+            ),
+            (
+                {"openWebui": {"env": {"1ST": "x"}}},
+                "openWebui.env.1ST: must be an environment variable name: letters, digits and '_', "
+                "not starting with a digit (got '1ST')",
+            ),
+            (
+                {"openWebui": {"containerName": "redis-valkey"}},
+                "valkey.containerName and openWebui.containerName are both 'redis-valkey'; container names must "
+                "differ",
+            ),
+            (
+                {"valkey": {"volumeName": "shared"}, "openWebui": {"volumeName": "shared"}},
+                "valkey.volumeName and openWebui.volumeName are both 'shared'; each service needs its own volume",
+            ),
+        ],
+    )
+    def test_program_when_value_is_bad_names_key_value_and_allowed(self, config: dict[str, Any], problem: str) -> None:
+        """The program stops with one line naming the key, the value and what is allowed."""
+        assert problems_of(config) == [problem]
+
+    def test_program_when_several_values_are_bad_reports_all_at_once(self) -> None:
+        """Every problem is reported in one run, under one header, not the first alone."""
+        mocks = StackMocks()
+        with pytest.raises(ConfigurationError) as raised:
+            render({"valkey": {"database": -1, "port": 0}, "openWebui": {"hostPort": "x"}}, mocks=mocks)
+        assert str(raised.value) == "\n".join(
+            [
+                HEADER.format(count="3 problems"),
+                "  - valkey.port: Input should be greater than or equal to 1 (got 0)",
+                "  - valkey.database: Input should be greater than or equal to 0 (got -1)",
+                "  - openWebui.hostPort: Input should be a valid integer, unable to parse string as an integer "
+                "(got 'x')",
+            ]
+        )
+        assert mocks.declared == []
+
+    def test_program_when_password_is_plain_text_refuses_it(self) -> None:
+        """A password set without --secret would sit unencrypted in the stack file: refused, not printed."""
+        problems = problems_of({"valkey": {"password": "hunter2"}})
+        assert problems == [
+            "valkey.password: is stored in plain text; set it with "
+            "`pulumi config set --secret --path valkey.password <value>`"
+        ]
+
+    def test_program_when_secret_value_is_bad_never_prints_it(self) -> None:
+        """A bad secret value is reported as [secret], never echoed."""
+        problems = problems_of({"openWebui": {"secretKey": 12345}}, secret_keys=("openWebui",))
+        assert problems == ["openWebui.secretKey: Input should be a valid string (got [secret])"]
+        assert all("12345" not in problem for problem in problems)
+
+    def test_program_when_env_value_is_not_a_string_hides_the_value(self) -> None:
+        """Extra env values may be API keys: a bad one is reported without its value."""
+        problems = problems_of({"openWebui": {"env": {"OPENAI_API_KEY": {"sk": "abc"}}}})
+        assert problems == ["openWebui.env.OPENAI_API_KEY: Input should be a valid string (got [secret])"]
+
+    @pytest.mark.parametrize(
+        ("config", "problem"),
+        [
+            (
+                {"valkey": {"auth": False, "password": "pw"}},
+                "valkey.password is set while valkey.auth is false; remove one of them",
+            ),
+            ({"valkey": {"password": ""}}, "valkey.password is empty; remove it to have one generated"),
+            ({"openWebui": {"secretKey": ""}}, "openWebui.secretKey is empty; remove it to have one generated"),
+        ],
+    )
+    def test_program_when_secrets_conflict_explains(self, config: dict[str, Any], problem: str) -> None:
+        """Contradictory or empty secrets are refused with what to change."""
+        assert problems_of(config, secret_keys=tuple(config)) == [problem]
+
+    def test_configuration_error_when_raised_is_a_pulumi_run_error(self) -> None:
+        """Pulumi prints a RunError's message without a Python traceback."""
+        import pulumi
+
+        with pytest.raises(pulumi.RunError):
+            settings_from_mapping({"valkey": {"database": 99}})
