@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pulumi
@@ -33,7 +34,8 @@ def resolved(output: pulumi.Output[Any], into: dict[str, Any], key: str) -> None
         into[key] = await output.future()
         into[f"{key}.secret"] = await output.is_secret()
 
-    pulumi.Output.from_input(grab()).apply(lambda _: None)
+    pending: Any = asyncio.ensure_future(grab())
+    pulumi.Output.from_input(pending).apply(lambda _: None)
 
 
 class TestNetwork:
@@ -42,9 +44,7 @@ class TestNetwork:
     def test_network_when_not_external_creates_a_named_bridge(self) -> None:
         """A new network is declared with the configured name."""
         seen: dict[str, Any] = {}
-        deployment = run(
-            lambda: resolved(Network("net", NetworkSettings(name="n1")).network_name, seen, "name")
-        )
+        deployment = run(lambda: resolved(Network("net", NetworkSettings(name="n1")).network_name, seen, "name"))
         (network,) = deployment.of_type(NETWORK)
         assert network.inputs == {"name": "n1", "driver": "bridge"}
         assert seen["name"] == "n1"
@@ -186,13 +186,16 @@ class TestValkey:
     def test_valkey_redis_url_when_built_depends_on_the_container_and_is_secret(self) -> None:
         """The URL names the alias, the port and the database, and is secret."""
         seen: dict[str, Any] = {}
-        deployment = valkey_run(
-            ValkeySettings(password=SecretStr("pw"), alias="cache", port=6380, database=3), seen
-        )
+        deployment = valkey_run(ValkeySettings(password=SecretStr("pw"), alias="cache", port=6380, database=3), seen)
         assert seen["redis_url"] == "redis://default:pw@cache:6380/3"
         assert seen["url5"] == "redis://default:pw@cache:6380/5"
-        assert seen["redis_url.secret"] and seen["url5.secret"]
-        assert deployment.container("redis-valkey").command[1:4] == ["/usr/local/etc/valkey/auth.conf", "--port", "6380"]
+        assert seen["redis_url.secret"]
+        assert seen["url5.secret"]
+        assert deployment.container("redis-valkey").command[1:4] == [
+            "/usr/local/etc/valkey/auth.conf",
+            "--port",
+            "6380",
+        ]
 
     @pytest.mark.parametrize("database", [-1, 16])
     def test_valkey_url_for_database_when_out_of_range_refuses(self, database: int) -> None:

@@ -46,7 +46,8 @@ class TestDefaults:
         assert (settings.valkey.max_clients, settings.valkey.timeout) == (10000, 1800)
         assert settings.valkey.max_memory_policy == "noeviction"
         assert (settings.open_webui.bind_address, settings.open_webui.host_port) == ("127.0.0.1", 3000)
-        assert settings.valkey.retain_volume and settings.open_webui.retain_volume
+        assert settings.valkey.retain_volume
+        assert settings.open_webui.retain_volume
 
     def test_dev_stack_file_when_loaded_is_valid(self) -> None:
         """Pulumi.dev.yaml is a working stack: it validates and deploys both services."""
@@ -110,8 +111,7 @@ class TestBadInput:
             ),
             (
                 {"valkey": {"restart": "sometimes"}},
-                "valkey.restart: Input should be 'no', 'on-failure', 'always' or 'unless-stopped' "
-                "(got 'sometimes')",
+                "valkey.restart: Input should be 'no', 'on-failure', 'always' or 'unless-stopped' (got 'sometimes')",
             ),
             (
                 {"openWebui": {"bindAddress": "localhost"}},
@@ -158,8 +158,7 @@ class TestBadInput:
             ),
             (
                 {"openWebui": {"containerName": "redis-valkey"}},
-                "valkey.containerName and openWebui.containerName are both 'redis-valkey'; container names must "
-                "differ",
+                "valkey.containerName and openWebui.containerName are both 'redis-valkey'; container names must differ",
             ),
             (
                 {"valkey": {"volumeName": "shared"}, "openWebui": {"volumeName": "shared"}},
