@@ -10,6 +10,19 @@ from ._settings import StackSettings
 from ._valkey import Valkey
 
 
+OUTPUT_DESCRIPTIONS: dict[str, tuple[bool, str]] = {
+    "url": (False, "URL of Open WebUI on the Docker host."),
+    "redisUrl": (True, "`REDIS_URL` given to Open WebUI (holds the password)."),
+    "websocketRedisUrl": (True, "`WEBSOCKET_REDIS_URL` given to Open WebUI (holds the password)."),
+    "networkName": (False, "Docker network of both containers."),
+    "valkeyContainerName": (False, "Valkey container, for `docker exec` (and `python -m components.verify`)."),
+    "valkeyVolumeName": (False, "Valkey's data volume (back it up)."),
+    "openWebuiContainerName": (False, "Open WebUI container."),
+    "openWebuiVolumeName": (False, "Open WebUI's data volume (back it up)."),
+}
+"""Stack outputs by name: whether each is a secret, and what it is for."""
+
+
 class OpenWebUIStack(pulumi.ComponentResource):
     """Open WebUI with Valkey-managed websockets on one Docker network.
 

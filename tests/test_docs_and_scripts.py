@@ -1,0 +1,102 @@
+"""The README, the set-up scripts and CI agree with the code, and the deploy script fails safely."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from components.testing import run
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def test_readme_reference_when_generated_matches_the_code() -> None:
+    """The configuration reference between the markers is what tools/reference.py generates now."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "reference.py"), "--check"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_readme_python_snippet_when_run_declares_what_it_says() -> None:
+    """The "own program" example in the README runs and publishes a second Open WebUI on port 3001."""
+    (snippet,) = [block for block in re.findall(r"```python\n(.*?)```", README, re.S) if "pulumi.export" in block]
+    deployment = run(lambda: exec(compile(snippet, "README.md", "exec"), {}))  # noqa: S102 - our own README
+    assert deployment.outputs == {"chat_url": "http://127.0.0.1:3001"}
+    assert deployment.container("chat").env["REDIS_URL"].endswith("@redis:6379/2")
+
+
+def test_readme_set_up_when_read_has_exactly_two_commands() -> None:
+    """A fresh machine needs two commands: deploy the dev stack, and install and run the tests."""
+    set_up = README.split("## Set up", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    commands = [line.split("#")[0].strip() for line in set_up.splitlines() if line.split("#")[0].strip()]
+    assert commands == ["scripts/deploy", "scripts/test"]
+
+
+def test_ci_when_run_calls_the_readme_test_command_with_every_tier() -> None:
+    """.ci/run runs scripts/test --all and nothing else."""
+    lines = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line and not line.startswith("#")]
+    assert lines[-1] == "exec scripts/test --all"
+
+
+@pytest.fixture
+def bare_checkout(tmp_path: Path) -> Path:
+    """A copy of the deploy script in an empty checkout, to see what it leaves behind."""
+    checkout = tmp_path / "checkout"
+    (checkout / "scripts").mkdir(parents=True)
+    shutil.copy(ROOT / "scripts" / "deploy", checkout / "scripts" / "deploy")
+    return checkout
+
+
+def _path_without(*programs: str, tmp_path: Path) -> str:
+    """PATH with the basics but none of ``programs``."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("bash", "dirname", "env", "python3", "mkdir", "cat", "docker", "pulumi"):
+        found = shutil.which(tool)
+        if found and tool not in programs:
+            (bin_dir / tool).symlink_to(found)
+    return str(bin_dir)
+
+
+def test_deploy_when_pulumi_cli_missing_stops_before_any_state(bare_checkout: Path, tmp_path: Path) -> None:
+    """Without the Pulumi CLI the deploy command names what is missing and creates no state or passphrase."""
+    env = {"PATH": _path_without("pulumi", tmp_path=tmp_path), "HOME": str(tmp_path)}
+    result = subprocess.run(
+        ["bash", str(bare_checkout / "scripts" / "deploy")], capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 1
+    assert "the Pulumi CLI is not installed. Install it: https://www.pulumi.com/docs/iac/download-install/" in (
+        result.stderr
+    )
+    assert sorted(path.name for path in bare_checkout.iterdir()) == ["scripts"]
+
+
+def test_deploy_when_docker_daemon_missing_says_how_to_get_one(bare_checkout: Path, tmp_path: Path) -> None:
+    """With no Docker daemon answering, the deploy command says so and points at DOCKER_HOST."""
+    if shutil.which("docker") is None:
+        pytest.skip("no Docker CLI on this machine: the daemon check cannot be exercised")
+    if subprocess.run(["docker", "info"], capture_output=True).returncode == 0:
+        pytest.skip("a Docker daemon answers here: the missing-daemon message cannot be exercised")
+    env = {"PATH": _path_without(tmp_path=tmp_path), "HOME": str(tmp_path), "DOCKER_HOST": "unix:///nonexistent.sock"}
+    result = subprocess.run(
+        ["bash", str(bare_checkout / "scripts" / "deploy")], capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 1
+    assert "no Docker daemon answers at DOCKER_HOST=unix:///nonexistent.sock." in result.stderr
+    assert sorted(path.name for path in bare_checkout.iterdir()) == ["scripts"]
+
+
+def test_gitignore_when_read_keeps_state_and_passphrase_out_of_git() -> None:
+    """The local state and its passphrase never get committed."""
+    ignored = (ROOT / ".gitignore").read_text().splitlines()
+    assert ".pulumi-state/" in ignored
+    assert ".pulumi-passphrase" in ignored
+    assert os.access(ROOT / "scripts" / "deploy", os.X_OK)
