@@ -17,7 +17,12 @@ from pydantic import BaseModel, ValidationError
 from ._settings import StackSettings
 
 PROJECT = "open-webui-redis"
-SECRET_PATHS: tuple[tuple[str, str], ...] = (("valkey", "password"), ("openWebui", "secretKey"))
+SECRET_PATHS: tuple[tuple[str, str], ...] = (
+    ("valkey", "password"),
+    ("openWebui", "secretKey"),
+    ("database", "password"),
+    ("database", "url"),
+)
 """Configuration keys that hold secrets: they must be set with ``--secret`` and are never printed."""
 
 

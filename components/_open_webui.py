@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
 
+from ._load_balancer import LoadBalancer
 from ._network import TYPE_PREFIX
-from ._settings import OpenWebUISettings
+from ._settings import LoadBalancerSettings, OpenWebUISettings
 
 CONTAINER_PORT = 8080
 DATA_PATH = "/app/backend/data"
@@ -25,9 +27,13 @@ HEALTHCHECK = docker.ContainerHealthcheckArgs(
 )
 
 
-def websocket_env(redis_url: str, secret_key: str, extra: dict[str, str] | None = None) -> list[str]:
+def websocket_env(
+    redis_url: str, secret_key: str, extra: dict[str, str] | None = None, *, database_url: str | None = None
+) -> list[str]:
     """Open WebUI's environment (``NAME=value`` entries, sorted): Valkey for websockets and app state."""
     env = dict(extra or {})
+    if database_url is not None:
+        env["DATABASE_URL"] = database_url
     env.update(
         {
             "ENABLE_WEBSOCKET_SUPPORT": "true",
@@ -39,6 +45,11 @@ def websocket_env(redis_url: str, secret_key: str, extra: dict[str, str] | None 
         }
     )
     return [f"{name}={value}" for name, value in sorted(env.items())]
+
+
+def _env_of(extra: dict[str, str], args: list[str]) -> list[str]:
+    """``websocket_env`` from resolved ``[redis_url, secret_key, database_url?]``."""
+    return websocket_env(args[0], args[1], extra, database_url=args[2] if len(args) > 2 else None)
 
 
 def public_url(bind_address: str, port: int) -> str:
@@ -63,7 +74,9 @@ class OpenWebUI(pulumi.ComponentResource):
     url: pulumi.Output[str]
     """URL of Open WebUI on the Docker host."""
     container_name: pulumi.Output[str]
-    """Name of the Open WebUI container."""
+    """Name of the (first) Open WebUI container."""
+    container_names: list[pulumi.Output[str]]
+    """Names of every replica's container."""
     volume_name: pulumi.Output[str]
     """Name of the data volume mounted at ``/app/backend/data``."""
     secret_key: pulumi.Output[str]
@@ -76,11 +89,26 @@ class OpenWebUI(pulumi.ComponentResource):
         network_name: pulumi.Input[str],
         redis_url: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        secret_key: pulumi.Input[str] | None = None,
+        database_url: pulumi.Input[str] | None = None,
+        vector_store: str = "pgvector",
+        load_balancer: LoadBalancerSettings | None = None,
     ) -> None:
+        """``secret_key``: ``WEBUI_SECRET_KEY`` as an Input (another resource's output, a secret), instead of
+        ``settings.secret_key``; it is wrapped with ``Output.secret``.
+
+        ``database_url``: a PostgreSQL URL (secret) shared by every replica; required with ``settings.replicas``
+        above 1, where ``vector_store`` (``pgvector``) keeps embeddings in the same database and
+        ``load_balancer`` configures the HAProxy container that publishes the replicas."""
+        if secret_key is not None and settings.secret_key is not None:
+            raise ValueError("secret_key is given both as an argument and in settings.secret_key; give one")
         super().__init__(f"{TYPE_PREFIX}:OpenWebUI", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        if settings.secret_key is not None:
+        if secret_key is not None:
+            self.secret_key = pulumi.Output.secret(secret_key)
+        elif settings.secret_key is not None:
             self.secret_key = pulumi.Output.secret(settings.secret_key.get_secret_value())
         else:
             generated = random.RandomPassword(f"{name}-secret-key", length=48, special=False, opts=child)
@@ -92,33 +120,81 @@ class OpenWebUI(pulumi.ComponentResource):
             name=settings.volume_name,
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=settings.retain_volume),
         )
-        envs: pulumi.Output[list[str]] = pulumi.Output.all(redis_url, self.secret_key).apply(
-            lambda args: websocket_env(args[0], args[1], settings.env)
-        )
-        container = docker.Container(
-            f"{name}-container",
-            name=settings.container_name,
-            image=image.image_id,
-            envs=pulumi.Output.secret(envs),  # type: ignore[arg-type]  # pulumi types secret() narrowly
-            ports=[
-                docker.ContainerPortArgs(internal=CONTAINER_PORT, external=settings.host_port, ip=settings.bind_address)
-            ],
-            volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path=DATA_PATH)],
-            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network_name)],
-            healthcheck=HEALTHCHECK,
-            restart=settings.restart,
-            wait=True,
-            wait_timeout=settings.wait_timeout,
-            opts=pulumi.ResourceOptions(parent=self, replace_on_changes=["healthcheck"], delete_before_replace=True),
-        )
+        replicas = settings.replicas
+        database_url = pulumi.Output.from_input(database_url) if database_url is not None else None
+        if replicas > 1 and database_url is None:
+            raise ValueError(f"{replicas} replicas need a shared PostgreSQL database_url (SQLite cannot be shared)")
+        self.containers: list[docker.Container] = []
+        for index in range(1, replicas + 1):
+            container_name = settings.container_name if replicas == 1 else f"{settings.container_name}-{index}"
+            extra = dict(settings.env)
+            if database_url is not None:
+                extra["VECTOR_DB"] = vector_store
+            if index > 1:
+                extra["ENABLE_DB_MIGRATIONS"] = "false"  # the first replica alone migrates the database
+            env_inputs: list[pulumi.Input[str]] = [redis_url, self.secret_key]
+            if database_url is not None:
+                env_inputs.append(database_url)
+            envs: pulumi.Output[list[str]] = pulumi.Output.all(*env_inputs).apply(functools.partial(_env_of, extra))
+            previous = self.containers[-1:] if self.containers else []
+            container = docker.Container(
+                f"{name}-container" if index == 1 else f"{name}-container-{index}",
+                name=container_name,
+                image=image.image_id,
+                envs=pulumi.Output.secret(envs),  # type: ignore[arg-type]  # pulumi types secret() narrowly
+                ports=(
+                    [
+                        docker.ContainerPortArgs(
+                            internal=CONTAINER_PORT, external=settings.host_port, ip=settings.bind_address
+                        )
+                    ]
+                    if replicas == 1
+                    else None
+                ),
+                volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path=DATA_PATH)],
+                networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network_name)],
+                healthcheck=HEALTHCHECK,
+                restart=settings.restart,
+                memory=settings.memory_mb,
+                wait=True,
+                wait_timeout=settings.wait_timeout,
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    # Each replica after the first waits for the one before it: created after the first has
+                    # migrated the database, and replaced one at a time when the image changes.
+                    depends_on=previous,
+                    replace_on_changes=["healthcheck"],
+                    delete_before_replace=True,
+                ),
+            )
+            self.containers.append(container)
 
-        self.container_name = container.name
+        self.container_names = [container.name for container in self.containers]
+        self.container_name = self.containers[0].name
         self.volume_name = volume.name
-        self.url = container.id.apply(lambda _: public_url(settings.bind_address, settings.host_port))
+        self.load_balancer: LoadBalancer | None = None
+        if replicas == 1:
+            self.url = self.containers[0].id.apply(lambda _: public_url(settings.bind_address, settings.host_port))
+        else:
+            self.load_balancer = LoadBalancer(
+                f"{name}-lb",
+                load_balancer or LoadBalancerSettings(),
+                network_name=network_name,
+                replica_hosts=[f"{settings.container_name}-{index}" for index in range(1, replicas + 1)],
+                replica_port=CONTAINER_PORT,
+                bind_address=settings.bind_address,
+                host_port=settings.host_port,
+                replicas=list(self.containers),
+                opts=child,
+            )
+            self.url = self.load_balancer.container_name.apply(
+                lambda _: public_url(settings.bind_address, settings.host_port)
+            )
         self.register_outputs(
             {
                 "url": self.url,
                 "container_name": self.container_name,
+                "container_names": self.container_names,
                 "volume_name": self.volume_name,
                 "secret_key": self.secret_key,
             }

@@ -40,6 +40,7 @@ _IMAGE_REFERENCE = re.compile(
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SAVE_SCHEDULE = re.compile(r"(?:[0-9]+ [0-9]+(?: [0-9]+ [0-9]+)*)?")
 _MEMORY = re.compile(r"[0-9]+(?:[kKmMgG][bB]?)?")
+_POSTGRES_URL = re.compile(r"postgres(?:ql)?(?:\+psycopg|\+psycopg2)?://[^/\s]+/[^\s]+")
 
 
 def _docker_name(value: str) -> str:
@@ -80,6 +81,15 @@ def _memory(value: str) -> str:
     return value
 
 
+def _postgres_url(value: SecretStr) -> SecretStr:
+    if not _POSTGRES_URL.fullmatch(value.get_secret_value()):
+        raise ValueError(
+            "must be a PostgreSQL URL such as 'postgresql+psycopg://user:password@host:5432/database' "
+            "(schemes: postgresql, postgresql+psycopg, postgres)"
+        )
+    return value
+
+
 def _env_value(value: object) -> object:
     # YAML turns `true` and `3` into bool and int; environment variables are strings.
     if isinstance(value, bool):
@@ -107,6 +117,11 @@ MANAGED_ENV: tuple[str, ...] = (
     "REDIS_SENTINEL_HOSTS",
     "DATA_DIR",
     "PORT",
+    # Set from `database` and `openWebui.replicas`: several replicas must share one database.
+    "DATABASE_URL",
+    "VECTOR_DB",
+    "PGVECTOR_DB_URL",
+    "ENABLE_DB_MIGRATIONS",
 )
 """Open WebUI environment variables that the stack sets itself and ``openWebui.env`` may not override."""
 
@@ -131,8 +146,7 @@ SaveSchedule = Annotated[str, AfterValidator(_save_schedule)]
 MemorySize = Annotated[str, AfterValidator(_memory)]
 EnvName = Annotated[str, AfterValidator(_env_name), AfterValidator(_unmanaged_env_name)]
 EnvValue = Annotated[str, BeforeValidator(_env_value)]
-
-
+PostgresURL = Annotated[SecretStr, AfterValidator(_postgres_url)]
 
 
 _RETAIN = "Keep the data volume when the stack is destroyed or the volume replaced. `false` for throwaway stacks."
@@ -254,6 +268,19 @@ class OpenWebUISettings(_Settings):
     wait_timeout: Annotated[int, Field(ge=1, le=3600)] = Field(
         300, description="Seconds `pulumi up` waits for Open WebUI to be healthy (first start migrates the database)."
     )
+    replicas: int = Field(
+        1,
+        ge=1,
+        le=16,
+        description=(
+            "Open WebUI containers. 1: one container publishes the port. 2 or more: containers "
+            "`<containerName>-<n>` share PostgreSQL (`database`), Valkey and the data volume behind a load "
+            "balancer (`loadBalancer`) that alone publishes the port; replacements roll one replica at a time."
+        ),
+    )
+    memory_mb: int | None = Field(
+        None, ge=256, le=1_048_576, description="Memory limit per Open WebUI container in MiB. Default: no limit."
+    )
     retain_volume: bool = Field(
         True,
         description=_RETAIN,
@@ -266,12 +293,84 @@ class OpenWebUISettings(_Settings):
         return self
 
 
+class DatabaseSettings(_Settings):
+    """The PostgreSQL database that several Open WebUI replicas share (used when `openWebui.replicas` > 1)."""
+
+    url: PostgresURL | None = Field(
+        None,
+        description=(
+            "An existing PostgreSQL database instead of the managed container, set with "
+            "`pulumi config set --secret --path database.url`. Used with any number of replicas."
+        ),
+    )
+    image: ImageReference = Field(
+        "docker.io/pgvector/pgvector:0.8.0-pg17",
+        description="PostgreSQL image; it must ship the pgvector extension when `vectorStore` is `pgvector`.",
+    )
+    container_name: DockerName = Field("open-webui-postgres", description="Name of the PostgreSQL container.")
+    volume_name: DockerName = Field(
+        "open-webui-postgres", description="Name of the volume mounted at `/var/lib/postgresql/data`."
+    )
+    alias: DockerName = Field("postgres", description="Network alias of the PostgreSQL container.")
+    name: DockerName = Field("openwebui", description="Database name.")
+    user: DockerName = Field("openwebui", description="Database user.")
+    password: SecretStr | None = Field(
+        None,
+        description=(
+            "Database password, set with `pulumi config set --secret --path database.password`. Default: generated."
+        ),
+    )
+    vector_store: Literal["pgvector", "chroma"] = Field(
+        "pgvector",
+        description=(
+            "Where replicas keep document embeddings: `pgvector` in the shared database; `chroma` only for a "
+            "single replica (its files in the data directory cannot be shared)."
+        ),
+    )
+    restart: RestartPolicy = Field("unless-stopped", description="Docker restart policy.")
+    wait_timeout: Seconds = Field(120, description="Seconds `pulumi up` waits for PostgreSQL to be healthy.")
+    retain_volume: bool = Field(True, description=_RETAIN)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DatabaseSettings:
+        if self.url is not None and self.password is not None:
+            raise ValueError("database.url and database.password are both set; an external database takes only url")
+        if self.password is not None and not self.password.get_secret_value():
+            raise ValueError("database.password is empty; remove it to have one generated")
+        return self
+
+
+class LoadBalancerSettings(_Settings):
+    """The HAProxy load balancer in front of several Open WebUI replicas (used when `openWebui.replicas` > 1)."""
+
+    image: ImageReference = Field(
+        "docker.io/library/haproxy:2.6-alpine",
+        description="HAProxy image (the same 2.6 LTS line as the real-process tests).",
+    )
+    container_name: DockerName = Field("open-webui-lb", description="Name of the load balancer container.")
+    sticky_sessions: bool = Field(
+        False,
+        description="Pin each browser to one replica with a cookie. Not needed: Valkey shares websocket events.",
+    )
+    restart: RestartPolicy = Field("unless-stopped", description="Docker restart policy.")
+    wait_timeout: Seconds = Field(60, description="Seconds `pulumi up` waits for the load balancer to be healthy.")
+
+
 class StackSettings(_Settings):
-    """The whole deployment: one network, one Valkey, one Open WebUI."""
+    """The whole deployment: one network, Valkey, Open WebUI (and, with replicas, PostgreSQL and a load balancer)."""
 
     network: NetworkSettings = Field(default_factory=NetworkSettings, description="The Docker network.")
     valkey: ValkeySettings = Field(default_factory=ValkeySettings, description="The Valkey server.")
     open_webui: OpenWebUISettings = Field(default_factory=OpenWebUISettings, description="Open WebUI.")
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="Shared PostgreSQL.")
+    load_balancer: LoadBalancerSettings = Field(
+        default_factory=LoadBalancerSettings, description="Load balancer in front of replicas."
+    )
+
+    @property
+    def managed_database(self) -> bool:
+        """Whether the stack runs its own PostgreSQL container."""
+        return self.open_webui.replicas > 1 and self.database.url is None
 
     @model_validator(mode="after")
     def _names_are_distinct(self) -> StackSettings:
@@ -284,5 +383,10 @@ class StackSettings(_Settings):
             raise ValueError(
                 f"valkey.volumeName and openWebui.volumeName are both {self.valkey.volume_name!r}; "
                 "each service needs its own volume"
+            )
+        if self.open_webui.replicas > 1 and self.database.vector_store == "chroma":
+            raise ValueError(
+                f"database.vectorStore is 'chroma' with openWebui.replicas {self.open_webui.replicas}; "
+                "several replicas cannot share Chroma's files: use 'pgvector'"
             )
         return self

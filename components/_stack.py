@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 
 from ._network import TYPE_PREFIX, Network
 from ._open_webui import OpenWebUI
+from ._postgres import Postgres, normalize_database_url
 from ._settings import StackSettings
 from ._valkey import Valkey
-
 
 OUTPUT_DESCRIPTIONS: dict[str, tuple[bool, str]] = {
     "url": (False, "URL of Open WebUI on the Docker host."),
@@ -19,6 +21,11 @@ OUTPUT_DESCRIPTIONS: dict[str, tuple[bool, str]] = {
     "valkeyVolumeName": (False, "Valkey's data volume (back it up)."),
     "openWebuiContainerName": (False, "Open WebUI container."),
     "openWebuiVolumeName": (False, "Open WebUI's data volume (back it up)."),
+    "openWebuiContainerNames": (False, "Every Open WebUI replica's container."),
+    "databaseUrl": (True, "`DATABASE_URL` of the replicas' shared PostgreSQL (only with a database)."),
+    "postgresContainerName": (False, "PostgreSQL container (only with `openWebui.replicas` > 1)."),
+    "postgresVolumeName": (False, "PostgreSQL's data volume (only with `openWebui.replicas` > 1; back it up)."),
+    "loadBalancerContainerName": (False, "HAProxy container (only with `openWebui.replicas` > 1)."),
 }
 """Stack outputs by name: whether each is a secret, and what it is for."""
 
@@ -41,17 +48,41 @@ class OpenWebUIStack(pulumi.ComponentResource):
     open_webui_container_name: pulumi.Output[str]
     open_webui_volume_name: pulumi.Output[str]
 
-    def __init__(self, name: str, settings: StackSettings, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        settings: StackSettings,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        valkey_password: pulumi.Input[str] | None = None,
+        open_webui_secret_key: pulumi.Input[str] | None = None,
+    ) -> None:
+        """``valkey_password`` and ``open_webui_secret_key``: secrets as Inputs (another resource's output, a
+        secret), instead of ``settings.valkey.password`` and ``settings.open_webui.secret_key``."""
         super().__init__(f"{TYPE_PREFIX}:OpenWebUIStack", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.network = Network(f"{name}-network", settings.network, opts=child)
-        self.valkey = Valkey(f"{name}-valkey", settings.valkey, self.network.network_name, opts=child)
+        self.valkey = Valkey(
+            f"{name}-valkey", settings.valkey, self.network.network_name, opts=child, password=valkey_password
+        )
+        self.postgres: Postgres | None = None
+        self.database_url: pulumi.Output[str] | None = None
+        if settings.managed_database:
+            self.postgres = Postgres(f"{name}-postgres", settings.database, self.network.network_name, opts=child)
+            self.database_url = self.postgres.url
+        elif settings.database.url is not None:
+            external = normalize_database_url(settings.database.url.get_secret_value())
+            self.database_url = pulumi.Output.secret(external)
         self.open_webui = OpenWebUI(
             f"{name}-open-webui",
             settings.open_webui,
             network_name=self.network.network_name,
             redis_url=self.valkey.redis_url,
             opts=child,
+            secret_key=open_webui_secret_key,
+            database_url=self.database_url,
+            vector_store=settings.database.vector_store,
+            load_balancer=settings.load_balancer,
         )
 
         self.url = self.open_webui.url
@@ -64,9 +95,9 @@ class OpenWebUIStack(pulumi.ComponentResource):
         self.open_webui_volume_name = self.open_webui.volume_name
         self.register_outputs(self.outputs())
 
-    def outputs(self) -> dict[str, pulumi.Output[str]]:
+    def outputs(self) -> dict[str, pulumi.Output[Any]]:
         """The stack's outputs by their exported name (``pulumi stack output``)."""
-        return {
+        outputs: dict[str, pulumi.Output[Any]] = {
             "url": self.url,
             "redisUrl": self.redis_url,
             "websocketRedisUrl": self.websocket_redis_url,
@@ -75,4 +106,13 @@ class OpenWebUIStack(pulumi.ComponentResource):
             "valkeyVolumeName": self.valkey_volume_name,
             "openWebuiContainerName": self.open_webui_container_name,
             "openWebuiVolumeName": self.open_webui_volume_name,
+            "openWebuiContainerNames": pulumi.Output.all(*self.open_webui.container_names),
         }
+        if self.database_url is not None:
+            outputs["databaseUrl"] = self.database_url
+        if self.postgres is not None:
+            outputs["postgresContainerName"] = self.postgres.container_name
+            outputs["postgresVolumeName"] = self.postgres.volume_name
+        if self.open_webui.load_balancer is not None:
+            outputs["loadBalancerContainerName"] = self.open_webui.load_balancer.container_name
+        return outputs

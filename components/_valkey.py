@@ -42,14 +42,24 @@ class Valkey(pulumi.ComponentResource):
         settings: ValkeySettings,
         network_name: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        password: pulumi.Input[str] | None = None,
     ) -> None:
+        """``password``: the password as an Input (another resource's output, a secret), instead of
+        ``settings.password``; it is wrapped with ``Output.secret``."""
+        if password is not None and not settings.auth:
+            raise ValueError("password is given while settings.auth is false; remove one of them")
+        if password is not None and settings.password is not None:
+            raise ValueError("password is given both as an argument and in settings.password; give one")
         super().__init__(f"{TYPE_PREFIX}:Valkey", name, None, opts)
         self._settings = settings
         child = pulumi.ResourceOptions(parent=self)
 
         self.password = None
         if settings.auth:
-            if settings.password is not None:
+            if password is not None:
+                self.password = pulumi.Output.secret(password)
+            elif settings.password is not None:
                 self.password = pulumi.Output.secret(settings.password.get_secret_value())
             else:
                 generated = random.RandomPassword(

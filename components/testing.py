@@ -8,6 +8,9 @@ For users' own tests as much as ours::
     valkey = deployment.container("redis-valkey")
     assert valkey.env["REDISCLI_AUTH"]
 
+``localize_valkey`` maps a rendered Valkey container onto this machine (temporary directories for container
+paths, ``127.0.0.1`` for host names) so that ``ValkeyProcess`` can run exactly what the program declares.
+
 ``render`` runs the program exactly as ``pulumi up`` would, with Pulumi's own mock monitor standing in for
 the engine and providers. It records every resource's inputs (secrets unwrapped, and which were secret),
 its options and the dependencies the engine would be told about, plus the stack's outputs.
@@ -29,6 +32,17 @@ from typing import Any
 import pulumi
 from pulumi.runtime import mocks as _mocks
 from pulumi.runtime import rpc
+
+# The localization layer (issue #3): run a rendered container on this machine. Re-exported explicitly.
+from ._local import LocalValkey as LocalValkey
+from ._local import ValkeyProcess as ValkeyProcess
+from ._local import free_port as free_port
+from ._local import local_redis_url as local_redis_url
+from ._local import localize_valkey as localize_valkey
+from ._local import valkey_cli as valkey_cli
+from ._local import valkey_cli_dir as valkey_cli_dir
+from ._local import valkey_server_binary as valkey_server_binary
+from .verify import ValkeyCli as ValkeyCli
 
 PROJECT = "open-webui-redis"
 PROGRAM = Path(__file__).resolve().parent.parent / "__main__.py"
@@ -316,6 +330,8 @@ def run(
     """
     mocks = mocks or StackMocks()
     monitor = RecordingMonitor(mocks)
+    # A fresh root Stack per run: set_mocks keeps an existing one, and with it the previous run's exports.
+    pulumi.runtime.settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(
         stack_config(config or {}), [key if ":" in key else f"{PROJECT}:{key}" for key in secret_keys]

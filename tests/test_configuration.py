@@ -148,8 +148,8 @@ class TestBadInput:
                 {"openWebui": {"env": {"REDIS_URL": "redis://elsewhere:6379/0"}}},
                 "openWebui.env.REDIS_URL: is managed by the stack and cannot be overridden (managed: "
                 "ENABLE_WEBSOCKET_SUPPORT, WEBSOCKET_MANAGER, WEBSOCKET_REDIS_URL, REDIS_URL, WEBUI_SECRET_KEY, "
-                "WEBSOCKET_REDIS_CLUSTER, WEBSOCKET_SENTINEL_HOSTS, REDIS_SENTINEL_HOSTS, DATA_DIR, PORT) "
-                "(got 'REDIS_URL')",
+                "WEBSOCKET_REDIS_CLUSTER, WEBSOCKET_SENTINEL_HOSTS, REDIS_SENTINEL_HOSTS, DATA_DIR, PORT, "
+                "DATABASE_URL, VECTOR_DB, PGVECTOR_DB_URL, ENABLE_DB_MIGRATIONS) (got 'REDIS_URL')",
             ),
             (
                 {"openWebui": {"env": {"1ST": "x"}}},

@@ -66,6 +66,7 @@ class TestDevStack:
             "valkeyVolumeName": "redis-data",
             "openWebuiContainerName": "open-webui",
             "openWebuiVolumeName": "open-webui",
+            "openWebuiContainerNames": ["open-webui"],
         }
         assert outputs["redisUrl"] == outputs["websocketRedisUrl"]
         assert outputs["redisUrl"].startswith("redis://default:")

@@ -1,0 +1,99 @@
+"""PostgreSQL: the database (and pgvector store) that several Open WebUI replicas share."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+import pulumi
+import pulumi_docker as docker
+import pulumi_random as random
+
+from ._network import TYPE_PREFIX
+from ._settings import DatabaseSettings
+
+DATA_PATH = "/var/lib/postgresql/data"
+PORT = 5432
+
+
+def database_url(user: str, password: str, host: str, port: int, database: str) -> str:
+    """A SQLAlchemy URL for psycopg 3, which both the Open WebUI image and its PyPI build ship.
+
+    (``postgresql://`` picks psycopg2, which the PyPI build lacks: ``No module named 'psycopg2'``.)
+    """
+    return f"postgresql+psycopg://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}/{database}"
+
+
+def normalize_database_url(url: str) -> str:
+    """An external database URL in the psycopg 3 form Open WebUI can always load."""
+    return re.sub(r"^postgres(?:ql)?://", "postgresql+psycopg://", url)
+
+
+def healthcheck_test(settings: DatabaseSettings) -> list[str]:
+    """``pg_isready`` for the configured user and database, over TCP as clients connect."""
+    return ["CMD-SHELL", f"pg_isready -h 127.0.0.1 -p {PORT} -U {settings.user} -d {settings.name}"]
+
+
+class Postgres(pulumi.ComponentResource):
+    """A PostgreSQL server with pgvector, on the stack's network: retained volume, generated password."""
+
+    url: pulumi.Output[str]
+    """``DATABASE_URL`` for Open WebUI (secret: it holds the password)."""
+    container_name: pulumi.Output[str]
+    """Name of the PostgreSQL container."""
+    volume_name: pulumi.Output[str]
+    """Name of the data volume."""
+
+    def __init__(
+        self,
+        name: str,
+        settings: DatabaseSettings,
+        network_name: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(f"{TYPE_PREFIX}:Postgres", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        if settings.password is not None:
+            password = pulumi.Output.secret(settings.password.get_secret_value())
+        else:
+            # Alphanumeric: the image's entrypoint and psql take it as is, and URLs need no encoding.
+            generated = random.RandomPassword(f"{name}-password", length=32, special=False, opts=child)
+            password = pulumi.Output.secret(generated.result)
+
+        image = docker.RemoteImage(f"{name}-image", name=settings.image, keep_locally=True, opts=child)
+        volume = docker.Volume(
+            f"{name}-data",
+            name=settings.volume_name,
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=settings.retain_volume),
+        )
+        envs = password.apply(
+            lambda pw: [f"POSTGRES_DB={settings.name}", f"POSTGRES_PASSWORD={pw}", f"POSTGRES_USER={settings.user}"]
+        )
+        container = docker.Container(
+            f"{name}-container",
+            name=settings.container_name,
+            image=image.image_id,
+            envs=pulumi.Output.secret(envs),  # type: ignore[arg-type]  # pulumi types secret() narrowly
+            volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path=DATA_PATH)],
+            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network_name, aliases=[settings.alias])],
+            healthcheck=docker.ContainerHealthcheckArgs(
+                tests=healthcheck_test(settings),
+                start_period="60s",
+                start_interval="1s",
+                interval="10s",
+                timeout="5s",
+                retries=5,
+            ),
+            restart=settings.restart,
+            wait=True,
+            wait_timeout=settings.wait_timeout,
+            opts=pulumi.ResourceOptions(parent=self, replace_on_changes=["healthcheck"], delete_before_replace=True),
+        )
+        self.container_name = container.name
+        self.volume_name = volume.name
+        self.url = pulumi.Output.secret(
+            pulumi.Output.all(container.id, password).apply(
+                lambda args: database_url(settings.user, args[1], settings.alias, PORT, settings.name)
+            )
+        )
+        self.register_outputs({"url": self.url, "container_name": self.container_name, "volume_name": self.volume_name})

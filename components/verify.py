@@ -1,0 +1,369 @@
+"""Check a live deployment: are Open WebUI's websockets really managed by its Valkey?
+
+    python -m components.verify [--stack NAME] [--outputs FILE] [--key-prefix PREFIX]
+
+Reads the stack's outputs (``pulumi stack output --json --show-secrets``, or ``--outputs FILE`` holding that
+JSON) and runs ``valkey-cli`` inside the Valkey container with ``docker exec``. ``/health`` answers 200 even
+when Open WebUI cannot reach Redis, so the checks look at Valkey itself:
+
+- Valkey answers ``PING`` with the password in ``websocketRedisUrl``;
+- someone subscribes to the ``socketio`` channel (Open WebUI's socket.io Redis manager does);
+- Open WebUI's keys (``open-webui:*``: ``open-webui:usage_cleanup_lock``, ``open-webui:session_pool``)
+  are in the database ``websocketRedisUrl`` names, and in no database that no URL names.
+
+Exit status: 0 every check passed, 1 a check failed, 2 the checks could not run (a missing tool,
+unreadable outputs). The password goes to ``valkey-cli`` through ``REDISCLI_AUTH`` and is never printed.
+
+The checks take a ``ValkeyCli``: anything that runs ``valkey-cli <args>`` against the server. Here it is
+``docker exec``; the tests give it ``redis-cli`` against a real Valkey on loopback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import quote, unquote, urlsplit
+
+EXIT_PASSED = 0
+EXIT_FAILED = 1
+EXIT_CANNOT_RUN = 2
+SOCKETIO_CHANNEL = "socketio"
+"""The channel python-socketio's Redis manager subscribes to (its default ``channel``)."""
+DEFAULT_KEY_PREFIX = "open-webui"
+"""Open WebUI's ``REDIS_KEY_PREFIX`` default."""
+
+ValkeyCli = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
+"""Runs ``valkey-cli <args>`` against one server and returns the finished process (stdout as text)."""
+
+
+class CannotVerify(Exception):  # noqa: N818 - it is the reason, not an error in the deployment
+    """The checks cannot run: a tool is missing or the stack outputs are unusable."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# What to check, from the stack outputs
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """The Valkey of a deployment, as its stack outputs describe it."""
+
+    container: str
+    """``valkeyContainerName``: where ``docker exec`` runs valkey-cli."""
+    port: int
+    password: str | None
+    database: int
+    """The database ``websocketRedisUrl`` names: where Open WebUI's keys must be."""
+    url_databases: frozenset[int]
+    """Every database a URL in the outputs names (``websocketRedisUrl``, ``redisUrl``)."""
+
+    @classmethod
+    def from_outputs(cls, outputs: Mapping[str, Any]) -> Target:
+        """Read ``valkeyContainerName``, ``websocketRedisUrl`` and ``redisUrl`` (optional) from the outputs."""
+        missing = [key for key in ("valkeyContainerName", "websocketRedisUrl") if not outputs.get(key)]
+        if missing:
+            raise CannotVerify(
+                f"the stack outputs lack {' and '.join(missing)} (outputs present: {', '.join(sorted(outputs))}); "
+                "is this the right stack, deployed with this project?"
+            )
+        port, password, database = _parse_url(str(outputs["websocketRedisUrl"]), "websocketRedisUrl")
+        databases = {database}
+        if outputs.get("redisUrl"):
+            databases.add(_parse_url(str(outputs["redisUrl"]), "redisUrl")[2])
+        return cls(str(outputs["valkeyContainerName"]), port, password, database, frozenset(databases))
+
+
+def _parse_url(url: str, name: str) -> tuple[int, str | None, int]:
+    """Port, password and database of a ``redis://`` URL (never echoing the URL: it holds the password)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss"):
+        raise CannotVerify(f"{name} is not a redis:// URL (scheme {parts.scheme!r})")
+    try:
+        port = parts.port or 6379
+        path = parts.path.strip("/")
+        database = int(path) if path else 0
+    except ValueError:
+        raise CannotVerify(f"{name} has an invalid port or database") from None
+    password = unquote(parts.password) if parts.password is not None else None
+    return port, password, database
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The checks
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str
+    """``PASS``, ``FAIL`` or ``SKIP`` (not run because an earlier check failed)."""
+    detail: str
+
+
+@dataclass(frozen=True)
+class Report:
+    target: Target
+    checks: tuple[Check, ...]
+
+    @property
+    def passed(self) -> bool:
+        return all(check.status == "PASS" for check in self.checks)
+
+    def render(self) -> str:
+        """The report for a terminal; the password never appears in it."""
+        lines = [f"Valkey container {self.target.container}, database {self.target.database} (websocketRedisUrl):"]
+        lines += [f"  {check.status}  {check.name}: {check.detail}" for check in self.checks]
+        failed = sum(check.status != "PASS" for check in self.checks)
+        lines.append(
+            f"verify: all {len(self.checks)} checks passed"
+            if not failed
+            else f"verify: FAILED, {failed} of {len(self.checks)} checks did not pass"
+        )
+        return redact("\n".join(lines), self.target.password)
+
+
+class _CliError(Exception):
+    pass
+
+
+def _call(run: ValkeyCli, args: Sequence[str]) -> str:
+    """valkey-cli's stdout; raise ``_CliError`` when it could not run or exited non-zero."""
+    try:
+        result = run(args)
+    except (OSError, subprocess.SubprocessError) as error:
+        raise _CliError(f"valkey-cli could not run: {error}") from None
+    if result.returncode != 0:
+        message = (result.stderr or result.stdout or "").strip() or f"exit status {result.returncode}"
+        raise _CliError(message)
+    return result.stdout
+
+
+def _keyspace(info: str) -> list[int]:
+    """Databases holding keys, from ``INFO keyspace`` (lines such as ``db1:keys=2,expires=0,...``)."""
+    databases = []
+    for line in info.splitlines():
+        name, _, counts = line.strip().partition(":")
+        if name.startswith("db") and name[2:].isdigit() and counts:
+            databases.append(int(name[2:]))
+    return sorted(databases)
+
+
+def _sample(keys: Sequence[str], limit: int = 3) -> str:
+    shown = ", ".join(sorted(keys)[:limit])
+    return shown + (", ..." if len(keys) > limit else "")
+
+
+def check_deployment(target: Target, run: ValkeyCli, key_prefix: str = DEFAULT_KEY_PREFIX) -> Report:
+    """Run every check against the server ``run`` reaches; nothing is written to it."""
+    checks: list[Check] = []
+
+    def add(name: str, passed: bool, detail: str) -> None:
+        checks.append(Check(name, "PASS" if passed else "FAIL", detail))
+
+    ping = "Valkey answers PING with the URL's password"
+    try:
+        reply = _call(run, ["PING"]).strip()
+    except _CliError as error:
+        reply = str(error)
+    add(ping, reply == "PONG", "PONG" if reply == "PONG" else f"got {reply!r}")
+    names = (
+        f"a websocket manager subscribes to {SOCKETIO_CHANNEL!r}",
+        f"Open WebUI's keys ({key_prefix}:*) are in database {target.database}",
+        "no Open WebUI keys in databases no URL names",
+    )
+    if reply != "PONG":
+        checks += [Check(name, "SKIP", "Valkey did not answer") for name in names]
+        return Report(target, tuple(checks))
+
+    try:
+        numsub = _call(run, ["PUBSUB", "NUMSUB", SOCKETIO_CHANNEL]).split()
+        subscribers = int(numsub[1]) if len(numsub) == 2 and numsub[0] == SOCKETIO_CHANNEL else None
+        detail = f"PUBSUB NUMSUB answered {' '.join(numsub)!r}" if subscribers is None else ""
+    except _CliError as error:
+        subscribers, detail = None, str(error)
+    if subscribers:
+        add(names[0], True, f"{subscribers} subscriber{'s' if subscribers != 1 else ''} (PUBSUB NUMSUB)")
+    else:
+        add(
+            names[0],
+            False,
+            detail
+            or (
+                f"nobody subscribes to {SOCKETIO_CHANNEL!r}: Open WebUI is not managing websockets through this "
+                "Valkey (is it running, with WEBSOCKET_MANAGER=redis and this WEBSOCKET_REDIS_URL?)"
+            ),
+        )
+
+    try:
+        keys = {
+            database: _call(run, ["-n", str(database), "--scan", "--pattern", f"{key_prefix}:*"]).split()
+            for database in _keyspace(_call(run, ["INFO", "keyspace"]))
+        }
+    except _CliError as error:
+        add(names[1], False, str(error))
+        add(names[2], False, str(error))
+        return Report(target, tuple(checks))
+    keys = {database: found for database, found in keys.items() if found}
+
+    expected = keys.get(target.database, [])
+    add(
+        names[1],
+        bool(expected),
+        f"{len(expected)} key{'s' if len(expected) != 1 else ''}, such as {_sample(expected)}"
+        if expected
+        else f"database {target.database} holds no {key_prefix}:* key: Open WebUI does not use the database "
+        "websocketRedisUrl names (has it started? keys appear within seconds)",
+    )
+    stray = {database: found for database, found in keys.items() if database not in target.url_databases}
+    add(
+        names[2],
+        not stray,
+        "none"
+        if not stray
+        else "; ".join(f"database {database}: {_sample(found)}" for database, found in sorted(stray.items()))
+        + f" (expected only in database {', '.join(map(str, sorted(target.url_databases)))}: is an Open WebUI "
+        "configured with another URL writing here?)",
+    )
+    return Report(target, tuple(checks))
+
+
+def redact(text: str, secret: str | None) -> str:
+    """``text`` with the secret (as is, and percent-encoded) replaced by ``[secret]``."""
+    if not secret:
+        return text
+    for form in sorted({secret, quote(secret, safe="")}, key=len, reverse=True):
+        text = text.replace(form, "[secret]")
+    return text
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The Docker and Pulumi CLIs
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DockerValkeyCli:
+    """``docker exec <container> valkey-cli -p <port> <args>``, the password in the environment only.
+
+    ``-e REDISCLI_AUTH`` (no value) makes the Docker CLI copy the variable from its own environment, so the
+    password is never in an argument list that ``ps`` shows. It overrides the container's own
+    ``REDISCLI_AUTH``: the checks use the password of the URL Open WebUI was given.
+    """
+
+    container: str
+    port: int
+    password: str | None
+    docker: str = "docker"
+    timeout: float = 30.0
+
+    def argv(self, args: Sequence[str]) -> list[str]:
+        auth = ["-e", "REDISCLI_AUTH"] if self.password is not None else []
+        return [self.docker, "exec", *auth, self.container, "valkey-cli", "-p", str(self.port), *args]
+
+    def env(self) -> dict[str, str]:
+        env = {key: value for key, value in os.environ.items() if key != "REDISCLI_AUTH"}
+        if self.password is not None:
+            env["REDISCLI_AUTH"] = self.password
+        return env
+
+    def __call__(self, args: Sequence[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            self.argv(args), env=self.env(), capture_output=True, text=True, timeout=self.timeout, check=False
+        )
+
+
+def pulumi_outputs_argv(pulumi: str, stack: str | None) -> list[str]:
+    """The command that prints the stack's outputs as JSON, secrets in clear."""
+    return [pulumi, "stack", "output", "--json", "--show-secrets", *(["--stack", stack] if stack else [])]
+
+
+def read_outputs(pulumi: str | None, stack: str | None, path: Path | None) -> dict[str, Any]:
+    """The stack outputs, from ``path`` or from the Pulumi CLI."""
+    if path is not None:
+        try:
+            text = path.read_text()
+        except OSError as error:
+            raise CannotVerify(f"cannot read {path}: {error.strerror}") from None
+        source = str(path)
+    else:
+        assert pulumi is not None
+        result = subprocess.run(pulumi_outputs_argv(pulumi, stack), capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise CannotVerify(f"`pulumi stack output` failed: {result.stderr.strip() or result.returncode}")
+        text, source = result.stdout, "`pulumi stack output --json`"
+    try:
+        outputs = json.loads(text)
+    except json.JSONDecodeError:
+        raise CannotVerify(f"{source} is not JSON") from None
+    if not isinstance(outputs, dict):
+        raise CannotVerify(f"{source} is not a JSON object of stack outputs")
+    return outputs
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    which: Callable[[str], str | None] = shutil.which,
+    make_cli: Callable[[Target], ValkeyCli] | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """The ``verify`` command. ``which`` finds tools; ``make_cli`` replaces ``docker exec`` (tests)."""
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    parser = argparse.ArgumentParser(
+        prog="python -m components.verify",
+        description="Check that a deployed Open WebUI manages its websockets through its Valkey.",
+    )
+    parser.add_argument("--stack", help="the Pulumi stack (default: the selected one)")
+    parser.add_argument(
+        "--outputs",
+        type=Path,
+        metavar="FILE",
+        help="read the outputs from FILE (`pulumi stack output --json --show-secrets > FILE`) instead",
+    )
+    parser.add_argument(
+        "--key-prefix", default=DEFAULT_KEY_PREFIX, help="Open WebUI's REDIS_KEY_PREFIX (default: %(default)s)"
+    )
+    options = parser.parse_args(argv)
+
+    docker = which("docker")
+    pulumi = which("pulumi") if options.outputs is None else None
+    missing = []
+    if make_cli is None and docker is None:
+        missing.append("docker (the Docker CLI, to run valkey-cli inside the Valkey container)")
+    if options.outputs is None and pulumi is None:
+        missing.append(
+            "pulumi (the Pulumi CLI, to read the stack outputs; "
+            "or pass --outputs FILE made with `pulumi stack output --json --show-secrets`)"
+        )
+    if missing:
+        print("verify: cannot run; not found on PATH:", *(f"  - {tool}" for tool in missing), sep="\n", file=err)
+        return EXIT_CANNOT_RUN
+
+    try:
+        target = Target.from_outputs(read_outputs(pulumi, options.stack, options.outputs))
+    except CannotVerify as error:
+        print(f"verify: cannot run: {error}", file=err)
+        return EXIT_CANNOT_RUN
+    if make_cli is None:
+        assert docker is not None
+        cli: ValkeyCli = DockerValkeyCli(target.container, target.port, target.password, docker=docker)
+    else:
+        cli = make_cli(target)
+    report = check_deployment(target, cli, options.key_prefix)
+    print(report.render(), file=out)
+    return EXIT_PASSED if report.passed else EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

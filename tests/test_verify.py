@@ -1,0 +1,215 @@
+"""``python -m components.verify`` against a real Valkey in the state Open WebUI leaves it in.
+
+The stack outputs are the ones ``render`` produces; ``valkey-cli`` runs on this machine instead of through
+``docker exec`` (the Docker adapter is checked on its own, without a daemon).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from components.testing import valkey_cli
+from components.verify import (
+    EXIT_CANNOT_RUN,
+    EXIT_FAILED,
+    EXIT_PASSED,
+    DockerValkeyCli,
+    Target,
+    main,
+    pulumi_outputs_argv,
+)
+from tests.conftest import RenderedValkey, StartValkey, wait_until
+
+pytestmark = pytest.mark.tier1
+
+PASSWORD = "pa:ss@w/rd%$`\"' x"
+
+
+def found(name: str) -> str:
+    return f"/usr/bin/{name}"
+
+
+def run_verify(server: RenderedValkey, tmp_path: Path, outputs: dict[str, Any] | None = None) -> tuple[int, str]:
+    """Run the command on the rendered outputs, valkey-cli reaching ``server``; exit status and all output."""
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(server.deployment.outputs if outputs is None else outputs))
+    out, err = io.StringIO(), io.StringIO()
+    status = main(
+        ["--outputs", str(path)],
+        which=found,
+        make_cli=lambda target: valkey_cli(target.port, target.password, tmp_path),
+        stdout=out,
+        stderr=err,
+    )
+    return status, out.getvalue() + err.getvalue()
+
+
+@contextmanager
+def socketio_subscriber(server: RenderedValkey) -> Iterator[None]:
+    """A client subscribed to ``socketio`` in a thread, as Open WebUI's socket.io manager is."""
+    pubsub = server.url_client(server.websocket_redis_url).pubsub()  # type: ignore[no-untyped-call]
+    pubsub.subscribe(socketio=lambda message: None)
+    thread = pubsub.run_in_thread(sleep_time=0.05, daemon=True)
+    try:
+        assert wait_until(lambda: server.client().pubsub_numsub("socketio") == [(b"socketio", 1)])
+        yield
+    finally:
+        thread.stop()
+        thread.join(5)
+        pubsub.close()
+
+
+@pytest.fixture
+def server(valkey: StartValkey) -> RenderedValkey:
+    return valkey({"valkey": {"password": PASSWORD}}, secret_keys=["valkey"])
+
+
+def write_open_webui_keys(server: RenderedValkey, database: int) -> None:
+    client = server.client(database)
+    client.hset("open-webui:session_pool", "sid-1", json.dumps({"id": "user-1"}))
+    client.set("open-webui:usage_cleanup_lock", "token", ex=60)
+
+
+def test_verify_when_open_webui_state_present_passes(server: RenderedValkey, tmp_path: Path) -> None:
+    """A socketio subscriber and Open WebUI's keys in database 1: exit 0, every check PASS."""
+    write_open_webui_keys(server, 1)
+    with socketio_subscriber(server):
+        status, output = run_verify(server, tmp_path)
+    assert status == EXIT_PASSED, output
+    assert output.count("  PASS  ") == 4
+    assert "open-webui:session_pool" in output
+    assert "verify: all 4 checks passed" in output
+
+
+def test_verify_when_no_socketio_subscriber_fails(server: RenderedValkey, tmp_path: Path) -> None:
+    """Keys but nobody on ``socketio`` (websockets not managed by Valkey): exit 1, saying so."""
+    write_open_webui_keys(server, 1)
+    status, output = run_verify(server, tmp_path)
+    assert status == EXIT_FAILED
+    assert "FAIL  a websocket manager subscribes to 'socketio': nobody subscribes to 'socketio'" in output
+
+
+def test_verify_when_keys_in_wrong_database_fails(server: RenderedValkey, tmp_path: Path) -> None:
+    """Open WebUI's keys in database 0 while the URL names 1: both key checks fail, naming database 0."""
+    write_open_webui_keys(server, 0)
+    with socketio_subscriber(server):
+        status, output = run_verify(server, tmp_path)
+    assert status == EXIT_FAILED
+    assert "FAIL  Open WebUI's keys (open-webui:*) are in database 1: database 1 holds no open-webui:* key" in output
+    assert "FAIL  no Open WebUI keys in databases no URL names: database 0: open-webui:session_pool" in output
+
+
+def test_verify_when_password_wrong_fails_without_printing_either(server: RenderedValkey, tmp_path: Path) -> None:
+    """A URL with a wrong password: PING fails, the rest is skipped, no password is printed."""
+    wrong = "Wrong:P@ss/word"
+    outputs = dict(server.deployment.outputs)
+    outputs["websocketRedisUrl"] = outputs["websocketRedisUrl"].replace(quote(PASSWORD, safe=""), quote(wrong, safe=""))
+    status, output = run_verify(server, tmp_path, outputs)
+    assert status == EXIT_FAILED
+    assert "FAIL  Valkey answers PING with the URL's password" in output
+    assert output.count("SKIP") == 3
+    for secret in (PASSWORD, wrong, quote(PASSWORD, safe=""), quote(wrong, safe="")):
+        assert secret not in output
+
+
+def test_verify_when_passing_never_prints_the_password(server: RenderedValkey, tmp_path: Path) -> None:
+    """The report of a healthy deployment holds neither the password nor its URL-encoded form."""
+    write_open_webui_keys(server, 1)
+    with socketio_subscriber(server):
+        status, output = run_verify(server, tmp_path)
+    assert status == EXIT_PASSED
+    assert PASSWORD not in output
+    assert quote(PASSWORD, safe="") not in output
+
+
+def test_target_when_read_from_rendered_outputs_has_container_port_database_password(
+    server: RenderedValkey,
+) -> None:
+    """The stack outputs give the Valkey container, its port, database 1 and the decoded password."""
+    target = Target.from_outputs(server.deployment.outputs)
+    assert target == Target("redis-valkey", server.port, PASSWORD, 1, frozenset({1}))
+
+
+def test_docker_cli_when_built_passes_the_password_in_env_not_argv() -> None:
+    """The Docker adapter runs valkey-cli in the container; REDISCLI_AUTH travels in the environment only."""
+    cli = DockerValkeyCli("redis-valkey", 6379, PASSWORD)
+    argv = cli.argv(["PUBSUB", "NUMSUB", "socketio"])
+    assert argv == [
+        "docker",
+        "exec",
+        "-e",
+        "REDISCLI_AUTH",
+        "redis-valkey",
+        "valkey-cli",
+        "-p",
+        "6379",
+        "PUBSUB",
+        "NUMSUB",
+        "socketio",
+    ]
+    assert not any(PASSWORD in argument or quote(PASSWORD, safe="") in argument for argument in argv)
+    assert cli.env()["REDISCLI_AUTH"] == PASSWORD
+
+
+def test_docker_cli_when_auth_off_passes_no_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a password the adapter neither forwards nor leaks a REDISCLI_AUTH from the caller's shell."""
+    monkeypatch.setenv("REDISCLI_AUTH", "from-the-shell")
+    cli = DockerValkeyCli("redis-valkey", 6379, None)
+    assert cli.argv(["PING"]) == ["docker", "exec", "redis-valkey", "valkey-cli", "-p", "6379", "PING"]
+    assert "REDISCLI_AUTH" not in cli.env()
+
+
+def test_pulumi_outputs_argv_when_stack_given_asks_for_json_with_secrets() -> None:
+    """Outputs come from ``pulumi stack output --json --show-secrets``, for the named stack if any."""
+    assert pulumi_outputs_argv("pulumi", "prod") == [
+        "pulumi",
+        "stack",
+        "output",
+        "--json",
+        "--show-secrets",
+        "--stack",
+        "prod",
+    ]
+    assert pulumi_outputs_argv("pulumi", None)[-1] == "--show-secrets"
+
+
+def test_verify_when_docker_missing_exits_2_naming_it(tmp_path: Path) -> None:
+    """Without the Docker CLI the command says so and exits 2 (with --outputs, Pulumi is not needed)."""
+    path = tmp_path / "outputs.json"
+    path.write_text("{}")
+    err = io.StringIO()
+    status = main(["--outputs", str(path)], which=lambda name: None, stderr=err)
+    assert status == EXIT_CANNOT_RUN
+    assert err.getvalue() == (
+        "verify: cannot run; not found on PATH:\n"
+        "  - docker (the Docker CLI, to run valkey-cli inside the Valkey container)\n"
+    )
+
+
+def test_verify_when_docker_and_pulumi_missing_names_both() -> None:
+    """Without --outputs the Pulumi CLI is needed too; both missing tools are named at once."""
+    err = io.StringIO()
+    status = main([], which=lambda name: None, stderr=err)
+    assert status == EXIT_CANNOT_RUN
+    assert "  - docker (" in err.getvalue()
+    assert "  - pulumi (" in err.getvalue()
+    assert "--outputs FILE" in err.getvalue()
+
+
+def test_verify_when_outputs_lack_the_url_exits_2(tmp_path: Path) -> None:
+    """Outputs of another stack (no websocketRedisUrl) exit 2 with what is missing, printing no values."""
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({"valkeyContainerName": "redis-valkey", "url": "http://127.0.0.1:3000"}))
+    err = io.StringIO()
+    status = main(["--outputs", str(path)], which=found, stderr=err)
+    assert status == EXIT_CANNOT_RUN
+    assert err.getvalue().startswith("verify: cannot run: the stack outputs lack websocketRedisUrl (outputs present:")
+    assert "http://127.0.0.1:3000" not in err.getvalue()
