@@ -113,6 +113,7 @@ class LoadBalancer(pulumi.ComponentResource):
             restart=settings.restart,
             wait=True,
             wait_timeout=settings.wait_timeout,
+            destroy_grace_seconds=10,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 # Created once every replica is healthy; replicas are replaced without touching it.

@@ -25,6 +25,8 @@ HEALTHCHECK = docker.ContainerHealthcheckArgs(
     timeout="5s",
     retries=3,
 )
+STOP_GRACE_SECONDS = 30
+"""Seconds a container gets to stop cleanly (SIGTERM) before it is killed, on replace, destroy and daemon stop."""
 
 
 def websocket_env(
@@ -158,6 +160,8 @@ class OpenWebUI(pulumi.ComponentResource):
                 memory=settings.memory_mb,
                 wait=True,
                 wait_timeout=settings.wait_timeout,
+                # Let in-flight requests finish on replace and destroy instead of a forced removal.
+                destroy_grace_seconds=STOP_GRACE_SECONDS,
                 opts=pulumi.ResourceOptions(
                     parent=self,
                     # Each replica after the first waits for the one before it: created after the first has

@@ -14,6 +14,8 @@ from ._settings import DatabaseSettings
 
 DATA_PATH = "/var/lib/postgresql/data"
 PORT = 5432
+STOP_GRACE_SECONDS = 60
+"""Seconds a container gets to stop cleanly (SIGTERM) before it is killed, on replace, destroy and daemon stop."""
 
 
 def database_url(user: str, password: str, host: str, port: int, database: str) -> str:
@@ -87,6 +89,9 @@ class Postgres(pulumi.ComponentResource):
             restart=settings.restart,
             wait=True,
             wait_timeout=settings.wait_timeout,
+            # A clean shutdown (checkpoint) on replace and destroy instead of a forced removal.
+            destroy_grace_seconds=STOP_GRACE_SECONDS,
+            stop_timeout=STOP_GRACE_SECONDS,
             opts=pulumi.ResourceOptions(parent=self, replace_on_changes=["healthcheck"], delete_before_replace=True),
         )
         self.container_name = container.name

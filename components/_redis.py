@@ -7,7 +7,12 @@ from urllib.parse import quote
 from ._settings import ValkeySettings
 
 AUTH_CONFIG_PATH = "/usr/local/etc/valkey/auth.conf"
-"""Where the password file is uploaded in the Valkey container (kept out of the visible command line)."""
+"""Where the password file is uploaded in the Valkey container.
+
+This keeps the password out of the command line (``ps``, and Pulumi previews show the command in clear); it is
+still in the container's environment (``REDISCLI_AUTH``, for the healthcheck), which ``docker inspect`` shows to
+anyone who may use the Docker daemon, as it shows Open WebUI's URLs.
+"""
 DATA_PATH = "/data"
 """The Valkey image's working directory, where RDB and AOF files are written."""
 

@@ -14,6 +14,8 @@ from ._settings import ValkeySettings
 PASSWORD_SPECIALS = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 KEPT_CAPABILITIES = ["SETGID", "SETUID", "DAC_OVERRIDE"]
 """What the image's entrypoint needs to hand /data to the valkey user and drop root."""
+STOP_GRACE_SECONDS = 30
+"""Seconds a container gets to stop cleanly (SIGTERM) before it is killed, on replace, destroy and daemon stop."""
 
 
 class Valkey(pulumi.ComponentResource):
@@ -109,6 +111,10 @@ class Valkey(pulumi.ComponentResource):
             log_opts={"max-size": "1m", "max-file": "1"},
             wait=True,
             wait_timeout=settings.wait_timeout,
+            # Stop (SIGTERM) and let Valkey write its final snapshot before removal; without a grace period
+            # the provider force-removes the container (SIGKILL) on replace and destroy.
+            destroy_grace_seconds=STOP_GRACE_SECONDS,
+            stop_timeout=STOP_GRACE_SECONDS,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 # pulumi-docker does not apply healthcheck edits in place; replace instead.

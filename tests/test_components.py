@@ -139,6 +139,12 @@ class TestValkey:
         assert container.resource.inputs["wait"] is True
         assert container.resource.inputs["waitTimeout"] == 60
 
+    def test_valkey_container_when_replaced_stops_gracefully(self) -> None:
+        """Replace and destroy stop Valkey with SIGTERM and 30 s to save, instead of a forced removal."""
+        inputs = valkey_run(ValkeySettings()).container("redis-valkey").resource.inputs
+        assert inputs["destroyGraceSeconds"] == 30
+        assert inputs["stopTimeout"] == 30
+
     def test_valkey_container_when_declared_avoids_pulumi_docker_traps(self) -> None:
         """Healthcheck edits replace the container; the fixed name needs delete-before-replace."""
         resource = valkey_run(ValkeySettings()).container("redis-valkey").resource
@@ -330,6 +336,7 @@ class TestOpenWebUI:
         }
         assert container.resource.inputs["wait"] is True
         assert container.resource.inputs["waitTimeout"] == 300
+        assert container.resource.inputs["destroyGraceSeconds"] == 30
         assert container.resource.replace_on_changes == ["healthcheck"]
 
     def test_open_webui_when_secret_key_given_uses_it(self) -> None:

@@ -103,6 +103,7 @@ class TestTwoReplicas:
             "pg_isready -h 127.0.0.1 -p 5432 -U openwebui -d openwebui",
         ]
         assert postgres.resource.inputs["wait"] is True
+        assert postgres.resource.inputs["destroyGraceSeconds"] == 60
         assert postgres.ports == []
         assert postgres.volumes == {"/var/lib/postgresql/data": "open-webui-postgres"}
         assert postgres.networks == {"openwebui-network": ["postgres"]}
