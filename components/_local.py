@@ -322,15 +322,17 @@ class ValkeyProcess:
         try:
             return process.wait(timeout)
         except subprocess.TimeoutExpired:
-            process.kill()
+            self.kill()
             return process.wait()
 
     def kill(self) -> None:
-        """SIGKILL: the process gets no chance to save anything."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-        if self.process is not None:
-            self.process.wait()
+        """SIGKILL to the whole process group, as a container's end kills every process in it (a BGSAVE child
+        included): nothing gets a chance to save anything."""
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)  # start_new_session: the group id is the pid
+        self.process.wait()
 
     def restart(self, timeout: float = 10.0) -> None:
         """Stop (SIGTERM) if running, then start again with the same arguments and data directory."""

@@ -17,8 +17,16 @@ CONTAINER_PORT = 8080
 DATA_PATH = "/app/backend/data"
 # Healthy within about a second of Open WebUI answering: checks every second during the start period,
 # every 30 s after it. Failures inside the start period do not count, so a slow first start is fine.
+# /health answers 200 even when Valkey refuses Open WebUI's password, so the check also PINGs Valkey with the
+# URL Open WebUI was given (the image's Python and redis-py): a wrong password fails `pulumi up`.
+HEALTHCHECK_COMMAND = (
+    "curl --silent --fail --max-time 3 http://localhost:${PORT:-8080}/health >/dev/null"
+    " && python3 -c \"import os, redis; redis.Redis.from_url(os.environ['WEBSOCKET_REDIS_URL'],"
+    " socket_timeout=3, socket_connect_timeout=3).ping()\" >/dev/null 2>&1"
+    " || exit 1"
+)
 HEALTHCHECK = docker.ContainerHealthcheckArgs(
-    tests=["CMD-SHELL", "curl --silent --fail --max-time 3 http://localhost:${PORT:-8080}/health || exit 1"],
+    tests=["CMD-SHELL", HEALTHCHECK_COMMAND],
     start_period="5m",
     start_interval="1s",
     interval="30s",

@@ -1,0 +1,284 @@
+"""Run the rendered Open WebUI container as a real Open WebUI backend on loopback (Tier 2 of issue #3).
+
+The rendered container's environment is used as declared, with two mappings and two additions only:
+
+- Redis URL hosts (the Valkey network alias) -> ``127.0.0.1``, ports, credentials and database unchanged
+  (``components._local.local_redis_url``);
+- the volume at ``/app/backend/data`` -> a temporary directory, given as ``DATA_DIR`` (the image's default);
+- plus ``OFFLINE_ENV``, which keeps the backend from reaching the network (FIELD-NOTES section 1).
+
+The backend is the ``open-webui`` command of the virtualenv that ``scripts/install-open-webui`` makes, named
+by ``OPEN_WEBUI_VENV``; the process runs in its own process group, which ``close()`` kills.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import pytest
+
+from components._local import LOOPBACK, free_port, local_redis_url
+
+VENV_VARIABLE = "OPEN_WEBUI_VENV"
+ENABLE_COMMAND = "`scripts/test --all`, or `OPEN_WEBUI_VENV=$(scripts/install-open-webui) pytest -m tier2`"
+SKIP_REASON = f"Tier 2 runs a real Open WebUI backend; {VENV_VARIABLE} is not set. Run it with {ENABLE_COMMAND}"
+
+OFFLINE_ENV: Mapping[str, str] = {
+    "OFFLINE_MODE": "true",
+    "HF_HUB_OFFLINE": "1",
+    "RAG_EMBEDDING_ENGINE": "openai",
+    "RAG_EMBEDDING_MODEL_AUTO_UPDATE": "false",
+    "RAG_RERANKING_MODEL_AUTO_UPDATE": "false",
+    "WHISPER_MODEL_AUTO_UPDATE": "false",
+    "ENABLE_OLLAMA_API": "false",
+    "ENABLE_OPENAI_API": "false",
+    "ENABLE_VERSION_UPDATE_CHECK": "false",
+    "ANONYMIZED_TELEMETRY": "false",
+    "DO_NOT_TRACK": "true",
+    "SCARF_NO_ANALYTICS": "true",
+}
+"""What keeps Open WebUI offline and light here (FIELD-NOTES section 1); the image is run online."""
+SOCKET_PATH = "/ws/socket.io"
+"""Where Open WebUI mounts its socket.io server (the browser's ``path`` option)."""
+REDIS_SCHEMES = ("redis", "rediss")
+
+
+def open_webui_venv() -> Path | None:
+    """The virtualenv ``OPEN_WEBUI_VENV`` names, or None when it is unset (Tier 2 is then skipped)."""
+    value = os.environ.get(VENV_VARIABLE, "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def open_webui_command(venv: Path) -> Path:
+    """The ``open-webui`` program in ``venv``; a set but wrong ``OPEN_WEBUI_VENV`` fails rather than skips."""
+    program = venv / "bin" / "open-webui"
+    if not os.access(program, os.X_OK):
+        raise FileNotFoundError(
+            f"{VENV_VARIABLE}={venv} has no bin/open-webui; install it with `scripts/install-open-webui`"
+        )
+    return program
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The environment
+# ---------------------------------------------------------------------------------------------------------
+
+
+def with_password(url: str, password: str) -> str:
+    """The same ``redis://`` URL with only its password replaced (percent-encoded), user, host and db kept."""
+    parts = urlsplit(url)
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if not at:
+        raise ValueError("URL has no credentials to replace")
+    user = userinfo.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{hostport}"))
+
+
+def local_open_webui_env(rendered: Mapping[str, str], data_dir: Path) -> dict[str, str]:
+    """The rendered container environment for a loopback process: Redis URL hosts -> 127.0.0.1, and
+    ``OFFLINE_ENV`` plus ``DATA_DIR`` added. A rendered variable is never overridden by an addition.
+    """
+    env = {
+        name: local_redis_url(value) if urlsplit(value).scheme in REDIS_SCHEMES else value
+        for name, value in rendered.items()
+    }
+    added = {**OFFLINE_ENV, "DATA_DIR": str(data_dir)}
+    clashes = sorted(set(env) & set(added))
+    if clashes:
+        raise ValueError(f"the rendered environment sets {', '.join(clashes)}; Tier 2 would override it")
+    return {**env, **added}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The process
+# ---------------------------------------------------------------------------------------------------------
+
+
+class OpenWebUIProcess:
+    """``open-webui serve --host 127.0.0.1 --port P`` with ``env`` (plus ``PATH``, ``HOME`` and ``LANG``, as the
+    image has), its output in ``workdir/<label>.log``. Use it as a context manager, or call ``close()``:
+    the process group never outlives it.
+    """
+
+    def __init__(self, venv: Path, env: Mapping[str, str], workdir: Path, label: str = "open-webui") -> None:
+        self.program = open_webui_command(venv)
+        self.env = dict(env)
+        self.workdir = workdir
+        self.label = label
+        self.port = free_port()
+        self.url = f"http://{LOOPBACK}:{self.port}"
+        self.log_path = workdir / f"{label}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.started_at = 0.0
+        self.seconds_to_healthy: float | None = None
+
+    # -- life cycle -------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        home = self.workdir / "home"
+        home.mkdir(parents=True, exist_ok=True)
+        base = {
+            "PATH": f"{self.program.parent}{os.pathsep}{os.environ.get('PATH', os.defpath)}",
+            "HOME": str(home),  # caches (Hugging Face, pip) stay in the temporary directory
+            "LANG": "C.UTF-8",
+        }
+        command = [str(self.program), "serve", "--host", LOOPBACK, "--port", str(self.port)]
+        self.started_at = time.monotonic()
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                command,
+                cwd=self.workdir,
+                env={**base, **self.env},
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, killed as a whole in close()
+            )
+
+    def wait_healthy(self, timeout: float = 120.0) -> float:
+        """Wait until ``GET /health`` answers 200; return the seconds since ``start()``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            process = self._require_process()
+            if process.poll() is not None:
+                raise RuntimeError(f"{self.label} exited with status {process.returncode}\n{self.log_tail()}")
+            if self.health() == 200:
+                self.seconds_to_healthy = time.monotonic() - self.started_at
+                return self.seconds_to_healthy
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.label} not healthy after {timeout:g} s\n{self.log_tail()}")
+            time.sleep(0.2)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """SIGTERM to the process group, then SIGKILL to what is left of it after ``timeout``; reap the process."""
+        process = self.process
+        if process is None:
+            return
+        _signal_group(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout)
+        _signal_group(process.pid, signal.SIGKILL)  # children that outlive the server, or a server that hangs
+        process.wait()
+
+    def __enter__(self) -> OpenWebUIProcess:
+        if self.process is None:
+            self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- what a client sees -----------------------------------------------------------------------------
+
+    def health(self) -> int | None:
+        """The status of ``GET /health``, None while nothing answers."""
+        try:
+            with urllib.request.urlopen(f"{self.url}/health", timeout=2) as response:  # noqa: S310 - loopback
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+        except OSError:
+            return None
+
+    def post_json(self, path: str, payload: Mapping[str, Any], token: str | None = None) -> Any:
+        """POST JSON to the API and return the decoded answer (raises ``HTTPError`` with the body on 4xx/5xx)."""
+        headers = {"Content-Type": "application/json"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        request = urllib.request.Request(  # noqa: S310 - loopback
+            f"{self.url}{path}", data=json.dumps(payload).encode(), headers=headers, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+                return json.load(response)
+        except urllib.error.HTTPError as error:
+            raise AssertionError(f"POST {path}: {error.code} {error.read().decode(errors='replace')}") from None
+
+    # -- logs -------------------------------------------------------------------------------------------
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def log_tail(self, lines: int = 60) -> str:
+        tail = "\n".join(self.log().splitlines()[-lines:])
+        return f"--- last {lines} lines of {self.log_path} ---\n{tail}"
+
+    def _require_process(self) -> subprocess.Popen[bytes]:
+        if self.process is None:
+            raise RuntimeError(f"{self.label} was never started")
+        return self.process
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):  # the whole group is gone
+        os.killpg(pgid, sig)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reporting: time to healthy in the terminal summary, Open WebUI's log in every failure report
+# ---------------------------------------------------------------------------------------------------------
+
+
+class Tier2Report:
+    """A pytest plugin registered at run time by the Tier 2 fixtures (``Tier2Report.of(config)``).
+
+    Prints each Open WebUI process's time to healthy in the terminal summary (shown with or without ``-s``
+    or ``-q``, so CI logs keep it) and appends the logs of the running processes to a failed test's report.
+    """
+
+    NAME = "open-webui-tier2-report"
+
+    def __init__(self) -> None:
+        self.timings: list[tuple[str, float]] = []
+        self.running: list[OpenWebUIProcess] = []
+        self.started = time.monotonic()
+
+    @classmethod
+    def of(cls, config: pytest.Config) -> Tier2Report:
+        plugin = config.pluginmanager.get_plugin(cls.NAME)
+        if plugin is None:
+            plugin = cls()
+            config.pluginmanager.register(plugin, cls.NAME)
+        assert isinstance(plugin, cls)
+        return plugin
+
+    def healthy(self, process: OpenWebUIProcess) -> None:
+        """Note a process that answered ``/health`` (call while it runs; ``stopped`` when it is closed)."""
+        assert process.seconds_to_healthy is not None
+        self.timings.append((process.label, process.seconds_to_healthy))
+        self.running.append(process)
+
+    def stopped(self, process: OpenWebUIProcess) -> None:
+        if process in self.running:
+            self.running.remove(process)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        report = yield
+        if report.failed:
+            for process in self.running:
+                report.sections.append((f"Open WebUI log: {process.label}", process.log_tail(120)))
+        return report
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.timings:
+            return
+        terminalreporter.write_sep("-", "Tier 2: Open WebUI on loopback")
+        for label, seconds in self.timings:
+            terminalreporter.write_line(f"{label}: healthy (GET /health 200) {seconds:.1f} s after start")
+        elapsed = time.monotonic() - self.started
+        terminalreporter.write_line(f"from the first Open WebUI start to the end of the run: {elapsed:.1f} s")
