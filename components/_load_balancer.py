@@ -11,6 +11,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_docker as docker
 
+from ._docker import pulled_image
 from ._network import TYPE_PREFIX
 from ._settings import LoadBalancerSettings
 
@@ -91,9 +92,8 @@ class LoadBalancer(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(f"{TYPE_PREFIX}:LoadBalancer", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         self.config = haproxy_config(replica_hosts, replica_port, sticky=settings.sticky_sessions)
-        image = docker.RemoteImage(f"{name}-image", name=settings.image, keep_locally=True, opts=child)
+        image = pulled_image(f"{name}-image", settings.image, self)
         container = docker.Container(
             f"{name}-container",
             name=settings.container_name,

@@ -7,8 +7,8 @@ import ipaddress
 
 import pulumi
 import pulumi_docker as docker
-import pulumi_random as random
 
+from ._docker import data_volume, pulled_image, secret_value
 from ._load_balancer import LoadBalancer
 from ._network import TYPE_PREFIX
 from ._settings import LoadBalancerSettings, OpenWebUISettings
@@ -22,7 +22,7 @@ DATA_PATH = "/app/backend/data"
 HEALTHCHECK_COMMAND = (
     "curl --silent --fail --max-time 3 http://localhost:${PORT:-8080}/health >/dev/null"
     " && python3 -c \"import os, redis; redis.Redis.from_url(os.environ['WEBSOCKET_REDIS_URL'],"
-    " socket_timeout=3, socket_connect_timeout=3).ping()\" >/dev/null 2>&1"
+    ' socket_timeout=3, socket_connect_timeout=3).ping()" >/dev/null 2>&1'
     " || exit 1"
 )
 HEALTHCHECK = docker.ContainerHealthcheckArgs(
@@ -116,20 +116,11 @@ class OpenWebUI(pulumi.ComponentResource):
         super().__init__(f"{TYPE_PREFIX}:OpenWebUI", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        if secret_key is not None:
-            self.secret_key = pulumi.Output.secret(secret_key)
-        elif settings.secret_key is not None:
-            self.secret_key = pulumi.Output.secret(settings.secret_key.get_secret_value())
-        else:
-            generated = random.RandomPassword(f"{name}-secret-key", length=48, special=False, opts=child)
-            self.secret_key = pulumi.Output.secret(generated.result)
-
-        image = docker.RemoteImage(f"{name}-image", name=settings.image, keep_locally=True, opts=child)
-        volume = docker.Volume(
-            f"{name}-data",
-            name=settings.volume_name,
-            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=settings.retain_volume),
+        self.secret_key = secret_value(
+            f"{name}-secret-key", secret_key if secret_key is not None else settings.secret_key, self, length=48
         )
+        image = pulled_image(f"{name}-image", settings.image, self)
+        volume = data_volume(f"{name}-data", settings.volume_name, retain=settings.retain_volume, parent=self)
         replicas = settings.replicas
         database_url = pulumi.Output.from_input(database_url) if database_url is not None else None
         if replicas > 1 and database_url is None:

@@ -7,8 +7,8 @@ from urllib.parse import quote
 
 import pulumi
 import pulumi_docker as docker
-import pulumi_random as random
 
+from ._docker import data_volume, pulled_image, secret_value
 from ._network import TYPE_PREFIX
 from ._settings import DatabaseSettings
 
@@ -54,20 +54,10 @@ class Postgres(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(f"{TYPE_PREFIX}:Postgres", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        if settings.password is not None:
-            password = pulumi.Output.secret(settings.password.get_secret_value())
-        else:
-            # Alphanumeric: the image's entrypoint and psql take it as is, and URLs need no encoding.
-            generated = random.RandomPassword(f"{name}-password", length=32, special=False, opts=child)
-            password = pulumi.Output.secret(generated.result)
-
-        image = docker.RemoteImage(f"{name}-image", name=settings.image, keep_locally=True, opts=child)
-        volume = docker.Volume(
-            f"{name}-data",
-            name=settings.volume_name,
-            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=settings.retain_volume),
-        )
+        # Alphanumeric when generated: the image's entrypoint and psql take it as is, and URLs need no encoding.
+        password = secret_value(f"{name}-password", settings.password, self, length=32)
+        image = pulled_image(f"{name}-image", settings.image, self)
+        volume = data_volume(f"{name}-data", settings.volume_name, retain=settings.retain_volume, parent=self)
         envs = password.apply(
             lambda pw: [f"POSTGRES_DB={settings.name}", f"POSTGRES_PASSWORD={pw}", f"POSTGRES_USER={settings.user}"]
         )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pulumi
 import pulumi_docker as docker
-import pulumi_random as random
 
+from ._docker import data_volume, pulled_image, secret_value
 from ._network import TYPE_PREFIX
 from ._redis import AUTH_CONFIG_PATH, DATA_PATH, auth_config, healthcheck_test, redis_url, server_command
 from ._settings import ValkeySettings
@@ -54,27 +54,20 @@ class Valkey(pulumi.ComponentResource):
         if password is not None and settings.password is not None:
             raise ValueError("password is given both as an argument and in settings.password; give one")
         super().__init__(f"{TYPE_PREFIX}:Valkey", name, None, opts)
-        self._settings = settings
-        child = pulumi.ResourceOptions(parent=self)
 
         self.password = None
         if settings.auth:
-            if password is not None:
-                self.password = pulumi.Output.secret(password)
-            elif settings.password is not None:
-                self.password = pulumi.Output.secret(settings.password.get_secret_value())
-            else:
-                generated = random.RandomPassword(
-                    f"{name}-password", length=32, special=True, override_special=PASSWORD_SPECIALS, opts=child
-                )
-                self.password = pulumi.Output.secret(generated.result)
+            self.password = secret_value(
+                f"{name}-password",
+                password if password is not None else settings.password,
+                self,
+                length=32,
+                special=True,
+                override_special=PASSWORD_SPECIALS,
+            )
 
-        image = docker.RemoteImage(f"{name}-image", name=settings.image, keep_locally=True, opts=child)
-        volume = docker.Volume(
-            f"{name}-data",
-            name=settings.volume_name,
-            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=settings.retain_volume),
-        )
+        image = pulled_image(f"{name}-image", settings.image, self)
+        volume = data_volume(f"{name}-data", settings.volume_name, retain=settings.retain_volume, parent=self)
 
         envs: pulumi.Input[list[str]] | None = None
         uploads: pulumi.Input[list[docker.ContainerUploadArgs]] | None = None
@@ -129,7 +122,6 @@ class Valkey(pulumi.ComponentResource):
         # container does not change the URL (and does not replace Open WebUI).
         self.host = container.id.apply(lambda _: settings.alias)
         self.port = container.id.apply(lambda _: settings.port)
-        self._container = container
         self.redis_url = self.url_for_database(settings.database)
         self.register_outputs(
             {
