@@ -328,7 +328,7 @@ class TestOpenWebUI:
                 "CMD-SHELL",
                 "curl --silent --fail --max-time 3 http://localhost:${PORT:-8080}/health >/dev/null"
                 " && python3 -c \"import os, redis; redis.Redis.from_url(os.environ['WEBSOCKET_REDIS_URL'],"
-                " socket_timeout=3, socket_connect_timeout=3).ping()\" >/dev/null 2>&1 || exit 1",
+                ' socket_timeout=3, socket_connect_timeout=3).ping()" >/dev/null 2>&1 || exit 1',
             ],
             "startPeriod": "5m",
             "startInterval": "1s",

@@ -1,0 +1,637 @@
+"""The components for every Pulumi language: schema-friendly arguments, hosted by ``provider/__main__.py``.
+
+Pulumi infers the package schema from these classes (``pulumi.provider.experimental``): the inputs from the
+``args`` TypedDict of each ``__init__``, the outputs from the class's ``pulumi.Output`` annotations, and the
+descriptions from the docstring that follows each of them. The analyzer reads annotations as they are written,
+so this module must not use ``from __future__ import annotations``, and each class re-declares every output of
+the component it extends (those modules do use it).
+
+Each hosted class maps its ``args`` onto the pydantic settings, validates them (every problem reported at
+once, as ``InvalidArgumentsError``) and builds the real component, so the resources are those of the Python
+API. Differences from the Python API, all forced by the inferred schema:
+
+- Settings are plain values (``plain`` in the schema): they are validated before anything is created, so
+  they cannot come from another resource's outputs.
+- Passwords, keys and database URLs are ``Input`` values outside the settings objects (``valkeyPassword``,
+  ``openWebuiSecretKey``; ``password``; ``secretKey``, ``databaseUrl``), so that a secret config value or
+  another resource's output can be passed. The schema cannot mark an input secret; the components wrap them
+  with ``Output.secret``.
+- ``database.url`` and ``database.password`` of the stack are not offered: the Python components take them
+  from settings only, where a secret that arrives as an Output cannot go. The managed PostgreSQL generates
+  its password.
+- Choices (restart policy, fsync policy, eviction policy, vector store) are enums.
+"""
+
+import enum
+from collections.abc import Mapping
+from typing import Any, Required, TypedDict, TypeVar
+
+import pulumi
+from pulumi.provider.experimental.util import camel_case
+from pydantic import BaseModel, ValidationError
+
+from . import _network, _open_webui, _stack, _valkey
+from ._network import TYPE_PREFIX
+from ._settings import DatabaseSettings as DatabaseModel
+from ._settings import LoadBalancerSettings as LoadBalancerModel
+from ._settings import NetworkSettings as NetworkModel
+from ._settings import OpenWebUISettings as OpenWebUIModel
+from ._settings import StackSettings as StackModel
+from ._settings import ValkeySettings as ValkeyModel
+
+PACKAGE = TYPE_PREFIX.split(":")[0]
+"""The package name: ``open-webui-redis``, the first part of every type token."""
+
+# ---------------------------------------------------------------------------------------------------------
+# Enums
+# ---------------------------------------------------------------------------------------------------------
+
+
+class RestartPolicy(enum.StrEnum):
+    """Docker restart policy of a container."""
+
+    NO = "no"
+    ON_FAILURE = "on-failure"
+    ALWAYS = "always"
+    UNLESS_STOPPED = "unless-stopped"
+
+
+class AppendFsync(enum.StrEnum):
+    """When Valkey fsyncs its append-only file."""
+
+    ALWAYS = "always"
+    EVERYSEC = "everysec"
+    NO = "no"
+
+
+class MaxMemoryPolicy(enum.StrEnum):
+    """What Valkey evicts at `maxMemory`. `allkeys-*` policies are not offered: they evict Open WebUI's state."""
+
+    NOEVICTION = "noeviction"
+    VOLATILE_LRU = "volatile-lru"
+    VOLATILE_LFU = "volatile-lfu"
+    VOLATILE_RANDOM = "volatile-random"
+    VOLATILE_TTL = "volatile-ttl"
+
+
+class VectorStore(enum.StrEnum):
+    """Where Open WebUI replicas keep document embeddings."""
+
+    PGVECTOR = "pgvector"
+    CHROMA = "chroma"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Settings objects (schema types). Descriptions: the pydantic field's description, then its default.
+# ---------------------------------------------------------------------------------------------------------
+
+
+class NetworkSettings(TypedDict, total=False):
+    """The Docker network that Valkey and Open WebUI share."""
+
+    name: str
+    """Name of the Docker network. Default: `openwebui-network`."""
+    external: bool
+    """Adopt an existing network of this name (created with `docker network create`) instead of creating one. An adopted network is never deleted by the stack. Default: `false`."""  # noqa: E501
+
+
+class ValkeySettings(TypedDict, total=False):
+    """The Valkey server that manages Open WebUI's websockets (its password is a separate input)."""
+
+    image: str
+    """Valkey image. Default: `docker.io/valkey/valkey:8.0.1-alpine`."""
+    container_name: str
+    """Name of the Valkey container. Default: `redis-valkey`."""
+    volume_name: str
+    """Name of the Docker volume mounted at `/data`. Default: `redis-data`."""
+    alias: str
+    """Network alias of the Valkey container: the host name in the Redis URLs. Default: `redis`."""
+    port: int
+    """Port Valkey listens on inside the network (never published). Default: `6379`."""
+    database: int
+    """Database index that Open WebUI uses for both `REDIS_URL` and `WEBSOCKET_REDIS_URL`. Default: `1`."""
+    auth: bool
+    """Require a password. Without `password`, a random one is generated and kept in the stack's state. Default: `true`."""  # noqa: E501
+    save: str
+    """RDB snapshot schedule: `<seconds> <changes>` pairs (`30 1`: after 30 s if a key changed). Default: `30 1`."""
+    append_only: bool
+    """Turn on AOF persistence (`--appendonly yes`). Default: `false`."""
+    append_fsync: AppendFsync
+    """AOF fsync policy when `appendOnly` is on. Default: `everysec`."""
+    max_clients: int
+    """`--maxclients`. Default: `10000`."""
+    timeout: int
+    """`--timeout`: seconds before an idle client is closed (0: never). Default: `1800`."""
+    max_memory: str
+    """`--maxmemory`, such as `256mb`. Default: no limit."""
+    max_memory_policy: MaxMemoryPolicy
+    """`--maxmemory-policy`. `allkeys-*` policies are refused: they evict Open WebUI's state. Default: `noeviction`."""
+    restart: RestartPolicy
+    """Docker restart policy. Default: `unless-stopped`."""
+    wait_timeout: int
+    """Seconds `pulumi up` waits for the container to be healthy. Default: `60`."""
+    retain_volume: bool
+    """Keep the data volume when the stack is destroyed or the volume replaced. `false` for throwaway stacks. Default: `true`."""  # noqa: E501
+
+
+class OpenWebUISettings(TypedDict, total=False):
+    """The Open WebUI container (its secret key is a separate input)."""
+
+    image: str
+    """Open WebUI image. Default: `ghcr.io/open-webui/open-webui:main`."""
+    container_name: str
+    """Name of the Open WebUI container. Default: `open-webui`."""
+    volume_name: str
+    """Name of the Docker volume mounted at `/app/backend/data`. Default: `open-webui`."""
+    host_port: int
+    """Host port that publishes Open WebUI's port 8080. Default: `3000`."""
+    bind_address: str
+    """Host address the port is published on (`0.0.0.0`: every interface). Default: `127.0.0.1`."""
+    env: dict[str, str]
+    """Extra environment variables. The variables the stack manages may not be set here."""
+    restart: RestartPolicy
+    """Docker restart policy. Default: `unless-stopped`."""
+    wait_timeout: int
+    """Seconds `pulumi up` waits for Open WebUI to be healthy (first start migrates the database). Default: `300`."""
+    replicas: int
+    """Open WebUI containers. 1: one container publishes the port. 2 or more: containers `<containerName>-<n>` share PostgreSQL (`database`), Valkey and the data volume behind a load balancer (`loadBalancer`) that alone publishes the port; replacements roll one replica at a time. Default: `1`."""  # noqa: E501
+    memory_mb: int
+    """Memory limit per Open WebUI container in MiB. Default: no limit."""
+    retain_volume: bool
+    """Keep the data volume when the stack is destroyed or the volume replaced. `false` for throwaway stacks. Default: `true`."""  # noqa: E501
+
+
+class DatabaseSettings(TypedDict, total=False):
+    """The PostgreSQL container that several Open WebUI replicas share (used when `openWebui.replicas` > 1; its password is generated)."""  # noqa: E501
+
+    image: str
+    """PostgreSQL image; it must ship the pgvector extension when `vectorStore` is `pgvector`. Default: `docker.io/pgvector/pgvector:0.8.0-pg17`."""  # noqa: E501
+    container_name: str
+    """Name of the PostgreSQL container. Default: `open-webui-postgres`."""
+    volume_name: str
+    """Name of the volume mounted at `/var/lib/postgresql/data`. Default: `open-webui-postgres`."""
+    alias: str
+    """Network alias of the PostgreSQL container. Default: `postgres`."""
+    name: str
+    """Database name. Default: `openwebui`."""
+    user: str
+    """Database user. Default: `openwebui`."""
+    vector_store: VectorStore
+    """Where replicas keep document embeddings: `pgvector` in the shared database; `chroma` only for a single replica (its files in the data directory cannot be shared). Default: `pgvector`."""  # noqa: E501
+    restart: RestartPolicy
+    """Docker restart policy. Default: `unless-stopped`."""
+    wait_timeout: int
+    """Seconds `pulumi up` waits for PostgreSQL to be healthy. Default: `120`."""
+    retain_volume: bool
+    """Keep the data volume when the stack is destroyed or the volume replaced. `false` for throwaway stacks. Default: `true`."""  # noqa: E501
+
+
+class LoadBalancerSettings(TypedDict, total=False):
+    """The HAProxy load balancer in front of several Open WebUI replicas (used when `openWebui.replicas` > 1)."""
+
+    image: str
+    """HAProxy image (the same 2.6 LTS line as the real-process tests). Default: `docker.io/library/haproxy:2.6-alpine`."""  # noqa: E501
+    container_name: str
+    """Name of the load balancer container. Default: `open-webui-lb`."""
+    sticky_sessions: bool
+    """Pin each browser to one replica with a cookie. Not needed: Valkey shares websocket events. Default: `false`."""
+    restart: RestartPolicy
+    """Docker restart policy. Default: `unless-stopped`."""
+    wait_timeout: int
+    """Seconds `pulumi up` waits for the load balancer to be healthy. Default: `60`."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Component arguments. The analyzer takes a field's description from the class that declares it, so the
+# components' own arguments repeat the settings fields; tests/test_provider_schema.py keeps them equal.
+# ---------------------------------------------------------------------------------------------------------
+
+
+class ValkeyArgs(TypedDict, total=False):
+    """Arguments of `Valkey`."""
+
+    network_name: Required[pulumi.Input[str]]
+    """Name of the Docker network to join (the `networkName` output of a `Network`)."""
+    password: pulumi.Input[str]
+    """Valkey password. Default: generated (32 characters) and kept in the stack's state. Treated as a secret (wrapped with `Output.secret`) whether or not it arrives as one."""  # noqa: E501
+    image: str
+    """Valkey image. Default: `docker.io/valkey/valkey:8.0.1-alpine`."""
+    container_name: str
+    """Name of the Valkey container. Default: `redis-valkey`."""
+    volume_name: str
+    """Name of the Docker volume mounted at `/data`. Default: `redis-data`."""
+    alias: str
+    """Network alias of the Valkey container: the host name in the Redis URLs. Default: `redis`."""
+    port: int
+    """Port Valkey listens on inside the network (never published). Default: `6379`."""
+    database: int
+    """Database index that Open WebUI uses for both `REDIS_URL` and `WEBSOCKET_REDIS_URL`. Default: `1`."""
+    auth: bool
+    """Require a password. Without `password`, a random one is generated and kept in the stack's state. Default: `true`."""  # noqa: E501
+    save: str
+    """RDB snapshot schedule: `<seconds> <changes>` pairs (`30 1`: after 30 s if a key changed). Default: `30 1`."""
+    append_only: bool
+    """Turn on AOF persistence (`--appendonly yes`). Default: `false`."""
+    append_fsync: AppendFsync
+    """AOF fsync policy when `appendOnly` is on. Default: `everysec`."""
+    max_clients: int
+    """`--maxclients`. Default: `10000`."""
+    timeout: int
+    """`--timeout`: seconds before an idle client is closed (0: never). Default: `1800`."""
+    max_memory: str
+    """`--maxmemory`, such as `256mb`. Default: no limit."""
+    max_memory_policy: MaxMemoryPolicy
+    """`--maxmemory-policy`. `allkeys-*` policies are refused: they evict Open WebUI's state. Default: `noeviction`."""
+    restart: RestartPolicy
+    """Docker restart policy. Default: `unless-stopped`."""
+    wait_timeout: int
+    """Seconds `pulumi up` waits for the container to be healthy. Default: `60`."""
+    retain_volume: bool
+    """Keep the data volume when the stack is destroyed or the volume replaced. `false` for throwaway stacks. Default: `true`."""  # noqa: E501
+
+
+class OpenWebUIArgs(TypedDict, total=False):
+    """Arguments of `OpenWebUI`."""
+
+    network_name: Required[pulumi.Input[str]]
+    """Name of the Docker network to join (the `networkName` output of a `Network`)."""
+    redis_url: Required[pulumi.Input[str]]
+    """`REDIS_URL` and `WEBSOCKET_REDIS_URL` (the `redisUrl` output of a `Valkey`). The container waits for it."""
+    secret_key: pulumi.Input[str]
+    """`WEBUI_SECRET_KEY`. Default: generated once and kept, so replacing the container logs nobody out. Treated as a secret (wrapped with `Output.secret`) whether or not it arrives as one."""  # noqa: E501
+    database_url: pulumi.Input[str]
+    """`DATABASE_URL` of a PostgreSQL database that every replica shares (`postgresql+psycopg://...`); required with `replicas` above 1. Default: SQLite in the data volume. Treated as a secret."""  # noqa: E501
+    vector_store: VectorStore
+    """Where replicas keep document embeddings when `databaseUrl` is set: `pgvector` in that database; `chroma` only for a single replica. Default: `pgvector`."""  # noqa: E501
+    load_balancer: LoadBalancerSettings
+    """The load balancer in front of the replicas (with `replicas` above 1)."""
+    image: str
+    """Open WebUI image. Default: `ghcr.io/open-webui/open-webui:main`."""
+    container_name: str
+    """Name of the Open WebUI container. Default: `open-webui`."""
+    volume_name: str
+    """Name of the Docker volume mounted at `/app/backend/data`. Default: `open-webui`."""
+    host_port: int
+    """Host port that publishes Open WebUI's port 8080. Default: `3000`."""
+    bind_address: str
+    """Host address the port is published on (`0.0.0.0`: every interface). Default: `127.0.0.1`."""
+    env: dict[str, str]
+    """Extra environment variables. The variables the stack manages may not be set here."""
+    restart: RestartPolicy
+    """Docker restart policy. Default: `unless-stopped`."""
+    wait_timeout: int
+    """Seconds `pulumi up` waits for Open WebUI to be healthy (first start migrates the database). Default: `300`."""
+    replicas: int
+    """Open WebUI containers. 1: one container publishes the port. 2 or more: containers `<containerName>-<n>` share PostgreSQL (`database`), Valkey and the data volume behind a load balancer (`loadBalancer`) that alone publishes the port; replacements roll one replica at a time. Default: `1`."""  # noqa: E501
+    memory_mb: int
+    """Memory limit per Open WebUI container in MiB. Default: no limit."""
+    retain_volume: bool
+    """Keep the data volume when the stack is destroyed or the volume replaced. `false` for throwaway stacks. Default: `true`."""  # noqa: E501
+
+
+class OpenWebUIStackArgs(TypedDict, total=False):
+    """Arguments of `OpenWebUIStack`."""
+
+    network: NetworkSettings
+    """The Docker network."""
+    valkey: ValkeySettings
+    """The Valkey server."""
+    open_webui: OpenWebUISettings
+    """Open WebUI."""
+    database: DatabaseSettings
+    """Shared PostgreSQL."""
+    load_balancer: LoadBalancerSettings
+    """Load balancer in front of replicas."""
+    valkey_password: pulumi.Input[str]
+    """Valkey password. Default: generated (32 characters) and kept in the stack's state. Treated as a secret (wrapped with `Output.secret`) whether or not it arrives as one."""  # noqa: E501
+    open_webui_secret_key: pulumi.Input[str]
+    """`WEBUI_SECRET_KEY`. Default: generated once and kept, so replacing the container logs nobody out. Treated as a secret (wrapped with `Output.secret`) whether or not it arrives as one."""  # noqa: E501
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Arguments -> validated settings
+# ---------------------------------------------------------------------------------------------------------
+
+
+class InvalidArgumentsError(ValueError):
+    """Arguments of a hosted component that cannot be deployed; the message lists every problem."""
+
+    def __init__(self, component: str, name: str, problems: list[str]) -> None:
+        self.problems = problems
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__(
+            f"Invalid arguments for {TYPE_PREFIX}:{component} {name!r} ({count}); nothing was created:\n"
+            + "\n".join(f"  - {problem}" for problem in problems)
+        )
+
+
+def _holds_output(value: Any) -> bool:
+    if isinstance(value, pulumi.Output):
+        return True
+    if isinstance(value, Mapping):
+        return any(_holds_output(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_output(item) for item in value)
+    return False
+
+
+_SECRET_FIELDS = frozenset({"password", "secret_key", "url"})
+"""Settings fields that hold secrets: never taken from settings arguments (they are separate Inputs, or absent)."""
+
+
+def _plain_settings(
+    args: Mapping[str, Any], model: type[BaseModel], path: str = ""
+) -> tuple[dict[str, Any], list[str]]:
+    """The arguments that are fields of ``model``, by their schema (camelCase) names, enums as their values."""
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, field in model.model_fields.items():
+        if name not in args or name in _SECRET_FIELDS:
+            continue
+        key = field.alias or name
+        value = args[name]
+        if _holds_output(value):
+            problems.append(
+                f"{path}{key}: must be a plain value known before deployment, not another resource's output or a secret"
+            )
+        else:
+            values[key] = _plain(value)
+    return values, problems
+
+
+def _plain(value: Any) -> Any:
+    """Enums as their values, and whole floats as ints: numbers arrive as floats, and the SDK's mapping (3.272)
+    converts integer inputs but then keeps the float."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _describe(error: ValidationError) -> list[str]:
+    """One line per problem, ``key.path: what is wrong (got value)``; values of ``env`` are never shown."""
+    problems = []
+    for item in error.errors(include_url=False):
+        loc = [str(part) for part in item["loc"]]
+        message = item["msg"].removeprefix("Value error, ")
+        value = item.get("input")
+        if loc and loc[-1] == "[key]":  # a bad key of a mapping (env): the key is what is wrong
+            loc = loc[:-1]
+            value = loc[-1]
+        elif "env" in loc[:-1]:
+            value = "[secret]"
+        where = ".".join(loc)
+        if item["type"] == "value_error" and isinstance(value, dict):
+            problems.append(message)  # a check across keys: its message names them
+        elif value == "[secret]":
+            problems.append(f"{where}: {message} (got [secret])")
+        else:
+            problems.append(f"{where}: {message} (got {value!r})")
+    return problems
+
+
+def _secret_problems(key: str, value: Any) -> list[str]:
+    if isinstance(value, str) and not value:
+        return [f"{key}: is empty; leave it out to have one generated"]
+    return []
+
+
+_ModelT = TypeVar("_ModelT", bound=BaseModel)
+
+
+def _validated(model: type[_ModelT], values: dict[str, Any], problems: list[str]) -> _ModelT | None:
+    try:
+        settings = model.model_validate(values)
+    except ValidationError as error:
+        problems.extend(_describe(error))
+        return None
+    return settings
+
+
+def network_settings(args: Mapping[str, Any]) -> tuple[NetworkModel | None, list[str]]:
+    """``NetworkSettings`` arguments (snake_case keys, as the provider hands them over) -> the model."""
+    values, problems = _plain_settings(args, NetworkModel)
+    return _validated(NetworkModel, values, problems), problems
+
+
+def valkey_settings(args: Mapping[str, Any]) -> tuple[ValkeyModel | None, list[str]]:
+    """``ValkeySettings`` arguments -> the model (without the password, which is an Input)."""
+    values, problems = _plain_settings(args, ValkeyModel)
+    return _validated(ValkeyModel, values, problems), problems
+
+
+def open_webui_settings(args: Mapping[str, Any]) -> tuple[OpenWebUIModel | None, list[str]]:
+    """``OpenWebUISettings`` arguments -> the model (without the secret key, which is an Input)."""
+    values, problems = _plain_settings(args, OpenWebUIModel)
+    return _validated(OpenWebUIModel, values, problems), problems
+
+
+def stack_settings(args: Mapping[str, Any]) -> tuple[StackModel | None, list[str]]:
+    """``OpenWebUIStack`` arguments -> ``StackSettings``, validated as stack configuration is."""
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    sections: dict[str, type[BaseModel]] = {
+        "network": NetworkModel,
+        "valkey": ValkeyModel,
+        "open_webui": OpenWebUIModel,
+        "database": DatabaseModel,
+        "load_balancer": LoadBalancerModel,
+    }
+    for name, model in sections.items():
+        alias = StackModel.model_fields[name].alias or name
+        section = args.get(name)
+        if section is None:
+            continue
+        problems += _object_problems(alias, section)
+        if isinstance(section, Mapping):
+            values[alias], section_problems = _plain_settings(section, model, f"{alias}.")
+            problems += section_problems
+    return _validated(StackModel, values, problems), problems
+
+
+def _object_problems(key: str, section: Any) -> list[str]:
+    """A settings object must arrive as plain values.
+
+    Pulumi's component provider (3.272) hands a component ``{}`` for an object input that arrived as an
+    Output (marked secret, or holding another resource's output), dropping what it held: an empty object
+    is refused so that defaults are never deployed in place of what the program set.
+    """
+    if isinstance(section, Mapping) and section:
+        return []
+    return [
+        f"{key}: arrived empty or as an output; give plain values (not secrets, not other resources' outputs), "
+        "or leave it out for the defaults"
+    ]
+
+
+def _require(args: Mapping[str, Any], *names: str) -> list[str]:
+    return [f"{camel_case(name)}: is required" for name in names if args.get(name) is None]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Hosted components: same type tokens and resources as the Python components they extend
+# ---------------------------------------------------------------------------------------------------------
+
+
+class Network(_network.Network):
+    """A Docker bridge network, created by the stack or adopted when `external` is true (looked up by name, never created or deleted)."""  # noqa: E501
+
+    network_name: pulumi.Output[str]
+    """Name of the network, for the `networkName` input of `Valkey` and `OpenWebUI`."""
+    network_id: pulumi.Output[str]
+    """Docker's ID of the network."""
+
+    def __init__(self, name: str, args: NetworkSettings, opts: pulumi.ResourceOptions | None = None) -> None:
+        settings, problems = network_settings(args)
+        if problems or settings is None:
+            raise InvalidArgumentsError("Network", name, problems)
+        super().__init__(name, settings, opts)
+
+
+class Valkey(_valkey.Valkey):
+    """A Valkey server on a Docker network: data volume, password (generated unless given), healthchecked container. Consumers wait for it through `redisUrl`."""  # noqa: E501
+
+    container_name: pulumi.Output[str]
+    """Name of the Valkey container (for `docker exec`)."""
+    volume_name: pulumi.Output[str]
+    """Name of the data volume mounted at `/data`."""
+    host: pulumi.Output[str]
+    """Host name of Valkey on the network: its network alias, stable across container replacements."""
+    port: pulumi.Output[int]
+    """Port Valkey listens on inside the network."""
+    password: pulumi.Output[str] | None
+    """The password (secret); absent when `auth` is false."""
+    redis_url: pulumi.Output[str]
+    """`redis://` URL of `database`, password included (secret)."""
+
+    def __init__(self, name: str, args: ValkeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        settings, problems = valkey_settings(args)
+        problems = _require(args, "network_name") + problems
+        password = args.get("password")
+        problems += _secret_problems("password", password)
+        if password is not None and settings is not None and not settings.auth:
+            problems.append("password: is set while auth is false; remove one of them")
+        if problems or settings is None:
+            raise InvalidArgumentsError("Valkey", name, problems)
+        super().__init__(name, settings, args["network_name"], opts, password=password)
+
+
+class OpenWebUI(_open_webui.OpenWebUI):
+    """Open WebUI on a Docker network, its websockets managed by the Redis server at `redisUrl`: one container, or several replicas behind a load balancer. Created once `redisUrl` resolves."""  # noqa: E501
+
+    url: pulumi.Output[str]
+    """URL of Open WebUI on the Docker host."""
+    container_name: pulumi.Output[str]
+    """Name of the (first) Open WebUI container."""
+    container_names: list[pulumi.Output[str]]
+    """Names of every replica's container."""
+    volume_name: pulumi.Output[str]
+    """Name of the data volume mounted at `/app/backend/data`."""
+    secret_key: pulumi.Output[str]
+    """`WEBUI_SECRET_KEY` (secret)."""
+
+    def __init__(self, name: str, args: OpenWebUIArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        settings, problems = open_webui_settings(args)
+        problems = _require(args, "network_name", "redis_url") + problems
+        problems += _secret_problems("secretKey", args.get("secret_key"))
+        load_balancer: LoadBalancerModel | None = None
+        if "load_balancer" in args:
+            problems += _object_problems("loadBalancer", args["load_balancer"])
+            values, lb_problems = _plain_settings(args["load_balancer"] or {}, LoadBalancerModel, "loadBalancer.")
+            problems += lb_problems
+            load_balancer = _validated(LoadBalancerModel, values, problems)
+        vector_store = VectorStore(args.get("vector_store", VectorStore.PGVECTOR))
+        replicas = settings.replicas if settings is not None else 1
+        if replicas > 1 and args.get("database_url") is None:
+            problems.append(f"databaseUrl: is required with replicas {replicas} (SQLite cannot be shared)")
+        if replicas > 1 and vector_store is VectorStore.CHROMA:
+            problems.append(f"vectorStore: is 'chroma' with replicas {replicas}; replicas cannot share Chroma's files")
+        if problems or settings is None:
+            raise InvalidArgumentsError("OpenWebUI", name, problems)
+        database_url = args.get("database_url")
+        super().__init__(
+            name,
+            settings,
+            args["network_name"],
+            args["redis_url"],
+            opts,
+            secret_key=args.get("secret_key"),
+            database_url=pulumi.Output.secret(database_url) if database_url is not None else None,
+            vector_store=vector_store.value,
+            load_balancer=load_balancer,
+        )
+
+
+class OpenWebUIStack(_stack.OpenWebUIStack):
+    """Open WebUI with Valkey-managed websockets on one Docker network: a `Network`, a `Valkey` and an `OpenWebUI` (with replicas, a PostgreSQL and a load balancer), wired by their outputs."""  # noqa: E501
+
+    url: pulumi.Output[str]
+    """URL of Open WebUI on the Docker host."""
+    redis_url: pulumi.Output[str]
+    """`REDIS_URL` given to Open WebUI (holds the password)."""
+    websocket_redis_url: pulumi.Output[str]
+    """`WEBSOCKET_REDIS_URL` given to Open WebUI (holds the password)."""
+    network_name: pulumi.Output[str]
+    """Docker network of both containers."""
+    valkey_container_name: pulumi.Output[str]
+    """Valkey container, for `docker exec` (and `python -m components.verify`)."""
+    valkey_volume_name: pulumi.Output[str]
+    """Valkey's data volume (back it up)."""
+    open_webui_container_name: pulumi.Output[str]
+    """Open WebUI container."""
+    open_webui_volume_name: pulumi.Output[str]
+    """Open WebUI's data volume (back it up)."""
+    open_webui_container_names: pulumi.Output[list[str]]
+    """Every Open WebUI replica's container."""
+    database_url: pulumi.Output[str] | None
+    """`DATABASE_URL` of the replicas' shared PostgreSQL (only with a database)."""
+    postgres_container_name: pulumi.Output[str] | None
+    """PostgreSQL container (only with `openWebui.replicas` > 1)."""
+    postgres_volume_name: pulumi.Output[str] | None
+    """PostgreSQL's data volume (only with `openWebui.replicas` > 1; back it up)."""
+    load_balancer_container_name: pulumi.Output[str] | None
+    """HAProxy container (only with `openWebui.replicas` > 1)."""
+
+    def __init__(self, name: str, args: OpenWebUIStackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        settings, problems = stack_settings(args)
+        password = args.get("valkey_password")
+        secret_key = args.get("open_webui_secret_key")
+        problems += _secret_problems("valkeyPassword", password) + _secret_problems("openWebuiSecretKey", secret_key)
+        if password is not None and settings is not None and not settings.valkey.auth:
+            problems.append("valkeyPassword: is set while valkey.auth is false; remove one of them")
+        if problems or settings is None:
+            raise InvalidArgumentsError("OpenWebUIStack", name, problems)
+        super().__init__(name, settings, opts, valkey_password=password, open_webui_secret_key=secret_key)
+        # The component's outputs are the program's stack outputs, by the same names.
+        outputs = self.outputs()
+        self.open_webui_container_names = outputs["openWebuiContainerNames"]
+        self.postgres_container_name = outputs.get("postgresContainerName")
+        self.postgres_volume_name = outputs.get("postgresVolumeName")
+        self.load_balancer_container_name = outputs.get("loadBalancerContainerName")
+
+
+COMPONENTS: tuple[type[pulumi.ComponentResource], ...] = (Network, Valkey, OpenWebUI, OpenWebUIStack)
+"""What the plugin hosts, in schema order."""
+
+__all__ = [
+    "COMPONENTS",
+    "PACKAGE",
+    "AppendFsync",
+    "DatabaseSettings",
+    "InvalidArgumentsError",
+    "LoadBalancerSettings",
+    "MaxMemoryPolicy",
+    "Network",
+    "NetworkSettings",
+    "OpenWebUI",
+    "OpenWebUIArgs",
+    "OpenWebUISettings",
+    "OpenWebUIStack",
+    "OpenWebUIStackArgs",
+    "RestartPolicy",
+    "Valkey",
+    "ValkeyArgs",
+    "ValkeySettings",
+    "VectorStore",
+]

@@ -1,0 +1,585 @@
+"""The multi-language package: the schema Pulumi infers from ``components/hosted.py``, and what it builds.
+
+The schema comes from the SDK's own analyzer (``pulumi.provider.experimental``), called as the plugin calls
+it at start. The hosted components are run through the SDK's ``ComponentProvider.construct`` under mocks,
+the path a Construct request from a program in another language takes.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, get_args
+
+import grpc
+import pytest
+from pulumi.provider.experimental.util import camel_case
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from components import _network, _open_webui, _stack, _valkey, hosted
+from components._settings import DatabaseSettings as DatabaseModel
+from components._settings import LoadBalancerSettings as LoadBalancerModel
+from components._settings import NetworkSettings as NetworkModel
+from components._settings import OpenWebUISettings as OpenWebUIModel
+from components._settings import StackSettings as StackModel
+from components._settings import ValkeySettings as ValkeyModel
+from components.testing import Deployment, render
+from tests.package_schema import TOKEN, differences, inferred_schema, kind, served_schema
+
+CONSTRUCT = Path(__file__).parent / "programs" / "construct.py"
+
+
+def described(model: type[BaseModel], alias: str) -> str:
+    """A settings field's schema description: its pydantic description, then its default unless it says one."""
+    (field,) = [field for name, field in model.model_fields.items() if (field.alias or name) == alias]
+    text = field.description or ""
+    default = field.default
+    if default is not PydanticUndefined and default is not None and "Default" not in text:
+        shown = ("true" if default else "false") if isinstance(default, bool) else default
+        text += f" Default: `{shown}`."
+    return text
+
+
+@dataclass(frozen=True)
+class In:
+    """An input property as the schema states it."""
+
+    kind: str
+    required: bool
+    plain: bool
+    description: str
+
+
+@dataclass(frozen=True)
+class Out:
+    """An output property as the schema states it."""
+
+    kind: str
+    required: bool
+    description: str
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The expected schema
+# ---------------------------------------------------------------------------------------------------------
+
+NETWORK = {"name": "string", "external": "boolean"}
+VALKEY = {
+    "image": "string",
+    "containerName": "string",
+    "volumeName": "string",
+    "alias": "string",
+    "port": "integer",
+    "database": "integer",
+    "auth": "boolean",
+    "save": "string",
+    "appendOnly": "boolean",
+    "appendFsync": "ref:AppendFsync",
+    "maxClients": "integer",
+    "timeout": "integer",
+    "maxMemory": "string",
+    "maxMemoryPolicy": "ref:MaxMemoryPolicy",
+    "restart": "ref:RestartPolicy",
+    "waitTimeout": "integer",
+    "retainVolume": "boolean",
+}
+OPEN_WEBUI = {
+    "image": "string",
+    "containerName": "string",
+    "volumeName": "string",
+    "hostPort": "integer",
+    "bindAddress": "string",
+    "env": "map<string>",
+    "restart": "ref:RestartPolicy",
+    "waitTimeout": "integer",
+    "replicas": "integer",
+    "memoryMb": "integer",
+    "retainVolume": "boolean",
+}
+DATABASE = {
+    "image": "string",
+    "containerName": "string",
+    "volumeName": "string",
+    "alias": "string",
+    "name": "string",
+    "user": "string",
+    "vectorStore": "ref:VectorStore",
+    "restart": "ref:RestartPolicy",
+    "waitTimeout": "integer",
+    "retainVolume": "boolean",
+}
+LOAD_BALANCER = {
+    "image": "string",
+    "containerName": "string",
+    "stickySessions": "boolean",
+    "restart": "ref:RestartPolicy",
+    "waitTimeout": "integer",
+}
+SETTINGS_TYPES: dict[str, tuple[type[BaseModel], dict[str, str], set[str]]] = {
+    # schema type: (settings model, properties, settings fields left out of it)
+    "NetworkSettings": (NetworkModel, NETWORK, set()),
+    "ValkeySettings": (ValkeyModel, VALKEY, {"password"}),  # OpenWebUIStack.valkeyPassword, Valkey.password
+    "OpenWebUISettings": (OpenWebUIModel, OPEN_WEBUI, {"secretKey"}),  # ...openWebuiSecretKey, OpenWebUI.secretKey
+    "DatabaseSettings": (DatabaseModel, DATABASE, {"url", "password"}),  # settings-only secrets in the core
+    "LoadBalancerSettings": (LoadBalancerModel, LOAD_BALANCER, set()),
+}
+ENUMS = {
+    "RestartPolicy": get_args(ValkeyModel.model_fields["restart"].annotation),
+    "AppendFsync": get_args(ValkeyModel.model_fields["append_fsync"].annotation),
+    "MaxMemoryPolicy": get_args(ValkeyModel.model_fields["max_memory_policy"].annotation),
+    "VectorStore": get_args(DatabaseModel.model_fields["vector_store"].annotation),
+}
+
+SECRET = "Treated as a secret (wrapped with `Output.secret`) whether or not it arrives as one."
+VALKEY_PASSWORD = f"Valkey password. Default: generated (32 characters) and kept in the stack's state. {SECRET}"
+SECRET_KEY = (
+    f"`WEBUI_SECRET_KEY`. Default: generated once and kept, so replacing the container logs nobody out. {SECRET}"
+)
+NETWORK_NAME = In(
+    "string", True, False, "Name of the Docker network to join (the `networkName` output of a `Network`)."
+)
+
+
+def settings_inputs(model: type[BaseModel], properties: dict[str, str]) -> dict[str, In]:
+    return {name: In(type_, False, True, described(model, name)) for name, type_ in properties.items()}
+
+
+EXPECTED_INPUTS: dict[str, dict[str, In]] = {
+    "Network": settings_inputs(NetworkModel, NETWORK),
+    "Valkey": {
+        "networkName": NETWORK_NAME,
+        "password": In("string", False, False, VALKEY_PASSWORD),
+        **settings_inputs(ValkeyModel, VALKEY),
+    },
+    "OpenWebUI": {
+        "networkName": NETWORK_NAME,
+        "redisUrl": In(
+            "string",
+            True,
+            False,
+            "`REDIS_URL` and `WEBSOCKET_REDIS_URL` (the `redisUrl` output of a `Valkey`). The container waits for it.",
+        ),
+        "secretKey": In("string", False, False, SECRET_KEY),
+        "databaseUrl": In(
+            "string",
+            False,
+            False,
+            "`DATABASE_URL` of a PostgreSQL database that every replica shares (`postgresql+psycopg://...`); "
+            "required with `replicas` above 1. Default: SQLite in the data volume. Treated as a secret.",
+        ),
+        "vectorStore": In(
+            "ref:VectorStore",
+            False,
+            True,
+            "Where replicas keep document embeddings when `databaseUrl` is set: `pgvector` in that database; "
+            "`chroma` only for a single replica. Default: `pgvector`.",
+        ),
+        "loadBalancer": In(
+            "ref:LoadBalancerSettings",
+            False,
+            True,
+            "The load balancer in front of the replicas (with `replicas` above 1).",
+        ),
+        **settings_inputs(OpenWebUIModel, OPEN_WEBUI),
+    },
+    "OpenWebUIStack": {
+        **{
+            name: In(f"ref:{type_}", False, True, described(StackModel, name))
+            for name, type_ in {
+                "network": "NetworkSettings",
+                "valkey": "ValkeySettings",
+                "openWebui": "OpenWebUISettings",
+                "database": "DatabaseSettings",
+                "loadBalancer": "LoadBalancerSettings",
+            }.items()
+        },
+        "valkeyPassword": In("string", False, False, VALKEY_PASSWORD),
+        "openWebuiSecretKey": In("string", False, False, SECRET_KEY),
+    },
+}
+
+EXPECTED_OUTPUTS: dict[str, dict[str, Out]] = {
+    "Network": {
+        "networkName": Out(
+            "string", True, "Name of the network, for the `networkName` input of `Valkey` and `OpenWebUI`."
+        ),
+        "networkId": Out("string", True, "Docker's ID of the network."),
+    },
+    "Valkey": {
+        "containerName": Out("string", True, "Name of the Valkey container (for `docker exec`)."),
+        "volumeName": Out("string", True, "Name of the data volume mounted at `/data`."),
+        "host": Out(
+            "string",
+            True,
+            "Host name of Valkey on the network: its network alias, stable across container replacements.",
+        ),
+        "port": Out("integer", True, "Port Valkey listens on inside the network."),
+        "password": Out("string", False, "The password (secret); absent when `auth` is false."),
+        "redisUrl": Out("string", True, "`redis://` URL of `database`, password included (secret)."),
+    },
+    "OpenWebUI": {
+        "url": Out("string", True, "URL of Open WebUI on the Docker host."),
+        "containerName": Out("string", True, "Name of the (first) Open WebUI container."),
+        "containerNames": Out("array<string>", True, "Names of every replica's container."),
+        "volumeName": Out("string", True, "Name of the data volume mounted at `/app/backend/data`."),
+        "secretKey": Out("string", True, "`WEBUI_SECRET_KEY` (secret)."),
+    },
+    # The stack's outputs are the program's stack outputs, described as the program describes them.
+    "OpenWebUIStack": {
+        name: Out(
+            "array<string>" if name == "openWebuiContainerNames" else "string",
+            "(only with" not in description,
+            description,
+        )
+        for name, (_secret, description) in _stack.OUTPUT_DESCRIPTIONS.items()
+    },
+}
+
+PYTHON_COMPONENTS = {
+    "Network": _network.Network,
+    "Valkey": _valkey.Valkey,
+    "OpenWebUI": _open_webui.OpenWebUI,
+    "OpenWebUIStack": _stack.OpenWebUIStack,
+}
+
+
+def resource_spec(component: str) -> dict[str, Any]:
+    spec: dict[str, Any] = served_schema()["resources"][TOKEN + component]
+    return spec
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The schema
+# ---------------------------------------------------------------------------------------------------------
+
+
+class TestPackage:
+    """The package as a whole: its name, components and type tokens."""
+
+    def test_schema_when_inferred_directly_is_the_schema_the_plugin_serves(self):
+        """The SDK's Analyzer and generate_schema, called directly, give what ComponentProvider serves."""
+        assert differences(inferred_schema(), served_schema()) == []
+
+    def test_resources_when_inferred_are_the_four_components_with_their_type_tokens(self):
+        """``open-webui-redis:index:<ClassName>`` for each hosted class, each a component."""
+        schema = served_schema()
+        assert schema["name"] == "open-webui-redis"
+        assert sorted(schema["resources"]) == sorted(TOKEN + name for name in EXPECTED_INPUTS)
+        assert all(spec["isComponent"] for spec in schema["resources"].values())
+
+    @pytest.mark.parametrize(
+        ("component", "inputs"),
+        [
+            ("Network", {}),
+            ("Valkey", {"networkName": "n"}),
+            ("OpenWebUI", {"networkName": "n", "redisUrl": "redis://redis:6379/1"}),
+            ("OpenWebUIStack", {}),
+        ],
+    )
+    def test_type_token_when_constructed_is_the_schema_token(self, component, inputs):
+        """Constructed from the schema, each hosted class registers its token: the Python component's own."""
+        hosted_class = getattr(hosted, component)
+        assert issubclass(hosted_class, PYTHON_COMPONENTS[component])
+        deployment = construct(component, inputs)
+        (registered,) = [resource for resource in deployment.resources if resource.name == "open-webui"]
+        assert registered.type == TOKEN + component
+        assert not registered.custom
+
+    def test_types_when_inferred_are_the_settings_objects_and_enums(self):
+        """Five settings objects and four enums, nothing else."""
+        assert sorted(served_schema()["types"]) == sorted(TOKEN + name for name in [*SETTINGS_TYPES, *ENUMS])
+
+    def test_every_description_when_inferred_is_set(self):
+        """No property lacks a docstring (the analyzer drops a missing one silently)."""
+        schema = served_schema()
+        missing = [
+            f"{token}.{name}"
+            for token, spec in schema["resources"].items()
+            for name, prop in {**spec["inputProperties"], **spec["properties"]}.items()
+            if not prop.get("description")
+        ] + [
+            f"{token}.{name}"
+            for token, spec in schema["types"].items()
+            for name, prop in (spec.get("properties") or {}).items()
+            if not prop.get("description")
+        ]
+        assert missing == []
+        assert all(spec["description"] for spec in schema["resources"].values())
+
+
+class TestSettingsTypes:
+    """The settings objects: the pydantic settings' fields, types and descriptions (secrets excepted)."""
+
+    @pytest.mark.parametrize("type_name", sorted(SETTINGS_TYPES))
+    def test_properties_when_inferred_are_the_settings_fields_except_secrets(self, type_name):
+        """Every settings field is a property, but the secrets, which are separate inputs."""
+        model, properties, left_out = SETTINGS_TYPES[type_name]
+        fields = {field.alias or name for name, field in model.model_fields.items()}
+        assert set(properties) == fields - left_out
+        assert set(served_schema()["types"][TOKEN + type_name]["properties"]) == set(properties)
+
+    @pytest.mark.parametrize("type_name", sorted(SETTINGS_TYPES))
+    def test_each_property_when_inferred_is_optional_plain_typed_and_described(self, type_name):
+        """Optional, plain, the expected type, and the settings field's description with its default."""
+        model, properties, _ = SETTINGS_TYPES[type_name]
+        spec = served_schema()["types"][TOKEN + type_name]
+        assert "required" not in spec
+        actual = {
+            name: In(kind(prop), False, prop.get("plain", False), prop["description"])
+            for name, prop in spec["properties"].items()
+        }
+        assert actual == settings_inputs(model, properties)
+
+    @pytest.mark.parametrize("enum_name", sorted(ENUMS))
+    def test_enum_when_inferred_offers_exactly_the_settings_choices(self, enum_name):
+        """A string enum whose values are the choices the settings accept, in their order."""
+        spec = served_schema()["types"][TOKEN + enum_name]
+        assert spec["type"] == "string"
+        assert [member["value"] for member in spec["enum"]] == list(ENUMS[enum_name])
+
+
+class TestComponents:
+    """Each component's inputs and outputs against the expected table."""
+
+    @pytest.mark.parametrize("component", sorted(EXPECTED_INPUTS))
+    def test_inputs_when_inferred_match_the_table(self, component):
+        """Names, types, which are required, which are plain, and descriptions."""
+        spec = resource_spec(component)
+        actual = {
+            name: In(kind(prop), name in spec["requiredInputs"], prop.get("plain", False), prop["description"])
+            for name, prop in spec["inputProperties"].items()
+        }
+        assert actual == EXPECTED_INPUTS[component]
+
+    @pytest.mark.parametrize("component", sorted(EXPECTED_OUTPUTS))
+    def test_outputs_when_inferred_match_the_table(self, component):
+        """Names, types, which are always set, and descriptions."""
+        spec = resource_spec(component)
+        actual = {
+            name: Out(kind(prop), name in spec["required"], prop["description"])
+            for name, prop in spec["properties"].items()
+        }
+        assert actual == EXPECTED_OUTPUTS[component]
+
+    @pytest.mark.parametrize("component", sorted(PYTHON_COMPONENTS))
+    def test_outputs_when_inferred_include_every_output_of_the_python_component(self, component):
+        """A new output of a Python component must be re-declared in hosted.py (the analyzer cannot read it)."""
+        declared = {camel_case(name) for name in inspect.get_annotations(PYTHON_COMPONENTS[component])}
+        missing = declared - set(resource_spec(component)["properties"])
+        assert missing == set(), f"re-declare {sorted(missing)} on components.hosted.{component}"
+
+    @pytest.mark.parametrize(
+        ("component", "settings_type"),
+        [("Network", "NetworkSettings"), ("Valkey", "ValkeySettings"), ("OpenWebUI", "OpenWebUISettings")],
+    )
+    def test_settings_inputs_when_repeated_on_a_component_equal_the_settings_type(self, component, settings_type):
+        """The settings fields that a component's own arguments repeat are stated as in the settings type."""
+        spec = resource_spec(component)
+        properties = served_schema()["types"][TOKEN + settings_type]["properties"]
+        for name, prop in properties.items():
+            assert spec["inputProperties"][name] == prop, name
+
+
+# ---------------------------------------------------------------------------------------------------------
+# What the hosted components build (the SDK's ComponentProvider under mocks)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def construct(component: str, inputs: dict[str, Any], secret_inputs: tuple[str, ...] = ()) -> Deployment:
+    return render(
+        {
+            "options:type": TOKEN + component,
+            "options:name": "open-webui",
+            "options:inputs": inputs,
+            "options:secretInputs": list(secret_inputs),
+        },
+        program=CONSTRUCT,
+    )
+
+
+def snapshot(deployment: Deployment) -> dict[tuple[str, str], dict[str, Any]]:
+    """Each resource by (type, name): what the engine is told, with parents and dependencies by (type, name)."""
+    by_urn = {resource.urn: resource for resource in deployment.resources}
+
+    def key(urn: str) -> tuple[str, str] | None:
+        resource = by_urn.get(urn)
+        return (resource.type, resource.name) if resource else None
+
+    return {
+        (resource.type, resource.name): {
+            "inputs": resource.inputs,
+            "secret_inputs": sorted(resource.secret_inputs),
+            "parent": key(resource.parent),
+            "dependencies": sorted(filter(None, map(key, resource.dependencies))),
+            "options": (
+                resource.protect,
+                resource.retain_on_delete,
+                resource.delete_before_replace,
+                sorted(resource.replace_on_changes),
+                sorted(resource.ignore_changes),
+            ),
+        }
+        for resource in deployment.resources
+    }
+
+
+SINGLE = {
+    "network": {"name": "openwebui-hosted"},
+    "valkey": {
+        "database": 3,
+        "appendOnly": True,
+        "appendFsync": "always",
+        "maxMemory": "256mb",
+        "maxMemoryPolicy": "volatile-lru",
+        "restart": "always",
+    },
+    "openWebui": {"hostPort": 3100, "env": {"ENABLE_SIGNUP": "false"}, "restart": "on-failure", "memoryMb": 2048},
+}
+REPLICAS = {
+    "valkey": {"containerName": "valkey"},
+    "openWebui": {"replicas": 2, "containerName": "owui"},
+    "database": {"name": "owui", "vectorStore": "pgvector", "waitTimeout": 90},
+    "loadBalancer": {"stickySessions": True},
+}
+
+
+class TestHostedStack:
+    """``OpenWebUIStack`` constructed from schema inputs builds exactly what the Python program builds."""
+
+    @pytest.mark.parametrize("settings", [SINGLE, REPLICAS], ids=["single", "replicas"])
+    def test_resources_when_constructed_from_the_schema_are_those_of_the_program(self, settings):
+        """Same resources, inputs, secrets, parents, dependencies and options as ``__main__.py`` with that config."""
+        hosted_stack = construct(
+            "OpenWebUIStack",
+            {**settings, "valkeyPassword": "valkey-pw", "openWebuiSecretKey": "webui-key"},
+            ("valkeyPassword", "openWebuiSecretKey"),
+        )
+        config = {key: dict(value) for key, value in settings.items()}
+        config["valkey"] = {**config.get("valkey", {}), "password": "valkey-pw"}
+        config["openWebui"] = {**config.get("openWebui", {}), "secretKey": "webui-key"}
+        program = render(config, secret_keys=["valkey", "openWebui"])
+        assert snapshot(hosted_stack) == snapshot(program)
+        assert hosted_stack.outputs == program.outputs
+        assert hosted_stack.secret_outputs == program.secret_outputs
+
+    def test_secret_inputs_when_given_plain_are_still_secret(self):
+        """A password given without being a secret is wrapped with Output.secret: secret in every resource input."""
+        deployment = construct("OpenWebUIStack", {"valkeyPassword": "plain-pw", "openWebuiSecretKey": "plain-key"})
+        valkey = deployment.container("redis-valkey")
+        open_webui = deployment.container("open-webui")
+        assert valkey.env["REDISCLI_AUTH"] == "plain-pw"
+        assert open_webui.env["WEBUI_SECRET_KEY"] == "plain-key"
+        assert valkey.resource.is_secret("envs")
+        assert valkey.resource.is_secret("uploads")
+        assert open_webui.resource.is_secret("envs")
+        assert {"redisUrl", "websocketRedisUrl"} <= deployment.secret_outputs
+
+    def test_invalid_arguments_when_constructed_are_all_reported_at_once(self):
+        """Every problem, by its schema path, values shown except env values; nothing is created."""
+        with pytest.raises(Exception) as raised:  # noqa: PT011 - the SDK wraps it in its ComponentInitError
+            construct(
+                "OpenWebUIStack",
+                {
+                    "valkey": {"port": 70000, "containerName": "bad name"},
+                    "openWebui": {"hostPort": 0, "env": {"1BAD": "x", "TOKEN": ["not", "a", "string"]}},
+                    "valkeyPassword": "",
+                },
+            )
+        assert str(raised.value) == (
+            "Invalid arguments for open-webui-redis:index:OpenWebUIStack 'open-webui' (6 problems); "
+            "nothing was created:\n"
+            "  - valkey.containerName: must be a Docker object name: a letter or digit first, then letters, "
+            "digits, '_', '.' or '-' (got 'bad name')\n"
+            "  - valkey.port: Input should be less than or equal to 65535 (got 70000)\n"
+            "  - openWebui.hostPort: Input should be greater than or equal to 1 (got 0)\n"
+            "  - openWebui.env.1BAD: must be an environment variable name: letters, digits and '_', not starting "
+            "with a digit (got '1BAD')\n"
+            "  - openWebui.env.TOKEN: Input should be a valid string (got [secret])\n"
+            "  - valkeyPassword: is empty; leave it out to have one generated"
+        )
+
+    def test_settings_object_when_it_arrives_as_a_secret_is_refused(self):
+        """The SDK hands the component ``{}`` for an object input that is an Output: refused, not defaulted."""
+        with pytest.raises(Exception, match=r"valkey: arrived empty or as an output"):
+            construct("OpenWebUIStack", {"valkey": {"containerName": "custom-valkey"}}, ("valkey",))
+
+
+class TestHostedComponents:
+    """``Network``, ``Valkey`` and ``OpenWebUI`` constructed one by one, as a program in another language wires them."""
+
+    def test_valkey_when_constructed_uses_the_given_network_and_password(self):
+        """The container joins ``networkName`` with its alias; the password is the given one, secret."""
+        deployment = construct("Valkey", {"networkName": "shared", "password": "pw", "database": 4}, ("password",))
+        valkey = deployment.container("redis-valkey")
+        assert valkey.networks == {"shared": ["redis"]}
+        assert valkey.env["REDISCLI_AUTH"] == "pw"
+        assert deployment.outputs["redisUrl"] == "redis://default:pw@redis:6379/4"
+        assert {"redisUrl", "password"} <= deployment.secret_outputs
+
+    def test_open_webui_when_constructed_takes_its_redis_url_as_given(self):
+        """Both Redis URLs are the ``redisUrl`` input; the secret key is generated when not given."""
+        url = "redis://default:pw@redis:6379/5"
+        deployment = construct("OpenWebUI", {"networkName": "shared", "redisUrl": url}, ("redisUrl",))
+        open_webui = deployment.container("open-webui")
+        assert open_webui.env["REDIS_URL"] == open_webui.env["WEBSOCKET_REDIS_URL"] == url
+        assert open_webui.env["WEBUI_SECRET_KEY"]
+        assert deployment.outputs["containerNames"] == ["open-webui"]
+
+    def test_open_webui_when_replicated_without_database_url_is_refused(self):
+        """Several replicas need a shared database: a clear problem, before anything is created."""
+        with pytest.raises(Exception, match=r"databaseUrl: is required with replicas 2"):
+            construct("OpenWebUI", {"networkName": "shared", "redisUrl": "redis://redis:6379/1", "replicas": 2})
+
+    def test_network_when_external_is_looked_up_not_created(self):
+        """``external: true`` adopts the network by name."""
+        deployment = construct("Network", {"name": "proxy", "external": True})
+        assert deployment.of_type("docker:index/network:Network") == []
+        assert ("docker:index/getNetwork:getNetwork", {"name": "proxy"}) in deployment.invokes
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The plugin process, as Pulumi's Python language host starts it (`python <plugin directory> <engine>`)
+# ---------------------------------------------------------------------------------------------------------
+
+PLUGIN = Path(__file__).resolve().parent.parent / "provider"
+
+
+@pytest.fixture
+def plugin_port(tmp_path: Path) -> Iterator[int]:
+    """Start ``provider/`` from an unrelated directory, as for a consumer's project; its gRPC port."""
+    process = subprocess.Popen(
+        [sys.executable, str(PLUGIN), "127.0.0.1:1"],  # the engine address: unused by GetSchema
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()  # the plugin prints its port once it serves
+        if not line.strip().isdigit():
+            process.kill()
+            _, stderr = process.communicate(timeout=10)
+            pytest.fail(f"the plugin printed no port: {line!r}\n{stderr}")
+        yield int(line)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+class TestPluginProcess:
+    """``provider/__main__.py`` starts, finds the components, and serves the inferred schema over gRPC."""
+
+    def test_schema_when_requested_over_grpc_is_the_inferred_schema(self, plugin_port):
+        """GetSchema, the call ``pulumi package add`` makes, answers the schema the analyzer infers."""
+        with grpc.insecure_channel(f"127.0.0.1:{plugin_port}") as channel:
+            stub = provider_pb2_grpc.ResourceProviderStub(channel)
+            response = stub.GetSchema(provider_pb2.GetSchemaRequest(version=0), timeout=30)
+        assert json.loads(response.schema) == served_schema()
