@@ -352,6 +352,12 @@ class LoadBalancerSettings(_Settings):
         False,
         description="Pin each browser to one replica with a cookie. Not needed: Valkey shares websocket events.",
     )
+    max_connections: int = Field(
+        4096,
+        ge=64,
+        le=100_000,
+        description="HAProxy's `maxconn`: concurrent connections (a browser tab holds a websocket and a few more).",
+    )
     restart: RestartPolicy = Field("unless-stopped", description="Docker restart policy.")
     wait_timeout: Seconds = Field(60, description="Seconds `pulumi up` waits for the load balancer to be healthy.")
 

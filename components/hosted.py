@@ -195,6 +195,8 @@ class LoadBalancerSettings(TypedDict, total=False):
     """Name of the load balancer container. Default: `open-webui-lb`."""
     sticky_sessions: bool
     """Pin each browser to one replica with a cookie. Not needed: Valkey shares websocket events. Default: `false`."""
+    max_connections: int
+    """HAProxy's `maxconn`: concurrent connections (a browser tab holds a websocket and a few more). Default: `4096`."""
     restart: RestartPolicy
     """Docker restart policy. Default: `unless-stopped`."""
     wait_timeout: int

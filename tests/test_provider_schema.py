@@ -119,6 +119,7 @@ LOAD_BALANCER = {
     "image": "string",
     "containerName": "string",
     "stickySessions": "boolean",
+    "maxConnections": "integer",
     "restart": "ref:RestartPolicy",
     "waitTimeout": "integer",
 }

@@ -131,6 +131,12 @@ class TestTwoReplicas:
         assert "    timeout tunnel 1h\n" in config
         assert "cookie" not in config
 
+    def test_load_balancer_when_two_sizes_its_open_files_to_its_connections(self, deployment: Deployment) -> None:
+        """maxconn 4096 and a nofile limit that fits it, whatever the Docker daemon's default."""
+        lb = deployment.container("open-webui-lb")
+        assert "    maxconn 4096\n" in lb.uploads[CONFIG_PATH]
+        assert lb.resource.inputs["ulimits"] == [{"name": "nofile", "soft": 9216, "hard": 9216}]
+
     def test_graph_when_two_orders_postgres_then_first_replica_then_others_then_lb(
         self, deployment: Deployment
     ) -> None:
@@ -173,6 +179,12 @@ class TestReplicaSettings:
         assert "    cookie OWUI_REPLICA insert indirect nocache httponly\n" in config
         for index in (1, 2, 3):
             assert f"    server open-webui-{index} open-webui-{index}:8080 cookie open-webui-{index}\n" in config
+
+    def test_load_balancer_when_max_connections_set_sizes_config_and_limits(self) -> None:
+        """loadBalancer.maxConnections sets HAProxy's maxconn and the container's open-files limit."""
+        lb = replicas(2, loadBalancer={"maxConnections": 20000}).container("open-webui-lb")
+        assert "    maxconn 20000\n" in lb.uploads[CONFIG_PATH]
+        assert lb.resource.inputs["ulimits"] == [{"name": "nofile", "soft": 41024, "hard": 41024}]
 
     def test_replicas_when_three_chain_each_after_the_one_before(self) -> None:
         """Replica n waits for replica n-1, so upgrades go one replica at a time."""
