@@ -24,6 +24,7 @@ SECRET_PATHS: tuple[tuple[str, str], ...] = (
     ("database", "url"),
 )
 """Configuration keys that hold secrets: they must be set with ``--secret`` and are never printed."""
+SECRET_FIELDS = frozenset(key for _, key in SECRET_PATHS)
 
 
 class ConfigurationError(pulumi.RunError):
@@ -56,10 +57,9 @@ def _suggest(key: str, candidates: Iterable[str]) -> str:
 
 
 def _is_secret_path(loc: tuple[str | int, ...]) -> bool:
-    path = tuple(str(part) for part in loc)
-    if len(path) >= 3 and path[:2] == ("openWebui", "env"):
-        return True  # values of extra env vars may be API keys
-    return any(path[: len(secret)] == secret for secret in SECRET_PATHS)
+    """Secrets, and the values of extra environment variables (they may be API keys), are never shown."""
+    path = [str(part) for part in loc]
+    return "env" in path[:-1] or any(part in SECRET_FIELDS for part in path)
 
 
 def _show(value: Any) -> str:
@@ -68,8 +68,8 @@ def _show(value: Any) -> str:
     return json.dumps(value) if isinstance(value, (bool, int, float, type(None))) else repr(value)
 
 
-def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
-    model: type[BaseModel] = StackSettings
+def _model_at(loc: tuple[str | int, ...], root: type[BaseModel]) -> type[BaseModel] | None:
+    model = root
     for part in loc:
         fields = {field.alias or name: field for name, field in model.model_fields.items()}
         field = fields.get(str(part))
@@ -80,8 +80,10 @@ def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
     return model
 
 
-def describe_errors(error: ValidationError) -> list[str]:
-    """One line per problem: ``key.path: what is wrong (got value)``; secret values are never shown."""
+def describe_errors(error: ValidationError, root: type[BaseModel] = StackSettings) -> list[str]:
+    """One line per problem: ``key.path: what is wrong (got value)``; secret values are never shown.
+
+    ``root`` is the model that was validated, for suggestions of misspelt keys."""
     problems = []
     for item in error.errors(include_url=False):
         loc = tuple(item["loc"])
@@ -93,7 +95,7 @@ def describe_errors(error: ValidationError) -> list[str]:
             loc, value = loc[:-1], loc[-2]
         path = ".".join(str(part) for part in loc)
         if item["type"] == "extra_forbidden":
-            parent = _model_at(loc[:-1])
+            parent = _model_at(loc[:-1], root)
             hint = _suggest(str(loc[-1]), _field_aliases(parent)) if parent else ""
             allowed = f" (allowed: {', '.join(_field_aliases(parent))})" if parent and not hint else ""
             problems.append(f"{path}: unknown key{hint}{allowed}")

@@ -31,6 +31,7 @@ from pulumi.provider.experimental.util import camel_case
 from pydantic import BaseModel, ValidationError
 
 from . import _network, _open_webui, _stack, _valkey
+from ._config import describe_errors
 from ._network import TYPE_PREFIX
 from ._settings import DatabaseSettings as DatabaseModel
 from ._settings import LoadBalancerSettings as LoadBalancerModel
@@ -371,28 +372,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _describe(error: ValidationError) -> list[str]:
-    """One line per problem, ``key.path: what is wrong (got value)``; values of ``env`` are never shown."""
-    problems = []
-    for item in error.errors(include_url=False):
-        loc = [str(part) for part in item["loc"]]
-        message = item["msg"].removeprefix("Value error, ")
-        value = item.get("input")
-        if loc and loc[-1] == "[key]":  # a bad key of a mapping (env): the key is what is wrong
-            loc = loc[:-1]
-            value = loc[-1]
-        elif "env" in loc[:-1]:
-            value = "[secret]"
-        where = ".".join(loc)
-        if item["type"] == "value_error" and isinstance(value, dict):
-            problems.append(message)  # a check across keys: its message names them
-        elif value == "[secret]":
-            problems.append(f"{where}: {message} (got [secret])")
-        else:
-            problems.append(f"{where}: {message} (got {value!r})")
-    return problems
-
-
 def _secret_problems(key: str, value: Any) -> list[str]:
     if isinstance(value, str) and not value:
         return [f"{key}: is empty; leave it out to have one generated"]
@@ -406,7 +385,7 @@ def _validated(model: type[_ModelT], values: dict[str, Any], problems: list[str]
     try:
         settings = model.model_validate(values)
     except ValidationError as error:
-        problems.extend(_describe(error))
+        problems.extend(describe_errors(error, model))
         return None
     return settings
 
