@@ -24,7 +24,7 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar, Self
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
@@ -233,7 +233,22 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
 # ---------------------------------------------------------------------------------------------------------
 
 
-class Tier2Report:
+class RunPlugin:
+    """A pytest plugin that fixtures register once per run, under ``NAME``, and find again with ``of``."""
+
+    NAME: ClassVar[str]
+
+    @classmethod
+    def of(cls, config: pytest.Config) -> Self:
+        plugin = config.pluginmanager.get_plugin(cls.NAME)
+        if plugin is None:
+            plugin = cls()
+            config.pluginmanager.register(plugin, cls.NAME)
+        assert isinstance(plugin, cls)
+        return plugin
+
+
+class Tier2Report(RunPlugin):
     """A pytest plugin registered at run time by the Tier 2 fixtures (``Tier2Report.of(config)``).
 
     Prints each Open WebUI process's time to healthy in the terminal summary (shown with or without ``-s``
@@ -246,15 +261,6 @@ class Tier2Report:
         self.timings: list[tuple[str, float]] = []
         self.running: list[OpenWebUIProcess] = []
         self.started = time.monotonic()
-
-    @classmethod
-    def of(cls, config: pytest.Config) -> Tier2Report:
-        plugin = config.pluginmanager.get_plugin(cls.NAME)
-        if plugin is None:
-            plugin = cls()
-            config.pluginmanager.register(plugin, cls.NAME)
-        assert isinstance(plugin, cls)
-        return plugin
 
     def healthy(self, process: OpenWebUIProcess) -> None:
         """Note a process that answered ``/health`` (call while it runs; ``stopped`` when it is closed)."""

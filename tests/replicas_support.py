@@ -53,7 +53,7 @@ import socketio
 from components._local import LOOPBACK, free_port, host_path
 from components._postgres import PORT as POSTGRES_PORT
 from components.testing import Container, Deployment
-from tests.open_webui_process import SOCKET_PATH, OpenWebUIProcess
+from tests.open_webui_process import SOCKET_PATH, OpenWebUIProcess, RunPlugin
 
 # ---------------------------------------------------------------------------------------------------------
 # Programs on this machine
@@ -554,7 +554,7 @@ class EventClient:
 
 
 @dataclass
-class ReplicasReport:
+class ReplicasReport(RunPlugin):
     """A pytest plugin registered at run time (``ReplicasReport.of(config)``): lines for the terminal summary
     (shown with ``-q`` too, so CI logs keep them) and the logs of running processes in a failed test's report."""
 
@@ -562,15 +562,6 @@ class ReplicasReport:
     lines: list[str] = field(default_factory=list)
     logs: dict[str, Callable[[], str]] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
-
-    @classmethod
-    def of(cls, config: pytest.Config) -> ReplicasReport:
-        plugin = config.pluginmanager.get_plugin(cls.NAME)
-        if plugin is None:
-            plugin = cls()
-            config.pluginmanager.register(plugin, cls.NAME)
-        assert isinstance(plugin, cls)
-        return plugin
 
     def note(self, line: str) -> None:
         self.lines.append(line)
