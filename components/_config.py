@@ -57,9 +57,9 @@ def _suggest(key: str, candidates: Iterable[str]) -> str:
 
 
 def _is_secret_path(loc: tuple[str | int, ...]) -> bool:
-    """Secrets, and the values of extra environment variables (they may be API keys), are never shown."""
+    """Secrets, and extra environment variables (their values may be API keys), are never shown."""
     path = [str(part) for part in loc]
-    return "env" in path[:-1] or any(part in SECRET_FIELDS for part in path)
+    return "env" in path or any(part in SECRET_FIELDS for part in path)
 
 
 def _show(value: Any) -> str:
@@ -80,10 +80,14 @@ def _model_at(loc: tuple[str | int, ...], root: type[BaseModel]) -> type[BaseMod
     return model
 
 
-def describe_errors(error: ValidationError, root: type[BaseModel] = StackSettings) -> list[str]:
+def describe_errors(
+    error: ValidationError, root: type[BaseModel] = StackSettings, secret_sections: Iterable[str] = ()
+) -> list[str]:
     """One line per problem: ``key.path: what is wrong (got value)``; secret values are never shown.
 
-    ``root`` is the model that was validated, for suggestions of misspelt keys."""
+    ``root`` is the model that was validated, for suggestions of misspelt keys; nothing under a key of
+    ``secret_sections`` (top-level keys that Pulumi holds as secrets) is shown either."""
+    hidden = set(secret_sections)
     problems = []
     for item in error.errors(include_url=False):
         loc = tuple(item["loc"])
@@ -100,8 +104,8 @@ def describe_errors(error: ValidationError, root: type[BaseModel] = StackSetting
             allowed = f" (allowed: {', '.join(_field_aliases(parent))})" if parent and not hint else ""
             problems.append(f"{path}: unknown key{hint}{allowed}")
         elif item["type"] == "value_error" and isinstance(value, dict):
-            problems.append(message)  # a check across keys: its message names them
-        elif _is_secret_path(loc) and item["loc"][-1] != "[key]":
+            problems.extend(message.splitlines())  # checks across keys: their messages name them
+        elif (_is_secret_path(loc) or (loc and str(loc[0]) in hidden)) and item["loc"][-1] != "[key]":
             problems.append(f"{path}: {message} (got [secret])")
         else:
             problems.append(f"{path}: {message} (got {_show(value)})")
@@ -128,7 +132,7 @@ def settings_from_mapping(raw: Mapping[str, Any], secret_sections: Iterable[str]
     try:
         settings = StackSettings.model_validate({key: value for key, value in raw.items() if key in sections})
     except ValidationError as error:
-        problems.extend(describe_errors(error))
+        problems.extend(describe_errors(error, secret_sections=secret_sections))
     if problems or settings is None:
         raise ConfigurationError(problems)
     return settings

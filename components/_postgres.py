@@ -32,8 +32,17 @@ def normalize_database_url(url: str) -> str:
 
 
 def healthcheck_test(settings: DatabaseSettings) -> list[str]:
-    """``pg_isready`` for the configured user and database, over TCP as clients connect."""
-    return ["CMD-SHELL", f"pg_isready -h 127.0.0.1 -p {PORT} -U {settings.user} -d {settings.name}"]
+    """A query as Open WebUI makes it: over TCP, with the password from the container's environment.
+
+    ``pg_isready`` would pass on a volume initialised with another password (the image sets the password only
+    when it creates the cluster, for instance after a `pulumi destroy` that kept the volume and a new stack
+    that generated a new password); this fails there, so `pulumi up` stops at PostgreSQL, not at the replicas.
+    """
+    return [
+        "CMD-SHELL",
+        f'PGPASSWORD="$POSTGRES_PASSWORD" psql --no-psqlrc -h 127.0.0.1 -p {PORT} -U {settings.user} '
+        f"-d {settings.name} -tAc 'SELECT 1' >/dev/null",
+    ]
 
 
 class Postgres(pulumi.ComponentResource):

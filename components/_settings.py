@@ -40,7 +40,7 @@ _IMAGE_REFERENCE = re.compile(
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SAVE_SCHEDULE = re.compile(r"(?:[0-9]+ [0-9]+(?: [0-9]+ [0-9]+)*)?")
 _MEMORY = re.compile(r"[0-9]+(?:[kKmMgG][bB]?)?")
-_POSTGRES_URL = re.compile(r"postgres(?:ql)?(?:\+psycopg|\+psycopg2)?://[^/\s]+/[^\s]+")
+_POSTGRES_URL = re.compile(r"(?:postgres|postgresql|postgresql\+psycopg)://[^/\s]+/[^\s]+")
 
 
 def _docker_name(value: str) -> str:
@@ -84,8 +84,8 @@ def _memory(value: str) -> str:
 def _postgres_url(value: SecretStr) -> SecretStr:
     if not _POSTGRES_URL.fullmatch(value.get_secret_value()):
         raise ValueError(
-            "must be a PostgreSQL URL such as 'postgresql+psycopg://user:password@host:5432/database' "
-            "(schemes: postgresql, postgresql+psycopg, postgres)"
+            "must be a PostgreSQL URL such as 'postgresql://user:password@host:5432/database' "
+            "(schemes: postgresql, postgres, postgresql+psycopg)"
         )
     return value
 
@@ -113,6 +113,7 @@ MANAGED_ENV: tuple[str, ...] = (
     "WEBUI_SECRET_KEY",
     # These would point Open WebUI away from the Valkey this stack manages, or off its data volume and port.
     "WEBSOCKET_REDIS_CLUSTER",
+    "REDIS_CLUSTER",
     "WEBSOCKET_SENTINEL_HOSTS",
     "REDIS_SENTINEL_HOSTS",
     "DATA_DIR",
@@ -122,13 +123,23 @@ MANAGED_ENV: tuple[str, ...] = (
     "VECTOR_DB",
     "PGVECTOR_DB_URL",
     "ENABLE_DB_MIGRATIONS",
+    # Together these build a DATABASE_URL that wins over the stack's.
+    "DATABASE_TYPE",
+    "DATABASE_USER",
+    "DATABASE_PASSWORD",
+    "DATABASE_HOST",
+    "DATABASE_PORT",
+    "DATABASE_NAME",
 )
 """Open WebUI environment variables that the stack sets itself and ``openWebui.env`` may not override."""
 
 
 def _unmanaged_env_name(value: str) -> str:
     if value.upper() in MANAGED_ENV:
-        raise ValueError(f"is managed by the stack and cannot be overridden (managed: {', '.join(MANAGED_ENV)})")
+        raise ValueError(
+            "is set by the stack and cannot be overridden; any variable but the managed ones may be set "
+            "(README: Default settings, 'Managed env')"
+        )
     return value
 
 
@@ -279,7 +290,10 @@ class OpenWebUISettings(_Settings):
         ),
     )
     memory_mb: int | None = Field(
-        None, ge=256, le=1_048_576, description="Memory limit per Open WebUI container in MiB. Default: no limit."
+        None,
+        ge=1024,
+        le=1_048_576,
+        description="Memory limit per Open WebUI container in MiB (one process takes about 810 MB). Default: no limit.",
     )
     retain_volume: bool = Field(
         True,
@@ -294,8 +308,15 @@ class OpenWebUISettings(_Settings):
 
 
 class DatabaseSettings(_Settings):
-    """The PostgreSQL database that several Open WebUI replicas share (used when `openWebui.replicas` > 1)."""
+    """The PostgreSQL database that Open WebUI replicas share (used with `openWebui.replicas` > 1, or `enabled`)."""
 
+    enabled: bool = Field(
+        False,
+        description=(
+            "Keep Open WebUI's data in PostgreSQL even with one replica. Set it before scaling back from several "
+            "replicas to one: without it Open WebUI returns to its SQLite file and the PostgreSQL container goes."
+        ),
+    )
     url: PostgresURL | None = Field(
         None,
         description=(
@@ -345,7 +366,7 @@ class LoadBalancerSettings(_Settings):
 
     image: ImageReference = Field(
         "docker.io/library/haproxy:2.6-alpine",
-        description="HAProxy image (the same 2.6 LTS line as the real-process tests).",
+        description="HAProxy image (the 2.6 LTS line, as Debian bookworm's haproxy that the real-process tests run).",
     )
     container_name: DockerName = Field("open-webui-lb", description="Name of the load balancer container.")
     sticky_sessions: bool = Field(
@@ -362,6 +383,13 @@ class LoadBalancerSettings(_Settings):
     wait_timeout: Seconds = Field(60, description="Seconds `pulumi up` waits for the load balancer to be healthy.")
 
 
+def _container_twice_or_own_alias(first: str, second: str) -> bool:
+    """Pairs the host-name check leaves alone: two container names (the container check reports them), and a
+    container's own name with its alias (``valkey.containerName`` and ``valkey.alias`` may be equal)."""
+    both_containers = ".alias" not in first and ".alias" not in second
+    return both_containers or first.split(".")[0] == second.split(".")[0]
+
+
 class StackSettings(_Settings):
     """The whole deployment: one network, Valkey, Open WebUI (and, with replicas, PostgreSQL and a load balancer)."""
 
@@ -374,25 +402,59 @@ class StackSettings(_Settings):
     )
 
     @property
+    def uses_database(self) -> bool:
+        """Whether Open WebUI keeps its data in PostgreSQL (its own container, or ``database.url``)."""
+        return self.open_webui.replicas > 1 or self.database.enabled or self.database.url is not None
+
+    @property
     def managed_database(self) -> bool:
         """Whether the stack runs its own PostgreSQL container."""
-        return self.open_webui.replicas > 1 and self.database.url is None
+        return self.uses_database and self.database.url is None
+
+    def container_names(self) -> list[tuple[str, str]]:
+        """Every container the stack declares, as (configuration key, Docker name)."""
+        names = [("valkey.containerName", self.valkey.container_name)]
+        replicas = self.open_webui.replicas
+        if replicas == 1:
+            names.append(("openWebui.containerName", self.open_webui.container_name))
+        else:
+            names += [
+                (f"openWebui.containerName (replica {n})", f"{self.open_webui.container_name}-{n}")
+                for n in range(1, replicas + 1)
+            ]
+            names.append(("loadBalancer.containerName", self.load_balancer.container_name))
+        if self.managed_database:
+            names.append(("database.containerName", self.database.container_name))
+        return names
 
     @model_validator(mode="after")
     def _names_are_distinct(self) -> StackSettings:
-        if self.valkey.container_name == self.open_webui.container_name:
-            raise ValueError(
-                f"valkey.containerName and openWebui.containerName are both {self.valkey.container_name!r}; "
-                "container names must differ"
-            )
-        if self.valkey.volume_name == self.open_webui.volume_name:
-            raise ValueError(
-                f"valkey.volumeName and openWebui.volumeName are both {self.valkey.volume_name!r}; "
-                "each service needs its own volume"
-            )
+        problems = []
+        volumes = [
+            ("valkey.volumeName", self.valkey.volume_name),
+            ("openWebui.volumeName", self.open_webui.volume_name),
+        ]
+        if self.managed_database:
+            volumes.append(("database.volumeName", self.database.volume_name))
+        # On the network, container names and aliases are all host names.
+        hosts = [*self.container_names(), ("valkey.alias", self.valkey.alias)]
+        if self.managed_database:
+            hosts.append(("database.alias", self.database.alias))
+        for names, rule in (
+            (self.container_names(), "container names must differ"),
+            (volumes, "each service needs its own volume"),
+            (hosts, "host names on the network (container names and aliases) must differ"),
+        ):
+            seen: dict[str, str] = {}
+            for key, name in names:
+                if name in seen and not (rule.startswith("host") and _container_twice_or_own_alias(seen[name], key)):
+                    problems.append(f"{seen[name]} and {key} are both {name!r}; {rule}")
+                seen.setdefault(name, key)
         if self.open_webui.replicas > 1 and self.database.vector_store == "chroma":
-            raise ValueError(
+            problems.append(
                 f"database.vectorStore is 'chroma' with openWebui.replicas {self.open_webui.replicas}; "
                 "several replicas cannot share Chroma's files: use 'pgvector'"
             )
+        if problems:
+            raise ValueError("\n".join(dict.fromkeys(problems)))
         return self

@@ -157,7 +157,7 @@ class OpenWebUISettings(TypedDict, total=False):
     replicas: int
     """Open WebUI containers. 1: one container publishes the port. 2 or more: containers `<containerName>-<n>` share PostgreSQL (`database`), Valkey and the data volume behind a load balancer (`loadBalancer`) that alone publishes the port; replacements roll one replica at a time. Default: `1`."""  # noqa: E501
     memory_mb: int
-    """Memory limit per Open WebUI container in MiB. Default: no limit."""
+    """Memory limit per Open WebUI container in MiB (one process takes about 810 MB). Default: no limit."""
     retain_volume: bool
     """Keep the data volume when the stack is destroyed or the volume replaced. `false` for throwaway stacks. Default: `true`."""  # noqa: E501
 
@@ -165,6 +165,8 @@ class OpenWebUISettings(TypedDict, total=False):
 class DatabaseSettings(TypedDict, total=False):
     """The PostgreSQL container that several Open WebUI replicas share (used when `openWebui.replicas` > 1; its password is generated)."""  # noqa: E501
 
+    enabled: bool
+    """Keep Open WebUI's data in PostgreSQL even with one replica. Set it before scaling back from several replicas to one: without it Open WebUI returns to its SQLite file and the PostgreSQL container goes. Default: `false`."""  # noqa: E501
     image: str
     """PostgreSQL image; it must ship the pgvector extension when `vectorStore` is `pgvector`. Default: `docker.io/pgvector/pgvector:0.8.0-pg17`."""  # noqa: E501
     container_name: str
@@ -191,7 +193,7 @@ class LoadBalancerSettings(TypedDict, total=False):
     """The HAProxy load balancer in front of several Open WebUI replicas (used when `openWebui.replicas` > 1)."""
 
     image: str
-    """HAProxy image (the same 2.6 LTS line as the real-process tests). Default: `docker.io/library/haproxy:2.6-alpine`."""  # noqa: E501
+    """HAProxy image (the 2.6 LTS line, as Debian bookworm's haproxy that the real-process tests run). Default: `docker.io/library/haproxy:2.6-alpine`."""  # noqa: E501
     container_name: str
     """Name of the load balancer container. Default: `open-webui-lb`."""
     sticky_sessions: bool
@@ -287,7 +289,7 @@ class OpenWebUIArgs(TypedDict, total=False):
     replicas: int
     """Open WebUI containers. 1: one container publishes the port. 2 or more: containers `<containerName>-<n>` share PostgreSQL (`database`), Valkey and the data volume behind a load balancer (`loadBalancer`) that alone publishes the port; replacements roll one replica at a time. Default: `1`."""  # noqa: E501
     memory_mb: int
-    """Memory limit per Open WebUI container in MiB. Default: no limit."""
+    """Memory limit per Open WebUI container in MiB (one process takes about 810 MB). Default: no limit."""
     retain_volume: bool
     """Keep the data volume when the stack is destroyed or the volume replaced. `false` for throwaway stacks. Default: `true`."""  # noqa: E501
 

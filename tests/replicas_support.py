@@ -232,7 +232,7 @@ class PostgresServer:
     --pwfile=<password>`` (the user is the bootstrap superuser, as in the image, which lets Open WebUI create
     the ``vector`` extension), password (scram-sha-256) authentication over TCP and trust on the local socket
     (the image's ``pg_hba.conf``), then ``psql`` runs the entrypoint's ``CREATE DATABASE :"db"``. The rendered
-    healthcheck (``pg_isready``) then runs with only ``-p 5432`` mapped to the local port.
+    healthcheck (an authenticated ``psql``) then runs with only ``-p 5432`` mapped to the local port.
     """
 
     def __init__(self, container: Container, bin_dir: Path, workdir: Path) -> None:
@@ -241,6 +241,7 @@ class PostgresServer:
         self.password = env["POSTGRES_PASSWORD"]
         self.database = env.get("POSTGRES_DB", self.user)
         self.healthcheck = container.healthcheck_command
+        self.env = dict(env)
         self.bin_dir = bin_dir
         self.workdir = workdir
         self.port = free_port()
@@ -311,7 +312,8 @@ class PostgresServer:
 
     def wait_healthy(self, timeout: float) -> None:
         command = self.local_healthcheck()
-        env = {"PATH": f"{self.bin_dir}{os.pathsep}{os.environ.get('PATH', os.defpath)}"}
+        # Docker runs a healthcheck with the container's environment (POSTGRES_PASSWORD among it).
+        env = {**self.env, "PATH": f"{self.bin_dir}{os.pathsep}{os.environ.get('PATH', os.defpath)}"}
         deadline = time.monotonic() + timeout
         while True:
             result = subprocess.run(

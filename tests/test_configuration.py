@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from components import ConfigurationError, StackSettings, settings_from_mapping
+from components import MANAGED_ENV, ConfigurationError, StackSettings, settings_from_mapping
 from components.testing import StackMocks, read_stack_file, render
 
 HEADER = "Invalid configuration for project 'open-webui-redis' ({count}); nothing was deployed:"
@@ -146,10 +146,8 @@ class TestBadInput:
             ),
             (
                 {"openWebui": {"env": {"REDIS_URL": "redis://elsewhere:6379/0"}}},
-                "openWebui.env.REDIS_URL: is managed by the stack and cannot be overridden (managed: "
-                "ENABLE_WEBSOCKET_SUPPORT, WEBSOCKET_MANAGER, WEBSOCKET_REDIS_URL, REDIS_URL, WEBUI_SECRET_KEY, "
-                "WEBSOCKET_REDIS_CLUSTER, WEBSOCKET_SENTINEL_HOSTS, REDIS_SENTINEL_HOSTS, DATA_DIR, PORT, "
-                "DATABASE_URL, VECTOR_DB, PGVECTOR_DB_URL, ENABLE_DB_MIGRATIONS) (got 'REDIS_URL')",
+                "openWebui.env.REDIS_URL: is set by the stack and cannot be overridden; any variable but the "
+                "managed ones may be set (README: Default settings, 'Managed env') (got 'REDIS_URL')",
             ),
             (
                 {"openWebui": {"env": {"1ST": "x"}}},
@@ -169,6 +167,12 @@ class TestBadInput:
     def test_program_when_value_is_bad_names_key_value_and_allowed(self, config: dict[str, Any], problem: str) -> None:
         """The program stops with one line naming the key, the value and what is allowed."""
         assert problems_of(config) == [problem]
+
+    @pytest.mark.parametrize("name", [*MANAGED_ENV, "redis_url", "Database_Url"])
+    def test_program_when_env_sets_a_managed_variable_refuses_it(self, name: str) -> None:
+        """Every variable the stack sets, in any letter case, is refused in openWebui.env."""
+        (problem,) = problems_of({"openWebui": {"env": {name: "x"}}})
+        assert problem.startswith(f"openWebui.env.{name}: is set by the stack and cannot be overridden")
 
     def test_program_when_several_values_are_bad_reports_all_at_once(self) -> None:
         """Every problem is reported in one run, under one header, not the first alone."""
@@ -199,6 +203,32 @@ class TestBadInput:
         problems = problems_of({"openWebui": {"secretKey": 12345}}, secret_keys=("openWebui",))
         assert problems == ["openWebui.secretKey: Input should be a valid string (got [secret])"]
         assert all("12345" not in problem for problem in problems)
+
+    @pytest.mark.parametrize(
+        ("config", "secret_keys", "problem"),
+        [
+            (
+                {"database": "postgresql://admin:TopSecret99@db/owui"},
+                ("database",),
+                "database: must be an object of settings (a YAML mapping) (got [secret])",
+            ),
+            (
+                {"openWebui": {"env": "OPENAI_API_KEY=sk-live-123"}},
+                (),
+                "openWebui.env: Input should be a valid dictionary (got [secret])",
+            ),
+            (
+                {"valkey": {"port": "sixty", "password": "pw"}},
+                ("valkey",),
+                "valkey.port: Input should be a valid integer, unable to parse string as an integer (got [secret])",
+            ),
+        ],
+    )
+    def test_program_when_a_secret_block_is_bad_never_prints_it(
+        self, config: dict[str, Any], secret_keys: tuple[str, ...], problem: str
+    ) -> None:
+        """Nothing under a key Pulumi holds as a secret, and no env value, is echoed."""
+        assert problems_of(config, secret_keys=secret_keys) == [problem]
 
     def test_program_when_env_value_is_not_a_string_hides_the_value(self) -> None:
         """Extra env values may be API keys: a bad one is reported without its value."""

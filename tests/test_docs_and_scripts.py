@@ -51,7 +51,8 @@ def bare_checkout(tmp_path: Path) -> Path:
     """A copy of the deploy script in an empty checkout, to see what it leaves behind."""
     checkout = tmp_path / "checkout"
     (checkout / "scripts").mkdir(parents=True)
-    shutil.copy(ROOT / "scripts" / "deploy", checkout / "scripts" / "deploy")
+    for script in ("deploy", "env"):
+        shutil.copy(ROOT / "scripts" / script, checkout / "scripts" / script)
     return checkout
 
 

@@ -104,6 +104,7 @@ OPEN_WEBUI = {
     "retainVolume": "boolean",
 }
 DATABASE = {
+    "enabled": "boolean",
     "image": "string",
     "containerName": "string",
     "volumeName": "string",

@@ -30,6 +30,17 @@ class TestOneReplica:
         env = one.container("open-webui").env
         assert not {"DATABASE_URL", "VECTOR_DB", "ENABLE_DB_MIGRATIONS"} & set(env)
 
+    def test_replicas_when_one_with_database_enabled_keeps_postgres(self) -> None:
+        """database.enabled keeps one replica on the managed PostgreSQL (for scaling back down from several)."""
+        deployment = render({"database": {"enabled": True}})
+        env = deployment.container("open-webui").env
+        assert env["DATABASE_URL"] == deployment.outputs["databaseUrl"]
+        assert env["DATABASE_URL"].endswith("@postgres:5432/openwebui")
+        assert env["VECTOR_DB"] == "pgvector"
+        assert "open-webui-postgres" in deployment.containers()
+        assert deployment.container("open-webui").ports == [{"internal": 8080, "external": 3000, "ip": "127.0.0.1"}]
+        assert "open-webui-lb" not in deployment.containers()
+
     def test_replicas_when_one_with_external_database_uses_it(self) -> None:
         """A single replica can use an external PostgreSQL; the URL is put in psycopg 3 form."""
         deployment = render(
@@ -95,12 +106,13 @@ class TestTwoReplicas:
         assert deployment.container("open-webui-2").resource.inputs["memory"] == 1536
 
     def test_postgres_when_managed_is_pinned_healthchecked_retained_and_secret(self, deployment: Deployment) -> None:
-        """Official pgvector image, pg_isready healthcheck, retained volume, generated secret password."""
+        """Official pgvector image, authenticated healthcheck, retained volume, generated secret password."""
         postgres = deployment.container("open-webui-postgres")
         assert postgres.image == "docker.io/pgvector/pgvector:0.8.0-pg17"
         assert postgres.healthcheck["tests"] == [
             "CMD-SHELL",
-            "pg_isready -h 127.0.0.1 -p 5432 -U openwebui -d openwebui",
+            'PGPASSWORD="$POSTGRES_PASSWORD" psql --no-psqlrc -h 127.0.0.1 -p 5432 -U openwebui -d openwebui '
+            "-tAc 'SELECT 1' >/dev/null",
         ]
         assert postgres.resource.inputs["wait"] is True
         assert postgres.resource.inputs["destroyGraceSeconds"] == 60
@@ -250,9 +262,8 @@ class TestReplicaBadInput:
             (
                 {"database": {"url": "mysql://u:p@db/owui"}},
                 ["database"],
-                "database.url: must be a PostgreSQL URL such as "
-                "'postgresql+psycopg://user:password@host:5432/database' "
-                "(schemes: postgresql, postgresql+psycopg, postgres) (got [secret])",
+                "database.url: must be a PostgreSQL URL such as 'postgresql://user:password@host:5432/database' "
+                "(schemes: postgresql, postgres, postgresql+psycopg) (got [secret])",
             ),
             (
                 {"openWebui": {"replicas": 2}, "database": {"vectorStore": "chroma"}},
@@ -267,9 +278,38 @@ class TestReplicaBadInput:
                 "`pulumi config set --secret --path database.url <value>`",
             ),
             (
+                {"database": {"url": "postgres+psycopg2://u:p@db/owui"}},
+                ["database"],
+                "database.url: must be a PostgreSQL URL such as 'postgresql://user:password@host:5432/database' "
+                "(schemes: postgresql, postgres, postgresql+psycopg) (got [secret])",
+            ),
+            (
+                {"openWebui": {"replicas": 2}, "database": {"volumeName": "redis-data"}},
+                [],
+                "valkey.volumeName and database.volumeName are both 'redis-data'; each service needs its own volume",
+            ),
+            (
+                {"openWebui": {"replicas": 2}, "loadBalancer": {"containerName": "open-webui-2"}},
+                [],
+                "openWebui.containerName (replica 2) and loadBalancer.containerName are both 'open-webui-2'; "
+                "container names must differ",
+            ),
+            (
+                {"openWebui": {"replicas": 2}, "database": {"alias": "redis"}},
+                [],
+                "valkey.alias and database.alias are both 'redis'; host names on the network (container names and "
+                "aliases) must differ",
+            ),
+            (
+                {"valkey": {"alias": "open-webui"}},
+                [],
+                "openWebui.containerName and valkey.alias are both 'open-webui'; host names on the network "
+                "(container names and aliases) must differ",
+            ),
+            (
                 {"openWebui": {"memoryMb": 100}},
                 [],
-                "openWebui.memoryMb: Input should be greater than or equal to 256 (got 100)",
+                "openWebui.memoryMb: Input should be greater than or equal to 1024 (got 100)",
             ),
         ],
     )

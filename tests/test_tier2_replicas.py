@@ -17,6 +17,8 @@ the pgvector extension is found (``pgserver`` in requirements-dev.txt ships one)
 
 from __future__ import annotations
 
+import os
+import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -98,6 +100,7 @@ class Running:
     env: dict[str, dict[str, str]] = field(repr=False)  # secrets: kept out of failure reports
     """What each replica was given: the rendered environment mapped to loopback, offline settings added."""
     haproxy: HAProxyProcess | None = None
+    postgres: PostgresServer | None = None
     haproxy_check: str = ""
     lb_url: str = ""
     report: ReplicasReport = field(default_factory=ReplicasReport, repr=False)
@@ -156,7 +159,8 @@ def running_replicas(
                 postgres = stack.enter_context(PostgresServer(container, POSTGRES_BIN, factory.mktemp(f"{label}-pg")))
                 watch(name, postgres.log_tail)
                 seconds = postgres.start()
-                report.note(f"{label}: {name} ({POSTGRES_BIN}) healthy (rendered pg_isready) in {seconds:.1f} s")
+                running.postgres = postgres
+                report.note(f"{label}: {name} ({POSTGRES_BIN}) healthy (rendered healthcheck) in {seconds:.1f} s")
                 for host in [name, *(alias for aliases in container.networks.values() for alias in aliases)]:
                     hosts[f"{host}:{POSTGRES_PORT}"] = f"127.0.0.1:{postgres.port}"
             elif name in replica_names:
@@ -352,6 +356,17 @@ def test_replicas_when_started_in_declared_order_are_each_healthy(replicas: Runn
     for name, process in replicas.replicas.items():
         healthcheck = rendered.container(name).healthcheck_command
         assert run_open_webui_healthcheck(healthcheck, process, venv).returncode == 0, f"{name}'s healthcheck fails"
+
+
+def test_postgres_healthcheck_when_the_password_differs_from_the_cluster_fails(replicas: Running) -> None:
+    """A cluster made with another password (a kept volume, a new stack) fails the rendered healthcheck."""
+    postgres = replicas.postgres
+    assert postgres is not None
+    env = {**postgres.env, "PATH": f"{postgres.bin_dir}{os.pathsep}{os.environ.get('PATH', os.defpath)}"}
+    command = postgres.local_healthcheck()
+    assert subprocess.run(["/bin/sh", "-c", command], env=env, capture_output=True, check=False).returncode == 0
+    wrong = {**env, "POSTGRES_PASSWORD": env["POSTGRES_PASSWORD"] + "-not"}
+    assert subprocess.run(["/bin/sh", "-c", command], env=wrong, capture_output=True, check=False).returncode != 0
 
 
 def test_haproxy_config_when_checked_as_rendered_is_valid(replicas: Running, tmp_path: Any) -> None:
