@@ -125,9 +125,9 @@ class OpenWebUI(pulumi.ComponentResource):
         database_url = pulumi.Output.from_input(database_url) if database_url is not None else None
         if replicas > 1 and database_url is None:
             raise ValueError(f"{replicas} replicas need a shared PostgreSQL database_url (SQLite cannot be shared)")
+        replica_names = settings.replica_names()
         self.containers: list[docker.Container] = []
-        for index in range(1, replicas + 1):
-            container_name = settings.container_name if replicas == 1 else f"{settings.container_name}-{index}"
+        for index, container_name in enumerate(replica_names, 1):
             extra = dict(settings.env)
             if database_url is not None:
                 extra["VECTOR_DB"] = vector_store
@@ -137,7 +137,6 @@ class OpenWebUI(pulumi.ComponentResource):
             if database_url is not None:
                 env_inputs.append(database_url)
             envs: pulumi.Output[list[str]] = pulumi.Output.all(*env_inputs).apply(functools.partial(_env_of, extra))
-            previous = self.containers[-1:] if self.containers else []
             container = docker.Container(
                 f"{name}-container" if index == 1 else f"{name}-container-{index}",
                 name=container_name,
@@ -165,7 +164,7 @@ class OpenWebUI(pulumi.ComponentResource):
                     parent=self,
                     # Each replica after the first waits for the one before it: created after the first has
                     # migrated the database, and replaced one at a time when the image changes.
-                    depends_on=previous,
+                    depends_on=self.containers[-1:],
                     replace_on_changes=["healthcheck"],
                     delete_before_replace=True,
                 ),
@@ -183,7 +182,7 @@ class OpenWebUI(pulumi.ComponentResource):
                 f"{name}-lb",
                 load_balancer or LoadBalancerSettings(),
                 network_name=network_name,
-                replica_hosts=[f"{settings.container_name}-{index}" for index in range(1, replicas + 1)],
+                replica_hosts=replica_names,
                 replica_port=CONTAINER_PORT,
                 bind_address=settings.bind_address,
                 host_port=settings.host_port,

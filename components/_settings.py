@@ -300,6 +300,12 @@ class OpenWebUISettings(_Settings):
         description=_RETAIN,
     )
 
+    def replica_names(self) -> list[str]:
+        """Docker names of the Open WebUI containers: ``containerName`` alone, or ``<containerName>-<n>``."""
+        if self.replicas == 1:
+            return [self.container_name]
+        return [f"{self.container_name}-{n}" for n in range(1, self.replicas + 1)]
+
     @model_validator(mode="after")
     def _secret_key_not_empty(self) -> OpenWebUISettings:
         if self.secret_key is not None and not self.secret_key.get_secret_value():
@@ -414,14 +420,11 @@ class StackSettings(_Settings):
     def container_names(self) -> list[tuple[str, str]]:
         """Every container the stack declares, as (configuration key, Docker name)."""
         names = [("valkey.containerName", self.valkey.container_name)]
-        replicas = self.open_webui.replicas
-        if replicas == 1:
-            names.append(("openWebui.containerName", self.open_webui.container_name))
+        replica_names = self.open_webui.replica_names()
+        if len(replica_names) == 1:
+            names.append(("openWebui.containerName", replica_names[0]))
         else:
-            names += [
-                (f"openWebui.containerName (replica {n})", f"{self.open_webui.container_name}-{n}")
-                for n in range(1, replicas + 1)
-            ]
+            names += [(f"openWebui.containerName (replica {n})", name) for n, name in enumerate(replica_names, 1)]
             names.append(("loadBalancer.containerName", self.load_balancer.container_name))
         if self.managed_database:
             names.append(("database.containerName", self.database.container_name))

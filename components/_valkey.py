@@ -119,7 +119,8 @@ class Valkey(pulumi.ComponentResource):
         self.container_name = container.name
         self.volume_name = volume.name
         # The alias, not the container's name, is the host: it survives replacement, so a new Valkey
-        # container does not change the URL (and does not replace Open WebUI).
+        # container does not change the URL. (Consumers are still replaced with it: the URL comes from the
+        # container's outputs, and the container is replaced delete-before-replace; see the README, Upgrades.)
         self.host = container.id.apply(lambda _: settings.alias)
         self.port = container.id.apply(lambda _: settings.port)
         self.redis_url = self.url_for_database(settings.database)
