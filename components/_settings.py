@@ -170,7 +170,7 @@ class _Settings(BaseModel):
         alias_generator=to_camel,
         validate_by_name=True,
         validate_by_alias=True,
-        hide_input_in_errors=False,
+        hide_input_in_errors=True,  # a password or key given to a model must never reach an error message
     )
 
 

@@ -22,8 +22,10 @@ Two things this machine imposes, each done only where needed and reported:
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import csv
+import functools
 import importlib.util
 import io
 import json
@@ -87,6 +89,33 @@ def postgres_bin_dir() -> Path | None:
         if all(os.access(bin_dir / name, os.X_OK) for name in POSTGRES_PROGRAMS) and _has_pgvector(share_dir):
             return bin_dir
     return None
+
+
+def reachable_by(owner: str | None, bin_dir: Path) -> Path:
+    """``bin_dir``, or a copy of its installation that ``owner`` can execute.
+
+    The ``pgserver`` build lives inside the checkout's virtualenv; under a directory other users cannot enter
+    (a ``mktemp -d`` folder, root's home) the ``postgres`` user could not run ``initdb`` from there. The copy
+    (about 35 MB) is made once per test process in a world-readable temporary directory.
+    """
+    if owner is None:
+        return bin_dir
+    probe = subprocess.run(
+        ["runuser", "-u", owner, "--", "test", "-x", str(bin_dir / "initdb")], capture_output=True, check=False
+    )
+    if probe.returncode == 0:
+        return bin_dir
+    return _copied_install(bin_dir.parent) / bin_dir.name
+
+
+@functools.cache
+def _copied_install(install: Path) -> Path:
+    copy = Path(tempfile.mkdtemp(prefix="owui-pginstall-"))
+    copy.chmod(0o755)  # mkdtemp makes it private to the test user
+    target = copy / install.name
+    shutil.copytree(install, target, symlinks=True)
+    atexit.register(shutil.rmtree, copy, ignore_errors=True)
+    return target
 
 
 def haproxy_binary() -> Path | None:
@@ -242,10 +271,10 @@ class PostgresServer:
         self.database = env.get("POSTGRES_DB", self.user)
         self.healthcheck = container.healthcheck_command
         self.env = dict(env)
-        self.bin_dir = bin_dir
         self.workdir = workdir
         self.port = free_port()
         self.owner = _unprivileged_user()
+        self.bin_dir = reachable_by(self.owner, bin_dir)
         # The cluster lives outside pytest's directory, which is private to the test user (PostgreSQL runs as
         # another user when the tests run as root).
         self.cluster = Path(tempfile.mkdtemp(prefix="owui-postgres-"))

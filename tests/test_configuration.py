@@ -5,8 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
-from components import MANAGED_ENV, ConfigurationError, StackSettings, settings_from_mapping
+from components import (
+    MANAGED_ENV,
+    ConfigurationError,
+    DatabaseSettings,
+    OpenWebUISettings,
+    StackSettings,
+    ValkeySettings,
+    settings_from_mapping,
+)
 from components.testing import StackMocks, read_stack_file, render
 
 HEADER = "Invalid configuration for project 'open-webui-redis' ({count}); nothing was deployed:"
@@ -256,3 +265,30 @@ class TestBadInput:
 
         with pytest.raises(pulumi.RunError):
             settings_from_mapping({"valkey": {"database": 99}})
+
+
+class TestPythonApiErrors:
+    """Settings built in Python (``ValkeySettings(...)``) raise pydantic errors: they hold no secret either."""
+
+    SECRET = "Tr0ub4dor"  # short: pydantic shortens long values in its messages, which would hide a leak
+
+    @pytest.mark.parametrize(
+        ("build", "mentions"),
+        [
+            (lambda s: ValkeySettings(password=s, auth=False), "valkey.password is set while valkey.auth is false"),
+            (lambda s: ValkeySettings(password=s, port=0), "port"),
+            (lambda s: OpenWebUISettings(secret_key=s, replicas=0), "replicas"),
+            (lambda s: OpenWebUISettings(env={"OPENAI_API_KEY": s, "WEBUI_SECRET_KEY": s}), "WEBUI_SECRET_KEY"),
+            (lambda s: DatabaseSettings(url=f"postgresql://u:{s}@db/x", password=s), "database.url and"),
+            (lambda s: DatabaseSettings(url=f"mysql://u:{s}@db/x"), "PostgreSQL URL"),
+            (lambda s: StackSettings(valkey={"password": s, "timeout": -1}), "timeout"),
+        ],
+    )
+    def test_model_when_built_with_a_bad_value_keeps_secrets_out_of_the_error(self, build, mentions) -> None:
+        """The error names what is wrong and never echoes a password, key, URL or env value."""
+        with pytest.raises(ValidationError) as raised:
+            build(self.SECRET)
+        text = str(raised.value)
+        assert mentions in text
+        assert self.SECRET not in text
+        assert self.SECRET not in repr(raised.value.errors(include_input=False))
