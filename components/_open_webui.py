@@ -109,8 +109,9 @@ class OpenWebUI(pulumi.ComponentResource):
         ``settings.secret_key``; it is wrapped with ``Output.secret``.
 
         ``database_url``: a PostgreSQL URL (secret) shared by every replica; required with ``settings.replicas``
-        above 1, where ``vector_store`` (``pgvector``) keeps embeddings in the same database and
-        ``load_balancer`` configures the HAProxy container that publishes the replicas."""
+        above 1. With it ``vector_store`` (``pgvector``) keeps embeddings in the same database, and the replicas
+        (one or more, named ``<container_name>-<n>``) sit behind the HAProxy container that ``load_balancer``
+        configures, which alone publishes the port."""
         if secret_key is not None and settings.secret_key is not None:
             raise ValueError("secret_key is given both as an argument and in settings.secret_key; give one")
         super().__init__(f"{TYPE_PREFIX}:OpenWebUI", name, None, opts)
@@ -125,7 +126,11 @@ class OpenWebUI(pulumi.ComponentResource):
         database_url = pulumi.Output.from_input(database_url) if database_url is not None else None
         if replicas > 1 and database_url is None:
             raise ValueError(f"{replicas} replicas need a shared PostgreSQL database_url (SQLite cannot be shared)")
-        replica_names = settings.replica_names()
+        # On a shared database the replicas always sit behind the load balancer, even one of them: the host
+        # port then never moves between containers when the count changes (a container cannot bind the port
+        # while the load balancer, deleted only at the end of an update, still holds it).
+        load_balanced = database_url is not None
+        replica_names = settings.replica_names(load_balanced)
         self.containers: list[docker.Container] = []
         for index, container_name in enumerate(replica_names, 1):
             extra = dict(settings.env)
@@ -148,7 +153,7 @@ class OpenWebUI(pulumi.ComponentResource):
                             internal=CONTAINER_PORT, external=settings.host_port, ip=settings.bind_address
                         )
                     ]
-                    if replicas == 1
+                    if not load_balanced
                     else None
                 ),
                 volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path=DATA_PATH)],
@@ -175,7 +180,7 @@ class OpenWebUI(pulumi.ComponentResource):
         self.container_name = self.containers[0].name
         self.volume_name = volume.name
         self.load_balancer: LoadBalancer | None = None
-        if replicas == 1:
+        if not load_balanced:
             self.url = self.containers[0].id.apply(lambda _: public_url(settings.bind_address, settings.host_port))
         else:
             self.load_balancer = LoadBalancer(

@@ -284,9 +284,10 @@ class OpenWebUISettings(_Settings):
         ge=1,
         le=16,
         description=(
-            "Open WebUI containers. 1: one container publishes the port. 2 or more: containers "
-            "`<containerName>-<n>` share PostgreSQL (`database`), Valkey and the data volume behind a load "
-            "balancer (`loadBalancer`) that alone publishes the port; replacements roll one replica at a time."
+            "Open WebUI containers. 1 (on SQLite): one container publishes the port. 2 or more, or any number on "
+            "PostgreSQL (`database`): containers `<containerName>-<n>` share PostgreSQL, Valkey and the data "
+            "volume behind a load balancer (`loadBalancer`) that alone publishes the port, so the count moves "
+            "between 1 and 16 in one `pulumi up`; replacements roll one replica at a time."
         ),
     )
     memory_mb: int | None = Field(
@@ -300,9 +301,10 @@ class OpenWebUISettings(_Settings):
         description=_RETAIN,
     )
 
-    def replica_names(self) -> list[str]:
-        """Docker names of the Open WebUI containers: ``containerName`` alone, or ``<containerName>-<n>``."""
-        if self.replicas == 1:
+    def replica_names(self, load_balanced: bool | None = None) -> list[str]:
+        """Docker names of the Open WebUI containers: ``containerName`` alone, or ``<containerName>-<n>`` behind
+        the load balancer (``load_balanced``; default: with more than one replica)."""
+        if not (self.replicas > 1 if load_balanced is None else load_balanced):
             return [self.container_name]
         return [f"{self.container_name}-{n}" for n in range(1, self.replicas + 1)]
 
@@ -319,8 +321,9 @@ class DatabaseSettings(_Settings):
     enabled: bool = Field(
         False,
         description=(
-            "Keep Open WebUI's data in PostgreSQL even with one replica. Set it before scaling back from several "
-            "replicas to one: without it Open WebUI returns to its SQLite file and the PostgreSQL container goes."
+            "Keep Open WebUI's data in PostgreSQL (behind the load balancer) even with one replica. Set it to scale "
+            "back from several replicas to one in one `pulumi up`: without it Open WebUI would return to its "
+            "SQLite file and the PostgreSQL container would go (see README, Scaling down)."
         ),
     )
     url: PostgresURL | None = Field(
@@ -420,8 +423,8 @@ class StackSettings(_Settings):
     def container_names(self) -> list[tuple[str, str]]:
         """Every container the stack declares, as (configuration key, Docker name)."""
         names = [("valkey.containerName", self.valkey.container_name)]
-        replica_names = self.open_webui.replica_names()
-        if len(replica_names) == 1:
+        replica_names = self.open_webui.replica_names(load_balanced=self.uses_database)
+        if not self.uses_database:
             names.append(("openWebui.containerName", replica_names[0]))
         else:
             names += [(f"openWebui.containerName (replica {n})", name) for n, name in enumerate(replica_names, 1)]

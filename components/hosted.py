@@ -155,7 +155,7 @@ class OpenWebUISettings(TypedDict, total=False):
     wait_timeout: int
     """Seconds `pulumi up` waits for Open WebUI to be healthy (first start migrates the database). Default: `300`."""
     replicas: int
-    """Open WebUI containers. 1: one container publishes the port. 2 or more: containers `<containerName>-<n>` share PostgreSQL (`database`), Valkey and the data volume behind a load balancer (`loadBalancer`) that alone publishes the port; replacements roll one replica at a time. Default: `1`."""  # noqa: E501
+    """Open WebUI containers. 1 (on SQLite): one container publishes the port. 2 or more, or any number on PostgreSQL (`database`): containers `<containerName>-<n>` share PostgreSQL, Valkey and the data volume behind a load balancer (`loadBalancer`) that alone publishes the port, so the count moves between 1 and 16 in one `pulumi up`; replacements roll one replica at a time. Default: `1`."""  # noqa: E501
     memory_mb: int
     """Memory limit per Open WebUI container in MiB (one process takes about 810 MB). Default: no limit."""
     retain_volume: bool
@@ -166,7 +166,7 @@ class DatabaseSettings(TypedDict, total=False):
     """The PostgreSQL container that several Open WebUI replicas share (used when `openWebui.replicas` > 1; its password is generated)."""  # noqa: E501
 
     enabled: bool
-    """Keep Open WebUI's data in PostgreSQL even with one replica. Set it before scaling back from several replicas to one: without it Open WebUI returns to its SQLite file and the PostgreSQL container goes. Default: `false`."""  # noqa: E501
+    """Keep Open WebUI's data in PostgreSQL (behind the load balancer) even with one replica. Set it to scale back from several replicas to one in one `pulumi up`: without it Open WebUI would return to its SQLite file and the PostgreSQL container would go (see README, Scaling down). Default: `false`."""  # noqa: E501
     image: str
     """PostgreSQL image; it must ship the pgvector extension when `vectorStore` is `pgvector`. Default: `docker.io/pgvector/pgvector:0.8.0-pg17`."""  # noqa: E501
     container_name: str
@@ -287,7 +287,7 @@ class OpenWebUIArgs(TypedDict, total=False):
     wait_timeout: int
     """Seconds `pulumi up` waits for Open WebUI to be healthy (first start migrates the database). Default: `300`."""
     replicas: int
-    """Open WebUI containers. 1: one container publishes the port. 2 or more: containers `<containerName>-<n>` share PostgreSQL (`database`), Valkey and the data volume behind a load balancer (`loadBalancer`) that alone publishes the port; replacements roll one replica at a time. Default: `1`."""  # noqa: E501
+    """Open WebUI containers. 1 (on SQLite): one container publishes the port. 2 or more, or any number on PostgreSQL (`database`): containers `<containerName>-<n>` share PostgreSQL, Valkey and the data volume behind a load balancer (`loadBalancer`) that alone publishes the port, so the count moves between 1 and 16 in one `pulumi up`; replacements roll one replica at a time. Default: `1`."""  # noqa: E501
     memory_mb: int
     """Memory limit per Open WebUI container in MiB (one process takes about 810 MB). Default: no limit."""
     retain_volume: bool

@@ -30,23 +30,36 @@ class TestOneReplica:
         env = one.container("open-webui").env
         assert not {"DATABASE_URL", "VECTOR_DB", "ENABLE_DB_MIGRATIONS"} & set(env)
 
-    def test_replicas_when_one_with_database_enabled_keeps_postgres(self) -> None:
-        """database.enabled keeps one replica on the managed PostgreSQL (for scaling back down from several)."""
+    def test_replicas_when_one_with_database_enabled_keeps_postgres_and_the_load_balancer(self) -> None:
+        """database.enabled keeps one replica on PostgreSQL behind HAProxy, as with several (scaling 2 -> 1)."""
         deployment = render({"database": {"enabled": True}})
-        env = deployment.container("open-webui").env
+        env = deployment.container("open-webui-1").env
         assert env["DATABASE_URL"] == deployment.outputs["databaseUrl"]
         assert env["DATABASE_URL"].endswith("@postgres:5432/openwebui")
         assert env["VECTOR_DB"] == "pgvector"
-        assert "open-webui-postgres" in deployment.containers()
-        assert deployment.container("open-webui").ports == [{"internal": 8080, "external": 3000, "ip": "127.0.0.1"}]
-        assert "open-webui-lb" not in deployment.containers()
+        assert "ENABLE_DB_MIGRATIONS" not in env
+        assert set(deployment.containers()) == {"redis-valkey", "open-webui-postgres", "open-webui-1", "open-webui-lb"}
+        assert deployment.container("open-webui-1").ports == []
+        assert deployment.container("open-webui-lb").ports == [{"internal": 8080, "external": 3000, "ip": "127.0.0.1"}]
+
+    def test_replicas_when_scaled_between_one_and_two_on_postgres_keep_the_port_on_the_load_balancer(self) -> None:
+        """From 2 to 1 (and back) on PostgreSQL only replica 2 goes: the port never moves between containers.
+
+        A move would fail: the new owner binds the port while the load balancer, deleted only at the end of the
+        update, still holds it."""
+        two = render({"openWebui": {"replicas": 2}})
+        one = render({"openWebui": {"replicas": 1}, "database": {"enabled": True}})
+        for deployment in (one, two):
+            assert {name for name, c in deployment.containers().items() if c.ports} == {"open-webui-lb"}
+        assert one.container("open-webui-1").resource.inputs == two.container("open-webui-1").resource.inputs
+        assert set(two.containers()) - set(one.containers()) == {"open-webui-2"}
 
     def test_replicas_when_one_with_external_database_uses_it(self) -> None:
         """A single replica can use an external PostgreSQL; the URL is put in psycopg 3 form."""
         deployment = render(
             {"database": {"url": "postgresql://app:pw@db.example:5432/webui"}}, secret_keys=["database"]
         )
-        env = deployment.container("open-webui").env
+        env = deployment.container("open-webui-1").env
         assert env["DATABASE_URL"] == "postgresql+psycopg://app:pw@db.example:5432/webui"
         assert env["VECTOR_DB"] == "pgvector"
         assert "open-webui-postgres" not in deployment.containers()
