@@ -2,10 +2,71 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
 from pydantic import SecretStr
+
+STOP_GRACE_SECONDS = 30
+"""Seconds a container gets to stop cleanly (SIGTERM) before it is killed: on replace and destroy
+(``destroy_grace_seconds``: without it the provider stops with no grace at all) and on ``docker stop`` or a daemon
+restart (``stop_timeout``: Docker's default is 10 s)."""
+
+
+def duration_text(seconds: int) -> str:
+    """``seconds`` as Go's ``time.Duration.String()`` writes it (``300`` -> ``5m0s``, ``60`` -> ``1m0s``).
+
+    The provider reads healthcheck durations back from Docker in that form; any other spelling of the same
+    duration (``5m``, ``60s``) is a difference on the next ``pulumi up``, and healthcheck differences replace
+    the container."""
+    if seconds < 0:
+        raise ValueError(f"a duration cannot be negative (got {seconds})")
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes}m{secs}s"
+    if minutes:
+        return f"{minutes}m{secs}s"
+    return f"{secs}s"
+
+
+def healthcheck(
+    tests: list[str],
+    *,
+    start_period: int,
+    interval: int,
+    timeout: int,
+    retries: int,
+    start_interval: int | None = None,
+) -> docker.ContainerHealthcheckArgs:
+    """A healthcheck with every duration (in seconds) written as Docker and the provider read it back.
+
+    ``start_interval`` (probes during ``start_period``) needs Docker 25 (API 1.44): Docker's Go client, which the
+    provider uses, refuses to create the container on an older engine. None leaves it out."""
+    return docker.ContainerHealthcheckArgs(
+        tests=tests,
+        start_period=duration_text(start_period),
+        start_interval=duration_text(start_interval) if start_interval is not None else None,
+        interval=duration_text(interval),
+        timeout=duration_text(timeout),
+        retries=retries,
+    )
+
+
+class Intervals(TypedDict):
+    interval: int
+    start_interval: int | None
+
+
+def probe_intervals(start_interval: bool, *, steady: int, fast: int = 5) -> Intervals:
+    """``interval`` and ``start_interval`` for a service that takes a while to start.
+
+    With a start interval (Docker 25+) probes run every second while the container starts and every ``steady``
+    seconds after it is healthy. Without one Docker probes at ``interval`` from the start, so ``fast`` bounds the
+    time from the service answering to Docker calling it healthy (and ``pulumi up`` going on)."""
+    return {"interval": steady, "start_interval": 1} if start_interval else {"interval": fast, "start_interval": None}
 
 
 def pulled_image(name: str, reference: str, parent: pulumi.Resource) -> docker.RemoteImage:

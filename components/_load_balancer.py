@@ -11,9 +11,9 @@ from __future__ import annotations
 import pulumi
 import pulumi_docker as docker
 
-from ._docker import pulled_image
+from ._docker import STOP_GRACE_SECONDS, healthcheck, probe_intervals, pulled_image
 from ._network import TYPE_PREFIX
-from ._settings import LoadBalancerSettings
+from ._settings import DockerSettings, LoadBalancerSettings
 
 CONFIG_PATH = "/usr/local/etc/haproxy/haproxy.cfg"
 """Where the official image's command reads its configuration."""
@@ -95,7 +95,10 @@ class LoadBalancer(pulumi.ComponentResource):
         host_port: int,
         replicas: list[pulumi.Resource],
         opts: pulumi.ResourceOptions | None = None,
+        engine: DockerSettings | None = None,
     ) -> None:
+        """``engine``: what the Docker Engine supports (health start intervals)."""
+        engine = engine or DockerSettings()
         super().__init__(f"{TYPE_PREFIX}:LoadBalancer", name, None, opts)
         self.config = haproxy_config(
             replica_hosts, replica_port, sticky=settings.sticky_sessions, max_connections=settings.max_connections
@@ -108,14 +111,13 @@ class LoadBalancer(pulumi.ComponentResource):
             uploads=[docker.ContainerUploadArgs(file=CONFIG_PATH, content=self.config, permissions="0644")],
             ports=[docker.ContainerPortArgs(internal=LISTEN_PORT, external=host_port, ip=bind_address)],
             networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network_name)],
-            healthcheck=docker.ContainerHealthcheckArgs(
+            healthcheck=healthcheck(
                 # busybox wget in the alpine image; healthy once a replica answers through HAProxy.
-                tests=["CMD-SHELL", f"wget -q -O /dev/null http://127.0.0.1:{LISTEN_PORT}/health || exit 1"],
-                start_period="30s",
-                start_interval="1s",
-                interval="10s",
-                timeout="5s",
+                ["CMD-SHELL", f"wget -q -O /dev/null http://127.0.0.1:{LISTEN_PORT}/health || exit 1"],
+                start_period=30,
+                timeout=5,
                 retries=3,
+                **probe_intervals(engine.health_start_interval, steady=10),
             ),
             restart=settings.restart,
             # HAProxy needs about two descriptors per connection; don't depend on the daemon's default limit.
@@ -128,7 +130,9 @@ class LoadBalancer(pulumi.ComponentResource):
             ],
             wait=True,
             wait_timeout=settings.wait_timeout,
-            destroy_grace_seconds=10,
+            # In-flight requests finish (HAProxy's soft stop) before it is killed, on replace and on docker stop.
+            destroy_grace_seconds=STOP_GRACE_SECONDS,
+            stop_timeout=STOP_GRACE_SECONDS,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 # Created once every replica is healthy; replicas are replaced without touching it.

@@ -110,6 +110,20 @@ def host_path(workdir: Path, container_path: str) -> Path:
     return workdir / "root" / relative
 
 
+def local_healthcheck(command: str, workdir: Path) -> str:
+    """A rendered ``CMD-SHELL`` healthcheck with the container files it writes mapped under ``workdir``.
+
+    Open WebUI's check leaves a marker in the container's ``/tmp`` once Valkey accepted its URL; on this machine
+    each process gets its own, or one test's marker would make another skip the PING."""
+    from ._open_webui import REDIS_CHECKED
+
+    if REDIS_CHECKED not in command:
+        return command
+    marker = host_path(workdir, REDIS_CHECKED)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    return command.replace(REDIS_CHECKED, str(marker))
+
+
 def go_duration(value: str) -> float:
     """Seconds in a Go duration string as Docker's healthcheck takes it (``"3s"``, ``"1m30s"``)."""
     parts = _DURATION_PART.findall(value)

@@ -8,33 +8,40 @@ import ipaddress
 import pulumi
 import pulumi_docker as docker
 
-from ._docker import data_volume, pulled_image, secret_value
+from ._docker import STOP_GRACE_SECONDS, data_volume, healthcheck, probe_intervals, pulled_image, secret_value
 from ._load_balancer import LoadBalancer
 from ._network import TYPE_PREFIX
-from ._settings import LoadBalancerSettings, OpenWebUISettings
+from ._settings import DockerSettings, LoadBalancerSettings, OpenWebUISettings
 
 CONTAINER_PORT = 8080
 DATA_PATH = "/app/backend/data"
-# Healthy within about a second of Open WebUI answering: checks every second during the start period,
-# every 30 s after it. Failures inside the start period do not count, so a slow first start is fine.
-# /health answers 200 even when Valkey refuses Open WebUI's password, so the check also PINGs Valkey with the
-# URL Open WebUI was given (the image's Python and redis-py): a wrong password fails `pulumi up`.
+REDIS_CHECKED = "/tmp/.open-webui-redis-auth-ok"  # noqa: S108 - a marker inside the container, not on the host
+"""Marks a container whose Redis URL has been checked once (a replaced Valkey replaces the container too)."""
+# /health answers 200 even when Valkey refuses Open WebUI's password, so the first check that finds Open WebUI
+# up also PINGs Valkey with the URL Open WebUI was given (the image's Python and redis-py): a wrong password
+# fails `pulumi up`. Later checks skip that PING: it costs about 0.2 s of CPU, the curl about 10 ms.
 HEALTHCHECK_COMMAND = (
     "curl --silent --fail --max-time 3 http://localhost:${PORT:-8080}/health >/dev/null"
-    " && python3 -c \"import os, redis; redis.Redis.from_url(os.environ['WEBSOCKET_REDIS_URL'],"
+    f" && {{ [ -f {REDIS_CHECKED} ] || {{"
+    " python3 -c \"import os, redis; redis.Redis.from_url(os.environ['WEBSOCKET_REDIS_URL'],"
     ' socket_timeout=3, socket_connect_timeout=3).ping()" >/dev/null 2>&1'
+    f" && touch {REDIS_CHECKED}; }}; }}"
     " || exit 1"
 )
-HEALTHCHECK = docker.ContainerHealthcheckArgs(
-    tests=["CMD-SHELL", HEALTHCHECK_COMMAND],
-    start_period="5m",
-    start_interval="1s",
-    interval="30s",
-    timeout="5s",
-    retries=3,
-)
-STOP_GRACE_SECONDS = 30
-"""Seconds a container gets to stop cleanly (SIGTERM) before it is killed, on replace, destroy and daemon stop."""
+
+
+def open_webui_healthcheck(start_interval: bool) -> docker.ContainerHealthcheckArgs:
+    """Failures inside the 5-minute start period do not count, so a slow first start (migrations) is fine.
+
+    With a start interval (Docker 25+) it probes every second while starting and every 30 s after; without,
+    every 5 s throughout, which bounds how long `pulumi up` waits after Open WebUI answers."""
+    return healthcheck(
+        ["CMD-SHELL", HEALTHCHECK_COMMAND],
+        start_period=300,
+        timeout=5,
+        retries=3,
+        **probe_intervals(start_interval, steady=30),
+    )
 
 
 def websocket_env(
@@ -104,6 +111,7 @@ class OpenWebUI(pulumi.ComponentResource):
         database_url: pulumi.Input[str] | None = None,
         vector_store: str = "pgvector",
         load_balancer: LoadBalancerSettings | None = None,
+        engine: DockerSettings | None = None,
     ) -> None:
         """``secret_key``: ``WEBUI_SECRET_KEY`` as an Input (another resource's output, a secret), instead of
         ``settings.secret_key``; it is wrapped with ``Output.secret``.
@@ -111,7 +119,8 @@ class OpenWebUI(pulumi.ComponentResource):
         ``database_url``: a PostgreSQL URL (secret) shared by every replica; required with ``settings.replicas``
         above 1. With it ``vector_store`` (``pgvector``) keeps embeddings in the same database, and the replicas
         (one or more, named ``<container_name>-<n>``) sit behind the HAProxy container that ``load_balancer``
-        configures, which alone publishes the port."""
+        configures, which alone publishes the port. ``engine``: what the Docker Engine supports."""
+        engine = engine or DockerSettings()
         if secret_key is not None and settings.secret_key is not None:
             raise ValueError("secret_key is given both as an argument and in settings.secret_key; give one")
         super().__init__(f"{TYPE_PREFIX}:OpenWebUI", name, None, opts)
@@ -158,13 +167,17 @@ class OpenWebUI(pulumi.ComponentResource):
                 ),
                 volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path=DATA_PATH)],
                 networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network_name)],
-                healthcheck=HEALTHCHECK,
+                healthcheck=open_webui_healthcheck(engine.health_start_interval),
                 restart=settings.restart,
                 memory=settings.memory_mb,
+                # The limit is a hard cap: without memory_swap Docker adds as much swap on top (and the provider
+                # reads that back, a difference on the next `pulumi up`).
+                memory_swap=settings.memory_mb,
                 wait=True,
                 wait_timeout=settings.wait_timeout,
                 # Let in-flight requests finish on replace and destroy instead of a forced removal.
                 destroy_grace_seconds=STOP_GRACE_SECONDS,
+                stop_timeout=STOP_GRACE_SECONDS,
                 opts=pulumi.ResourceOptions(
                     parent=self,
                     # Each replica after the first waits for the one before it: created after the first has
@@ -193,6 +206,7 @@ class OpenWebUI(pulumi.ComponentResource):
                 host_port=settings.host_port,
                 replicas=list(self.containers),
                 opts=child,
+                engine=engine,
             )
             self.url = self.load_balancer.container_name.apply(
                 lambda _: public_url(settings.bind_address, settings.host_port)

@@ -8,9 +8,9 @@ from urllib.parse import quote
 import pulumi
 import pulumi_docker as docker
 
-from ._docker import data_volume, pulled_image, secret_value
+from ._docker import data_volume, healthcheck, probe_intervals, pulled_image, secret_value
 from ._network import TYPE_PREFIX
-from ._settings import DatabaseSettings
+from ._settings import DatabaseSettings, DockerSettings
 
 DATA_PATH = "/var/lib/postgresql/data"
 PORT = 5432
@@ -61,7 +61,11 @@ class Postgres(pulumi.ComponentResource):
         settings: DatabaseSettings,
         network_name: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        engine: DockerSettings | None = None,
     ) -> None:
+        """``engine``: what the Docker Engine supports (health start intervals)."""
+        engine = engine or DockerSettings()
         super().__init__(f"{TYPE_PREFIX}:Postgres", name, None, opts)
         # Alphanumeric when generated: the image's entrypoint and psql take it as is, and URLs need no encoding.
         password = secret_value(f"{name}-password", settings.password, self, length=32)
@@ -77,13 +81,12 @@ class Postgres(pulumi.ComponentResource):
             envs=pulumi.Output.secret(envs),  # type: ignore[arg-type]  # pulumi types secret() narrowly
             volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path=DATA_PATH)],
             networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network_name, aliases=[settings.alias])],
-            healthcheck=docker.ContainerHealthcheckArgs(
-                tests=healthcheck_test(settings),
-                start_period="60s",
-                start_interval="1s",
-                interval="10s",
-                timeout="5s",
+            healthcheck=healthcheck(
+                healthcheck_test(settings),
+                start_period=60,
+                timeout=5,
                 retries=5,
+                **probe_intervals(engine.health_start_interval, steady=10),
             ),
             restart=settings.restart,
             wait=True,

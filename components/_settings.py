@@ -392,6 +392,21 @@ class LoadBalancerSettings(_Settings):
     wait_timeout: Seconds = Field(60, description="Seconds `pulumi up` waits for the load balancer to be healthy.")
 
 
+class DockerSettings(_Settings):
+    """What the Docker Engine that runs the stack supports."""
+
+    health_start_interval: bool = Field(
+        False,
+        description=(
+            "The engine is Docker 25 or newer (API 1.44+): while a container starts, probe its health every "
+            "second (`start_interval`), so `pulumi up` goes on within about 1 s of Open WebUI answering, and "
+            "probe less often after that. Off: every engine from 20.10 on (older engines refuse a start "
+            "interval); Open WebUI, PostgreSQL and the load balancer are probed every 5 s, so `pulumi up` goes on "
+            "at most about 5 s after they answer."
+        ),
+    )
+
+
 def _container_twice_or_own_alias(first: str, second: str) -> bool:
     """Pairs the host-name check leaves alone: two container names (the container check reports them), and a
     container's own name with its alias (``valkey.containerName`` and ``valkey.alias`` may be equal)."""
@@ -409,6 +424,7 @@ class StackSettings(_Settings):
     load_balancer: LoadBalancerSettings = Field(
         default_factory=LoadBalancerSettings, description="Load balancer in front of replicas."
     )
+    docker: DockerSettings = Field(default_factory=DockerSettings, description="The Docker Engine.")
 
     @property
     def uses_database(self) -> bool:

@@ -68,7 +68,9 @@ class OpenWebUIStack(pulumi.ComponentResource):
         self.postgres: Postgres | None = None
         self.database_url: pulumi.Output[str] | None = None
         if settings.managed_database:
-            self.postgres = Postgres(f"{name}-postgres", settings.database, self.network.network_name, opts=child)
+            self.postgres = Postgres(
+                f"{name}-postgres", settings.database, self.network.network_name, opts=child, engine=settings.docker
+            )
             self.database_url = self.postgres.url
         elif settings.database.url is not None:
             external = normalize_database_url(settings.database.url.get_secret_value())
@@ -83,6 +85,7 @@ class OpenWebUIStack(pulumi.ComponentResource):
             database_url=self.database_url,
             vector_store=settings.database.vector_store,
             load_balancer=settings.load_balancer,
+            engine=settings.docker,
         )
 
         self.url = self.open_webui.url

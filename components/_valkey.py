@@ -5,17 +5,19 @@ from __future__ import annotations
 import pulumi
 import pulumi_docker as docker
 
-from ._docker import data_volume, pulled_image, secret_value
+from ._docker import STOP_GRACE_SECONDS, data_volume, healthcheck, pulled_image, secret_value
 from ._network import TYPE_PREFIX
 from ._redis import AUTH_CONFIG_PATH, DATA_PATH, auth_config, healthcheck_test, redis_url, server_command
 from ._settings import ValkeySettings
 
 # Every printable ASCII punctuation character: generated passwords exercise URL encoding and config quoting.
 PASSWORD_SPECIALS = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
-KEPT_CAPABILITIES = ["SETGID", "SETUID", "DAC_OVERRIDE"]
-"""What the image's entrypoint needs to hand /data to the valkey user and drop root."""
-STOP_GRACE_SECONDS = 30
-"""Seconds a container gets to stop cleanly (SIGTERM) before it is killed, on replace, destroy and daemon stop."""
+KEPT_CAPABILITIES = ["CAP_DAC_OVERRIDE", "CAP_SETGID", "CAP_SETUID"]
+"""What the image's entrypoint needs to hand /data to the valkey user and drop root.
+
+Written as Docker's Go client sends them (upper case, ``CAP_`` prefix, sorted), which is what Docker stores and the
+provider reads back: ``SETGID`` would differ on every ``pulumi up``, and a capability change replaces the container.
+"""
 
 
 class Valkey(pulumi.ComponentResource):
@@ -90,14 +92,8 @@ class Valkey(pulumi.ComponentResource):
             uploads=uploads,
             volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path=DATA_PATH)],
             networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network_name, aliases=[settings.alias])],
-            healthcheck=docker.ContainerHealthcheckArgs(
-                tests=healthcheck_test(settings),
-                start_period="5s",
-                start_interval="1s",
-                interval="1s",
-                timeout="3s",
-                retries=5,
-            ),
+            # A PING is cheap: probed every second from the start, so no start interval (which needs Docker 25).
+            healthcheck=healthcheck(healthcheck_test(settings), start_period=5, interval=1, timeout=3, retries=5),
             restart=settings.restart,
             capabilities=docker.ContainerCapabilitiesArgs(drops=["ALL"], adds=KEPT_CAPABILITIES),
             log_driver="json-file",

@@ -34,6 +34,7 @@ from . import _network, _open_webui, _stack, _valkey
 from ._config import describe_errors
 from ._network import TYPE_PREFIX
 from ._settings import DatabaseSettings as DatabaseModel
+from ._settings import DockerSettings as DockerModel
 from ._settings import LoadBalancerSettings as LoadBalancerModel
 from ._settings import NetworkSettings as NetworkModel
 from ._settings import OpenWebUISettings as OpenWebUIModel
@@ -206,6 +207,13 @@ class LoadBalancerSettings(TypedDict, total=False):
     """Seconds `pulumi up` waits for the load balancer to be healthy. Default: `60`."""
 
 
+class DockerSettings(TypedDict, total=False):
+    """What the Docker Engine that runs the stack supports."""
+
+    health_start_interval: bool
+    """The engine is Docker 25 or newer (API 1.44+): while a container starts, probe its health every second (`start_interval`), so `pulumi up` goes on within about 1 s of Open WebUI answering, and probe less often after that. Off: every engine from 20.10 on (older engines refuse a start interval); Open WebUI, PostgreSQL and the load balancer are probed every 5 s, so `pulumi up` goes on at most about 5 s after they answer. Default: `false`."""  # noqa: E501
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Component arguments. The analyzer takes a field's description from the class that declares it, so the
 # components' own arguments repeat the settings fields; tests/test_provider_schema.py keeps them equal.
@@ -307,6 +315,8 @@ class OpenWebUIStackArgs(TypedDict, total=False):
     """Shared PostgreSQL."""
     load_balancer: LoadBalancerSettings
     """Load balancer in front of replicas."""
+    docker: DockerSettings
+    """The Docker Engine."""
     valkey_password: pulumi.Input[str]
     """Valkey password. Default: generated (32 characters) and kept in the stack's state. Treated as a secret (wrapped with `Output.secret`) whether or not it arrives as one."""  # noqa: E501
     open_webui_secret_key: pulumi.Input[str]
@@ -420,6 +430,7 @@ def stack_settings(args: Mapping[str, Any]) -> tuple[StackModel | None, list[str
         "open_webui": OpenWebUIModel,
         "database": DatabaseModel,
         "load_balancer": LoadBalancerModel,
+        "docker": DockerModel,
     }
     for name, model in sections.items():
         alias = StackModel.model_fields[name].alias or name

@@ -52,7 +52,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import socketio
 
-from components._local import LOOPBACK, free_port, host_path
+from components._local import LOOPBACK, free_port, host_path, local_healthcheck
 from components._postgres import PORT as POSTGRES_PORT
 from components.testing import Container, Deployment
 from tests.open_webui_process import SOCKET_PATH, OpenWebUIProcess, RunPlugin
@@ -233,6 +233,7 @@ def run_open_webui_healthcheck(command: str, process: OpenWebUIProcess, venv: Pa
         "PORT": str(process.port),
         "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', os.defpath)}",
     }
+    command = local_healthcheck(command, process.workdir / process.label)
     return subprocess.run(["/bin/sh", "-c", command], env=env, capture_output=True, text=True, timeout=15, check=False)
 
 

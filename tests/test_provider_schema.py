@@ -25,6 +25,7 @@ from pydantic_core import PydanticUndefined
 
 from components import _network, _open_webui, _stack, _valkey, hosted
 from components._settings import DatabaseSettings as DatabaseModel
+from components._settings import DockerSettings as DockerModel
 from components._settings import LoadBalancerSettings as LoadBalancerModel
 from components._settings import NetworkSettings as NetworkModel
 from components._settings import OpenWebUISettings as OpenWebUIModel
@@ -124,6 +125,7 @@ LOAD_BALANCER = {
     "restart": "ref:RestartPolicy",
     "waitTimeout": "integer",
 }
+DOCKER = {"healthStartInterval": "boolean"}
 SETTINGS_TYPES: dict[str, tuple[type[BaseModel], dict[str, str], set[str]]] = {
     # schema type: (settings model, properties, settings fields left out of it)
     "NetworkSettings": (NetworkModel, NETWORK, set()),
@@ -131,6 +133,7 @@ SETTINGS_TYPES: dict[str, tuple[type[BaseModel], dict[str, str], set[str]]] = {
     "OpenWebUISettings": (OpenWebUIModel, OPEN_WEBUI, {"secretKey"}),  # ...openWebuiSecretKey, OpenWebUI.secretKey
     "DatabaseSettings": (DatabaseModel, DATABASE, {"url", "password"}),  # settings-only secrets in the core
     "LoadBalancerSettings": (LoadBalancerModel, LOAD_BALANCER, set()),
+    "DockerSettings": (DockerModel, DOCKER, set()),
 }
 ENUMS = {
     "RestartPolicy": get_args(ValkeyModel.model_fields["restart"].annotation),
@@ -200,6 +203,7 @@ EXPECTED_INPUTS: dict[str, dict[str, In]] = {
                 "openWebui": "OpenWebUISettings",
                 "database": "DatabaseSettings",
                 "loadBalancer": "LoadBalancerSettings",
+                "docker": "DockerSettings",
             }.items()
         },
         "valkeyPassword": In("string", False, False, VALKEY_PASSWORD),

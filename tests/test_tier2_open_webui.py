@@ -24,6 +24,7 @@ import pytest
 import redis
 import socketio
 
+from components._local import local_healthcheck
 from components.testing import free_port, localize_valkey, render
 from components.verify import Report, Target, check_deployment
 from tests.conftest import RenderedValkey, wait_until
@@ -81,7 +82,8 @@ class Deployed:
             "PORT": str(self.open_webui.port),
             "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', os.defpath)}",
         }
-        return subprocess.run(["/bin/sh", "-c", self.healthcheck], env=env, capture_output=True, text=True, timeout=15)
+        command = local_healthcheck(self.healthcheck, self.open_webui.workdir / self.open_webui.label)
+        return subprocess.run(["/bin/sh", "-c", command], env=env, capture_output=True, text=True, timeout=15)
 
     def named_database(self) -> int:
         """The database that ``WEBSOCKET_REDIS_URL`` names, as redis-py (Open WebUI's client) reads it."""
