@@ -116,6 +116,7 @@ def base_image(suite: str = "bookworm") -> str:
         started = time.monotonic()
         _log(f"building {tag} (mmdebstrap --variant=minbase {suite})")
         log = cache_dir() / f"base-{suite}.log"
+        log.unlink(missing_ok=True)
         with tempfile.TemporaryDirectory(dir=cache_dir(), prefix=f"rootfs-{suite}-") as scratch:
             rootfs = Path(scratch) / "rootfs.tar"
             # No mirror argument: mmdebstrap uses deb.debian.org, with the updates and security suites of a stable
@@ -143,12 +144,12 @@ def base_image(suite: str = "bookworm") -> str:
 
 
 def _tree_digest(directory: Path) -> dict[str, str]:
-    """``{relative path: sha256 and mode}`` of every file under ``directory``."""
+    """``{relative path: sha256, and whether executable}`` of every file under ``directory`` (git keeps no more)."""
     digest = {}
     for path in sorted(directory.rglob("*")):
         if path.is_file():
-            mode = path.stat().st_mode & 0o777
-            digest[str(path.relative_to(directory))] = f"{hashlib.sha256(path.read_bytes()).hexdigest()} {mode:o}"
+            executable = "x" if path.stat().st_mode & 0o100 else "-"
+            digest[str(path.relative_to(directory))] = f"{hashlib.sha256(path.read_bytes()).hexdigest()} {executable}"
     return digest
 
 
@@ -168,7 +169,7 @@ class _Plan:
 
 
 def _docker_build(tag: str, context: Path, log: Path, build_args: dict[str, str]) -> None:
-    command = ["docker", "build", "--quiet", "--force-rm", "--label", LABEL, "--tag", tag]
+    command = ["docker", "build", "--force-rm", "--label", LABEL, "--tag", tag]
     for key, value in sorted(build_args.items()):
         command += ["--build-arg", f"{key}={value}"]
     _run_logged([*command, str(context)], log)
@@ -349,7 +350,9 @@ def ensure_image(name: str) -> str:
             return plan.tag
         started = time.monotonic()
         _log(f"building {plan.tag}")
-        plan.build(cache_dir() / f"{name}.log")
+        log = cache_dir() / f"{name}.log"
+        log.unlink(missing_ok=True)
+        plan.build(log)
         _log(f"built {plan.tag} in {time.monotonic() - started:.1f} s")
         for tag in (plan.tag, *plan.helpers):
             _remove_older_tags(tag)
@@ -365,7 +368,8 @@ def main(argv: list[str] | None = None) -> int:
     names = sys.argv[1:] if argv is None else argv
     unknown = [name for name in names if name not in NAMES]
     if unknown:
-        print(f"usage: python -m tests.docker_standins [{' '.join(NAMES)}]... (unknown: {', '.join(unknown)})")
+        usage = f"usage: python -m tests.docker_standins [{' '.join(NAMES)}]... (unknown: {', '.join(unknown)})"
+        print(usage, file=sys.stderr)
         return 2
     for name, tag in ensure_images(names or None).items():
         print(name, tag)

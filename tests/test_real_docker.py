@@ -1,0 +1,570 @@
+"""The real-Docker tier: the rendered stack carried out on a real daemon as pulumi-docker would, then read back.
+
+``tests/docker_applier.py`` does what the provider does (create, upload, start, wait, read, diff, delete) and
+``tests/docker_standins.py`` builds the images (no registry is reachable here; ``tests/standins/README.md``
+lists how each differs from the real one). Names are unique per run (``owrt<n>-…``) and everything the tier
+creates is removed at the end; volumes are declared with ``retainVolume: false`` so that ``destroy`` removes
+them. Runs with ``scripts/test --all`` (which starts a daemon, ``scripts/start-docker``) or ``REAL_DOCKER=1``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import socketio
+
+from components.testing import Deployment, render
+from tests.conftest import wait_until
+from tests.docker_applier import (
+    CONTAINER,
+    Applied,
+    Applier,
+    ClientVersionError,
+    DockerError,
+    EngineClient,
+    diff_container,
+)
+from tests.open_webui_process import SOCKET_PATH, RunPlugin
+
+ENABLED = os.environ.get("REAL_DOCKER") == "1"
+pytestmark = [
+    pytest.mark.docker,
+    pytest.mark.skipif(
+        not ENABLED,
+        reason="the real-Docker tier runs with `scripts/test --all` (it starts a Docker daemon) or REAL_DOCKER=1",
+    ),
+]
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN = {"name": "Real Docker", "email": "admin@example.com", "password": "real-docker-correct-horse"}
+KEPT_CAPABILITY_BITS = {"CAP_DAC_OVERRIDE": 1, "CAP_SETGID": 6, "CAP_SETUID": 7}
+
+
+class DockerReport(RunPlugin):
+    """Prints the figures of the real-Docker tier in the terminal summary (kept in CI logs)."""
+
+    NAME = "open-webui-real-docker-report"
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def add(self, line: str) -> None:
+        self.lines.append(line)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.lines:
+            terminalreporter.write_sep("-", "Real Docker: figures")
+            for line in self.lines:
+                terminalreporter.write_line(line)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Fixtures
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def engine() -> EngineClient:
+    try:
+        return EngineClient()
+    except OSError as error:
+        pytest.fail(f"REAL_DOCKER=1 but no Docker daemon answers ({error}); start one with scripts/start-docker")
+
+
+@pytest.fixture(scope="session")
+def images() -> dict[str, str]:
+    from tests.docker_standins import ensure_images
+
+    return ensure_images()
+
+
+@pytest.fixture(scope="session")
+def report(request: pytest.FixtureRequest) -> DockerReport:
+    return DockerReport.of(request.config)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def stack_config(run: str, images: dict[str, str], port: int, **blocks: dict[str, Any]) -> dict[str, Any]:
+    """The dev stack's configuration with this run's names, port and stand-in images (nothing else changed)."""
+    config: dict[str, Any] = {
+        "network": {"name": f"{run}-net"},
+        "valkey": {
+            "image": images["valkey"],
+            "containerName": f"{run}-valkey",
+            "volumeName": f"{run}-redis-data",
+            "retainVolume": False,
+        },
+        "openWebui": {
+            "image": images["open-webui"],
+            "containerName": f"{run}-open-webui",
+            "volumeName": f"{run}-open-webui",
+            "hostPort": port,
+            "bindAddress": "127.0.0.1",
+            "retainVolume": False,
+        },
+        "database": {
+            "image": images["postgres"],
+            "containerName": f"{run}-postgres",
+            "volumeName": f"{run}-postgres",
+            "retainVolume": False,
+        },
+        "loadBalancer": {"image": images["haproxy"], "containerName": f"{run}-lb"},
+    }
+    for key, values in blocks.items():
+        config[key] = {**config.get(key, {}), **values}
+    return config
+
+
+class HealthWatcher:
+    """Polls ``/health`` on the published port every 0.1 s from a thread: when it first answered 200."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.first_ok: float | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set() and self.first_ok is None:
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=1) as answer:  # noqa: S310 - loopback
+                    if answer.status == 200:
+                        self.first_ok = time.monotonic()
+            except (OSError, urllib.error.URLError):
+                pass
+            time.sleep(0.1)
+
+    def __enter__(self) -> HealthWatcher:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+@dataclass
+class Running:
+    """One rendered stack applied to the daemon."""
+
+    applier: Applier
+    deployment: Deployment
+    config: dict[str, Any]
+    port: int
+    run: str
+    steps: list[Any] = field(default_factory=list)
+
+    def container(self, name: str) -> Applied:
+        return next(a for a in self.applier.state.values() if a.resource.type == CONTAINER and a.inputs["name"] == name)
+
+    def inspect(self, name: str) -> dict[str, Any]:
+        found = self.applier.client.inspect_container(name)
+        assert found is not None, f"no container {name}"
+        return found
+
+    def valkey_cli(self, *args: str) -> str:
+        code, output = self.applier.client.exec(f"{self.run}-valkey", ["valkey-cli", *args])
+        assert code == 0, output
+        return output.strip()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def derived_image(base: str, tag: str) -> str:
+    """A new image (a new id, as a new release has) made from ``base`` with one more label, tagged ``tag``."""
+    dockerfile = f"FROM {base}\nLABEL open-webui-redis.test=standin open-webui-redis.test.release={tag}\n"
+    subprocess.run(
+        ["docker", "build", "-q", "-t", tag, "-"], input=dockerfile, text=True, capture_output=True, check=True
+    )
+    return tag
+
+
+def _cleanup(engine: EngineClient, run: str) -> None:
+    """Remove whatever of this run is left (containers, then networks and volumes named ``run-…``)."""
+    for kind, listing, remove in (
+        ("containers", "/containers/json", "/containers/{}?force=1&v=1"),
+        ("networks", "/networks", "/networks/{}"),
+        ("volumes", "/volumes", "/volumes/{}?force=true"),
+    ):
+        found = engine.call("GET", listing, query={"all": "1"} if kind == "containers" else None)
+        items = (found["Volumes"] or []) if kind == "volumes" else found
+        for item in items:
+            names = [n.lstrip("/") for n in item.get("Names") or [item.get("Name", "")]]
+            if any(n.startswith(f"{run}-") for n in names):
+                path, _, query = remove.format(item.get("Id") or item["Name"]).partition("?")
+                with contextlib.suppress(DockerError):
+                    engine.call("DELETE", path, query=dict(p.split("=") for p in query.split("&")) if query else None)
+    for image in engine.call("GET", "/images/json"):  # the derived "new release" images of this run
+        for tag in image.get("RepoTags") or []:
+            if f":{run}-" in tag:
+                with contextlib.suppress(DockerError):
+                    engine.call("DELETE", f"/images/{tag}")
+
+
+def apply_stack(engine: EngineClient, config: dict[str, Any], run: str, port: int, report: DockerReport) -> Running:
+    applier = Applier(engine, log=lambda line: print(f"[{run}] {line}", file=sys.stderr))
+    deployment = render(config)
+    started = time.monotonic()
+    running = Running(applier, deployment, config, port, run)
+    with HealthWatcher(running.url) as watcher:
+        running.steps = applier.apply(deployment)
+    for applied in applier.state.values():
+        if applied.healthy_after is not None:
+            report.add(f"{run} {applied.inputs['name']}: healthy {applied.healthy_after:.1f} s after start")
+    last = max(a.started_at + (a.healthy_after or 0) for a in applier.state.values() if a.healthy_after is not None)
+    if watcher.first_ok is not None:
+        report.add(
+            f"{run}: Open WebUI answered /health through the published port; `pulumi up` went on "
+            f"{last - watcher.first_ok:.1f} s later; whole apply {time.monotonic() - started:.1f} s"
+        )
+    return running
+
+
+@pytest.fixture(scope="module")
+def dev(engine: EngineClient, images: dict[str, str], report: DockerReport) -> Iterator[Running]:
+    """The dev stack (Pulumi.dev.yaml's settings, with this run's names and port), applied and healthy."""
+    run = f"owrt{os.getpid()}d"
+    port = free_port()
+    try:
+        yield apply_stack(engine, stack_config(run, images, port), run, port, report)
+    finally:
+        _cleanup(engine, run)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The Go client and the daemon: what made the stack fail on Engine 20.10
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_start_interval_when_daemon_is_older_than_api_1_44_is_refused_by_the_go_client(engine: EngineClient) -> None:
+    """The real Go client (the docker CLI's) refuses a health start interval here; so does the applier's port."""
+    if tuple(int(p) for p in engine.version.split(".")) >= (1, 44):
+        pytest.skip(f"the daemon has API {engine.version}: start intervals are accepted there")
+    cli = subprocess.run(
+        ["docker", "create", "--health-cmd", "true", "--health-start-interval", "1s", "owr-standin/base:bookworm"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert cli.returncode != 0
+    assert "requires API version 1.44" in cli.stderr
+    with pytest.raises(ClientVersionError, match=r"start interval\" requires API version 1.44"):
+        engine.require("1.44", "specify health-check start interval")
+
+
+def test_old_declaration_forms_when_read_back_are_replaced_on_every_up(dev: Running) -> None:
+    """The forms the stack used to declare (SETGID, 5m, no memory_swap) differ from what Docker stores."""
+    valkey = dev.container(f"{dev.run}-valkey")
+    old = json.loads(json.dumps(valkey.inputs))
+    old["capabilities"]["adds"] = ["SETGID", "SETUID", "DAC_OVERRIDE"]
+    old["healthcheck"]["startPeriod"] = "5s"
+    keys = {(c.key, c.action) for c in diff_container(old, valkey.state, ["healthcheck"])}
+    assert keys == {("capabilities", "replace")}
+    owui = dev.container(f"{dev.run}-open-webui")
+    old = json.loads(json.dumps(owui.inputs))
+    old["healthcheck"]["startPeriod"] = "5m"
+    assert {(c.key, c.action) for c in diff_container(old, owui.state, ["healthcheck"])} == {("healthcheck", "replace")}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The dev stack on real Docker
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_dev_stack_when_applied_is_healthy_by_docker_in_the_declared_order(dev: Running) -> None:
+    """Docker calls every container healthy; Valkey was created and healthy before Open WebUI was created."""
+    valkey, owui = dev.container(f"{dev.run}-valkey"), dev.container(f"{dev.run}-open-webui")
+    for name in (valkey.inputs["name"], owui.inputs["name"]):
+        assert dev.inspect(name)["State"]["Health"]["Status"] == "healthy", name
+    assert valkey.healthy_after is not None
+    assert owui.healthy_after is not None
+    assert valkey.healthy_after <= valkey.inputs["waitTimeout"]
+    assert owui.healthy_after <= owui.inputs["waitTimeout"]
+    assert valkey.started_at + valkey.healthy_after <= owui.created_at
+
+
+def test_dev_stack_when_applied_again_changes_nothing(dev: Running) -> None:
+    """A second `pulumi up` with nothing changed: every resource the same, and a refresh finds no difference."""
+    steps = dev.applier.plan(render(dev.config))
+    assert [(s.op, s.name, s.changes) for s in steps if s.op != "same"] == []
+    assert dev.applier.read_back() == {f"{dev.run}-valkey": [], f"{dev.run}-open-webui": []}
+
+
+def test_dev_stack_when_a_setting_changes_replaces_only_what_it_should(dev: Running) -> None:
+    """An Open WebUI env var replaces Open WebUI alone; a Valkey flag replaces Valkey and, through the data edge,
+    Open WebUI; a restart policy is an update in place."""
+
+    def changed(**blocks: dict[str, Any]) -> dict[str, str]:
+        config = {**dev.config, **{k: {**dev.config[k], **v} for k, v in blocks.items()}}
+        return {s.name: s.op for s in dev.applier.plan(render(config)) if s.op != "same"}
+
+    assert changed(openWebui={"env": {"DEFAULT_LOCALE": "fr"}}) == {"open-webui-open-webui-container": "replace"}
+    assert changed(valkey={"timeout": 600}) == {
+        "open-webui-valkey-container": "replace",
+        "open-webui-open-webui-container": "replace",
+    }
+    assert changed(openWebui={"restart": "always"}) == {"open-webui-open-webui-container": "update"}
+
+
+def test_open_webui_when_running_reaches_valkey_by_alias_with_the_generated_password(dev: Running) -> None:
+    """`socketio` has a subscriber, Open WebUI's keys are in database 1 only, and a socket.io session lands."""
+    assert wait_until(lambda: int(dev.valkey_cli("PUBSUB", "NUMSUB", "socketio").split()[-1]) >= 1, timeout=20)
+    keyspace = dev.valkey_cli("INFO", "keyspace")
+    assert "db1:" in keyspace, keyspace
+    assert "db0:" not in keyspace, keyspace
+    assert dev.valkey_cli("-n", "1", "--scan", "--pattern", "open-webui:*")
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        f"{dev.url}/api/v1/auths/signup",
+        data=json.dumps(ADMIN).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - loopback
+        token = json.loads(answer.read())["token"]
+    client = socketio.Client(reconnection=False)
+    client.connect(dev.url, socketio_path=SOCKET_PATH, transports=["websocket"], auth={"token": token}, wait_timeout=10)
+    try:
+        sid = client.get_sid()
+        assert wait_until(lambda: sid in dev.valkey_cli("-n", "1", "HKEYS", "open-webui:session_pool"), timeout=10)
+    finally:
+        client.disconnect()
+
+
+def _verify(dev: Running, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps(dev.deployment.outputs))
+    return subprocess.run(
+        [sys.executable, "-m", "components.verify", "--outputs", str(outputs)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_verify_when_run_against_the_stack_passes_and_fails_when_the_password_changes(
+    dev: Running, tmp_path: Path
+) -> None:
+    """`python -m components.verify` over `docker exec` passes; with Valkey's password changed under it, it fails
+    and says so."""
+    assert wait_until(lambda: _verify(dev, tmp_path).returncode == 0, timeout=20), _verify(dev, tmp_path).stdout
+    password = dev.container(f"{dev.run}-valkey").inputs["envs"][0].split("=", 1)[1]
+    dev.valkey_cli("CONFIG", "SET", "requirepass", "changed-under-it")
+    try:
+        result = _verify(dev, tmp_path)
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "FAIL" in result.stdout, result.stdout
+        assert "password" in result.stdout.lower(), result.stdout
+        assert "changed-under-it" not in result.stdout + result.stderr
+    finally:
+        code, output = dev.applier.client.exec(
+            f"{dev.run}-valkey",
+            ["valkey-cli", "CONFIG", "SET", "requirepass", password],
+            env=["REDISCLI_AUTH=changed-under-it"],
+        )
+        assert code == 0, output
+
+
+def test_valkey_when_running_is_uid_999_with_only_the_declared_capabilities(dev: Running) -> None:
+    """The server runs as valkey (uid 999); its bounding set is exactly the three kept capabilities, none
+    effective; no port of Valkey is published; Open WebUI is bound to 127.0.0.1 only."""
+    code, status = dev.applier.client.exec(f"{dev.run}-valkey", ["cat", "/proc/1/status"])
+    assert code == 0
+    fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+    assert fields["Uid"].split()[:2] == ["999", "999"]
+    assert int(fields["CapBnd"], 16) == sum(1 << bit for bit in KEPT_CAPABILITY_BITS.values())
+    assert int(fields["CapEff"], 16) == 0
+    valkey = dev.inspect(f"{dev.run}-valkey")
+    assert not valkey["HostConfig"]["PortBindings"]
+    assert all(not bindings for bindings in (valkey["NetworkSettings"]["Ports"] or {}).values())
+    owui = dev.inspect(f"{dev.run}-open-webui")
+    assert owui["NetworkSettings"]["Ports"]["8080/tcp"] == [{"HostIp": "127.0.0.1", "HostPort": str(dev.port)}]
+    listeners = _listeners(dev.port)
+    assert listeners == {"127.0.0.1"}, listeners
+
+
+def _listeners(port: int) -> set[str]:
+    """Local addresses with a TCP socket listening on ``port`` (``/proc/net/tcp``, ``tcp6``)."""
+    found = set()
+    for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:
+                raw = bytes.fromhex(address)
+                if width == 8:
+                    found.add(socket.inet_ntop(socket.AF_INET, raw[::-1]))
+                else:
+                    words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
+                    found.add(socket.inet_ntop(socket.AF_INET6, words))
+    return found
+
+
+def test_valkey_data_when_its_container_is_replaced_by_a_new_image_survives(
+    dev: Running, engine: EngineClient, images: dict[str, str], report: DockerReport
+) -> None:
+    """A new image tag replaces Valkey (and Open WebUI through the data edge) delete-before-replace, as the engine
+    does: Valkey is stopped with its 30 s grace, snapshots, and the new container reads the data back."""
+    dev.valkey_cli("-n", "1", "SET", "realdocker:survives", "yes")
+    next_tag = derived_image(images["valkey"], f"{images['valkey'].split(':')[0]}:{dev.run}-next")
+    config = {**dev.config, "valkey": {**dev.config["valkey"], "image": next_tag}}
+    started = time.monotonic()
+    steps = dev.applier.apply(render(config))
+    assert {s.name: s.op for s in steps if s.op != "same"} == {
+        "open-webui-valkey-image": "replace",
+        "open-webui-valkey-container": "replace",
+        "open-webui-open-webui-container": "replace",
+    }
+    report.add(f"{dev.run}: Valkey image replaced (with Open WebUI) in {time.monotonic() - started:.1f} s")
+    assert dev.valkey_cli("-n", "1", "GET", "realdocker:survives") == "yes"
+    dev.config = config
+    assert [s for s in dev.applier.plan(render(config)) if s.op != "same"] == []
+
+
+def test_valkey_loss_table_when_stopped_or_killed_holds_in_containers(dev: Running, engine: EngineClient) -> None:
+    """README's table, default `save 30 1`: `docker stop` loses nothing; a kill loses writes since the snapshot."""
+    name = f"{dev.run}-valkey"
+    dev.valkey_cli("-n", "1", "SET", "realdocker:stopped", "kept")
+    engine.call("POST", f"/containers/{name}/stop", query={"t": 30})
+    engine.call("POST", f"/containers/{name}/start")
+    assert wait_until(lambda: dev.inspect(name)["State"]["Health"]["Status"] == "healthy", timeout=30)
+    assert dev.valkey_cli("-n", "1", "GET", "realdocker:stopped") == "kept"
+    dev.valkey_cli("-n", "1", "SET", "realdocker:killed", "lost")
+    # A crash (kill -9 of the server, as the OOM killer does): not `docker kill`, which Docker counts as a manual
+    # stop, so the restart policy would not start it again.
+    os.kill(dev.inspect(name)["State"]["Pid"], signal.SIGKILL)
+    # unless-stopped: Docker starts it again by itself
+    assert wait_until(lambda: dev.inspect(name)["State"].get("Health", {}).get("Status") == "healthy", timeout=60)
+    assert dev.valkey_cli("-n", "1", "GET", "realdocker:killed") == ""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# replicas: 2 on real Docker: PostgreSQL, two Open WebUI replicas, HAProxy
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def replicas(engine: EngineClient, images: dict[str, str], report: DockerReport) -> Iterator[Running]:
+    run = f"owrt{os.getpid()}r"
+    port = free_port()
+    try:
+        yield apply_stack(engine, stack_config(run, images, port, openWebui={"replicas": 2}), run, port, report)
+    finally:
+        _cleanup(engine, run)
+
+
+class Poller:
+    """A client asking ``/health`` through the load balancer every 0.1 s (bounded: ``limit`` seconds at most)."""
+
+    def __init__(self, url: str, limit: float = 600.0) -> None:
+        self.url, self.limit = url, limit
+        self.ok = self.failed = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        deadline = time.monotonic() + self.limit
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as answer:  # noqa: S310 - loopback
+                    self.ok += answer.status == 200
+                    self.failed += answer.status != 200
+            except (OSError, urllib.error.URLError):
+                self.failed += 1
+            time.sleep(0.1)
+
+    def __enter__(self) -> Poller:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def test_replicas_when_applied_are_healthy_in_order_and_only_haproxy_publishes(replicas: Running) -> None:
+    """PostgreSQL and Valkey, then replica 1, then replica 2, then HAProxy, each healthy before the next starts."""
+    run = replicas.run
+    names = [f"{run}-postgres", f"{run}-valkey", f"{run}-open-webui-1", f"{run}-open-webui-2", f"{run}-lb"]
+    applied = {name: replicas.container(name) for name in names}
+    for name in names:
+        assert replicas.inspect(name)["State"]["Health"]["Status"] == "healthy", name
+
+    def healthy_at(name: str) -> float:
+        assert applied[name].healthy_after is not None
+        return applied[name].started_at + float(applied[name].healthy_after or 0)
+
+    assert max(healthy_at(names[0]), healthy_at(names[1])) <= applied[names[2]].created_at
+    assert healthy_at(names[2]) <= applied[names[3]].created_at
+    assert healthy_at(names[3]) <= applied[names[4]].created_at
+    published = {n for n in names if any(replicas.inspect(n)["HostConfig"]["PortBindings"] or {})}
+    assert published == {f"{run}-lb"}
+
+
+def test_haproxy_when_running_resolves_the_replicas_through_docker_dns(replicas: Running) -> None:
+    """Inside the HAProxy container each replica's name resolves to its address on the stack's network."""
+    network = replicas.config["network"]["name"]
+    for n in (1, 2):
+        name = f"{replicas.run}-open-webui-{n}"
+        address = replicas.inspect(name)["NetworkSettings"]["Networks"][network]["IPAddress"]
+        code, output = replicas.applier.client.exec(f"{replicas.run}-lb", ["getent", "hosts", name])
+        assert code == 0, output
+        assert output.split()[0] == address
+    with urllib.request.urlopen(f"{replicas.url}/health", timeout=5) as answer:  # noqa: S310 - loopback
+        assert answer.status == 200
+
+
+def test_replicas_when_applied_again_change_nothing(replicas: Running) -> None:
+    """The second `pulumi up` of the replicated stack: nothing to do, nothing read back differs."""
+    assert [(s.op, s.name, s.changes) for s in replicas.applier.plan(render(replicas.config)) if s.op != "same"] == []
+    assert all(changes == [] for changes in replicas.applier.read_back().values())
+
+
+def test_replicas_when_the_image_changes_are_replaced_one_at_a_time_behind_haproxy(
+    replicas: Running, images: dict[str, str], report: DockerReport
+) -> None:
+    """A new Open WebUI image replaces replica 1, then replica 2 (each healthy before the next goes); HAProxy stays.
+    A client polling every 100 ms through HAProxy meanwhile: the failed requests are printed."""
+    next_tag = derived_image(images["open-webui"], f"{images['open-webui'].split(':')[0]}:{replicas.run}-next")
+    config = {**replicas.config, "openWebui": {**replicas.config["openWebui"], "image": next_tag}}
+    lb_before = replicas.inspect(f"{replicas.run}-lb")["Id"]
+    started = time.monotonic()
+    with Poller(replicas.url) as poller:
+        steps = replicas.applier.apply(render(config))
+        time.sleep(3)  # a few requests after the last replica is back
+    assert {s.name: s.op for s in steps if s.op != "same"} == {
+        "open-webui-open-webui-image": "replace",
+        "open-webui-open-webui-container": "replace",
+        "open-webui-open-webui-container-2": "replace",
+    }
+    one, two = (replicas.container(f"{replicas.run}-open-webui-{n}") for n in (1, 2))
+    assert one.started_at + float(one.healthy_after or 0) <= two.created_at
+    assert replicas.inspect(f"{replicas.run}-lb")["Id"] == lb_before
+    report.add(
+        f"{replicas.run}: rolling image upgrade of 2 replicas in {time.monotonic() - started:.1f} s; through "
+        f"HAProxy every 100 ms: {poller.failed} of {poller.ok + poller.failed} requests failed"
+    )
+    replicas.config = config
+    with urllib.request.urlopen(f"{replicas.url}/health", timeout=5) as answer:  # noqa: S310 - loopback
+        assert answer.status == 200
