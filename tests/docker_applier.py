@@ -689,12 +689,7 @@ class Applier:
         dependents = self._property_dependents(deployment)
         by_urn = {step.urn: step for step in steps}
         resources = {r.urn: r for r in ordered}
-        # pulumi-docker replaces containers delete-before-replace by default; elsewhere only where declared
-        pending = [
-            s.urn
-            for s in steps
-            if s.op == "replace" and (resources[s.urn].type == CONTAINER or resources[s.urn].delete_before_replace)
-        ]
+        pending = [s.urn for s in steps if s.op == "replace" and self._delete_first(resources[s.urn])]
         while pending:
             urn = pending.pop()
             for dependent in dependents.get(urn, ()):
@@ -709,6 +704,11 @@ class Applier:
                 steps.append(Step("delete", urn, self.state[urn].resource.name))
         return steps, inputs_by_urn
 
+    @staticmethod
+    def _delete_first(resource: Resource) -> bool:
+        """pulumi-docker replaces containers delete-before-replace (its default); other resources only if declared."""
+        return resource.type == CONTAINER or resource.delete_before_replace
+
     def apply(self, deployment: Deployment) -> list[Step]:
         """Carry out the plan; the steps it took."""
         steps, inputs_by_urn = self._plan(deployment)
@@ -716,6 +716,7 @@ class Applier:
         replaced = {s.urn for s in steps if s.op == "replace"}
         dependents = self._property_dependents(deployment)
         deleted: set[str] = set()
+        superseded: list[Applied] = []  # create-before-replace: the old one goes at the end
         for step in steps:
             if step.op == "delete":
                 self.log(f"delete {step.name}")
@@ -723,7 +724,7 @@ class Applier:
                 continue
             resource = resources[step.urn]
             inputs = inputs_by_urn[step.urn]
-            if step.op == "replace" and step.urn not in deleted:
+            if step.op == "replace" and step.urn not in deleted and self._delete_first(resource):
                 # delete-before-replace: first what takes inputs from it and is replaced with it, then itself
                 doomed = [step.urn]
                 stack = [step.urn]
@@ -737,12 +738,17 @@ class Applier:
                         self.log(f"delete {self.state[urn].resource.name} (replace)")
                         self._delete(self.state.pop(urn))
                         deleted.add(urn)
+            elif step.op == "replace" and step.urn in self.state and step.urn not in deleted:
+                superseded.append(self.state.pop(step.urn))
             if step.op in ("create", "replace"):
                 self.log(f"create {resource.name}")
                 self.state[step.urn] = self._create(resource, inputs)
             elif step.op == "update":
                 self.log(f"update {resource.name}: {[c.key for c in step.changes]}")
                 self._update(self.state[step.urn], inputs)
+        for old in superseded:
+            self.log(f"delete {old.resource.name} (replaced)")
+            self._delete(old)
         self.steps = steps
         return steps
 

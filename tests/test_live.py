@@ -1,6 +1,8 @@
-"""Against a real Docker daemon with the Pulumi CLI: `pulumi preview`, and with LIVE_UP=1 a full up/verify/destroy.
+"""Against a real Docker daemon with the Pulumi CLI: `pulumi preview`, and with LIVE_UP=1 a full up, a second
+preview that must find no change, verify and destroy.
 
-These need what these development machines lack (no Pulumi CLI, no Docker engine); they run in the GitHub
+These need the Pulumi CLI, which these development machines cannot install (a Docker daemon they can run: the
+real-Docker tier, tests/test_real_docker.py, stands in for the provider there); they run in the GitHub
 workflow's preview job and on any workstation that has both.
 """
 
@@ -83,9 +85,18 @@ def test_preview_when_run_against_docker_plans_the_stack(live_stack: tuple[str, 
 
 @pytest.mark.skipif(os.environ.get("LIVE_UP") != "1", reason="deploys real containers: set LIVE_UP=1 to run it")
 def test_up_when_run_serves_open_webui_with_redis_managed_websockets(live_stack: tuple[str, dict[str, str]]) -> None:
-    """`pulumi up` ends with both containers healthy, and `components.verify` passes."""
+    """`pulumi up` ends with both containers healthy, a second preview plans nothing, `components.verify` passes."""
     name, env = live_stack
     subprocess.run(["pulumi", "up", "--yes", "--stack", name], cwd=ROOT, env=env, check=True)
+    # A second `pulumi up` with nothing changed must change nothing: everything declared as Docker reads it back.
+    again = subprocess.run(
+        ["pulumi", "preview", "--expect-no-changes", "--diff", "--stack", name],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
     verify = subprocess.run(
         [sys.executable, "-m", "components.verify", "--stack", name], cwd=ROOT, env=env, capture_output=True, text=True
     )

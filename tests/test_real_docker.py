@@ -453,9 +453,18 @@ def test_valkey_loss_table_when_stopped_or_killed_holds_in_containers(dev: Runni
     dev.valkey_cli("-n", "1", "SET", "realdocker:killed", "lost")
     # A crash (kill -9 of the server, as the OOM killer does): not `docker kill`, which Docker counts as a manual
     # stop, so the restart policy would not start it again.
+    restarts = dev.inspect(name)["RestartCount"]
     os.kill(dev.inspect(name)["State"]["Pid"], signal.SIGKILL)
-    # unless-stopped: Docker starts it again by itself
-    assert wait_until(lambda: dev.inspect(name)["State"].get("Health", {}).get("Status") == "healthy", timeout=60)
+
+    def restarted_healthy() -> bool:  # unless-stopped: Docker starts it again by itself
+        info = dev.inspect(name)
+        return bool(
+            info["RestartCount"] > restarts
+            and info["State"]["Running"]
+            and info["State"]["Health"]["Status"] == "healthy"
+        )
+
+    assert wait_until(restarted_healthy, timeout=60, interval=0.2)
     assert dev.valkey_cli("-n", "1", "GET", "realdocker:killed") == ""
 
 
