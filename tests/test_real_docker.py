@@ -28,10 +28,13 @@ from typing import Any
 import pytest
 import socketio
 
-from components.testing import Deployment, render
+from components.testing import Deployment, _image_id, render
 from tests.conftest import wait_until
 from tests.docker_applier import (
     CONTAINER,
+    IMAGE,
+    NETWORK,
+    VOLUME,
     Applied,
     Applier,
     ClientVersionError,
@@ -577,3 +580,104 @@ def test_replicas_when_the_image_changes_are_replaced_one_at_a_time_behind_hapro
     replicas.config = config
     with urllib.request.urlopen(f"{replicas.url}/health", timeout=5) as answer:  # noqa: S310 - loopback
         assert answer.status == 200
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The examples on real Docker
+# ---------------------------------------------------------------------------------------------------------
+
+STANDIN_OF = (("valkey", "valkey"), ("open-webui", "open-webui"), ("haproxy", "haproxy"), ("pgvector", "postgres"))
+
+
+def retarget(deployment: Deployment, run: str, images: dict[str, str], ports: dict[str, int]) -> Deployment:
+    """An example's declaration with this run's names (``run-`` before every Docker name), free host ports and the
+    stand-in images; nothing else changes. Volumes are not retained, so the run leaves nothing behind. ``ports``
+    keeps the host port given to each published port, so that a second render gets the same ones."""
+    references: dict[str, str] = {}
+    for resource in deployment.resources:
+        inputs = resource.inputs
+        if resource.type == IMAGE:
+            standin = next(images[name] for key, name in STANDIN_OF if key in inputs["name"])
+            references[_image_id(inputs["name"])] = _image_id(standin)
+            inputs["name"] = standin
+        elif resource.type in (NETWORK, VOLUME):
+            inputs["name"] = f"{run}-{inputs['name']}"
+            resource.retain_on_delete = False
+    for resource in deployment.resources:
+        if resource.type != CONTAINER:
+            continue
+        inputs = resource.inputs
+        inputs["name"] = f"{run}-{inputs['name']}"
+        inputs["image"] = references.get(inputs["image"], inputs["image"])
+        for volume in inputs.get("volumes") or []:
+            volume["volumeName"] = f"{run}-{volume['volumeName']}"
+        for network in inputs.get("networksAdvanced") or []:
+            network["name"] = f"{run}-{network['name']}"
+        for port in inputs.get("ports") or []:
+            port["external"] = ports.setdefault(f"{inputs['name']}:{port['external']}", free_port())
+    return deployment
+
+
+def _apply_example(engine: EngineClient, deployment: Deployment, run: str, report: DockerReport) -> Applier:
+    applier = Applier(engine, log=lambda line: print(f"[{run}] {line}", file=sys.stderr))
+    started = time.monotonic()
+    applier.apply(deployment)
+    report.add(f"{run}: example applied, every container healthy, in {time.monotonic() - started:.1f} s")
+    return applier
+
+
+def test_two_instances_example_when_applied_serves_each_instance_from_its_own_database(
+    engine: EngineClient, images: dict[str, str], report: DockerReport
+) -> None:
+    """examples/two-instances on real Docker: both Open WebUIs healthy on one Valkey, each in its own database;
+    a second apply changes nothing."""
+    run = f"owrt{os.getpid()}x"
+    program = ROOT / "examples" / "two-instances" / "__main__.py"
+    try:
+        ports: dict[str, int] = {}
+        applier = _apply_example(engine, retarget(render(program=program), run, images, ports), run, report)
+        containers = [a for a in applier.state.values() if a.resource.type == CONTAINER]
+        assert len(containers) == 3
+        for applied in containers:
+            info = engine.inspect_container(applied.inputs["name"])
+            assert info is not None
+            assert info["State"]["Health"]["Status"] == "healthy", applied.inputs["name"]
+        valkey = f"{run}-shared-valkey"
+
+        def cli(*args: str) -> str:
+            code, output = engine.exec(valkey, ["valkey-cli", *args])
+            assert code == 0, output
+            return output
+
+        assert wait_until(lambda: int(cli("PUBSUB", "NUMSUB", "socketio").split()[-1]) >= 2, timeout=20)
+        keyspace = cli("INFO", "keyspace")
+        assert "db1:" in keyspace, keyspace
+        assert "db2:" in keyspace, keyspace
+        again = applier.plan(retarget(render(program=program), run, images, ports))
+        assert [(s.op, s.name, s.changes) for s in again if s.op != "same"] == []
+    finally:
+        _cleanup(engine, run)
+
+
+def test_existing_network_example_when_applied_adopts_the_network_and_leaves_it(
+    engine: EngineClient, images: dict[str, str], report: DockerReport
+) -> None:
+    """examples/existing-network on real Docker: the stack joins a network made beforehand and never deletes it."""
+    run = f"owrt{os.getpid()}n"
+    program = ROOT / "examples" / "existing-network" / "__main__.py"
+    network = f"{run}-proxy"
+    engine.call("POST", "/networks/create", body={"Name": network, "Driver": "bridge"})
+    try:
+        ports: dict[str, int] = {}
+        deployment = retarget(render({"networkName": "proxy"}, program=program), run, images, ports)
+        assert not [r for r in deployment.resources if r.type == NETWORK]  # looked up, not declared
+        applier = _apply_example(engine, deployment, run, report)
+        valkey = engine.inspect_container(f"{run}-redis-valkey")
+        assert valkey is not None
+        assert list(valkey["NetworkSettings"]["Networks"]) == [network]
+        again = applier.plan(retarget(render({"networkName": "proxy"}, program=program), run, images, ports))
+        assert [(s.op, s.name, s.changes) for s in again if s.op != "same"] == []
+        applier.destroy()
+        assert engine.call("GET", f"/networks/{network}")["Name"] == network
+    finally:
+        _cleanup(engine, run)
