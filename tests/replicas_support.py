@@ -110,10 +110,18 @@ def reachable_by(owner: str | None, bin_dir: Path) -> Path:
 
 @functools.cache
 def _copied_install(install: Path) -> Path:
+    """``install`` copied with its package directory around it, and the package's ``<name>.libs`` beside that:
+    the wheel's programs find their shared libraries through ``$ORIGIN/../../../pgserver.libs``."""
     copy = Path(tempfile.mkdtemp(prefix="owui-pginstall-"))
     copy.chmod(0o755)  # mkdtemp makes it private to the test user
-    target = copy / install.name
+    package = install.parent
+    target = copy / package.name / install.name
     shutil.copytree(install, target, symlinks=True)
+    libs = package.parent / f"{package.name}.libs"
+    if libs.is_dir():
+        shutil.copytree(libs, copy / libs.name, symlinks=True)
+    for directory in (copy, copy / package.name):
+        directory.chmod(0o755)
     atexit.register(shutil.rmtree, copy, ignore_errors=True)
     return target
 

@@ -49,7 +49,10 @@ pytestmark = [
     pytest.mark.docker,
     pytest.mark.skipif(
         not ENABLED,
-        reason="the real-Docker tier runs with `scripts/test --all` (it starts a Docker daemon) or REAL_DOCKER=1",
+        reason=(
+            "the real-Docker tier runs with `scripts/test --all` (it starts a Docker daemon) or REAL_DOCKER=1; "
+            "REAL_DOCKER=0 leaves it out (the GitHub workflow, whose live job deploys the real images)"
+        ),
     ),
 ]
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,10 +15,14 @@ from tests.replicas_support import reachable_by
 def test_postgres_install_when_checkout_is_private_runs_from_a_reachable_copy(tmp_path):
     """A PostgreSQL install under a directory only root may enter (a `mktemp -d` clone) is copied for postgres."""
     private = tmp_path / "checkout"
-    bin_dir = private / "venv" / "pginstall" / "bin"
+    site = private / "venv" / "site-packages"
+    bin_dir = site / "pgserver" / "pginstall" / "bin"
     bin_dir.mkdir(parents=True)
+    (site / "pgserver.libs").mkdir()
+    (site / "pgserver.libs" / "libpq.so.5").write_text("")
     initdb = bin_dir / "initdb"
-    initdb.write_text("#!/bin/sh\necho initdb ran\n")
+    # as the wheel's programs do (RPATH $ORIGIN/../../../pgserver.libs): their libraries must come along
+    initdb.write_text('#!/bin/sh\ntest -f "$(dirname "$0")/../../../pgserver.libs/libpq.so.5" && echo initdb ran\n')
     initdb.chmod(0o755)
     private.chmod(0o700)
 
