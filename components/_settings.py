@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -18,9 +18,12 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    ValidationError,
     model_validator,
 )
+from pydantic._internal._model_construction import ModelMetaclass  # BaseModel's metaclass
 from pydantic.alias_generators import to_camel
+from pydantic_core import InitErrorDetails
 
 # ---------------------------------------------------------------------------------------------------------
 # Reusable constrained types
@@ -163,7 +166,36 @@ PostgresURL = Annotated[SecretStr, AfterValidator(_postgres_url)]
 _RETAIN = "Keep the data volume when the stack is destroyed or the volume replaced. `false` for throwaway stacks."
 
 
-class _Settings(BaseModel):
+HIDDEN_INPUT = "[hidden]"
+"""What a settings model built in Python reports as the input of a problem (it may be a password or a key)."""
+
+
+def _without_inputs(error: ValidationError) -> ValidationError:
+    """``error`` with every input replaced by ``HIDDEN_INPUT``: ``errors()`` and ``json()`` hold the inputs even
+    with ``hide_input_in_errors``, which only shortens ``str()``."""
+    details: list[InitErrorDetails] = []
+    for item in error.errors(include_url=False):
+        detail: InitErrorDetails = {"type": item["type"], "loc": item["loc"], "input": HIDDEN_INPUT}
+        if "ctx" in item:
+            detail["ctx"] = item["ctx"]
+        details.append(detail)
+    return ValidationError.from_exception_data(error.title, details, hide_input=True)
+
+
+class _HidesInputs(ModelMetaclass):
+    """Settings built in Python (``ValkeySettings(password=...)``) raise errors without any input.
+
+    The constructor call alone is wrapped: stack configuration goes through ``model_validate``, whose errors
+    ``describe_errors`` reports with secrets hidden but other values shown (``got 99``)."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - a metaclass method: cls is the model
+        try:
+            return super().__call__(*args, **kwargs)
+        except ValidationError as error:
+            raise _without_inputs(error) from None
+
+
+class _Settings(BaseModel, metaclass=_HidesInputs):
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,

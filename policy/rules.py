@@ -286,7 +286,7 @@ def _valkey_drops_all_capabilities(args: ResourceValidationArgs, report: ReportV
         report(
             f"container {_container_name(args)!r} runs Valkey/Redis without dropping every Linux capability "
             f"(capabilities.drops: {sorted(str(drop) for drop in drops)}); drop ALL and add back only what the "
-            "image's entrypoint needs (SETGID, SETUID, DAC_OVERRIDE)",
+            "image's entrypoint needs (CAP_DAC_OVERRIDE, CAP_SETGID, CAP_SETUID)",
             None,
         )
 

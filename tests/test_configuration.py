@@ -291,4 +291,5 @@ class TestPythonApiErrors:
         text = str(raised.value)
         assert mentions in text
         assert self.SECRET not in text
-        assert self.SECRET not in repr(raised.value.errors(include_input=False))
+        assert self.SECRET not in repr(raised.value.errors())
+        assert self.SECRET not in raised.value.json()

@@ -203,7 +203,7 @@ class TestValkeyDropsAllCapabilities:
         assert violations(self.policy, validation_args(valkey, inputs=inputs)) == [
             "container 'redis-valkey' runs Valkey/Redis without dropping every Linux capability "
             "(capabilities.drops: ['MKNOD', 'NET_RAW']); drop ALL and add back only what the image's entrypoint "
-            "needs (SETGID, SETUID, DAC_OVERRIDE)"
+            "needs (CAP_DAC_OVERRIDE, CAP_SETGID, CAP_SETUID)"
         ]
 
     def test_fails_when_valkey_sets_no_capabilities(self, dev):
@@ -212,7 +212,7 @@ class TestValkeyDropsAllCapabilities:
         assert violations(self.policy, validation_args(valkey, inputs=changed(valkey, capabilities=None))) == [
             "container 'redis-valkey' runs Valkey/Redis without dropping every Linux capability "
             "(capabilities.drops: []); drop ALL and add back only what the image's entrypoint needs "
-            "(SETGID, SETUID, DAC_OVERRIDE)"
+            "(CAP_DAC_OVERRIDE, CAP_SETGID, CAP_SETUID)"
         ]
 
     def test_ignores_open_webui(self, dev):
