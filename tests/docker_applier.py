@@ -377,6 +377,9 @@ def read_container(inspect: Mapping[str, Any], declared: Mapping[str, Any]) -> d
 # Fields of the container schema (v4.5) this project touches: update in place or ForceNew, Computed or default.
 _UPDATABLE = {"restart", "maxRetryCount", "memory", "memorySwap", "mustRun", "healthcheck", "init"}
 _COMPUTED = {"command", "entrypoints", "hostname", "stopTimeout", "stopSignal", "logDriver", "init", "healthcheck"}
+_NOT_READ_FORCE_NEW = ("envs", "labels", "volumes", "uploads", "networksAdvanced")
+_NOT_READ_UPDATABLE = ("destroyGraceSeconds", "wait", "waitTimeout", "start", "rm", "removeVolumes")
+"""Inputs the provider never reads back (state keeps what was declared); a change to one is an update of state."""
 _DEFAULTS: dict[str, Any] = {
     "restart": "no",
     "maxRetryCount": 0,
@@ -670,9 +673,12 @@ class Applier:
                 steps.append(Step("create", resource.urn, resource.name))
             elif resource.type == CONTAINER:
                 changes = diff_container(inputs, old.state, resource.replace_on_changes)
+                # Not read back: the state holds what was declared. Values are not kept in the change (envs and
+                # uploads hold secrets, and a failing assertion would print them).
                 changes += [
-                    Change(key, inputs.get(key), old.inputs.get(key), "replace")
-                    for key in ("envs", "labels", "volumes", "uploads", "networksAdvanced")
+                    Change(key, "(declared now)", "(declared before)", action)
+                    for keys, action in ((_NOT_READ_FORCE_NEW, "replace"), (_NOT_READ_UPDATABLE, "update"))
+                    for key in keys
                     if inputs.get(key) != old.inputs.get(key)
                 ]
                 op = "replace" if any(c.action == "replace" for c in changes) else "update" if changes else "same"

@@ -263,34 +263,46 @@ def dev(engine: EngineClient, images: dict[str, str], report: DockerReport) -> I
 # ---------------------------------------------------------------------------------------------------------
 
 
-def test_start_interval_when_daemon_is_older_than_api_1_44_is_refused_by_the_go_client(engine: EngineClient) -> None:
-    """The real Go client (the docker CLI's) refuses a health start interval here; so does the applier's port."""
+def test_start_interval_when_daemon_is_older_than_api_1_44_is_refused_by_the_go_client(
+    engine: EngineClient, images: dict[str, str]
+) -> None:
+    """The real Go client (the docker CLI's) refuses a health start interval here, and so does the applier for the
+    stack rendered with docker.healthStartInterval, before anything reaches the daemon."""
     if tuple(int(p) for p in engine.version.split(".")) >= (1, 44):
         pytest.skip(f"the daemon has API {engine.version}: start intervals are accepted there")
     cli = subprocess.run(
-        ["docker", "create", "--health-cmd", "true", "--health-start-interval", "1s", "owr-standin/base:bookworm"],
+        ["docker", "create", "--health-cmd", "true", "--health-start-interval", "1s", images["valkey"]],
         capture_output=True,
         text=True,
         check=False,
     )
     assert cli.returncode != 0
     assert "requires API version 1.44" in cli.stderr
+    run = f"owrt{os.getpid()}s"
+    deployment = render(stack_config(run, images, free_port(), docker={"healthStartInterval": True}))
+    owui = next(r for r in deployment.resources if r.type == CONTAINER and r.inputs["name"] == f"{run}-open-webui")
+    applier = Applier(engine)
     with pytest.raises(ClientVersionError, match=r"start interval\" requires API version 1.44"):
-        engine.require("1.44", "specify health-check start interval")
+        applier._create_container(owui, applier._inputs(owui, {}))
+    assert engine.inspect_container(f"{run}-open-webui") is None
 
 
 def test_old_declaration_forms_when_read_back_are_replaced_on_every_up(dev: Running) -> None:
-    """The forms the stack used to declare (SETGID, 5m, no memory_swap) differ from what Docker stores."""
+    """The forms the stack used to declare (SETGID, 5m, memory without memory_swap) differ from what Docker stores."""
     valkey = dev.container(f"{dev.run}-valkey")
     old = json.loads(json.dumps(valkey.inputs))
     old["capabilities"]["adds"] = ["SETGID", "SETUID", "DAC_OVERRIDE"]
-    old["healthcheck"]["startPeriod"] = "5s"
-    keys = {(c.key, c.action) for c in diff_container(old, valkey.state, ["healthcheck"])}
-    assert keys == {("capabilities", "replace")}
+    assert {(c.key, c.action) for c in diff_container(old, valkey.state)} == {("capabilities", "replace")}
     owui = dev.container(f"{dev.run}-open-webui")
     old = json.loads(json.dumps(owui.inputs))
     old["healthcheck"]["startPeriod"] = "5m"
     assert {(c.key, c.action) for c in diff_container(old, owui.state, ["healthcheck"])} == {("healthcheck", "replace")}
+    # memory alone: Docker stores as much swap again, and the provider reads it back
+    state = {**owui.state, "memory": 1536, "memorySwap": 3072}
+    assert {(c.key, c.action) for c in diff_container({**owui.inputs, "memory": 1536}, state)} == {
+        ("memorySwap", "update")
+    }
+    assert diff_container({**owui.inputs, "memory": 1536, "memorySwap": 1536}, {**state, "memorySwap": 1536}) == []
 
 
 # ---------------------------------------------------------------------------------------------------------
