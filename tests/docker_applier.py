@@ -597,7 +597,13 @@ class Applier:
             self.client.call("POST", f"/containers/{container_id}/start")
             applied.started_at = time.monotonic()
         if inputs.get("wait"):
-            applied.healthy_after = self._wait_healthy(name, container_id, float(inputs.get("waitTimeout", 60)))
+            try:
+                applied.healthy_after = self._wait_healthy(name, container_id, float(inputs.get("waitTimeout", 60)))
+            except DockerError as error:
+                # The provider keeps a container that did not turn healthy (the resource is recorded with an
+                # initialization error): so does the state here, and destroy() removes it.
+                self.state[resource.urn] = applied
+                raise error
         applied.state = read_container(self.client.call("GET", f"/containers/{container_id}/json"), inputs)
         return applied
 
