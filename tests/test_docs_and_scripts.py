@@ -84,9 +84,12 @@ def test_deploy_when_docker_daemon_missing_says_how_to_get_one(bare_checkout: Pa
     """With no Docker daemon answering, the deploy command says so and points at DOCKER_HOST."""
     if shutil.which("docker") is None:
         pytest.skip("no Docker CLI on this machine: the daemon check cannot be exercised")
-    if subprocess.run(["docker", "info"], capture_output=True).returncode == 0:
-        pytest.skip("a Docker daemon answers here: the missing-daemon message cannot be exercised")
-    env = {"PATH": _path_without(tmp_path=tmp_path), "HOME": str(tmp_path), "DOCKER_HOST": "unix:///nonexistent.sock"}
+    path = _path_without("pulumi", tmp_path=tmp_path)
+    stub = Path(path) / "pulumi"  # the CLI check comes first: a stand-in that is never run past it
+    stub.write_text("#!/bin/sh\necho 'pulumi stub: must not run' >&2\nexit 99\n")
+    stub.chmod(0o755)
+    # A socket nothing listens on: no daemon answers there, whatever runs on this machine's default socket.
+    env = {"PATH": path, "HOME": str(tmp_path), "DOCKER_HOST": "unix:///nonexistent.sock"}
     result = subprocess.run(
         ["bash", str(bare_checkout / "scripts" / "deploy")], capture_output=True, text=True, env=env
     )
