@@ -9,6 +9,7 @@ from ._redis import redis_url
 from ._settings import (
     MANAGED_ENV,
     DatabaseSettings,
+    DockerSettings,
     LoadBalancerSettings,
     NetworkSettings,
     OpenWebUISettings,
@@ -22,6 +23,7 @@ __all__ = [
     "MANAGED_ENV",
     "ConfigurationError",
     "DatabaseSettings",
+    "DockerSettings",
     "LoadBalancer",
     "LoadBalancerSettings",
     "Network",
