@@ -434,7 +434,7 @@ class DockerSettings(_Settings):
             "second (`start_interval`), so `pulumi up` goes on within about 1 s of Open WebUI answering, and "
             "probe less often after that. Off: every engine from 20.10 on (older engines refuse a start "
             "interval); Open WebUI, PostgreSQL and the load balancer are probed every 5 s, so `pulumi up` goes on "
-            "at most about 5 s after they answer."
+            "at most about 6 s after they answer (the interval, and the provider's 1 s poll)."
         ),
     )
 
