@@ -140,26 +140,31 @@ def stack_config(run: str, images: dict[str, str], port: int, **blocks: dict[str
     return config
 
 
-class HealthWatcher:
-    """Polls ``/health`` on the published port every 0.1 s from a thread: when it first answered 200."""
+class Poller:
+    """A client asking ``/health`` on the published port every 0.1 s from a thread (``limit`` seconds at most):
+    how many answers were 200 and how many failed, and when the first 200 came."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
+    def __init__(self, url: str, limit: float = 600.0) -> None:
+        self.url, self.limit = url, limit
+        self.ok = self.failed = 0
         self.first_ok: float | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        while not self._stop.is_set() and self.first_ok is None:
+        deadline = time.monotonic() + self.limit
+        while not self._stop.is_set() and time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=1) as answer:  # noqa: S310 - loopback
-                    if answer.status == 200:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as answer:  # noqa: S310 - loopback
+                    self.ok += answer.status == 200
+                    self.failed += answer.status != 200
+                    if answer.status == 200 and self.first_ok is None:
                         self.first_ok = time.monotonic()
             except (OSError, urllib.error.URLError):
-                pass
+                self.failed += 1
             time.sleep(0.1)
 
-    def __enter__(self) -> HealthWatcher:
+    def __enter__(self) -> Poller:
         self._thread.start()
         return self
 
@@ -233,7 +238,7 @@ def apply_stack(engine: EngineClient, config: dict[str, Any], run: str, port: in
     deployment = render(config)
     started = time.monotonic()
     running = Running(applier, deployment, config, port, run)
-    with HealthWatcher(running.url) as watcher:
+    with Poller(running.url) as watcher:
         running.steps = applier.apply(deployment)
     for applied in applier.state.values():
         if applied.healthy_after is not None:
@@ -499,35 +504,6 @@ def replicas(engine: EngineClient, images: dict[str, str], report: DockerReport)
         yield apply_stack(engine, stack_config(run, images, port, openWebui={"replicas": 2}), run, port, report)
     finally:
         _cleanup(engine, run)
-
-
-class Poller:
-    """A client asking ``/health`` through the load balancer every 0.1 s (bounded: ``limit`` seconds at most)."""
-
-    def __init__(self, url: str, limit: float = 600.0) -> None:
-        self.url, self.limit = url, limit
-        self.ok = self.failed = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        deadline = time.monotonic() + self.limit
-        while not self._stop.is_set() and time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as answer:  # noqa: S310 - loopback
-                    self.ok += answer.status == 200
-                    self.failed += answer.status != 200
-            except (OSError, urllib.error.URLError):
-                self.failed += 1
-            time.sleep(0.1)
-
-    def __enter__(self) -> Poller:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
 
 
 def test_replicas_when_applied_are_healthy_in_order_and_only_haproxy_publishes(replicas: Running) -> None:
