@@ -31,6 +31,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Self
 from urllib.parse import urlsplit, urlunsplit
 
+from ._open_webui import REDIS_CHECKED
 from ._redis import DATA_PATH
 from .verify import ValkeyCli
 
@@ -115,8 +116,6 @@ def local_healthcheck(command: str, workdir: Path) -> str:
 
     Open WebUI's check leaves a marker in the container's ``/tmp`` once Valkey accepted its URL; on this machine
     each process gets its own, or one test's marker would make another skip the PING."""
-    from ._open_webui import REDIS_CHECKED
-
     if REDIS_CHECKED not in command:
         return command
     marker = host_path(workdir, REDIS_CHECKED)

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
+from components._local import go_duration
 from components.testing import Deployment, Resource, _image_id
 
 CLIENT_API_VERSION = "1.51"
@@ -176,20 +177,8 @@ class EngineClient:
 
 
 def parse_duration(text: str) -> int:
-    """Nanoseconds of a Go duration string (``time.ParseDuration``, the units Docker's durations use)."""
-    units = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
-    if text in ("0", ""):
-        return 0
-    total, number, rest = 0.0, "", text
-    while rest:
-        while rest and (rest[0].isdigit() or rest[0] == "."):
-            number, rest = number + rest[0], rest[1:]
-        unit = next((u for u in ("ns", "us", "µs", "ms", "h", "m", "s") if rest.startswith(u)), None)
-        if not number or unit is None:
-            raise ValueError(f"time: invalid duration {text!r}")
-        total += float(number) * units[unit]
-        number, rest = "", rest[len(unit) :]
-    return round(total)
+    """Nanoseconds of a Go duration string, as ``time.ParseDuration`` gives them (``"0"`` is zero too)."""
+    return 0 if text in ("0", "") else round(go_duration(text) * 10**9)
 
 
 def duration_string(nanoseconds: int) -> str:

@@ -213,19 +213,19 @@ def derived_image(base: str, tag: str) -> str:
 
 def _cleanup(engine: EngineClient, run: str) -> None:
     """Remove whatever of this run is left (containers, then networks and volumes named ``run-…``)."""
-    for kind, listing, remove in (
-        ("containers", "/containers/json", "/containers/{}?force=1&v=1"),
-        ("networks", "/networks", "/networks/{}"),
-        ("volumes", "/volumes", "/volumes/{}?force=true"),
-    ):
-        found = engine.call("GET", listing, query={"all": "1"} if kind == "containers" else None)
+    removals: tuple[tuple[str, dict[str, str] | None, str, dict[str, str] | None], ...] = (
+        ("containers", {"all": "1"}, "/containers/{}", {"force": "1", "v": "1"}),
+        ("networks", None, "/networks/{}", None),
+        ("volumes", None, "/volumes/{}", {"force": "true"}),
+    )
+    for kind, listing_query, path, query in removals:
+        found = engine.call("GET", "/containers/json" if kind == "containers" else f"/{kind}", query=listing_query)
         items = (found["Volumes"] or []) if kind == "volumes" else found
         for item in items:
             names = [n.lstrip("/") for n in item.get("Names") or [item.get("Name", "")]]
             if any(n.startswith(f"{run}-") for n in names):
-                path, _, query = remove.format(item.get("Id") or item["Name"]).partition("?")
                 with contextlib.suppress(DockerError):
-                    engine.call("DELETE", path, query=dict(p.split("=") for p in query.split("&")) if query else None)
+                    engine.call("DELETE", path.format(item.get("Id") or item["Name"]), query=query)
     for image in engine.call("GET", "/images/json"):  # the derived "new release" images of this run
         for tag in image.get("RepoTags") or []:
             if f":{run}-" in tag:
