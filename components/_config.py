@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -20,6 +21,7 @@ PROJECT = "open-webui-redis"
 SECRET_PATHS: tuple[tuple[str, str], ...] = (
     ("valkey", "password"),
     ("openWebui", "secretKey"),
+    ("openWebui", "oauthSessionTokenEncryptionKey"),
     ("database", "password"),
     ("database", "url"),
 )
@@ -62,9 +64,12 @@ def _is_secret_path(loc: tuple[str | int, ...]) -> bool:
     return "env" in path or any(part in SECRET_FIELDS for part in path)
 
 
+_CREDENTIALS_IN_URL = re.compile(r"://[^/?#@\s]*@")
+
+
 def _show(value: Any) -> str:
     if isinstance(value, str):
-        return repr(value)
+        return "[secret]" if _CREDENTIALS_IN_URL.search(value) else repr(value)  # user:password@ in a URL
     return json.dumps(value) if isinstance(value, (bool, int, float, type(None))) else repr(value)
 
 

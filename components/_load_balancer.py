@@ -41,7 +41,7 @@ def haproxy_config(replica_hosts: list[str], replica_port: int, *, sticky: bool,
         "    hold valid 5s\n"
         "    hold other 5s\n"
         "    hold refused 5s\n"
-        "    hold nx 5s\n"
+        "    hold nx 1s\n"  # a stopped container leaves Docker's DNS at once: out of rotation within about 1 s
         "    hold timeout 5s\n"
         "\n"
         "defaults\n"
@@ -49,12 +49,20 @@ def haproxy_config(replica_hosts: list[str], replica_port: int, *, sticky: bool,
         "    log global\n"
         "    option httplog\n"
         "    option forwardfor\n"
-        "    timeout connect 5s\n"
+        # A replica that stops (replaced, scaled down) refuses or drops connections: the request goes to another
+        # replica (redispatch) instead of failing, and the first refused connection takes the replica out of
+        # rotation (observe layer4) before its health check would. Only a request that could not have reached
+        # Open WebUI is retried, and an empty answer only for GET, HEAD and OPTIONS (never a POST twice).
+        "    retries 3\n"
+        "    option redispatch 1\n"
+        "    retry-on conn-failure empty-response\n"
+        "    timeout connect 1s\n"
         "    timeout client 1m\n"
         "    timeout server 10m\n"  # streamed completions can run for minutes
         "    timeout tunnel 1h\n"  # websockets, once upgraded
         "    timeout http-request 30s\n"
-        "    default-server init-addr last,libc,none resolvers docker check inter 2s fall 2 rise 1\n"
+        "    default-server init-addr last,libc,none resolvers docker check inter 2s downinter 1s fall 2 rise 1"
+        " observe layer4 error-limit 1 on-error mark-down\n"
         "\n"
         "frontend open_webui\n"
         f"    bind :{LISTEN_PORT}\n"
@@ -65,6 +73,7 @@ def haproxy_config(replica_hosts: list[str], replica_port: int, *, sticky: bool,
         "    option httpchk\n"
         "    http-check send meth GET uri /health\n"
         "    http-check expect status 200\n"
+        "    http-request disable-l7-retry unless METH_GET || METH_OPTIONS\n"
         f"{cookie}"
         f"{servers}"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+from typing import Any
 
 import pulumi
 import pulumi_docker as docker
@@ -11,7 +12,7 @@ import pulumi_docker as docker
 from ._docker import STOP_GRACE_SECONDS, data_volume, healthcheck, probe_intervals, pulled_image, secret_value
 from ._load_balancer import LoadBalancer
 from ._network import TYPE_PREFIX
-from ._settings import DockerSettings, LoadBalancerSettings, OpenWebUISettings
+from ._settings import DockerSettings, LoadBalancerSettings, OpenWebUISettings, default_health_check_interval
 
 CONTAINER_PORT = 8080
 DATA_PATH = "/app/backend/data"
@@ -45,10 +46,19 @@ def open_webui_healthcheck(start_interval: bool) -> docker.ContainerHealthcheckA
 
 
 def websocket_env(
-    redis_url: str, secret_key: str, extra: dict[str, str] | None = None, *, database_url: str | None = None
+    redis_url: str,
+    secret_key: str,
+    extra: dict[str, str] | None = None,
+    *,
+    database_url: str | None = None,
+    oauth_key: str | None = None,
+    defaults: dict[str, str] | None = None,
 ) -> list[str]:
-    """Open WebUI's environment (``NAME=value`` entries, sorted): Valkey for websockets and app state."""
-    env = dict(extra or {})
+    """Open WebUI's environment (``NAME=value`` entries, sorted): Valkey for websockets and app state.
+
+    ``defaults`` (``CORS_ALLOW_ORIGIN``, ``REDIS_HEALTH_CHECK_INTERVAL``) give way to ``extra``; the managed
+    variables win over both (``openWebui.env`` may not set them)."""
+    env = {**(defaults or {}), **(extra or {})}
     if database_url is not None:
         env["DATABASE_URL"] = database_url
     env.update(
@@ -59,14 +69,34 @@ def websocket_env(
             # Without REDIS_URL there is no token revocation on logout and no config sync between replicas.
             "REDIS_URL": redis_url,
             "WEBUI_SECRET_KEY": secret_key,
+            # One process per container: replicas scale, not uvicorn workers (Open WebUI's scaling guide).
+            "UVICORN_WORKERS": "1",
         }
     )
+    if oauth_key is not None:
+        env["OAUTH_SESSION_TOKEN_ENCRYPTION_KEY"] = oauth_key
     return [f"{name}={value}" for name, value in sorted(env.items())]
 
 
-def _env_of(extra: dict[str, str], args: list[str]) -> list[str]:
-    """``websocket_env`` from resolved ``[redis_url, secret_key, database_url?]``."""
-    return websocket_env(args[0], args[1], extra, database_url=args[2] if len(args) > 2 else None)
+def _env_of(extra: dict[str, str], defaults: dict[str, str], values: dict[str, str]) -> list[str]:
+    """``websocket_env`` from the resolved inputs (``after`` only orders: its value is not used)."""
+    return websocket_env(
+        values["redis_url"],
+        values["secret_key"],
+        extra,
+        database_url=values.get("database_url"),
+        oauth_key=values["oauth_key"],
+        defaults=defaults,
+    )
+
+
+def env_defaults(settings: OpenWebUISettings, redis_idle_timeout: int) -> dict[str, str]:
+    """What the stack sets unless ``openWebui.env`` does: the browsers' origin, and a Redis connection check
+    below the server's idle ``timeout`` (else Open WebUI finds a closed connection after a quiet spell)."""
+    return {
+        "CORS_ALLOW_ORIGIN": ";".join(settings.cors_origins()),
+        "REDIS_HEALTH_CHECK_INTERVAL": str(default_health_check_interval(redis_idle_timeout)),
+    }
 
 
 def public_url(bind_address: str, port: int) -> str:
@@ -98,6 +128,8 @@ class OpenWebUI(pulumi.ComponentResource):
     """Name of the data volume mounted at ``/app/backend/data``."""
     secret_key: pulumi.Output[str]
     """``WEBUI_SECRET_KEY`` (secret)."""
+    oauth_session_token_encryption_key: pulumi.Output[str]
+    """``OAUTH_SESSION_TOKEN_ENCRYPTION_KEY`` (secret), the same on every replica."""
 
     def __init__(
         self,
@@ -112,6 +144,7 @@ class OpenWebUI(pulumi.ComponentResource):
         vector_store: str = "pgvector",
         load_balancer: LoadBalancerSettings | None = None,
         engine: DockerSettings | None = None,
+        redis_idle_timeout: int = 0,
     ) -> None:
         """``secret_key``: ``WEBUI_SECRET_KEY`` as an Input (another resource's output, a secret), instead of
         ``settings.secret_key``; it is wrapped with ``Output.secret``.
@@ -119,16 +152,34 @@ class OpenWebUI(pulumi.ComponentResource):
         ``database_url``: a PostgreSQL URL (secret) shared by every replica; required with ``settings.replicas``
         above 1. With it ``vector_store`` (``pgvector``) keeps embeddings in the same database, and the replicas
         (one or more, named ``<container_name>-<n>``) sit behind the HAProxy container that ``load_balancer``
-        configures, which alone publishes the port. ``engine``: what the Docker Engine supports."""
+        configures, which alone publishes the port. ``engine``: what the Docker Engine supports.
+
+        ``redis_idle_timeout``: the Redis server's ``timeout`` (0: never closes idle clients), which the default
+        ``REDIS_HEALTH_CHECK_INTERVAL`` stays below; an interval set in ``settings.env`` must be below it too.
+
+        Replicas follow ``settings.upgrade``. ``recreate``: replicas 2..N take a property dependency on replica 1
+        (no value: an input edge), so they are created once it is healthy, all at once, and Pulumi's
+        delete-before-replace of replica 1 deletes them first; ``rolling``: each replica ``depends_on`` the one
+        before it (an edge that replacement does not follow), so one is replaced at a time."""
         engine = engine or DockerSettings()
         if secret_key is not None and settings.secret_key is not None:
             raise ValueError("secret_key is given both as an argument and in settings.secret_key; give one")
         super().__init__(f"{TYPE_PREFIX}:OpenWebUI", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
+        interval = settings.env.get("REDIS_HEALTH_CHECK_INTERVAL")
+        if redis_idle_timeout and interval is not None and interval.isdigit() and int(interval) >= redis_idle_timeout:
+            raise ValueError(
+                f"REDIS_HEALTH_CHECK_INTERVAL {interval} must be below the Redis server's timeout {redis_idle_timeout}"
+            )
         self.secret_key = secret_value(
             f"{name}-secret-key", secret_key if secret_key is not None else settings.secret_key, self, length=48
         )
+        # Not 44 characters: Open WebUI would take a 44-character key as a Fernet key; any other it hashes into one.
+        self.oauth_session_token_encryption_key = secret_value(
+            f"{name}-oauth-key", settings.oauth_session_token_encryption_key, self, length=48
+        )
+        defaults = env_defaults(settings, redis_idle_timeout)
         image = pulled_image(f"{name}-image", settings.image, self)
         volume = data_volume(f"{name}-data", settings.volume_name, retain=settings.retain_volume, parent=self)
         replicas = settings.replicas
@@ -147,10 +198,18 @@ class OpenWebUI(pulumi.ComponentResource):
                 extra["VECTOR_DB"] = vector_store
             if index > 1:
                 extra["ENABLE_DB_MIGRATIONS"] = "false"  # the first replica alone migrates the database
-            env_inputs: list[pulumi.Input[str]] = [redis_url, self.secret_key]
+            env_inputs: dict[str, Any] = {
+                "redis_url": redis_url,
+                "secret_key": self.secret_key,
+                "oauth_key": self.oauth_session_token_encryption_key,
+            }
             if database_url is not None:
-                env_inputs.append(database_url)
-            envs: pulumi.Output[list[str]] = pulumi.Output.all(*env_inputs).apply(functools.partial(_env_of, extra))
+                env_inputs["database_url"] = database_url
+            if index > 1 and settings.upgrade == "recreate":
+                env_inputs["after"] = self.containers[0].id  # replica 1: the edge the replacement cascade follows
+            envs: pulumi.Output[list[str]] = pulumi.Output.all(**env_inputs).apply(
+                functools.partial(_env_of, extra, defaults)
+            )
             container = docker.Container(
                 f"{name}-container" if index == 1 else f"{name}-container-{index}",
                 name=container_name,
@@ -180,9 +239,9 @@ class OpenWebUI(pulumi.ComponentResource):
                 stop_timeout=STOP_GRACE_SECONDS,
                 opts=pulumi.ResourceOptions(
                     parent=self,
-                    # Each replica after the first waits for the one before it: created after the first has
-                    # migrated the database, and replaced one at a time when the image changes.
-                    depends_on=self.containers[-1:],
+                    # rolling: each replica after the first waits for the one before it, created and replaced
+                    # one at a time. (recreate: the input edge to replica 1 above.)
+                    depends_on=self.containers[-1:] if settings.upgrade == "rolling" else None,
                     replace_on_changes=["healthcheck"],
                     delete_before_replace=True,
                 ),
@@ -218,5 +277,6 @@ class OpenWebUI(pulumi.ComponentResource):
                 "container_names": self.container_names,
                 "volume_name": self.volume_name,
                 "secret_key": self.secret_key,
+                "oauth_session_token_encryption_key": self.oauth_session_token_encryption_key,
             }
         )

@@ -7,9 +7,12 @@ Defaults follow the tutorial, corrected where it was wrong (see the README, "Whe
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import re
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -114,6 +117,9 @@ MANAGED_ENV: tuple[str, ...] = (
     "WEBSOCKET_REDIS_URL",
     "REDIS_URL",
     "WEBUI_SECRET_KEY",
+    # The same on every replica (Open WebUI's scaling guide): a generated secret, and one process per container.
+    "OAUTH_SESSION_TOKEN_ENCRYPTION_KEY",
+    "UVICORN_WORKERS",
     # These would point Open WebUI away from the Valkey this stack manages, or off its data volume and port.
     "WEBSOCKET_REDIS_CLUSTER",
     "REDIS_CLUSTER",
@@ -146,6 +152,76 @@ def _unmanaged_env_name(value: str) -> str:
     return value
 
 
+def url_origin(url: str) -> str:
+    """A URL's origin as a browser sends it in ``Origin``: scheme and host, the port only when not the default."""
+    parts = urlsplit(url)
+    default = {"http": 80, "https": 443}[parts.scheme]
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port not in (None, default) else "")
+
+
+def _public_url(value: str) -> str:
+    try:
+        parts = urlsplit(value)
+        port_ok = parts.port is None or 1 <= parts.port <= 65535
+    except ValueError:
+        port_ok = False
+        parts = urlsplit("")
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok or parts.username or parts.query:
+        raise ValueError("must be an http:// or https:// URL with a host, such as 'https://chat.example.com'")
+    return value
+
+
+def cors_problems(value: str) -> list[str]:
+    """What is wrong with a ``CORS_ALLOW_ORIGIN`` value (``;``-separated origins, or ``*``) as Open WebUI reads it:
+    it refuses to start on an empty entry or another scheme, and an entry with a path, a default port or spaces
+    never matches the ``Origin`` a browser sends."""
+    if value == "*":
+        return []
+    problems = []
+    for origin in value.split(";"):
+        try:
+            parts = urlsplit(origin)
+            valid = parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in origin
+            parts.port  # noqa: B018 - raises on a port that is not a number or out of range
+        except ValueError:
+            valid = False
+        if not valid:
+            problems.append(
+                f"{origin!r} is no origin: write http(s)://host[:port], separated by ';' with no empty entry"
+            )
+        elif origin != url_origin(origin):
+            problems.append(f"{origin!r} never matches the Origin a browser sends; write {url_origin(origin)!r}")
+    return problems
+
+
+HEALTH_CHECK_INTERVAL = 60
+"""Open WebUI's ``REDIS_HEALTH_CHECK_INTERVAL`` by default: the Redis guide's figure for ``timeout 1800``."""
+
+
+def default_health_check_interval(timeout: int) -> int:
+    """``REDIS_HEALTH_CHECK_INTERVAL`` for a Valkey ``timeout`` (0: never): 60 s, or half the timeout if shorter."""
+    return HEALTH_CHECK_INTERVAL if timeout == 0 else min(HEALTH_CHECK_INTERVAL, timeout // 2)
+
+
+def oauth_key_problem(key: str) -> str | None:
+    """Open WebUI hashes any key into a Fernet key except one of 44 characters, which it takes as a Fernet key."""
+    if not key:
+        return "is empty; remove it to have one generated"
+    if len(key) == 44:
+        try:
+            if len(base64.urlsafe_b64decode(key.encode())) == 32:
+                return None
+        except (ValueError, binascii.Error):
+            pass
+        return (
+            "has 44 characters but is no Fernet key (Open WebUI would fail to start): give a Fernet key "
+            "(url-safe base64 of 32 bytes) or a key of any other length"
+        )
+    return None
+
+
 DockerName = Annotated[str, AfterValidator(_docker_name)]
 """The name of a Docker container, volume, network or network alias."""
 ImageReference = Annotated[str, AfterValidator(_image_reference)]
@@ -161,6 +237,8 @@ MemorySize = Annotated[str, AfterValidator(_memory)]
 EnvName = Annotated[str, AfterValidator(_env_name), AfterValidator(_unmanaged_env_name)]
 EnvValue = Annotated[str, BeforeValidator(_env_value)]
 PostgresURL = Annotated[SecretStr, AfterValidator(_postgres_url)]
+PublicURL = Annotated[str, AfterValidator(_public_url)]
+UpgradeStrategy = Literal["recreate", "rolling"]
 
 
 _RETAIN = "Keep the data volume when the stack is destroyed or the volume replaced. `false` for throwaway stacks."
@@ -255,7 +333,16 @@ class ValkeySettings(_Settings):
         "30 1",
         description="RDB snapshot schedule: `<seconds> <changes>` pairs (`30 1`: after 30 s if a key changed).",
     )
-    append_only: bool = Field(False, description="Turn on AOF persistence (`--appendonly yes`).")
+    append_only: bool | None = Field(
+        None,
+        description=(
+            "AOF persistence (`--appendonly yes`): every write logged, fsynced per `appendFsync`, so a crash loses "
+            "at most about a second instead of up to `save`'s interval. Default: on for stacks on PostgreSQL "
+            "(replicas share Valkey's state: revoked sign-ins, config sync), off for one container on SQLite. "
+            "Turning it on for an existing Valkey starts it empty unless you first run `CONFIG SET appendonly yes` "
+            "(README, Upgrades)."
+        ),
+    )
     append_fsync: Literal["always", "everysec", "no"] = Field(
         "everysec", description="AOF fsync policy when `appendOnly` is on."
     )
@@ -319,7 +406,34 @@ class OpenWebUISettings(_Settings):
             "Open WebUI containers. 1 (on SQLite): one container publishes the port. 2 or more, or any number on "
             "PostgreSQL (`database`): containers `<containerName>-<n>` share PostgreSQL, Valkey and the data "
             "volume behind a load balancer (`loadBalancer`) that alone publishes the port, so the count moves "
-            "between 1 and 16 in one `pulumi up`; replacements roll one replica at a time."
+            "between 1 and 16 in one `pulumi up`. How they are created and replaced: `upgrade`."
+        ),
+    )
+    upgrade: UpgradeStrategy = Field(
+        "recreate",
+        description=(
+            "How replicas are replaced (a new image, a changed setting). `recreate`, as Open WebUI's scaling guide "
+            "asks: every replica stops, replica 1 starts on the new version and migrates the database, then the "
+            "rest start together (an outage of about one start; never two versions on one schema); replicas are "
+            "created the same way, replica 1 and then the rest at once. `rolling`: one replica at a time, each "
+            "healthy before the next stops, so the load balancer keeps answering; only for changes that keep the "
+            "schema (settings, a patch release), and replicas are also created one at a time."
+        ),
+    )
+    public_url: PublicURL | None = Field(
+        None,
+        description=(
+            "The URL browsers open when a proxy or a host name is in front, such as `https://chat.example.com`: "
+            "its origin becomes `CORS_ALLOW_ORIGIN` (without it websockets fail with 403 through that name). "
+            "Default: the published address (`http://<bindAddress>:<hostPort>`; for `0.0.0.0`, localhost and "
+            "127.0.0.1)."
+        ),
+    )
+    oauth_session_token_encryption_key: SecretStr | None = Field(
+        None,
+        description=(
+            "`OAUTH_SESSION_TOKEN_ENCRYPTION_KEY`, set with `pulumi config set --secret --path "
+            "openWebui.oauthSessionTokenEncryptionKey`. Default: generated once and kept, the same on every replica."
         ),
     )
     memory_mb: int | None = Field(
@@ -340,10 +454,41 @@ class OpenWebUISettings(_Settings):
             return [self.container_name]
         return [f"{self.container_name}-{n}" for n in range(1, self.replicas + 1)]
 
+    def cors_origins(self) -> list[str]:
+        """``CORS_ALLOW_ORIGIN``'s origins: ``public_url``'s, or those of the published address."""
+        if self.public_url is not None:
+            return [url_origin(self.public_url)]
+        address = ipaddress.ip_address(self.bind_address)
+        if address.is_unspecified:
+            return [f"http://localhost:{self.host_port}", f"http://127.0.0.1:{self.host_port}"]
+        host = f"[{address}]" if address.version == 6 else str(address)
+        return [f"http://{host}:{self.host_port}"]
+
     @model_validator(mode="after")
-    def _secret_key_not_empty(self) -> OpenWebUISettings:
+    def _secrets_not_empty(self) -> OpenWebUISettings:
         if self.secret_key is not None and not self.secret_key.get_secret_value():
             raise ValueError("openWebui.secretKey is empty; remove it to have one generated")
+        key = self.oauth_session_token_encryption_key
+        if key is not None:
+            problem = oauth_key_problem(key.get_secret_value())
+            if problem:
+                raise ValueError(f"openWebui.oauthSessionTokenEncryptionKey {problem}")
+        return self
+
+    @model_validator(mode="after")
+    def _env_values(self) -> OpenWebUISettings:
+        problems = []
+        origins = self.env.get("CORS_ALLOW_ORIGIN")
+        if origins is not None:
+            problems += [f"openWebui.env.CORS_ALLOW_ORIGIN: {p}" for p in cors_problems(origins)]
+        interval = self.env.get("REDIS_HEALTH_CHECK_INTERVAL")
+        if interval is not None and not re.fullmatch(r"[0-9]+", interval):
+            problems.append(
+                f"openWebui.env.REDIS_HEALTH_CHECK_INTERVAL: must be a whole number of seconds such as '60' "
+                f"(got {interval!r}; Open WebUI silently ignores anything else)"
+            )
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
 
@@ -464,6 +609,14 @@ class StackSettings(_Settings):
         return self.open_webui.replicas > 1 or self.database.enabled or self.database.url is not None
 
     @property
+    def valkey_effective(self) -> ValkeySettings:
+        """``valkey`` with what depends on the rest of the stack filled in: ``appendOnly`` on for a stack on
+        PostgreSQL, whose replicas share Valkey's state (Open WebUI's Redis guide runs ``--appendonly yes``)."""
+        if self.valkey.append_only is not None:
+            return self.valkey
+        return self.valkey.model_copy(update={"append_only": self.uses_database})
+
+    @property
     def managed_database(self) -> bool:
         """Whether the stack runs its own PostgreSQL container."""
         return self.uses_database and self.database.url is None
@@ -511,4 +664,23 @@ class StackSettings(_Settings):
             )
         if problems:
             raise ValueError("\n".join(dict.fromkeys(problems)))
+        return self
+
+    @model_validator(mode="after")
+    def _health_check_below_timeout(self) -> StackSettings:
+        timeout = self.valkey.timeout
+        given = self.open_webui.env.get("REDIS_HEALTH_CHECK_INTERVAL")
+        if timeout == 0 or (given is not None and not given.isdigit()):
+            return self  # Valkey never closes idle clients; a malformed interval is reported by openWebui
+        if given is None and default_health_check_interval(timeout) < 1:
+            raise ValueError(
+                f"valkey.timeout is {timeout}: Open WebUI's REDIS_HEALTH_CHECK_INTERVAL must be a whole number of "
+                "seconds below it, so use 0 (never close idle clients) or 2 or more"
+            )
+        if given is not None and not 1 <= int(given) < timeout:
+            raise ValueError(
+                f"openWebui.env.REDIS_HEALTH_CHECK_INTERVAL is {given} with valkey.timeout {timeout}: it must be "
+                f"from 1 to {timeout - 1} seconds, below the timeout (Valkey closes a connection idle for "
+                "`timeout` seconds, and Open WebUI checks one before use only once it has been idle this long)"
+            )
         return self

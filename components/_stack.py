@@ -63,7 +63,7 @@ class OpenWebUIStack(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.network = Network(f"{name}-network", settings.network, opts=child)
         self.valkey = Valkey(
-            f"{name}-valkey", settings.valkey, self.network.network_name, opts=child, password=valkey_password
+            f"{name}-valkey", settings.valkey_effective, self.network.network_name, opts=child, password=valkey_password
         )
         self.postgres: Postgres | None = None
         self.database_url: pulumi.Output[str] | None = None
@@ -86,6 +86,7 @@ class OpenWebUIStack(pulumi.ComponentResource):
             vector_store=settings.database.vector_store,
             load_balancer=settings.load_balancer,
             engine=settings.docker,
+            redis_idle_timeout=settings.valkey.timeout,
         )
 
         self.url = self.open_webui.url

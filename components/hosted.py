@@ -76,6 +76,13 @@ class MaxMemoryPolicy(enum.StrEnum):
     VOLATILE_TTL = "volatile-ttl"
 
 
+class UpgradeStrategy(enum.StrEnum):
+    """How Open WebUI replicas are replaced."""
+
+    RECREATE = "recreate"
+    ROLLING = "rolling"
+
+
 class VectorStore(enum.StrEnum):
     """Where Open WebUI replicas keep document embeddings."""
 
@@ -117,7 +124,7 @@ class ValkeySettings(TypedDict, total=False):
     save: str
     """RDB snapshot schedule: `<seconds> <changes>` pairs (`30 1`: after 30 s if a key changed). Default: `30 1`."""
     append_only: bool
-    """Turn on AOF persistence (`--appendonly yes`). Default: `false`."""
+    """AOF persistence (`--appendonly yes`): every write logged, fsynced per `appendFsync`, so a crash loses at most about a second instead of up to `save`'s interval. Default: on for stacks on PostgreSQL (replicas share Valkey's state: revoked sign-ins, config sync), off for one container on SQLite. Turning it on for an existing Valkey starts it empty unless you first run `CONFIG SET appendonly yes` (README, Upgrades)."""  # noqa: E501
     append_fsync: AppendFsync
     """AOF fsync policy when `appendOnly` is on. Default: `everysec`."""
     max_clients: int
@@ -156,7 +163,11 @@ class OpenWebUISettings(TypedDict, total=False):
     wait_timeout: int
     """Seconds `pulumi up` waits for Open WebUI to be healthy (first start migrates the database). Default: `300`."""
     replicas: int
-    """Open WebUI containers. 1 (on SQLite): one container publishes the port. 2 or more, or any number on PostgreSQL (`database`): containers `<containerName>-<n>` share PostgreSQL, Valkey and the data volume behind a load balancer (`loadBalancer`) that alone publishes the port, so the count moves between 1 and 16 in one `pulumi up`; replacements roll one replica at a time. Default: `1`."""  # noqa: E501
+    """Open WebUI containers. 1 (on SQLite): one container publishes the port. 2 or more, or any number on PostgreSQL (`database`): containers `<containerName>-<n>` share PostgreSQL, Valkey and the data volume behind a load balancer (`loadBalancer`) that alone publishes the port, so the count moves between 1 and 16 in one `pulumi up`. How they are created and replaced: `upgrade`. Default: `1`."""  # noqa: E501
+    upgrade: UpgradeStrategy
+    """How replicas are replaced (a new image, a changed setting). `recreate`, as Open WebUI's scaling guide asks: every replica stops, replica 1 starts on the new version and migrates the database, then the rest start together (an outage of about one start; never two versions on one schema); replicas are created the same way, replica 1 and then the rest at once. `rolling`: one replica at a time, each healthy before the next stops, so the load balancer keeps answering; only for changes that keep the schema (settings, a patch release), and replicas are also created one at a time. Default: `recreate`."""  # noqa: E501
+    public_url: str
+    """The URL browsers open when a proxy or a host name is in front, such as `https://chat.example.com`: its origin becomes `CORS_ALLOW_ORIGIN` (without it websockets fail with 403 through that name). Default: the published address (`http://<bindAddress>:<hostPort>`; for `0.0.0.0`, localhost and 127.0.0.1)."""  # noqa: E501
     memory_mb: int
     """Memory limit per Open WebUI container in MiB (one process takes about 810 MB). Default: no limit."""
     retain_volume: bool
@@ -244,7 +255,7 @@ class ValkeyArgs(TypedDict, total=False):
     save: str
     """RDB snapshot schedule: `<seconds> <changes>` pairs (`30 1`: after 30 s if a key changed). Default: `30 1`."""
     append_only: bool
-    """Turn on AOF persistence (`--appendonly yes`). Default: `false`."""
+    """AOF persistence (`--appendonly yes`): every write logged, fsynced per `appendFsync`, so a crash loses at most about a second instead of up to `save`'s interval. Default: on for stacks on PostgreSQL (replicas share Valkey's state: revoked sign-ins, config sync), off for one container on SQLite. Turning it on for an existing Valkey starts it empty unless you first run `CONFIG SET appendonly yes` (README, Upgrades)."""  # noqa: E501
     append_fsync: AppendFsync
     """AOF fsync policy when `appendOnly` is on. Default: `everysec`."""
     max_clients: int
@@ -295,7 +306,11 @@ class OpenWebUIArgs(TypedDict, total=False):
     wait_timeout: int
     """Seconds `pulumi up` waits for Open WebUI to be healthy (first start migrates the database). Default: `300`."""
     replicas: int
-    """Open WebUI containers. 1 (on SQLite): one container publishes the port. 2 or more, or any number on PostgreSQL (`database`): containers `<containerName>-<n>` share PostgreSQL, Valkey and the data volume behind a load balancer (`loadBalancer`) that alone publishes the port, so the count moves between 1 and 16 in one `pulumi up`; replacements roll one replica at a time. Default: `1`."""  # noqa: E501
+    """Open WebUI containers. 1 (on SQLite): one container publishes the port. 2 or more, or any number on PostgreSQL (`database`): containers `<containerName>-<n>` share PostgreSQL, Valkey and the data volume behind a load balancer (`loadBalancer`) that alone publishes the port, so the count moves between 1 and 16 in one `pulumi up`. How they are created and replaced: `upgrade`. Default: `1`."""  # noqa: E501
+    upgrade: UpgradeStrategy
+    """How replicas are replaced (a new image, a changed setting). `recreate`, as Open WebUI's scaling guide asks: every replica stops, replica 1 starts on the new version and migrates the database, then the rest start together (an outage of about one start; never two versions on one schema); replicas are created the same way, replica 1 and then the rest at once. `rolling`: one replica at a time, each healthy before the next stops, so the load balancer keeps answering; only for changes that keep the schema (settings, a patch release), and replicas are also created one at a time. Default: `recreate`."""  # noqa: E501
+    public_url: str
+    """The URL browsers open when a proxy or a host name is in front, such as `https://chat.example.com`: its origin becomes `CORS_ALLOW_ORIGIN` (without it websockets fail with 403 through that name). Default: the published address (`http://<bindAddress>:<hostPort>`; for `0.0.0.0`, localhost and 127.0.0.1)."""  # noqa: E501
     memory_mb: int
     """Memory limit per Open WebUI container in MiB (one process takes about 810 MB). Default: no limit."""
     retain_volume: bool
@@ -350,7 +365,7 @@ def _holds_output(value: Any) -> bool:
     return False
 
 
-_SECRET_FIELDS = frozenset({"password", "secret_key", "url"})
+_SECRET_FIELDS = frozenset({"password", "secret_key", "url", "oauth_session_token_encryption_key"})
 """Settings fields that hold secrets: never taken from settings arguments (they are separate Inputs, or absent)."""
 
 
@@ -524,6 +539,8 @@ class OpenWebUI(_open_webui.OpenWebUI):
     """Name of the data volume mounted at `/app/backend/data`."""
     secret_key: pulumi.Output[str]
     """`WEBUI_SECRET_KEY` (secret)."""
+    oauth_session_token_encryption_key: pulumi.Output[str]
+    """`OAUTH_SESSION_TOKEN_ENCRYPTION_KEY` (secret), the same on every replica."""
 
     def __init__(self, name: str, args: OpenWebUIArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         settings, problems = open_webui_settings(args)

@@ -280,6 +280,7 @@ def owui_run(settings: OpenWebUISettings, seen: dict[str, Any] | None = None) ->
         )
         resolved(owui.url, seen, "url")
         resolved(owui.secret_key, seen, "secret_key")
+        resolved(owui.oauth_session_token_encryption_key, seen, "oauth_key")
 
     return run(build)
 
@@ -288,7 +289,7 @@ class TestOpenWebUI:
     """The OpenWebUI component: Valkey-managed websockets, stable secret key, published on loopback."""
 
     def test_open_webui_when_default_sets_websocket_env_from_the_redis_url(self) -> None:
-        """Both Redis URLs, the websocket manager and a generated stable secret key."""
+        """Both Redis URLs, the websocket manager, generated stable keys, the browsers' origin, one worker."""
         seen: dict[str, Any] = {}
         container = owui_run(OpenWebUISettings(), seen).container("open-webui")
         assert container.env == {
@@ -297,9 +298,16 @@ class TestOpenWebUI:
             "WEBSOCKET_REDIS_URL": "redis://default:pw@redis:6379/1",
             "REDIS_URL": "redis://default:pw@redis:6379/1",
             "WEBUI_SECRET_KEY": seen["secret_key"],
+            "OAUTH_SESSION_TOKEN_ENCRYPTION_KEY": seen["oauth_key"],
+            "CORS_ALLOW_ORIGIN": "http://127.0.0.1:3000",
+            "REDIS_HEALTH_CHECK_INTERVAL": "60",
+            "UVICORN_WORKERS": "1",
         }
         assert len(seen["secret_key"]) == 48
+        assert len(seen["oauth_key"]) == 48  # not 44: Open WebUI would read 44 characters as a Fernet key
+        assert seen["oauth_key"] != seen["secret_key"]
         assert seen["secret_key.secret"] is True
+        assert seen["oauth_key.secret"] is True
         assert container.resource.is_secret("envs")
 
     def test_open_webui_when_default_publishes_8080_on_loopback_3000(self) -> None:
@@ -346,10 +354,16 @@ class TestOpenWebUI:
     def test_open_webui_when_secret_key_given_uses_it(self) -> None:
         """A supplied WEBUI_SECRET_KEY is used as is and no key is generated."""
         seen: dict[str, Any] = {}
-        deployment = owui_run(OpenWebUISettings(secret_key=SecretStr("k" * 40)), seen)
+        settings = OpenWebUISettings(
+            secret_key=SecretStr("k" * 40), oauth_session_token_encryption_key=SecretStr("o" * 40)
+        )
+        deployment = owui_run(settings, seen)
         assert deployment.of_type(PASSWORD) == []
-        assert deployment.container("open-webui").env["WEBUI_SECRET_KEY"] == "k" * 40
+        env = deployment.container("open-webui").env
+        assert env["WEBUI_SECRET_KEY"] == "k" * 40
+        assert env["OAUTH_SESSION_TOKEN_ENCRYPTION_KEY"] == "o" * 40
         assert seen["secret_key.secret"] is True
+        assert seen["oauth_key.secret"] is True
 
     def test_open_webui_when_extra_env_given_adds_it_beside_the_managed_env(self) -> None:
         """Extra variables are added; the managed ones keep their values."""

@@ -71,8 +71,8 @@ class TestDefaults:
 
     def test_settings_when_env_values_are_yaml_scalars_become_strings(self) -> None:
         """`true` and `3` in YAML become the strings an environment variable holds."""
-        settings = settings_from_mapping({"openWebui": {"env": {"ENABLE_SIGNUP": False, "UVICORN_WORKERS": 2}}})
-        assert settings.open_webui.env == {"ENABLE_SIGNUP": "false", "UVICORN_WORKERS": "2"}
+        settings = settings_from_mapping({"openWebui": {"env": {"ENABLE_SIGNUP": False, "THREAD_POOL_SIZE": 2}}})
+        assert settings.open_webui.env == {"ENABLE_SIGNUP": "false", "THREAD_POOL_SIZE": "2"}
 
 
 class TestBadInput:
@@ -164,6 +164,58 @@ class TestBadInput:
                 "not starting with a digit (got '1ST')",
             ),
             (
+                {"openWebui": {"upgrade": "blue-green"}},
+                "openWebui.upgrade: Input should be 'recreate' or 'rolling' (got 'blue-green')",
+            ),
+            (
+                {"openWebui": {"env": {"REDIS_HEALTH_CHECK_INTERVAL": 1800}}},
+                "openWebui.env.REDIS_HEALTH_CHECK_INTERVAL is 1800 with valkey.timeout 1800: it must be from 1 to "
+                "1799 seconds, below the timeout (Valkey closes a connection idle for `timeout` seconds, and Open "
+                "WebUI checks one before use only once it has been idle this long)",
+            ),
+            (
+                {"valkey": {"timeout": 30}, "openWebui": {"env": {"REDIS_HEALTH_CHECK_INTERVAL": "45"}}},
+                "openWebui.env.REDIS_HEALTH_CHECK_INTERVAL is 45 with valkey.timeout 30: it must be from 1 to "
+                "29 seconds, below the timeout (Valkey closes a connection idle for `timeout` seconds, and Open "
+                "WebUI checks one before use only once it has been idle this long)",
+            ),
+            (
+                {"openWebui": {"env": {"REDIS_HEALTH_CHECK_INTERVAL": "0"}}},
+                "openWebui.env.REDIS_HEALTH_CHECK_INTERVAL is 0 with valkey.timeout 1800: it must be from 1 to "
+                "1799 seconds, below the timeout (Valkey closes a connection idle for `timeout` seconds, and Open "
+                "WebUI checks one before use only once it has been idle this long)",
+            ),
+            (
+                {"openWebui": {"env": {"REDIS_HEALTH_CHECK_INTERVAL": "60s"}}},
+                "openWebui.env.REDIS_HEALTH_CHECK_INTERVAL: must be a whole number of seconds such as '60' "
+                "(got '60s'; Open WebUI silently ignores anything else)",
+            ),
+            (
+                {"valkey": {"timeout": 1}},
+                "valkey.timeout is 1: Open WebUI's REDIS_HEALTH_CHECK_INTERVAL must be a whole number of seconds "
+                "below it, so use 0 (never close idle clients) or 2 or more",
+            ),
+            (
+                {"openWebui": {"env": {"CORS_ALLOW_ORIGIN": "https://chat.example.com/"}}},
+                "openWebui.env.CORS_ALLOW_ORIGIN: 'https://chat.example.com/' never matches the Origin a browser "
+                "sends; write 'https://chat.example.com'",
+            ),
+            (
+                {"openWebui": {"env": {"CORS_ALLOW_ORIGIN": "https://a.example.com;"}}},
+                "openWebui.env.CORS_ALLOW_ORIGIN: '' is no origin: write http(s)://host[:port], separated by ';' "
+                "with no empty entry",
+            ),
+            (
+                {"openWebui": {"publicUrl": "chat.example.com"}},
+                "openWebui.publicUrl: must be an http:// or https:// URL with a host, such as "
+                "'https://chat.example.com' (got 'chat.example.com')",
+            ),
+            (
+                {"openWebui": {"publicUrl": "https://admin:hunter2@chat.example.com"}},
+                "openWebui.publicUrl: must be an http:// or https:// URL with a host, such as "
+                "'https://chat.example.com' (got [secret])",
+            ),
+            (
                 {"openWebui": {"containerName": "redis-valkey"}},
                 "valkey.containerName and openWebui.containerName are both 'redis-valkey'; container names must differ",
             ),
@@ -205,6 +257,14 @@ class TestBadInput:
         assert problems == [
             "valkey.password: is stored in plain text; set it with "
             "`pulumi config set --secret --path valkey.password <value>`"
+        ]
+
+    def test_program_when_oauth_key_is_plain_text_refuses_it(self) -> None:
+        """The OAuth session key is a secret like the others: refused in plain text, never printed."""
+        problems = problems_of({"openWebui": {"oauthSessionTokenEncryptionKey": "hunter2"}})
+        assert problems == [
+            "openWebui.oauthSessionTokenEncryptionKey: is stored in plain text; set it with "
+            "`pulumi config set --secret --path openWebui.oauthSessionTokenEncryptionKey <value>`"
         ]
 
     def test_program_when_secret_value_is_bad_never_prints_it(self) -> None:
@@ -253,6 +313,15 @@ class TestBadInput:
             ),
             ({"valkey": {"password": ""}}, "valkey.password is empty; remove it to have one generated"),
             ({"openWebui": {"secretKey": ""}}, "openWebui.secretKey is empty; remove it to have one generated"),
+            (
+                {"openWebui": {"oauthSessionTokenEncryptionKey": ""}},
+                "openWebui.oauthSessionTokenEncryptionKey is empty; remove it to have one generated",
+            ),
+            (
+                {"openWebui": {"oauthSessionTokenEncryptionKey": "Tr0ub4dor" * 4 + "12345678"}},
+                "openWebui.oauthSessionTokenEncryptionKey has 44 characters but is no Fernet key (Open WebUI would "
+                "fail to start): give a Fernet key (url-safe base64 of 32 bytes) or a key of any other length",
+            ),
         ],
     )
     def test_program_when_secrets_conflict_explains(self, config: dict[str, Any], problem: str) -> None:
@@ -282,6 +351,8 @@ class TestPythonApiErrors:
             (lambda s: DatabaseSettings(url=f"postgresql://u:{s}@db/x", password=s), "database.url and"),
             (lambda s: DatabaseSettings(url=f"mysql://u:{s}@db/x"), "PostgreSQL URL"),
             (lambda s: StackSettings(valkey={"password": s, "timeout": -1}), "timeout"),
+            (lambda s: OpenWebUISettings(oauth_session_token_encryption_key=s * 4 + "12345678"), "Fernet"),
+            (lambda s: OpenWebUISettings(public_url=f"https://admin:{s}@chat.example.com"), "public_url"),
         ],
     )
     def test_model_when_built_with_a_bad_value_keeps_secrets_out_of_the_error(self, build, mentions) -> None:

@@ -102,7 +102,9 @@ class TestTwoInstances:
         assert keys["team-a"] != keys["team-b"]
         generated = two_instances.of_type("random:index/randomPassword:RandomPassword")
         assert sorted(resource.name for resource in generated) == [
+            "team-a-oauth-key",
             "team-a-secret-key",
+            "team-b-oauth-key",
             "team-b-secret-key",
             "valkey-password",
         ]

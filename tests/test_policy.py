@@ -437,10 +437,12 @@ class TestNoPlaintextCredentials:
         ]
 
     def test_fails_when_open_webuis_envs_are_plain(self, dev):
-        """Both Redis URLs (they carry the password) and the secret key are reported; the switches are not."""
+        """Both Redis URLs (they carry the password) and both keys are reported; the switches are not."""
         webui = container(dev, "open-webui")
         found = violations(self.policy, validation_args(webui, secrets=set()))
         assert found == [
+            f"container 'open-webui': environment variable OAUTH_SESSION_TOKEN_ENCRYPTION_KEY holds a credential in "
+            f"plain text, {PLAIN_ENV}",
             f"container 'open-webui': environment variable REDIS_URL holds a URL with a password in plain text, "
             f"{PLAIN_ENV}",
             f"container 'open-webui': environment variable WEBSOCKET_REDIS_URL holds a URL with a password in plain "
@@ -455,7 +457,9 @@ class TestNoPlaintextCredentials:
         webui = container(dev, "open-webui")
         entries = webui.inputs["envs"]
         secrets = {
-            f"envs[{i}]" for i, entry in enumerate(entries) if entry.startswith(("REDIS", "WEBSOCKET_REDIS", "WEBUI"))
+            f"envs[{i}]"
+            for i, entry in enumerate(entries)
+            if entry.startswith(("REDIS", "WEBSOCKET_REDIS", "WEBUI", "OAUTH"))
         }
         assert violations(self.policy, validation_args(webui, secrets=secrets)) == []
 

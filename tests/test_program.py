@@ -52,7 +52,7 @@ class TestDevStack:
             "docker:index/remoteImage:RemoteImage": 2,
             "docker:index/volume:Volume": 2,
             "docker:index/container:Container": 2,
-            "random:index/randomPassword:RandomPassword": 2,
+            "random:index/randomPassword:RandomPassword": 3,
         }
 
     def test_program_outputs_when_run_name_what_a_user_needs(self, deployment: Deployment) -> None:
@@ -106,12 +106,19 @@ class TestStackSettings:
         deployment = render({"valkey": {"password": "a b@c/d"}}, secret_keys=["valkey"])
         assert deployment.container("redis-valkey").env["REDISCLI_AUTH"] == "a b@c/d"
         assert deployment.outputs["redisUrl"] == "redis://default:a%20b%40c%2Fd@redis:6379/1"
-        assert deployment.of_type("random:index/randomPassword:RandomPassword")[0].name.endswith("secret-key")
+        assert sorted(r.name for r in deployment.of_type("random:index/randomPassword:RandomPassword")) == [
+            "open-webui-open-webui-oauth-key",
+            "open-webui-open-webui-secret-key",
+        ]
 
     def test_program_when_secret_key_set_as_secret_uses_it(self) -> None:
-        """`openWebui.secretKey` set with --secret becomes WEBUI_SECRET_KEY and nothing is generated."""
-        deployment = render({"openWebui": {"secretKey": "s3cr3t"}}, secret_keys=["openWebui"])
-        assert deployment.container("open-webui").env["WEBUI_SECRET_KEY"] == "s3cr3t"
+        """`openWebui.secretKey` and `openWebui.oauthSessionTokenEncryptionKey` set with --secret become
+        WEBUI_SECRET_KEY and OAUTH_SESSION_TOKEN_ENCRYPTION_KEY, and neither is generated."""
+        config = {"openWebui": {"secretKey": "s3cr3t", "oauthSessionTokenEncryptionKey": "0auth-k3y"}}
+        deployment = render(config, secret_keys=["openWebui"])
+        env = deployment.container("open-webui").env
+        assert env["WEBUI_SECRET_KEY"] == "s3cr3t"
+        assert env["OAUTH_SESSION_TOKEN_ENCRYPTION_KEY"] == "0auth-k3y"
         assert [r.name for r in deployment.of_type("random:index/randomPassword:RandomPassword")] == [
             "open-webui-valkey-password"
         ]

@@ -101,6 +101,8 @@ OPEN_WEBUI = {
     "restart": "ref:RestartPolicy",
     "waitTimeout": "integer",
     "replicas": "integer",
+    "upgrade": "ref:UpgradeStrategy",
+    "publicUrl": "string",
     "memoryMb": "integer",
     "retainVolume": "boolean",
 }
@@ -130,7 +132,8 @@ SETTINGS_TYPES: dict[str, tuple[type[BaseModel], dict[str, str], set[str]]] = {
     # schema type: (settings model, properties, settings fields left out of it)
     "NetworkSettings": (NetworkModel, NETWORK, set()),
     "ValkeySettings": (ValkeyModel, VALKEY, {"password"}),  # OpenWebUIStack.valkeyPassword, Valkey.password
-    "OpenWebUISettings": (OpenWebUIModel, OPEN_WEBUI, {"secretKey"}),  # ...openWebuiSecretKey, OpenWebUI.secretKey
+    # ...openWebuiSecretKey, OpenWebUI.secretKey; the OAuth key is generated
+    "OpenWebUISettings": (OpenWebUIModel, OPEN_WEBUI, {"secretKey", "oauthSessionTokenEncryptionKey"}),
     "DatabaseSettings": (DatabaseModel, DATABASE, {"url", "password"}),  # settings-only secrets in the core
     "LoadBalancerSettings": (LoadBalancerModel, LOAD_BALANCER, set()),
     "DockerSettings": (DockerModel, DOCKER, set()),
@@ -140,6 +143,7 @@ ENUMS = {
     "AppendFsync": get_args(ValkeyModel.model_fields["append_fsync"].annotation),
     "MaxMemoryPolicy": get_args(ValkeyModel.model_fields["max_memory_policy"].annotation),
     "VectorStore": get_args(DatabaseModel.model_fields["vector_store"].annotation),
+    "UpgradeStrategy": get_args(OpenWebUIModel.model_fields["upgrade"].annotation),
 }
 
 SECRET = "Treated as a secret (wrapped with `Output.secret`) whether or not it arrives as one."
@@ -236,6 +240,9 @@ EXPECTED_OUTPUTS: dict[str, dict[str, Out]] = {
         "containerNames": Out("array<string>", True, "Names of every replica's container."),
         "volumeName": Out("string", True, "Name of the data volume mounted at `/app/backend/data`."),
         "secretKey": Out("string", True, "`WEBUI_SECRET_KEY` (secret)."),
+        "oauthSessionTokenEncryptionKey": Out(
+            "string", True, "`OAUTH_SESSION_TOKEN_ENCRYPTION_KEY` (secret), the same on every replica."
+        ),
     },
     # The stack's outputs are the program's stack outputs, described as the program describes them.
     "OpenWebUIStack": {
@@ -299,7 +306,7 @@ class TestPackage:
         assert not registered.custom
 
     def test_types_when_inferred_are_the_settings_objects_and_enums(self):
-        """Five settings objects and four enums, nothing else."""
+        """The settings objects and enums, nothing else."""
         assert sorted(served_schema()["types"]) == sorted(TOKEN + name for name in [*SETTINGS_TYPES, *ENUMS])
 
     def test_every_description_when_inferred_is_set(self):

@@ -152,7 +152,7 @@ class TestTwoReplicas:
         assert "    balance roundrobin\n" in config
         assert "    http-check send meth GET uri /health\n" in config
         assert "    nameserver docker 127.0.0.11:53\n" in config
-        assert "resolvers docker check inter 2s fall 2 rise 1" in config
+        assert "resolvers docker check inter 2s downinter 1s fall 2 rise 1" in config
         assert "    timeout tunnel 1h\n" in config
         assert "cookie" not in config
 
@@ -178,13 +178,14 @@ class TestTwoReplicas:
         assert lb.depends_on(second)
         assert not first.depends_on(second)
 
-    def test_replacements_when_image_changes_roll_one_replica_at_a_time(self, deployment: Deployment) -> None:
-        """Replica 2 depends on replica 1 only through depends_on, never through a property.
+    def test_replacements_when_rolling_and_the_image_changes_go_one_replica_at_a_time(self) -> None:
+        """With `upgrade: rolling` replica 2 depends on replica 1 only through depends_on, never a property.
 
         The engine replaces a resource's dependents along with it only for property dependencies; a plain
         dependency makes it wait. So replica 1 is replaced (delete, create, healthy) before replica 2 starts,
         and HAProxy, whose inputs hold nothing of the replicas, is not replaced at all.
         """
+        deployment = replicas(2, openWebui={"upgrade": "rolling"})
         first = deployment.container("open-webui-1").resource
         second = deployment.container("open-webui-2").resource
         lb = deployment.container("open-webui-lb").resource
@@ -211,9 +212,9 @@ class TestReplicaSettings:
         assert "    maxconn 20000\n" in lb.uploads[CONFIG_PATH]
         assert lb.resource.inputs["ulimits"] == [{"name": "nofile", "soft": 41024, "hard": 41024}]
 
-    def test_replicas_when_three_chain_each_after_the_one_before(self) -> None:
-        """Replica n waits for replica n-1, so upgrades go one replica at a time."""
-        deployment = replicas(3)
+    def test_replicas_when_three_roll_chain_each_after_the_one_before(self) -> None:
+        """With `upgrade: rolling` replica n waits for replica n-1, so upgrades go one replica at a time."""
+        deployment = replicas(3, openWebui={"upgrade": "rolling"})
         chain = [deployment.container(f"open-webui-{n}").resource for n in (1, 2, 3)]
         assert chain[1].depends_on(chain[0])
         assert chain[2].depends_on(chain[1])

@@ -68,7 +68,7 @@ class TestExplicitProvider:
         """A docker provider is for docker resources only: the random passwords use the default one."""
         deployment = render({"options:provider": "providers"}, program=OPTIONS)
         passwords = deployment.of_type("random:index/randomPassword:RandomPassword")
-        assert len(passwords) == 2
+        assert len(passwords) == 3
         for resource in passwords:
             assert resource.provider == "", resource.urn
 
@@ -85,7 +85,7 @@ class TestProtect:
     def test_every_resource_when_the_stack_is_protected_is_protected(self):
         """The components and each resource they create are registered with ``protect``."""
         deployment = render({"options:protect": "true"}, program=OPTIONS)
-        assert len(deployment.resources) == 13
+        assert len(deployment.resources) == 14
         for resource in deployment.resources:
             assert resource.protect, resource.urn
 
@@ -123,7 +123,7 @@ class TestTransforms:
         stack = deployment.resource(STACK_TYPE, "open-webui")
         assert [transform.__name__ for transform in mocks.transforms["open-webui"]] == ["label_containers"]
         children = descendants_of(deployment, stack)
-        assert len(children) == 12
+        assert len(children) == 13
         for child in children:
             assert mocks.transforms[child.name] == [], child.urn
 
@@ -244,7 +244,7 @@ class TestAliases:
         aliases = engine_aliases(after, recorded_aliases)
         current = engine_urns(after)
         moved = [r for r in after.resources if (r.type, r.name) in former]
-        assert len(moved) == len(former) == 13
+        assert len(moved) == len(former) == 14
         for resource in moved:
             assert current[resource.urn] != former[(resource.type, resource.name)], resource.urn  # it did move
             assert former[(resource.type, resource.name)] in aliases[resource.urn], resource.urn
