@@ -37,6 +37,7 @@ import json
 import os
 import socket
 import tarfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -469,20 +470,16 @@ class Applier:
         """By URN: what the last apply left, as the stack's state would hold it."""
         self.steps: list[Step] = []
         """What the last apply did, in order."""
+        self.timeline: list[tuple[float, str, str]] = []
+        """(``time.monotonic()``, what, resource name) of every step's start and end: create/created,
+        delete/deleted, update."""
 
     # -- declarations -> concrete inputs ----------------------------------------------------------------
 
     def _order(self, deployment: Deployment) -> list[Resource]:
+        """The Docker resources, each after everything it needs (a topological order)."""
         custom = {r.urn: r for r in deployment.resources if r.custom and r.type.startswith("docker:index/")}
-        children: dict[str, list[str]] = {}
-        for resource in deployment.resources:
-            children.setdefault(resource.parent, []).append(resource.urn)
-
-        def expand(urn: str) -> set[str]:
-            if urn in custom:
-                return {urn}
-            return set().union(*(expand(child) for child in children.get(urn, [])), set())
-
+        needs = self._needs(deployment)
         ordered: list[Resource] = []
         done: set[str] = set()
 
@@ -491,13 +488,10 @@ class Applier:
                 return
             if urn in path:
                 raise ValueError(f"dependency cycle through {urn}")
-            resource = custom[urn]
-            needs = set(resource.dependencies) | {u for urns in resource.property_dependencies.values() for u in urns}
-            for need in sorted(needs):
-                for dependency in sorted(expand(need)):
-                    visit(dependency, (*path, urn))
+            for dependency in sorted(needs[urn]):
+                visit(dependency, (*path, urn))
             done.add(urn)
-            ordered.append(resource)
+            ordered.append(custom[urn])
 
         for urn in custom:
             visit(urn, ())
@@ -710,48 +704,118 @@ class Applier:
         """pulumi-docker replaces containers delete-before-replace (its default); other resources only if declared."""
         return resource.type == CONTAINER or resource.delete_before_replace
 
+    def _needs(self, deployment: Deployment) -> dict[str, set[str]]:
+        """URN -> the Docker resources it waits for (``depends_on`` and inputs' Outputs, components expanded to
+        their children, as the Python SDK does before it registers a resource)."""
+        custom = {r.urn for r in deployment.resources if r.custom and r.type.startswith("docker:index/")}
+        children: dict[str, list[str]] = {}
+        for resource in deployment.resources:
+            children.setdefault(resource.parent, []).append(resource.urn)
+
+        def expand(urn: str) -> set[str]:
+            if urn in custom:
+                return {urn}
+            return set().union(*(expand(child) for child in children.get(urn, [])), set())
+
+        needs: dict[str, set[str]] = {}
+        for resource in deployment.resources:
+            if resource.urn in custom:
+                direct = set(resource.dependencies) | {
+                    u for urns in resource.property_dependencies.values() for u in urns
+                }
+                needs[resource.urn] = set().union(*(expand(urn) for urn in direct), set())
+        return needs
+
     def apply(self, deployment: Deployment) -> list[Step]:
-        """Carry out the plan; the steps it took."""
+        """Carry out the plan as the engine schedules it: each resource's step starts once every resource it
+        needs has finished its own (``pulumi up``'s parallelism is unbounded by default), independent steps run at
+        the same time, and after a failure nothing new starts. A delete-before-replace is one chain: the
+        resources whose inputs come from it (and are replaced) are deleted first, newest first, then it is
+        deleted and created. Removed resources, and the old halves of create-before-replace, go at the end."""
         steps, inputs_by_urn = self._plan(deployment)
         resources = {r.urn: r for r in deployment.resources}
         replaced = {s.urn for s in steps if s.op == "replace"}
         dependents = self._property_dependents(deployment)
+        needs = self._needs(deployment)
+        order = {r.urn: n for n, r in enumerate(self._order(deployment))}
+        lock = threading.Lock()
         deleted: set[str] = set()
         superseded: list[Applied] = []  # create-before-replace: the old one goes at the end
-        for step in steps:
-            if step.op == "delete":
-                self.log(f"delete {step.name}")
-                self._delete(self.state.pop(step.urn))
-                continue
+        finished = {step.urn: threading.Event() for step in steps if step.op != "delete"}
+        failures: list[BaseException] = []
+
+        def delete_replaced(urn: str) -> None:
+            with lock:
+                if urn not in self.state or urn in deleted:
+                    return
+                applied = self.state.pop(urn)
+                deleted.add(urn)
+            self._log_event("delete", applied.resource.name, "(replace)")
+            self._delete(applied)
+            self._log_event("deleted", applied.resource.name)
+
+        def carry_out(step: Step) -> None:
             resource = resources[step.urn]
             inputs = inputs_by_urn[step.urn]
-            if step.op == "replace" and step.urn not in deleted and self._delete_first(resource):
-                # delete-before-replace: first what takes inputs from it and is replaced with it, then itself
+            if step.op == "replace" and self._delete_first(resource):
                 doomed = [step.urn]
                 stack = [step.urn]
                 while stack:
-                    for dependent in dependents.get(stack.pop(), ()):
+                    for dependent in sorted(dependents.get(stack.pop(), ()), key=lambda u: order.get(u, 0)):
                         if dependent in replaced and dependent not in doomed:
                             doomed.append(dependent)
                             stack.append(dependent)
-                for urn in reversed(doomed):
-                    if urn in self.state and urn not in deleted:
-                        self.log(f"delete {self.state[urn].resource.name} (replace)")
-                        self._delete(self.state.pop(urn))
-                        deleted.add(urn)
-            elif step.op == "replace" and step.urn in self.state and step.urn not in deleted:
-                superseded.append(self.state.pop(step.urn))
+                for urn in [*sorted(doomed[1:], key=lambda u: order.get(u, 0), reverse=True), step.urn]:
+                    delete_replaced(urn)
+            elif step.op == "replace":
+                with lock:
+                    if step.urn in self.state and step.urn not in deleted:
+                        superseded.append(self.state.pop(step.urn))
             if step.op in ("create", "replace"):
-                self.log(f"create {resource.name}")
-                self.state[step.urn] = self._create(resource, inputs)
+                self._log_event("create", resource.name)
+                try:
+                    applied = self._create(resource, inputs)
+                finally:
+                    self._log_event("created", resource.name)
+                with lock:
+                    self.state[step.urn] = applied
             elif step.op == "update":
-                self.log(f"update {resource.name}: {[c.key for c in step.changes]}")
+                self._log_event("update", resource.name, str([c.key for c in step.changes]))
                 self._update(self.state[step.urn], inputs)
-        for old in superseded:
-            self.log(f"delete {old.resource.name} (replaced)")
-            self._delete(old)
+
+        def run(step: Step) -> None:
+            try:
+                for need in needs.get(step.urn, ()):
+                    if need in finished:
+                        finished[need].wait()
+                if not failures:
+                    carry_out(step)
+            except BaseException as error:  # reported once every step has stopped
+                failures.append(error)
+            finally:
+                finished[step.urn].set()
+
+        threads = [threading.Thread(target=run, args=(step,), daemon=True) for step in steps if step.op != "delete"]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
         self.steps = steps
+        if failures:
+            raise failures[0]
+        for step in steps:
+            if step.op == "delete":
+                self._log_event("delete", step.name)
+                self._delete(self.state.pop(step.urn))
+        for old in superseded:
+            self._log_event("delete", old.resource.name, "(replaced)")
+            self._delete(old)
         return steps
+
+    def _log_event(self, what: str, name: str, detail: str = "") -> None:
+        self.timeline.append((time.monotonic(), what, name))
+        if what in ("create", "delete", "update"):
+            self.log(f"{what} {name}{' ' + detail if detail else ''}")
 
     def destroy(self) -> None:
         """``pulumi destroy``: everything in reverse order (retained volumes stay)."""

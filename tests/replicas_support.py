@@ -547,17 +547,18 @@ class Received:
 
 
 class EventClient:
-    """A socket.io client connected as the browser connects (websocket, the token as auth), recording every
-    ``events:channel`` it receives with the time it arrived."""
+    """A socket.io client connected as the browser connects (websocket, the token as auth, from a page of
+    ``origin``), recording every ``events:channel`` it receives with the time it arrived."""
 
     EVENT = "events:channel"
 
-    def __init__(self, base_url: str, token: str, label: str) -> None:
+    def __init__(self, base_url: str, token: str, label: str, origin: str) -> None:
         self.label = label
         self.token = token
         self.received: list[Received] = []
         self._condition = threading.Condition()
-        self.client = socketio.Client(reconnection=False)
+        # The Origin of the page the browser loaded: Open WebUI refuses a websocket from any origin but its own.
+        self.client = socketio.Client(reconnection=False, websocket_extra_options={"origin": origin})
         self.client.on(self.EVENT, self._record)
         self.client.connect(
             base_url, socketio_path=SOCKET_PATH, transports=["websocket"], auth={"token": token}, wait_timeout=10

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import resource
 import string
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,8 +18,9 @@ import redis
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from components._local import free_port, localize_valkey
 from components._valkey import PASSWORD_SPECIALS
-from components.testing import StackMocks, valkey_cli
+from components.testing import StackMocks, render, valkey_cli
 from tests.conftest import NO_RETRY, RenderedValkey, StartValkey, wait_until
 
 pytestmark = pytest.mark.tier1
@@ -240,6 +243,44 @@ def test_keys_when_snapshots_and_aof_off_are_lost_on_sigterm(valkey: StartValkey
     assert server.stop() == 0
     server.start()
     assert server.url_client(server.redis_url).get("open-webui:gone") is None
+
+
+def _rendered_on(workdir: Path, port: int, config: dict[str, Any]) -> RenderedValkey:
+    """The Valkey that ``config`` renders, on the data directory in ``workdir`` (a container replaced on its volume)."""
+    valkey = {"port": port, "password": "kept-across-replacement"}
+    deployment = render({**config, "valkey": valkey}, secret_keys=["valkey"])
+    container = deployment.container(deployment.outputs["valkeyContainerName"])
+    server = RenderedValkey(localize_valkey(container, workdir, port=port), deployment)
+    server.start()
+    return server
+
+
+@pytest.mark.parametrize("prepared", [False, True], ids=["as-is", "config-set-first"])
+def test_keys_when_a_stack_moves_to_replicas_and_aof_survive_only_if_aof_was_turned_on_first(
+    tmp_path: Path, prepared: bool
+) -> None:
+    """A single-container stack (RDB) that moves to replicas gets Valkey with AOF on. Valkey started with AOF
+    on and no AOF file starts empty, ignoring its ``dump.rdb``; ``CONFIG SET appendonly yes`` on the old server
+    first writes the AOF from its data, and the new server loads it (README, Upgrades)."""
+    port = free_port()
+    old = _rendered_on(tmp_path, port, {})
+    try:
+        assert config_get(old, "appendonly") == {"appendonly": "no"}
+        old.url_client(old.redis_url).set("open-webui:kept", "1")
+        if prepared:
+            client = old.client()
+            client.config_set("appendonly", "yes")
+            assert wait_until(lambda: client.info("persistence")["aof_rewrite_in_progress"] == 0, timeout=10)
+        assert old.stop() == 0
+    finally:
+        old.kill()
+    new = _rendered_on(tmp_path, port, {"openWebui": {"replicas": 2}})
+    try:
+        assert config_get(new, "appendonly") == {"appendonly": "yes"}
+        kept = new.url_client(new.redis_url).get("open-webui:kept")
+        assert kept == (b"1" if prepared else None)
+    finally:
+        new.kill()
 
 
 # ---------------------------------------------------------------------------------------------------------

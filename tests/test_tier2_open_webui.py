@@ -153,11 +153,17 @@ def deployed(
 
 
 @contextmanager
-def socket_client(open_webui: OpenWebUIProcess, token: str) -> Iterator[socketio.Client]:
-    """A socket.io client connected as the browser connects: websocket transport, the token as auth."""
-    client = socketio.Client(reconnection=False)
+def socket_client(stack: Deployed, token: str, origin: str | None = None) -> Iterator[socketio.Client]:
+    """A socket.io client connected as the browser connects: websocket transport, the token as auth, and the
+    ``Origin`` of the page it was loaded from (default: the published address, the rendered CORS origin)."""
+    origin = origin or stack.rendered_env["CORS_ALLOW_ORIGIN"].split(";")[0]
+    client = socketio.Client(reconnection=False, websocket_extra_options={"origin": origin})
     client.connect(
-        open_webui.url, socketio_path=SOCKET_PATH, transports=["websocket"], auth={"token": token}, wait_timeout=10
+        stack.open_webui.url,
+        socketio_path=SOCKET_PATH,
+        transports=["websocket"],
+        auth={"token": token},
+        wait_timeout=10,
     )
     try:
         yield client
@@ -229,7 +235,7 @@ def test_open_webui_keys_when_open_webui_runs_are_only_in_the_url_database(stack
 
 def test_session_pool_when_socket_client_connects_holds_its_session(stack: Deployed, admin: Mapping[str, Any]) -> None:
     """A socket.io client with the signed-up token gets an entry, keyed by its sid, in the session pool."""
-    with socket_client(stack.open_webui, admin["token"]) as client:
+    with socket_client(stack, admin["token"]) as client:
         sid = client.get_sid("/")
         assert client.transport() == "websocket"
         assert wait_until(lambda: sid in stack.session_pool(), timeout=REDIS_TIMEOUT), (
@@ -242,12 +248,27 @@ def test_session_pool_when_socket_client_disconnects_drops_its_session(
     stack: Deployed, admin: Mapping[str, Any]
 ) -> None:
     """After the socket.io client disconnects, its entry leaves the session pool."""
-    with socket_client(stack.open_webui, admin["token"]) as client:
+    with socket_client(stack, admin["token"]) as client:
         sid = client.get_sid("/")
         assert wait_until(lambda: sid in stack.session_pool(), timeout=REDIS_TIMEOUT)
     assert wait_until(lambda: sid not in stack.session_pool(), timeout=REDIS_TIMEOUT), (
         f"{SESSION_POOL} still holds sid {sid} {REDIS_TIMEOUT:g} s after disconnect"
     )
+
+
+def test_websocket_when_opened_from_another_origin_is_refused_with_403(
+    stack: Deployed, admin: Mapping[str, Any]
+) -> None:
+    """CORS_ALLOW_ORIGIN is the published address: a page from another origin cannot open Open WebUI's websocket
+    (Open WebUI answers 403), which is why a proxy's public name must be given as `openWebui.publicUrl`."""
+    assert stack.rendered_env["CORS_ALLOW_ORIGIN"] == "http://127.0.0.1:3000"
+    with (
+        pytest.raises(socketio.exceptions.ConnectionError),
+        socket_client(stack, admin["token"], origin="https://chat.example.com"),
+    ):
+        pass
+    with socket_client(stack, admin["token"]) as client:
+        assert client.connected
 
 
 def test_token_when_verified_with_rendered_secret_key_is_valid(stack: Deployed, admin: Mapping[str, Any]) -> None:

@@ -106,6 +106,11 @@ class Running:
     report: ReplicasReport = field(default_factory=ReplicasReport, repr=False)
 
     @property
+    def origin(self) -> str:
+        """The ``Origin`` a browser sends from the published page: the rendered ``CORS_ALLOW_ORIGIN``."""
+        return self.deployment.container(next(iter(self.replicas))).env["CORS_ALLOW_ORIGIN"].split(";")[0]
+
+    @property
     def a(self) -> OpenWebUIProcess:
         return next(iter(self.replicas.values()))
 
@@ -220,12 +225,12 @@ def running_replicas(
 
 
 @contextmanager
-def clients(*targets: tuple[str, str], token: str) -> Iterator[list[EventClient]]:
-    """socket.io clients, one per ``(label, base URL)``, all disconnected after."""
+def clients(*targets: tuple[str, str], token: str, origin: str) -> Iterator[list[EventClient]]:
+    """socket.io clients, one per ``(label, base URL)``, opened from a page of ``origin``; disconnected after."""
     connected: list[EventClient] = []
     try:
         for label, url in targets:
-            connected.append(EventClient(url, token, label))
+            connected.append(EventClient(url, token, label, origin))
         yield connected
     finally:
         for client in connected:
@@ -408,7 +413,10 @@ def test_channel_created_event_when_raised_on_replica_a_reaches_client_on_replic
     replicas: Running, admin: Mapping[str, Any]
 ) -> None:
     """channel:created, emitted on replica A to the user's room, reaches the user's socket on replica B."""
-    with clients(("on A", replicas.a.url), ("on B", replicas.b.url), token=admin["token"]) as (on_a, on_b):
+    with clients(("on A", replicas.a.url), ("on B", replicas.b.url), token=admin["token"], origin=replicas.origin) as (
+        on_a,
+        on_b,
+    ):
         _, delivery = create_channel(replicas.a.url, admin["token"], [on_a, on_b], DELIVERY_TIMEOUT)
     assert delivery.missing() == [], f"{delivery.what} not received by {delivery.missing()} in {DELIVERY_TIMEOUT:g} s"
     replicas.report.note(f"replicas: {delivery.what} raised on A: {delivery.latencies()}")
@@ -418,7 +426,9 @@ def test_channel_message_when_posted_on_replica_a_reaches_client_on_replica_b(
     replicas: Running, admin: Mapping[str, Any]
 ) -> None:
     """A message posted on replica A reaches a socket.io client on replica B that joined the channel."""
-    with clients(("on A", replicas.a.url), ("on B", replicas.b.url), token=admin["token"]) as watched:
+    with clients(
+        ("on A", replicas.a.url), ("on B", replicas.b.url), token=admin["token"], origin=replicas.origin
+    ) as watched:
         channel_id, _ = create_channel(replicas.a.url, admin["token"], watched, DELIVERY_TIMEOUT)
         for client in watched:
             client.join_channels()
@@ -434,7 +444,7 @@ def test_channel_message_when_posted_through_load_balancer_reaches_every_client_
     haproxy = replicas.haproxy
     assert haproxy is not None
     targets = [(f"LB client {index}", replicas.lb_url) for index in range(1, CLIENTS_THROUGH_LB + 1)]
-    with clients(*targets, token=admin["token"]) as watched:
+    with clients(*targets, token=admin["token"], origin=replicas.origin) as watched:
 
         def websockets_per_server() -> dict[str, int]:
             return {name: int(row["scur"] or 0) for name, row in haproxy.servers().items()}
@@ -475,7 +485,7 @@ def test_channel_created_event_when_websocket_manager_is_off_stays_on_replica_a(
 ) -> None:
     """Without WEBSOCKET_MANAGER, channel:created reaches the socket on replica A but not the one on replica B."""
     running, token = replicas_without_manager, admin_without_manager["token"]
-    with clients(("on A", running.a.url), ("on B", running.b.url), token=token) as (on_a, on_b):
+    with clients(("on A", running.a.url), ("on B", running.b.url), token=token, origin=running.origin) as (on_a, on_b):
         _, on_replica_a = create_channel(running.a.url, token, [on_a], DELIVERY_TIMEOUT)
         on_replica_b = _collect(CHANNEL_CREATED, on_replica_a.sent_at, [on_b], is_channel_created, NOT_DELIVERED_WAIT)
     assert on_replica_a.missing() == [], "the event did not even reach the client on the replica that raised it"
@@ -493,7 +503,7 @@ def test_channel_message_when_websocket_manager_is_off_stays_on_replica_a(
 ) -> None:
     """Without WEBSOCKET_MANAGER, a message posted on replica A reaches its client on A but never the one on B."""
     running, token = replicas_without_manager, admin_without_manager["token"]
-    with clients(("on A", running.a.url), ("on B", running.b.url), token=token) as (on_a, on_b):
+    with clients(("on A", running.a.url), ("on B", running.b.url), token=token, origin=running.origin) as (on_a, on_b):
         channel_id, _ = create_channel(running.a.url, token, [on_a], DELIVERY_TIMEOUT)
         for client in (on_a, on_b):
             client.join_channels()  # B joins the channel's room on its own replica: rooms are not the difference
