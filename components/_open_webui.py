@@ -164,14 +164,18 @@ class OpenWebUI(pulumi.ComponentResource):
         engine = engine or DockerSettings()
         if secret_key is not None and settings.secret_key is not None:
             raise ValueError("secret_key is given both as an argument and in settings.secret_key; give one")
-        super().__init__(f"{TYPE_PREFIX}:OpenWebUI", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-
         interval = settings.env.get("REDIS_HEALTH_CHECK_INTERVAL")
         if redis_idle_timeout and interval is not None and interval.isdigit() and int(interval) >= redis_idle_timeout:
             raise ValueError(
-                f"REDIS_HEALTH_CHECK_INTERVAL {interval} must be below the Redis server's timeout {redis_idle_timeout}"
+                f"REDIS_HEALTH_CHECK_INTERVAL must be below the Redis server's timeout ({redis_idle_timeout} s)"
             )
+        if redis_idle_timeout and interval is None and default_health_check_interval(redis_idle_timeout) < 1:
+            raise ValueError(
+                f"a Redis server timeout of {redis_idle_timeout} s leaves no REDIS_HEALTH_CHECK_INTERVAL below it"
+            )
+        super().__init__(f"{TYPE_PREFIX}:OpenWebUI", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
         self.secret_key = secret_value(
             f"{name}-secret-key", secret_key if secret_key is not None else settings.secret_key, self, length=48
         )

@@ -152,47 +152,83 @@ def _unmanaged_env_name(value: str) -> str:
     return value
 
 
-def url_origin(url: str) -> str:
-    """A URL's origin as a browser sends it in ``Origin``: scheme and host, the port only when not the default."""
-    parts = urlsplit(url)
+_HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+
+
+def _web_host(host: str) -> str | None:
+    """``host`` (from ``urlsplit``: lower case, no brackets) as a browser writes it in ``Origin``, or None when a
+    browser would write it differently or not at all (IDN hosts go in their punycode ``xn--`` form)."""
+    if "%" in host:
+        return None  # an IPv6 zone (fe80::1%eth0): browsers do not send one
+    if ":" in host:
+        try:
+            return f"[{ipaddress.IPv6Address(host).compressed}]"
+        except ValueError:
+            return None
+    if re.fullmatch(r"[0-9.]+", host):
+        try:
+            return str(ipaddress.IPv4Address(host))  # 127.1 and 0x7f.1 are not accepted: write 127.0.0.1
+        except ValueError:
+            return None
+    labels = host.removesuffix(".").split(".")
+    return host if all(_HOST_LABEL.fullmatch(label) for label in labels) else None
+
+
+def url_origin(url: str) -> str | None:
+    """A URL's origin as a browser sends it in ``Origin`` (scheme, host, the port only when not the default), or
+    None when it has none: not http(s), no or a malformed host, a bad port, or user credentials."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or "@" in parts.netloc or not parts.hostname:
+        return None
+    host = _web_host(parts.hostname)
+    if host is None or port == 0:
+        return None
     default = {"http": 80, "https": 443}[parts.scheme]
-    host = parts.hostname or ""
-    host = f"[{host}]" if ":" in host else host
-    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port not in (None, default) else "")
+    return f"{parts.scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
 
 
 def _public_url(value: str) -> str:
-    try:
-        parts = urlsplit(value)
-        port_ok = parts.port is None or 1 <= parts.port <= 65535
-    except ValueError:
-        port_ok = False
-        parts = urlsplit("")
-    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok or parts.username or parts.query:
-        raise ValueError("must be an http:// or https:// URL with a host, such as 'https://chat.example.com'")
+    if url_origin(value) is None or any(char.isspace() for char in value):
+        raise ValueError(
+            "must be an http:// or https:// URL with a host as a browser sends it (letters, digits, '-' and '.', "
+            "an IDN host in its xn-- form, or an IP address) and no user or password, such as "
+            "'https://chat.example.com'"
+        )
     return value
 
 
-def cors_problems(value: str) -> list[str]:
+def cors_problems(value: str, custom_schemes: str = "") -> list[str]:
     """What is wrong with a ``CORS_ALLOW_ORIGIN`` value (``;``-separated origins, or ``*``) as Open WebUI reads it:
-    it refuses to start on an empty entry or another scheme, and an entry with a path, a default port or spaces
-    never matches the ``Origin`` a browser sends."""
+    it refuses to start on an empty entry or a scheme other than http, https and ``CORS_ALLOW_CUSTOM_SCHEME``'s,
+    and an http(s) entry that is not written as a browser writes ``Origin`` (a path, a default port, upper case,
+    spaces) never matches. The entries are not echoed: ``openWebui.env`` may be held as a secret."""
     if value == "*":
         return []
+    entries = value.split(";")
+    custom = {scheme for scheme in custom_schemes.split(";") if scheme}
     problems = []
-    for origin in value.split(";"):
+    for number, origin in enumerate(entries, 1):
+        which = f"entry {number} of {len(entries)}"
         try:
             parts = urlsplit(origin)
-            valid = parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in origin
-            parts.port  # noqa: B018 - raises on a port that is not a number or out of range
         except ValueError:
-            valid = False
-        if not valid:
+            parts = urlsplit("")
+        if parts.scheme in custom and parts.netloc:
+            continue
+        if parts.scheme not in ("http", "https") or not parts.netloc:
             problems.append(
-                f"{origin!r} is no origin: write http(s)://host[:port], separated by ';' with no empty entry"
+                f"{which} is no origin: write http(s)://host[:port] (another scheme only if CORS_ALLOW_CUSTOM_SCHEME "
+                "lists it), separated by ';' with no empty entry"
             )
         elif origin != url_origin(origin):
-            problems.append(f"{origin!r} never matches the Origin a browser sends; write {url_origin(origin)!r}")
+            problems.append(
+                f"{which} never matches the Origin a browser sends: write scheme://host[:port] in lower case, with no "
+                "path, '/', default port, credentials or spaces"
+            )
     return problems
 
 
@@ -455,14 +491,22 @@ class OpenWebUISettings(_Settings):
         return [f"{self.container_name}-{n}" for n in range(1, self.replicas + 1)]
 
     def cors_origins(self) -> list[str]:
-        """``CORS_ALLOW_ORIGIN``'s origins: ``public_url``'s, or those of the published address."""
+        """``CORS_ALLOW_ORIGIN``'s origins: ``public_url``'s, or the published address's; on a loopback address
+        also ``localhost`` (what a browser on the host, or through an SSH tunnel, opens), and for every interface
+        the loopback names too (remote browsers need ``public_url``)."""
         if self.public_url is not None:
-            return [url_origin(self.public_url)]
+            origin = url_origin(self.public_url)
+            assert origin is not None  # validated
+            return [origin]
         address = ipaddress.ip_address(self.bind_address)
+        port = self.host_port
         if address.is_unspecified:
-            return [f"http://localhost:{self.host_port}", f"http://127.0.0.1:{self.host_port}"]
-        host = f"[{address}]" if address.version == 6 else str(address)
-        return [f"http://{host}:{self.host_port}"]
+            hosts = ["localhost", "127.0.0.1", "[::1]"]
+        elif address.is_loopback:
+            hosts = [f"[{address}]" if address.version == 6 else str(address), "localhost"]
+        else:
+            hosts = [f"[{address}]" if address.version == 6 else str(address)]
+        return [f"http://{host}:{port}" for host in hosts]
 
     @model_validator(mode="after")
     def _secrets_not_empty(self) -> OpenWebUISettings:
@@ -480,12 +524,13 @@ class OpenWebUISettings(_Settings):
         problems = []
         origins = self.env.get("CORS_ALLOW_ORIGIN")
         if origins is not None:
-            problems += [f"openWebui.env.CORS_ALLOW_ORIGIN: {p}" for p in cors_problems(origins)]
+            custom = self.env.get("CORS_ALLOW_CUSTOM_SCHEME", "")
+            problems += [f"openWebui.env.CORS_ALLOW_ORIGIN: {p}" for p in cors_problems(origins, custom)]
         interval = self.env.get("REDIS_HEALTH_CHECK_INTERVAL")
         if interval is not None and not re.fullmatch(r"[0-9]+", interval):
             problems.append(
-                f"openWebui.env.REDIS_HEALTH_CHECK_INTERVAL: must be a whole number of seconds such as '60' "
-                f"(got {interval!r}; Open WebUI silently ignores anything else)"
+                "openWebui.env.REDIS_HEALTH_CHECK_INTERVAL: must be a whole number of seconds written in digits, "
+                "such as '60' (Open WebUI turns what it cannot read as one into no check at all)"
             )
         if problems:
             raise ValueError("\n".join(problems))
@@ -679,8 +724,8 @@ class StackSettings(_Settings):
             )
         if given is not None and not 1 <= int(given) < timeout:
             raise ValueError(
-                f"openWebui.env.REDIS_HEALTH_CHECK_INTERVAL is {given} with valkey.timeout {timeout}: it must be "
-                f"from 1 to {timeout - 1} seconds, below the timeout (Valkey closes a connection idle for "
-                "`timeout` seconds, and Open WebUI checks one before use only once it has been idle this long)"
+                f"openWebui.env.REDIS_HEALTH_CHECK_INTERVAL must be from 1 to {timeout - 1} seconds with "
+                f"valkey.timeout {timeout}: below the timeout (Valkey closes a connection idle for `timeout` seconds, "
+                "and Open WebUI checks one before use only once it has been idle this long)"
             )
         return self

@@ -498,10 +498,15 @@ class Applier:
         return ordered
 
     def _property_dependents(self, deployment: Deployment) -> dict[str, set[str]]:
-        """URN -> the custom resources whose inputs come from it (the engine's dependent-replacement edges)."""
+        """URN -> the custom resources whose inputs come from it (the engine's dependent-replacement edges).
+
+        As the engine does, from the previous state's edges for what is in the state (``calculateDependentReplacements``
+        walks the last snapshot's dependency graph), and from the declarations for what is new."""
         dependents: dict[str, set[str]] = {}
         for resource in deployment.resources:
-            for urns in resource.property_dependencies.values():
+            known = self.state.get(resource.urn)
+            edges = (known.resource if known is not None else resource).property_dependencies
+            for urns in edges.values():
                 for urn in urns:
                     dependents.setdefault(urn, set()).add(resource.urn)
         return dependents
@@ -782,6 +787,8 @@ class Applier:
             elif step.op == "update":
                 self._log_event("update", resource.name, str([c.key for c in step.changes]))
                 self._update(self.state[step.urn], inputs)
+            if step.urn in self.state:
+                self.state[step.urn].resource = resource  # the new state records the new edges ("same" too)
 
         def run(step: Step) -> None:
             try:

@@ -299,7 +299,7 @@ class TestOpenWebUI:
             "REDIS_URL": "redis://default:pw@redis:6379/1",
             "WEBUI_SECRET_KEY": seen["secret_key"],
             "OAUTH_SESSION_TOKEN_ENCRYPTION_KEY": seen["oauth_key"],
-            "CORS_ALLOW_ORIGIN": "http://127.0.0.1:3000",
+            "CORS_ALLOW_ORIGIN": "http://127.0.0.1:3000;http://localhost:3000",
             "REDIS_HEALTH_CHECK_INTERVAL": "60",
             "UVICORN_WORKERS": "1",
         }

@@ -169,26 +169,26 @@ class TestBadInput:
             ),
             (
                 {"openWebui": {"env": {"REDIS_HEALTH_CHECK_INTERVAL": 1800}}},
-                "openWebui.env.REDIS_HEALTH_CHECK_INTERVAL is 1800 with valkey.timeout 1800: it must be from 1 to "
-                "1799 seconds, below the timeout (Valkey closes a connection idle for `timeout` seconds, and Open "
-                "WebUI checks one before use only once it has been idle this long)",
+                "openWebui.env.REDIS_HEALTH_CHECK_INTERVAL must be from 1 to 1799 seconds with valkey.timeout "
+                "1800: below the timeout (Valkey closes a connection idle for `timeout` seconds, and Open WebUI "
+                "checks one before use only once it has been idle this long)",
             ),
             (
                 {"valkey": {"timeout": 30}, "openWebui": {"env": {"REDIS_HEALTH_CHECK_INTERVAL": "45"}}},
-                "openWebui.env.REDIS_HEALTH_CHECK_INTERVAL is 45 with valkey.timeout 30: it must be from 1 to "
-                "29 seconds, below the timeout (Valkey closes a connection idle for `timeout` seconds, and Open "
-                "WebUI checks one before use only once it has been idle this long)",
+                "openWebui.env.REDIS_HEALTH_CHECK_INTERVAL must be from 1 to 29 seconds with valkey.timeout "
+                "30: below the timeout (Valkey closes a connection idle for `timeout` seconds, and Open WebUI "
+                "checks one before use only once it has been idle this long)",
             ),
             (
                 {"openWebui": {"env": {"REDIS_HEALTH_CHECK_INTERVAL": "0"}}},
-                "openWebui.env.REDIS_HEALTH_CHECK_INTERVAL is 0 with valkey.timeout 1800: it must be from 1 to "
-                "1799 seconds, below the timeout (Valkey closes a connection idle for `timeout` seconds, and Open "
-                "WebUI checks one before use only once it has been idle this long)",
+                "openWebui.env.REDIS_HEALTH_CHECK_INTERVAL must be from 1 to 1799 seconds with valkey.timeout "
+                "1800: below the timeout (Valkey closes a connection idle for `timeout` seconds, and Open WebUI "
+                "checks one before use only once it has been idle this long)",
             ),
             (
                 {"openWebui": {"env": {"REDIS_HEALTH_CHECK_INTERVAL": "60s"}}},
-                "openWebui.env.REDIS_HEALTH_CHECK_INTERVAL: must be a whole number of seconds such as '60' "
-                "(got '60s'; Open WebUI silently ignores anything else)",
+                "openWebui.env.REDIS_HEALTH_CHECK_INTERVAL: must be a whole number of seconds written in digits, "
+                "such as '60' (Open WebUI turns what it cannot read as one into no check at all)",
             ),
             (
                 {"valkey": {"timeout": 1}},
@@ -197,22 +197,30 @@ class TestBadInput:
             ),
             (
                 {"openWebui": {"env": {"CORS_ALLOW_ORIGIN": "https://chat.example.com/"}}},
-                "openWebui.env.CORS_ALLOW_ORIGIN: 'https://chat.example.com/' never matches the Origin a browser "
-                "sends; write 'https://chat.example.com'",
+                "openWebui.env.CORS_ALLOW_ORIGIN: entry 1 of 1 never matches the Origin a browser sends: write "
+                "scheme://host[:port] in lower case, with no path, '/', default port, credentials or spaces",
             ),
             (
                 {"openWebui": {"env": {"CORS_ALLOW_ORIGIN": "https://a.example.com;"}}},
-                "openWebui.env.CORS_ALLOW_ORIGIN: '' is no origin: write http(s)://host[:port], separated by ';' "
-                "with no empty entry",
+                "openWebui.env.CORS_ALLOW_ORIGIN: entry 2 of 2 is no origin: write http(s)://host[:port] (another "
+                "scheme only if CORS_ALLOW_CUSTOM_SCHEME lists it), separated by ';' with no empty entry",
+            ),
+            (
+                {"openWebui": {"publicUrl": "https://chat.example.com;http://x"}},
+                "openWebui.publicUrl: must be an http:// or https:// URL with a host as a browser sends it (letters, "
+                "digits, '-' and '.', an IDN host in its xn-- form, or an IP address) and no user or password, such as "
+                "'https://chat.example.com' (got 'https://chat.example.com;http://x')",
             ),
             (
                 {"openWebui": {"publicUrl": "chat.example.com"}},
-                "openWebui.publicUrl: must be an http:// or https:// URL with a host, such as "
+                "openWebui.publicUrl: must be an http:// or https:// URL with a host as a browser sends it (letters, "
+                "digits, '-' and '.', an IDN host in its xn-- form, or an IP address) and no user or password, such as "
                 "'https://chat.example.com' (got 'chat.example.com')",
             ),
             (
                 {"openWebui": {"publicUrl": "https://admin:hunter2@chat.example.com"}},
-                "openWebui.publicUrl: must be an http:// or https:// URL with a host, such as "
+                "openWebui.publicUrl: must be an http:// or https:// URL with a host as a browser sends it (letters, "
+                "digits, '-' and '.', an IDN host in its xn-- form, or an IP address) and no user or password, such as "
                 "'https://chat.example.com' (got [secret])",
             ),
             (

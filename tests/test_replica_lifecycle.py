@@ -139,6 +139,18 @@ class TestReplacement:
             valkey = deployment.container("redis-valkey").resource
             assert deleted_first(deployment, valkey) == ["open-webui-1", "open-webui-2", "open-webui-3"]
 
+    def test_switching_strategy_when_combined_with_an_image_follows_the_previous_edges(self) -> None:
+        """The engine decides what to delete first from the last snapshot's edges: switching `rolling` ->
+        `recreate` in the same `pulumi up` as a new image still replaces replica 1 alone first (README: switch
+        on its own first). The other way, `recreate` -> `rolling` with an image, still stops every replica."""
+        rolling, recreate = stack(4, "rolling"), stack(4, "recreate")
+        assert deleted_first(rolling, rolling.container("open-webui-1").resource) == []
+        assert deleted_first(recreate, recreate.container("open-webui-1").resource) == [
+            "open-webui-2",
+            "open-webui-3",
+            "open-webui-4",
+        ]
+
     @pytest.mark.parametrize("count", [1, 2, 4])
     def test_switching_strategy_when_applied_changes_no_input(self, count: int) -> None:
         """Only edges differ between the strategies: switching replaces nothing (a second `pulumi up` is quiet)."""
@@ -162,7 +174,7 @@ class TestSharedValues:
             assert len(values) == 1, key
         first = envs[0]
         assert first["UVICORN_WORKERS"] == "1"
-        assert first["CORS_ALLOW_ORIGIN"] == "http://127.0.0.1:3000"
+        assert first["CORS_ALLOW_ORIGIN"] == "http://127.0.0.1:3000;http://localhost:3000"
         assert first["REDIS_HEALTH_CHECK_INTERVAL"] == "60"  # below valkey.timeout 1800
         assert len(first["OAUTH_SESSION_TOKEN_ENCRYPTION_KEY"]) == 48
         assert first["OAUTH_SESSION_TOKEN_ENCRYPTION_KEY"] != first["WEBUI_SECRET_KEY"]
@@ -189,8 +201,18 @@ class TestSharedValues:
         [
             ({"publicUrl": "https://chat.example.com/"}, "https://chat.example.com"),
             ({"publicUrl": "https://chat.example.com:8443/ui"}, "https://chat.example.com:8443"),
-            ({"bindAddress": "0.0.0.0", "hostPort": 8080}, "http://localhost:8080;http://127.0.0.1:8080"),
-            ({"bindAddress": "::1"}, "http://[::1]:3000"),
+            ({"publicUrl": "https://Chat.Example.com"}, "https://chat.example.com"),
+            ({"publicUrl": "http://[0:0::1]:8080/"}, "http://[::1]:8080"),
+            (
+                {"bindAddress": "0.0.0.0", "hostPort": 8080},
+                "http://localhost:8080;http://127.0.0.1:8080;http://[::1]:8080",
+            ),
+            ({"bindAddress": "::1"}, "http://[::1]:3000;http://localhost:3000"),
+            ({"bindAddress": "192.0.2.7"}, "http://192.0.2.7:3000"),
+            (
+                {"env": {"CORS_ALLOW_CUSTOM_SCHEME": "app", "CORS_ALLOW_ORIGIN": "app://open-webui;https://a.example"}},
+                "app://open-webui;https://a.example",
+            ),
             (
                 {
                     "publicUrl": "https://chat.example.com",

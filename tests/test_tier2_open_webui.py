@@ -261,7 +261,7 @@ def test_websocket_when_opened_from_another_origin_is_refused_with_403(
 ) -> None:
     """CORS_ALLOW_ORIGIN is the published address: a page from another origin cannot open Open WebUI's websocket
     (Open WebUI answers 403), which is why a proxy's public name must be given as `openWebui.publicUrl`."""
-    assert stack.rendered_env["CORS_ALLOW_ORIGIN"] == "http://127.0.0.1:3000"
+    assert stack.rendered_env["CORS_ALLOW_ORIGIN"].split(";") == ["http://127.0.0.1:3000", "http://localhost:3000"]
     with (
         pytest.raises(socketio.exceptions.ConnectionError),
         socket_client(stack, admin["token"], origin="https://chat.example.com"),
