@@ -289,6 +289,8 @@ class OpenWebUIArgs(TypedDict, total=False):
     """Where replicas keep document embeddings when `databaseUrl` is set: `pgvector` in that database; `chroma` only for a single replica. Default: `pgvector`."""  # noqa: E501
     load_balancer: LoadBalancerSettings
     """The load balancer in front of the replicas (with `replicas` above 1)."""
+    redis_idle_timeout: int
+    """The Redis server's `timeout` in seconds (a `Valkey`'s `timeout` setting; 0: it never closes idle clients). `REDIS_HEALTH_CHECK_INTERVAL` stays below it: 60 s, or half of a shorter timeout. Default: `0`."""  # noqa: E501
     image: str
     """Open WebUI image. Default: `ghcr.io/open-webui/open-webui:main`."""
     container_name: str
@@ -397,6 +399,21 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def _idle_timeout_problems(value: Any, settings: OpenWebUIModel | None) -> list[str]:
+    """``redisIdleTimeout``: a whole number of seconds, with room for ``REDIS_HEALTH_CHECK_INTERVAL`` below it."""
+    if _holds_output(value):
+        return ["redisIdleTimeout: must be a plain value known before deployment, not another resource's output"]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 0:
+        return [f"redisIdleTimeout: must be a whole number of seconds, 0 or more (got {_plain(value)!r})"]
+    timeout = int(value)
+    interval = settings.env.get("REDIS_HEALTH_CHECK_INTERVAL") if settings is not None else None
+    if timeout and interval is not None and interval.isdigit() and not 1 <= int(interval) < timeout:
+        return [f"env.REDIS_HEALTH_CHECK_INTERVAL: must be from 1 to {timeout - 1} seconds, below redisIdleTimeout"]
+    if timeout == 1 and interval is None:
+        return ["redisIdleTimeout: 1 leaves no REDIS_HEALTH_CHECK_INTERVAL below it; use 0 or 2 or more"]
+    return []
 
 
 def _secret_problems(key: str, value: Any) -> list[str]:
@@ -558,6 +575,8 @@ class OpenWebUI(_open_webui.OpenWebUI):
             problems.append(f"databaseUrl: is required with replicas {replicas} (SQLite cannot be shared)")
         if replicas > 1 and vector_store is VectorStore.CHROMA:
             problems.append(f"vectorStore: is 'chroma' with replicas {replicas}; replicas cannot share Chroma's files")
+        idle_timeout = args.get("redis_idle_timeout", 0)
+        problems += _idle_timeout_problems(idle_timeout, settings)
         if problems or settings is None:
             raise InvalidArgumentsError("OpenWebUI", name, problems)
         database_url = args.get("database_url")
@@ -571,6 +590,7 @@ class OpenWebUI(_open_webui.OpenWebUI):
             database_url=pulumi.Output.secret(database_url) if database_url is not None else None,
             vector_store=vector_store.value,
             load_balancer=load_balancer,
+            redis_idle_timeout=int(idle_timeout),
         )
 
 

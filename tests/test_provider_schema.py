@@ -196,6 +196,13 @@ EXPECTED_INPUTS: dict[str, dict[str, In]] = {
             True,
             "The load balancer in front of the replicas (with `replicas` above 1).",
         ),
+        "redisIdleTimeout": In(
+            "integer",
+            False,
+            True,
+            "The Redis server's `timeout` in seconds (a `Valkey`'s `timeout` setting; 0: it never closes idle "
+            "clients). `REDIS_HEALTH_CHECK_INTERVAL` stays below it: 60 s, or half of a shorter timeout. Default: `0`.",
+        ),
         **settings_inputs(OpenWebUIModel, OPEN_WEBUI),
     },
     "OpenWebUIStack": {
@@ -544,6 +551,35 @@ class TestHostedComponents:
         assert open_webui.env["REDIS_URL"] == open_webui.env["WEBSOCKET_REDIS_URL"] == url
         assert open_webui.env["WEBUI_SECRET_KEY"]
         assert deployment.outputs["containerNames"] == ["open-webui"]
+
+    @pytest.mark.parametrize(("timeout", "interval"), [(None, "60"), (0, "60"), (30, "15"), (1800, "60")])
+    def test_open_webui_when_given_the_redis_idle_timeout_checks_connections_below_it(self, timeout, interval):
+        """`redisIdleTimeout` (a Valkey's `timeout`) keeps the default REDIS_HEALTH_CHECK_INTERVAL below it."""
+        inputs: dict[str, Any] = {"networkName": "shared", "redisUrl": "redis://redis:6379/1"}
+        if timeout is not None:
+            inputs["redisIdleTimeout"] = timeout
+        env = construct("OpenWebUI", inputs).container("open-webui").env
+        assert env["REDIS_HEALTH_CHECK_INTERVAL"] == interval
+        assert env["UVICORN_WORKERS"] == "1"
+        assert env["OAUTH_SESSION_TOKEN_ENCRYPTION_KEY"]
+
+    @pytest.mark.parametrize(
+        ("extra", "problem"),
+        [
+            ({"redisIdleTimeout": 1}, "redisIdleTimeout: 1 leaves no REDIS_HEALTH_CHECK_INTERVAL below it"),
+            ({"redisIdleTimeout": -5}, r"redisIdleTimeout: must be a whole number of seconds, 0 or more \(got -5\)"),
+            (
+                {"redisIdleTimeout": 30, "env": {"REDIS_HEALTH_CHECK_INTERVAL": "30"}},
+                "env.REDIS_HEALTH_CHECK_INTERVAL: must be from 1 to 29 seconds, below redisIdleTimeout",
+            ),
+            # the SDK's own check of an enum input, before the component runs
+            ({"upgrade": "blue-green"}, r"Invalid value blue-green .* for enum 'UpgradeStrategy'"),
+        ],
+    )
+    def test_open_webui_when_given_a_bad_lifecycle_input_is_refused(self, extra, problem):
+        """Bad timeouts, intervals and strategies are named before anything is created."""
+        with pytest.raises(Exception, match=problem):
+            construct("OpenWebUI", {"networkName": "shared", "redisUrl": "redis://redis:6379/1", **extra})
 
     def test_open_webui_when_replicated_without_database_url_is_refused(self):
         """Several replicas need a shared database: a clear problem, before anything is created."""
