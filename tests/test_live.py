@@ -13,11 +13,17 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.lifecycle import Event, Poller, assert_recreated, assert_rolled, assert_two_waves
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,8 +40,46 @@ pytestmark = [
 ]
 
 
+def _config(name: str, **blocks: dict[str, object]) -> dict[str, object]:
+    """The stack configuration with this run's unique names and port (volumes not kept)."""
+    config: dict[str, dict[str, object]] = {
+        "network": {"name": f"{name}-net"},
+        "valkey": {"containerName": f"{name}-valkey", "volumeName": f"{name}-valkey-data", "retainVolume": False},
+        "openWebui": {
+            "containerName": f"{name}-owui",
+            "volumeName": f"{name}-owui-data",
+            "hostPort": 39000 + int(name[-3:], 16) % 1000,
+            "retainVolume": False,
+        },
+        "database": {"containerName": f"{name}-pg", "volumeName": f"{name}-pg-data", "retainVolume": False},
+        "loadBalancer": {"containerName": f"{name}-lb"},
+    }
+    for key, values in blocks.items():
+        config[key] = {**config.get(key, {}), **values}
+    return {f"open-webui-redis:{key}": value for key, value in config.items()}
+
+
+@dataclass
+class LiveStack:
+    """A throwaway stack on a local file backend; ``configure`` rewrites its stack file."""
+
+    name: str
+    env: dict[str, str]
+    file: Path
+
+    def configure(self, **blocks: dict[str, object]) -> None:
+        self.file.write_text(json.dumps({"config": _config(self.name, **blocks)}))  # JSON is YAML
+
+    def pulumi(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            ["pulumi", *args, "--stack", self.name], cwd=ROOT, env=self.env, capture_output=True, text=True
+        )
+        assert not check or result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        return result
+
+
 @pytest.fixture
-def live_stack(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+def live(tmp_path: Path) -> Iterator[LiveStack]:
     """A throwaway stack on a local file backend with unique names, removed afterwards."""
     name = f"live-{uuid.uuid4().hex[:8]}"
     env = dict(os.environ)
@@ -46,29 +90,25 @@ def live_stack(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
             "PULUMI_SKIP_UPDATE_CHECK": "true",
         }
     )
-    config = {
-        "open-webui-redis:network": {"name": f"{name}-net"},
-        "open-webui-redis:valkey": {
-            "containerName": f"{name}-valkey",
-            "volumeName": f"{name}-valkey-data",
-            "retainVolume": False,
-        },
-        "open-webui-redis:openWebui": {
-            "containerName": f"{name}-owui",
-            "volumeName": f"{name}-owui-data",
-            "hostPort": 39000 + int(name[-3:], 16) % 1000,
-            "retainVolume": False,
-        },
-    }
-    stack_file = ROOT / f"Pulumi.{name}.yaml"
-    stack_file.write_text(json.dumps({"config": config}))  # JSON is YAML
+    stack = LiveStack(name, env, ROOT / f"Pulumi.{name}.yaml")
+    stack.configure()
     subprocess.run(["pulumi", "stack", "init", name], cwd=ROOT, env=env, check=True)
     try:
-        yield name, env
+        yield stack
     finally:
         subprocess.run(["pulumi", "destroy", "--yes", "--stack", name], cwd=ROOT, env=env, check=False)
         subprocess.run(["pulumi", "stack", "rm", "--yes", "--force", name], cwd=ROOT, env=env, check=False)
-        stack_file.unlink(missing_ok=True)
+        stack.file.unlink(missing_ok=True)
+        for image in subprocess.run(
+            ["docker", "images", "--format", "{{.Repository}}:{{.Tag}}", f"{name}-owui"], capture_output=True, text=True
+        ).stdout.split():
+            subprocess.run(["docker", "rmi", image], capture_output=True, check=False)
+
+
+@pytest.fixture
+def live_stack(live: LiveStack) -> tuple[str, dict[str, str]]:
+    """The default stack (one Open WebUI container on SQLite), as the first tests use it."""
+    return live.name, live.env
 
 
 def test_preview_when_run_against_docker_plans_the_stack(live_stack: tuple[str, dict[str, str]]) -> None:
@@ -101,3 +141,115 @@ def test_up_when_run_serves_open_webui_with_redis_managed_websockets(live_stack:
         [sys.executable, "-m", "components.verify", "--stack", name], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The replica lifecycle with the real engine: the order is the engine's, read from the daemon's events
+# ---------------------------------------------------------------------------------------------------------
+
+
+class DockerEvents:
+    """``docker events`` for this stack's containers, streamed while the block runs (the daemon keeps only its
+    last 256 events, and healthcheck probes add three each)."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.events: list[Event] = []
+        filters = [f"--filter=event={e}" for e in ("create", "start", "die", "destroy", "health_status")]
+        self._process = subprocess.Popen(
+            ["docker", "events", "--format", "{{json .}}", "--filter=type=container", *filters],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._thread = threading.Thread(target=self._read, daemon=True)
+
+    def _read(self) -> None:
+        assert self._process.stdout is not None
+        for line in self._process.stdout:
+            if line.strip():
+                event = Event.from_message(json.loads(line))
+                if event.name.startswith(self.prefix):
+                    self.events.append(event)
+
+    def __enter__(self) -> DockerEvents:
+        self._thread.start()
+        time.sleep(0.5)  # subscribed before anything happens
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        time.sleep(1)
+        self._process.terminate()
+        self._process.wait(timeout=10)
+        self._thread.join(timeout=5)
+
+
+def _ids(names: list[str]) -> dict[str, str]:
+    found = subprocess.run(["docker", "inspect", "--format", "{{.Id}}", *names], capture_output=True, text=True)
+    assert found.returncode == 0, found.stderr
+    return dict(zip(names, found.stdout.split(), strict=True))
+
+
+def _new_release(name: str, tag: str) -> str:
+    """A new image id (as a new release has) from the default image, tagged locally: the provider uses a
+    local image of that name and pulls only when there is none."""
+    reference = f"{name}-owui:{tag}"
+    dockerfile = f"FROM ghcr.io/open-webui/open-webui:main\nLABEL open-webui-redis.live.release={tag}\n"
+    subprocess.run(["docker", "build", "-q", "-t", reference, "-"], input=dockerfile, text=True, check=True)
+    return reference
+
+
+def _signed_in(url: str, token: str) -> str:
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        f"{url}/api/v1/auths/", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - loopback
+        return str(json.loads(answer.read())["email"])
+
+
+@pytest.mark.skipif(os.environ.get("LIVE_UP") != "1", reason="deploys real containers: set LIVE_UP=1 to run it")
+def test_replicas_when_created_and_upgraded_by_the_cli_follow_openwebui_upgrade(live: LiveStack) -> None:
+    """Three replicas with the real engine and provider: created in two waves; a new image under `recreate`
+    (every old replica down before replica 1 starts); `rolling` switched on alone (no change); a new image under
+    `rolling` (one at a time, no failed request); a user signed in at the start still is at the end."""
+    replicas = [f"{live.name}-owui-{n}" for n in (1, 2, 3)]
+    load_balancer = f"{live.name}-lb"
+    port = int(_config(live.name)["open-webui-redis:openWebui"]["hostPort"])  # type: ignore[index]
+    url = f"http://127.0.0.1:{port}"
+    live.configure(openWebui={"replicas": 3})
+    with DockerEvents(f"{live.name}-") as created:
+        live.pulumi("up", "--yes")
+    assert_two_waves(created.events, _ids([*replicas, load_balancer]), replicas, load_balancer)
+    live.pulumi("preview", "--expect-no-changes", "--diff")
+
+    admin = {"name": "Live", "email": "live@example.com", "password": "live-correct-horse-battery"}
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        f"{url}/api/v1/auths/signup", data=json.dumps(admin).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - loopback
+        token = json.loads(answer.read())["token"]
+
+    figures = []
+    image = "ghcr.io/open-webui/open-webui:main"
+    for upgrade, tag in (("recreate", "minor"), ("rolling", "patch")):
+        if upgrade == "rolling":  # switched in an update of its own (README): only edges change, nothing else
+            live.configure(openWebui={"replicas": 3, "upgrade": "rolling", "image": image})
+            live.pulumi("preview", "--expect-no-changes", "--diff")
+            live.pulumi("up", "--yes", "--expect-no-changes")  # records the new edges in the state
+        image = _new_release(live.name, tag)
+        before = _ids([*replicas, load_balancer])
+        live.configure(openWebui={"replicas": 3, "upgrade": upgrade, "image": image})
+        started = time.monotonic()
+        with DockerEvents(f"{live.name}-") as upgraded, Poller(url) as poller:
+            live.pulumi("up", "--yes")
+            time.sleep(3)
+        after = _ids([*replicas, load_balancer])
+        (assert_recreated if upgrade == "recreate" else assert_rolled)(upgraded.events, before, after, replicas)
+        assert after[load_balancer] == before[load_balancer]
+        figures.append(
+            f"{upgrade}: {time.monotonic() - started:.1f} s, {poller.failed} of {poller.ok + poller.failed} requests "
+            f"failed, longest outage {poller.longest_outage():.1f} s"
+        )
+        if upgrade == "rolling":
+            assert poller.failed == 0, f"{figures}: {poller.errors[:5]}"
+        assert _signed_in(url, token) == admin["email"]
+    print("live replica lifecycle:", "; ".join(figures))  # the figures, in the CI log (pytest -s)

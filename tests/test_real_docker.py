@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import itertools
 import json
 import os
 import signal
@@ -45,6 +44,7 @@ from tests.docker_applier import (
     EngineClient,
     diff_container,
 )
+from tests.lifecycle import Event, Poller, assert_recreated, assert_rolled, assert_two_waves, first
 from tests.open_webui_process import SOCKET_PATH, RunPlugin
 
 ENABLED = os.environ.get("REAL_DOCKER") == "1"
@@ -141,58 +141,6 @@ def stack_config(run: str, images: dict[str, str], port: int, **blocks: dict[str
     for key, values in blocks.items():
         config[key] = {**config.get(key, {}), **values}
     return config
-
-
-class Poller:
-    """A client asking ``/health`` on the published port every 0.1 s from a thread (``limit`` seconds at most):
-    how many answers were 200 and how many failed, and when the first 200 came."""
-
-    def __init__(self, url: str, limit: float = 600.0) -> None:
-        self.url, self.limit = url, limit
-        self.ok = self.failed = 0
-        self.first_ok: float | None = None
-        self.samples: list[tuple[float, bool]] = []
-        """(``time.monotonic()``, answered 200) of every request."""
-        self.errors: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        deadline = time.monotonic() + self.limit
-        while not self._stop.is_set() and time.monotonic() < deadline:
-            asked = time.monotonic()
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as answer:  # noqa: S310 - loopback
-                    good = answer.status == 200
-            except (OSError, urllib.error.URLError) as error:
-                good = False
-                self.errors.append(f"{time.monotonic() - asked:.2f} s: {error}")
-            self.ok += good
-            self.failed += not good
-            self.samples.append((asked, good))
-            if good and self.first_ok is None:
-                self.first_ok = time.monotonic()
-            time.sleep(0.1)
-
-    def longest_outage(self) -> float:
-        """Seconds from the last answer before the longest run of failures to the first answer after it."""
-        longest, last_good, failing = 0.0, None, False
-        for asked, good in self.samples:
-            if good:
-                if failing and last_good is not None:
-                    longest = max(longest, asked - last_good)
-                last_good, failing = asked, False
-            else:
-                failing = True
-        return longest
-
-    def __enter__(self) -> Poller:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
 
 
 @dataclass
@@ -518,18 +466,6 @@ def test_valkey_loss_table_when_stopped_or_killed_holds_in_containers(dev: Runni
 # ---------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Event:
-    """One container event as the daemon reports it (``GET /events``)."""
-
-    time: float
-    """Seconds since the epoch (the daemon's ``timeNano``)."""
-    action: str
-    """``create``, ``start``, ``die``, ``destroy``, ``health_status: healthy``, ..."""
-    name: str
-    id: str
-
-
 class EventRecorder:
     """The daemon's own record of what happens to this run's containers, streamed while the block runs.
 
@@ -554,10 +490,9 @@ class EventRecorder:
             while line := self._response.readline():
                 if not line.strip():
                     continue
-                item = json.loads(line)
-                name = item["Actor"]["Attributes"].get("name", "")
-                if name.startswith(self.prefix):
-                    self.events.append(Event(item["timeNano"] / 1e9, item["Action"], name, item["Actor"]["ID"]))
+                event = Event.from_message(json.loads(line))
+                if event.name.startswith(self.prefix):
+                    self.events.append(event)
 
     def __enter__(self) -> EventRecorder:
         self._thread.start()
@@ -571,13 +506,6 @@ class EventRecorder:
                 sock.shutdown(socket.SHUT_RDWR)
         self._thread.join(timeout=5)
         self._connection.close()
-
-
-def first(events: list[Event], action: str, container_id: str) -> float:
-    """When the container ``container_id`` first did ``action``."""
-    found = [e.time for e in events if e.action == action and e.id == container_id]
-    assert found, f"no {action!r} event for {container_id[:12]}"
-    return found[0]
 
 
 @dataclass
@@ -637,12 +565,10 @@ def test_fleet_when_created_starts_replica_one_then_the_other_three_at_once(flee
     """Docker's own events: replica 1 healthy before replicas 2-4 start; those three all started before any of
     them is healthy (at once, not one after another); HAProxy started once all four are healthy."""
     events, ids = fleet.created, fleet.ids()
+    assert_two_waves(events, ids, fleet.replica_names, f"{fleet.run}-lb")
     start = {name: first(events, "start", ids[name]) for name in ids}
-    healthy = {name: first(events, "health_status: healthy", ids[name]) for name in ids}
+    healthy = {name: first(events, "health_status: healthy", ids[name]) for name in fleet.replica_names}
     one, *rest = fleet.replica_names
-    assert healthy[one] <= min(start[name] for name in rest)
-    assert max(start[name] for name in rest) < min(healthy[name] for name in rest)
-    assert max(healthy[name] for name in fleet.replica_names) <= start[f"{fleet.run}-lb"]
     single = healthy[one] - start[one]
     every = max(healthy[name] for name in fleet.replica_names) - start[one]
     # CPU time each replica has used (its start, and a few idle seconds since): the second wave's starts share
@@ -720,14 +646,7 @@ def test_fleet_when_the_image_changes_under_recreate_stops_all_then_migrates_the
         "open-webui-open-webui-container",
         *(f"open-webui-open-webui-container-{n}" for n in (2, 3, 4)),
     }
-    one, *rest = fleet.replica_names
-    new_one_started = first(events, "start", after[one])
-    assert max(first(events, "die", before[name]) for name in fleet.replica_names) < new_one_started
-    new_one_healthy = first(events, "health_status: healthy", after[one])
-    assert all(new_one_healthy <= first(events, "start", after[name]) for name in rest)
-    assert max(first(events, "start", after[name]) for name in rest) < min(
-        first(events, "health_status: healthy", after[name]) for name in rest
-    )
+    assert_recreated(events, before, after, fleet.replica_names)
     assert after[f"{fleet.run}-lb"] == before[f"{fleet.run}-lb"]
     assert poller.failed > 0  # the outage the guide accepts: no replica runs while replica 1 migrates
     assert fleet.signed_in_user() == ADMIN["email"]
@@ -749,11 +668,7 @@ def test_fleet_when_the_image_changes_under_rolling_replaces_one_at_a_time_and_n
     image = derived_image(images["open-webui"], f"{images['open-webui'].split(':')[0]}:{fleet.run}-patch")
     _, events, poller = fleet.upgrade(image, "rolling", report)
     after = fleet.ids()
-    names = fleet.replica_names
-    for name in names:
-        assert first(events, "die", before[name]) < first(events, "start", after[name])
-    for name, following in itertools.pairwise(names):
-        assert first(events, "health_status: healthy", after[name]) <= first(events, "die", before[following])
+    assert_rolled(events, before, after, fleet.replica_names)
     assert after[f"{fleet.run}-lb"] == before[f"{fleet.run}-lb"]
     assert poller.failed == 0, f"{poller.failed} of {poller.ok + poller.failed} requests failed: {poller.errors[:5]}"
     assert fleet.signed_in_user() == ADMIN["email"]
