@@ -27,6 +27,9 @@ from components.testing import (
     render,
 )
 
+# Before any test module imports it: the order checks there then show their timestamps when they fail.
+pytest.register_assert_rewrite("tests.lifecycle")
+
 NO_RETRY = Retry(NoBackoff(), retries=0)
 """redis-py retries failed connections by default, and AuthenticationError is a ConnectionError."""
 

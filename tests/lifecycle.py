@@ -37,15 +37,20 @@ class Poller:
             try:
                 with urllib.request.urlopen(f"{self.url}/health", timeout=2) as answer:  # noqa: S310 - loopback
                     good = answer.status == 200
-            except (OSError, urllib.error.URLError) as error:
+            except Exception as error:  # any failure a client sees counts (an HTTPException too)
                 good = False
-                self.errors.append(f"{time.monotonic() - asked:.2f} s: {error}")
+                self.errors.append(f"{time.monotonic() - asked:.2f} s: {error!r}")
             self.ok += good
             self.failed += not good
             self.samples.append((asked, good))
             if good and self.first_ok is None:
                 self.first_ok = time.monotonic()
             time.sleep(0.1)
+
+    def covered(self, until: float) -> bool:
+        """Whether the client kept asking, and got answers, up to ``until`` (``time.monotonic()``): a stopped
+        client would hide failures."""
+        return self.ok > 0 and bool(self.samples) and self.samples[-1][0] >= until - 1.0
 
     def longest_outage(self) -> float:
         """Seconds from the last answer before the longest run of failures to the first answer after it."""

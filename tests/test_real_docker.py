@@ -538,7 +538,9 @@ class Fleet(Running):
         started = time.monotonic()
         with EventRecorder(self.applier.client, f"{self.run}-") as recorder, Poller(self.url) as poller:
             steps = self.applier.apply(render(config))
+            applied = time.monotonic()
             time.sleep(3)  # a few requests after the last replica is back
+        assert poller.covered(applied), f"the client stopped asking before the update ended: {poller.errors[-3:]}"
         self.config = config
         report.add(
             f"{self.run}: {upgrade} image upgrade of 4 replicas in {time.monotonic() - started:.1f} s; through HAProxy "
