@@ -91,22 +91,26 @@ class VectorStore(enum.StrEnum):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Settings objects (schema types). Descriptions: the pydantic field's description, then its default.
+# Settings objects (schema types). Their fields are generated from the settings models (the pydantic field's
+# description, then its default) by tools/hosted_fields.py --write; tests fail when they are stale.
 # ---------------------------------------------------------------------------------------------------------
 
 
 class NetworkSettings(TypedDict, total=False):
     """The Docker network that Valkey and Open WebUI share."""
 
+    # Generated from NetworkSettings by tools/hosted_fields.py --write; do not edit.
     name: str
     """Name of the Docker network. Default: `openwebui-network`."""
     external: bool
     """Adopt an existing network of this name (created with `docker network create`) instead of creating one. An adopted network is never deleted by the stack. Default: `false`."""  # noqa: E501
+    # End of generated fields.
 
 
 class ValkeySettings(TypedDict, total=False):
     """The Valkey server that manages Open WebUI's websockets (its password is a separate input)."""
 
+    # Generated from ValkeySettings by tools/hosted_fields.py --write; do not edit.
     image: str
     """Valkey image. Default: `docker.io/valkey/valkey:8.0.1-alpine`."""
     container_name: str
@@ -141,11 +145,13 @@ class ValkeySettings(TypedDict, total=False):
     """Seconds `pulumi up` waits for the container to be healthy. Default: `60`."""
     retain_volume: bool
     """Keep the data volume when the stack is destroyed or the volume replaced. `false` for throwaway stacks. Default: `true`."""  # noqa: E501
+    # End of generated fields.
 
 
 class OpenWebUISettings(TypedDict, total=False):
     """The Open WebUI container (its secret key is a separate input)."""
 
+    # Generated from OpenWebUISettings by tools/hosted_fields.py --write; do not edit.
     image: str
     """Open WebUI image. Default: `ghcr.io/open-webui/open-webui:main`."""
     container_name: str
@@ -172,11 +178,13 @@ class OpenWebUISettings(TypedDict, total=False):
     """Memory limit per Open WebUI container in MiB (one process takes about 810 MB). Default: no limit."""
     retain_volume: bool
     """Keep the data volume when the stack is destroyed or the volume replaced. `false` for throwaway stacks. Default: `true`."""  # noqa: E501
+    # End of generated fields.
 
 
 class DatabaseSettings(TypedDict, total=False):
     """The PostgreSQL container that several Open WebUI replicas share (used when `openWebui.replicas` > 1; its password is generated)."""  # noqa: E501
 
+    # Generated from DatabaseSettings by tools/hosted_fields.py --write; do not edit.
     enabled: bool
     """Keep Open WebUI's data in PostgreSQL (behind the load balancer) even with one replica. Set it to scale back from several replicas to one in one `pulumi up`: without it Open WebUI would return to its SQLite file and the PostgreSQL container would go (see README, Scaling down). Default: `false`."""  # noqa: E501
     image: str
@@ -199,11 +207,13 @@ class DatabaseSettings(TypedDict, total=False):
     """Seconds `pulumi up` waits for PostgreSQL to be healthy. Default: `120`."""
     retain_volume: bool
     """Keep the data volume when the stack is destroyed or the volume replaced. `false` for throwaway stacks. Default: `true`."""  # noqa: E501
+    # End of generated fields.
 
 
 class LoadBalancerSettings(TypedDict, total=False):
     """The HAProxy load balancer in front of several Open WebUI replicas (used when `openWebui.replicas` > 1)."""
 
+    # Generated from LoadBalancerSettings by tools/hosted_fields.py --write; do not edit.
     image: str
     """HAProxy image (the 2.6 LTS line, as Debian bookworm's haproxy that the real-process tests run). Default: `docker.io/library/haproxy:2.6-alpine`."""  # noqa: E501
     container_name: str
@@ -216,18 +226,21 @@ class LoadBalancerSettings(TypedDict, total=False):
     """Docker restart policy. Default: `unless-stopped`."""
     wait_timeout: int
     """Seconds `pulumi up` waits for the load balancer to be healthy. Default: `60`."""
+    # End of generated fields.
 
 
 class DockerSettings(TypedDict, total=False):
     """What the Docker Engine that runs the stack supports."""
 
+    # Generated from DockerSettings by tools/hosted_fields.py --write; do not edit.
     health_start_interval: bool
     """The engine is Docker 25 or newer (API 1.44+): while a container starts, probe its health every second (`start_interval`), so `pulumi up` goes on within about 1 s of Open WebUI answering, and probe less often after that. Off: every engine from 20.10 on (older engines refuse a start interval); Open WebUI, PostgreSQL and the load balancer are probed every 5 s, so `pulumi up` goes on at most about 6 s after they answer (the interval, and the provider's 1 s poll). Default: `false`."""  # noqa: E501
+    # End of generated fields.
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Component arguments. The analyzer takes a field's description from the class that declares it, so the
-# components' own arguments repeat the settings fields; tests/test_provider_schema.py keeps them equal.
+# components' own arguments repeat the settings fields, generated as the settings objects' are.
 # ---------------------------------------------------------------------------------------------------------
 
 
@@ -238,6 +251,7 @@ class ValkeyArgs(TypedDict, total=False):
     """Name of the Docker network to join (the `networkName` output of a `Network`)."""
     password: pulumi.Input[str]
     """Valkey password. Default: generated (32 characters) and kept in the stack's state. Treated as a secret (wrapped with `Output.secret`) whether or not it arrives as one."""  # noqa: E501
+    # Generated from ValkeySettings by tools/hosted_fields.py --write; do not edit.
     image: str
     """Valkey image. Default: `docker.io/valkey/valkey:8.0.1-alpine`."""
     container_name: str
@@ -272,6 +286,7 @@ class ValkeyArgs(TypedDict, total=False):
     """Seconds `pulumi up` waits for the container to be healthy. Default: `60`."""
     retain_volume: bool
     """Keep the data volume when the stack is destroyed or the volume replaced. `false` for throwaway stacks. Default: `true`."""  # noqa: E501
+    # End of generated fields.
 
 
 class OpenWebUIArgs(TypedDict, total=False):
@@ -291,6 +306,7 @@ class OpenWebUIArgs(TypedDict, total=False):
     """The load balancer in front of the replicas (with `replicas` above 1)."""
     redis_idle_timeout: int
     """The Redis server's `timeout` in seconds (a `Valkey`'s `timeout` setting; 0: it never closes idle clients). `REDIS_HEALTH_CHECK_INTERVAL` stays below it: 60 s, or half of a shorter timeout. Default: `0`."""  # noqa: E501
+    # Generated from OpenWebUISettings by tools/hosted_fields.py --write; do not edit.
     image: str
     """Open WebUI image. Default: `ghcr.io/open-webui/open-webui:main`."""
     container_name: str
@@ -317,6 +333,7 @@ class OpenWebUIArgs(TypedDict, total=False):
     """Memory limit per Open WebUI container in MiB (one process takes about 810 MB). Default: no limit."""
     retain_volume: bool
     """Keep the data volume when the stack is destroyed or the volume replaced. `false` for throwaway stacks. Default: `true`."""  # noqa: E501
+    # End of generated fields.
 
 
 class OpenWebUIStackArgs(TypedDict, total=False):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -23,6 +24,28 @@ def test_readme_reference_when_generated_matches_the_code() -> None:
         [sys.executable, str(ROOT / "tools" / "reference.py"), "--check"], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_hosted_fields_when_generated_match_the_settings_models() -> None:
+    """components/hosted.py's settings fields are what tools/hosted_fields.py generates from the models now."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "hosted_fields.py"), "--check"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_hosted_fields_when_a_description_is_edited_by_hand_are_rewritten_from_the_model() -> None:
+    """A hand edit inside a generated block is undone (so --check fails on it); a block names its model."""
+    spec = importlib.util.spec_from_file_location("hosted_fields", ROOT / "tools" / "hosted_fields.py")
+    assert spec is not None
+    assert spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    source = (ROOT / "components" / "hosted.py").read_text()
+    edited = source.replace('"""Valkey image. Default:', '"""The Valkey image. Default:', 1)
+    assert edited != source
+    assert tool.generated(edited) == source
+    assert tool.generated(source) == source
 
 
 def test_readme_python_snippet_when_run_declares_what_it_says() -> None:
