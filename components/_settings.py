@@ -143,11 +143,18 @@ MANAGED_ENV: tuple[str, ...] = (
 """Open WebUI environment variables that the stack sets itself and ``openWebui.env`` may not override."""
 
 
+_MANAGED_ENV_HINTS = {
+    "OAUTH_SESSION_TOKEN_ENCRYPTION_KEY": "; set it as the secret openWebui.oauthSessionTokenEncryptionKey",
+    "WEBUI_SECRET_KEY": "; set it as the secret openWebui.secretKey",
+    "UVICORN_WORKERS": "; scale with openWebui.replicas (one process per container)",
+}
+
+
 def _unmanaged_env_name(value: str) -> str:
     if value.upper() in MANAGED_ENV:
         raise ValueError(
             "is set by the stack and cannot be overridden; any variable but the managed ones may be set "
-            "(README: Default settings, 'Managed env')"
+            f"(README: Default settings, 'Managed env'){_MANAGED_ENV_HINTS.get(value.upper(), '')}"
         )
     return value
 
@@ -374,7 +381,8 @@ class ValkeySettings(_Settings):
         description=(
             "AOF persistence (`--appendonly yes`): every write logged, fsynced per `appendFsync`, so a crash loses "
             "at most about a second instead of up to `save`'s interval. Default: on for stacks on PostgreSQL "
-            "(replicas share Valkey's state: revoked sign-ins, config sync), off for one container on SQLite. "
+            "(replicas share Valkey's state: revoked sign-ins, config sync), off for one container on SQLite and "
+            "for a `Valkey` component used on its own. "
             "Turning it on for an existing Valkey starts it empty unless you first run `CONFIG SET appendonly yes` "
             "(README, Upgrades)."
         ),
@@ -461,8 +469,8 @@ class OpenWebUISettings(_Settings):
         description=(
             "The URL browsers open when a proxy or a host name is in front, such as `https://chat.example.com`: "
             "its origin becomes `CORS_ALLOW_ORIGIN` (without it websockets fail with 403 through that name). "
-            "Default: the published address (`http://<bindAddress>:<hostPort>`; for `0.0.0.0`, localhost and "
-            "127.0.0.1)."
+            "Default: the published address (`http://<bindAddress>:<hostPort>`, and localhost beside a loopback "
+            "address; for `0.0.0.0` or `::`, localhost, 127.0.0.1 and [::1])."
         ),
     )
     oauth_session_token_encryption_key: SecretStr | None = Field(

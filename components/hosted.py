@@ -23,6 +23,7 @@ API. Differences from the Python API, all forced by the inferred schema:
 """
 
 import enum
+import math
 from collections.abc import Mapping
 from typing import Any, Required, TypedDict, TypeVar
 
@@ -128,7 +129,7 @@ class ValkeySettings(TypedDict, total=False):
     save: str
     """RDB snapshot schedule: `<seconds> <changes>` pairs (`30 1`: after 30 s if a key changed). Default: `30 1`."""
     append_only: bool
-    """AOF persistence (`--appendonly yes`): every write logged, fsynced per `appendFsync`, so a crash loses at most about a second instead of up to `save`'s interval. Default: on for stacks on PostgreSQL (replicas share Valkey's state: revoked sign-ins, config sync), off for one container on SQLite. Turning it on for an existing Valkey starts it empty unless you first run `CONFIG SET appendonly yes` (README, Upgrades)."""  # noqa: E501
+    """AOF persistence (`--appendonly yes`): every write logged, fsynced per `appendFsync`, so a crash loses at most about a second instead of up to `save`'s interval. Default: on for stacks on PostgreSQL (replicas share Valkey's state: revoked sign-ins, config sync), off for one container on SQLite and for a `Valkey` component used on its own. Turning it on for an existing Valkey starts it empty unless you first run `CONFIG SET appendonly yes` (README, Upgrades)."""  # noqa: E501
     append_fsync: AppendFsync
     """AOF fsync policy when `appendOnly` is on. Default: `everysec`."""
     max_clients: int
@@ -173,7 +174,7 @@ class OpenWebUISettings(TypedDict, total=False):
     upgrade: UpgradeStrategy
     """How replicas are replaced (a new image, a changed setting). `recreate`, as Open WebUI's scaling guide asks: every replica stops, replica 1 starts on the new version and migrates the database, then the rest start together (an outage of about one start; never two versions on one schema); replicas are created the same way, replica 1 and then the rest at once. `rolling`: one replica at a time, each healthy before the next stops, so the load balancer keeps answering; only for changes that keep the schema (settings, a patch release), and replicas are also created one at a time. Default: `recreate`."""  # noqa: E501
     public_url: str
-    """The URL browsers open when a proxy or a host name is in front, such as `https://chat.example.com`: its origin becomes `CORS_ALLOW_ORIGIN` (without it websockets fail with 403 through that name). Default: the published address (`http://<bindAddress>:<hostPort>`; for `0.0.0.0`, localhost and 127.0.0.1)."""  # noqa: E501
+    """The URL browsers open when a proxy or a host name is in front, such as `https://chat.example.com`: its origin becomes `CORS_ALLOW_ORIGIN` (without it websockets fail with 403 through that name). Default: the published address (`http://<bindAddress>:<hostPort>`, and localhost beside a loopback address; for `0.0.0.0` or `::`, localhost, 127.0.0.1 and [::1])."""  # noqa: E501
     memory_mb: int
     """Memory limit per Open WebUI container in MiB (one process takes about 810 MB). Default: no limit."""
     retain_volume: bool
@@ -269,7 +270,7 @@ class ValkeyArgs(TypedDict, total=False):
     save: str
     """RDB snapshot schedule: `<seconds> <changes>` pairs (`30 1`: after 30 s if a key changed). Default: `30 1`."""
     append_only: bool
-    """AOF persistence (`--appendonly yes`): every write logged, fsynced per `appendFsync`, so a crash loses at most about a second instead of up to `save`'s interval. Default: on for stacks on PostgreSQL (replicas share Valkey's state: revoked sign-ins, config sync), off for one container on SQLite. Turning it on for an existing Valkey starts it empty unless you first run `CONFIG SET appendonly yes` (README, Upgrades)."""  # noqa: E501
+    """AOF persistence (`--appendonly yes`): every write logged, fsynced per `appendFsync`, so a crash loses at most about a second instead of up to `save`'s interval. Default: on for stacks on PostgreSQL (replicas share Valkey's state: revoked sign-ins, config sync), off for one container on SQLite and for a `Valkey` component used on its own. Turning it on for an existing Valkey starts it empty unless you first run `CONFIG SET appendonly yes` (README, Upgrades)."""  # noqa: E501
     append_fsync: AppendFsync
     """AOF fsync policy when `appendOnly` is on. Default: `everysec`."""
     max_clients: int
@@ -328,7 +329,7 @@ class OpenWebUIArgs(TypedDict, total=False):
     upgrade: UpgradeStrategy
     """How replicas are replaced (a new image, a changed setting). `recreate`, as Open WebUI's scaling guide asks: every replica stops, replica 1 starts on the new version and migrates the database, then the rest start together (an outage of about one start; never two versions on one schema); replicas are created the same way, replica 1 and then the rest at once. `rolling`: one replica at a time, each healthy before the next stops, so the load balancer keeps answering; only for changes that keep the schema (settings, a patch release), and replicas are also created one at a time. Default: `recreate`."""  # noqa: E501
     public_url: str
-    """The URL browsers open when a proxy or a host name is in front, such as `https://chat.example.com`: its origin becomes `CORS_ALLOW_ORIGIN` (without it websockets fail with 403 through that name). Default: the published address (`http://<bindAddress>:<hostPort>`; for `0.0.0.0`, localhost and 127.0.0.1)."""  # noqa: E501
+    """The URL browsers open when a proxy or a host name is in front, such as `https://chat.example.com`: its origin becomes `CORS_ALLOW_ORIGIN` (without it websockets fail with 403 through that name). Default: the published address (`http://<bindAddress>:<hostPort>`, and localhost beside a loopback address; for `0.0.0.0` or `::`, localhost, 127.0.0.1 and [::1])."""  # noqa: E501
     memory_mb: int
     """Memory limit per Open WebUI container in MiB (one process takes about 810 MB). Default: no limit."""
     retain_volume: bool
@@ -422,7 +423,13 @@ def _idle_timeout_problems(value: Any, settings: OpenWebUIModel | None) -> list[
     """``redisIdleTimeout``: a whole number of seconds, with room for ``REDIS_HEALTH_CHECK_INTERVAL`` below it."""
     if _holds_output(value):
         return ["redisIdleTimeout: must be a plain value known before deployment, not another resource's output"]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value != int(value)
+        or value < 0
+    ):
         return [f"redisIdleTimeout: must be a whole number of seconds, 0 or more (got {_plain(value)!r})"]
     timeout = int(value)
     interval = settings.env.get("REDIS_HEALTH_CHECK_INTERVAL") if settings is not None else None

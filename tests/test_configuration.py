@@ -243,6 +243,21 @@ class TestBadInput:
         (problem,) = problems_of({"openWebui": {"env": {name: "x"}}})
         assert problem.startswith(f"openWebui.env.{name}: is set by the stack and cannot be overridden")
 
+    @pytest.mark.parametrize(
+        ("name", "hint"),
+        [
+            ("OAUTH_SESSION_TOKEN_ENCRYPTION_KEY", "set it as the secret openWebui.oauthSessionTokenEncryptionKey"),
+            ("UVICORN_WORKERS", "scale with openWebui.replicas (one process per container)"),
+        ],
+    )
+    def test_program_when_env_sets_a_shared_value_says_where_it_goes(self, name: str, hint: str) -> None:
+        """Values that were accepted in openWebui.env before the replica lifecycle say what replaces them."""
+        (problem,) = problems_of({"openWebui": {"env": {name: "2"}}})
+        assert problem == (
+            f"openWebui.env.{name}: is set by the stack and cannot be overridden; any variable but the managed ones "
+            f"may be set (README: Default settings, 'Managed env'); {hint} (got '{name}')"
+        )
+
     def test_program_when_several_values_are_bad_reports_all_at_once(self) -> None:
         """Every problem is reported in one run, under one header, not the first alone."""
         mocks = StackMocks()

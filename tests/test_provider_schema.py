@@ -568,6 +568,8 @@ class TestHostedComponents:
         [
             ({"redisIdleTimeout": 1}, "redisIdleTimeout: 1 leaves no REDIS_HEALTH_CHECK_INTERVAL below it"),
             ({"redisIdleTimeout": -5}, r"redisIdleTimeout: must be a whole number of seconds, 0 or more \(got -5\)"),
+            # the SDK's own conversion of an integer input, before the component runs
+            ({"redisIdleTimeout": float("inf")}, r"cannot convert float infinity to integer"),
             (
                 {"redisIdleTimeout": 30, "env": {"REDIS_HEALTH_CHECK_INTERVAL": "30"}},
                 "env.REDIS_HEALTH_CHECK_INTERVAL: must be from 1 to 29 seconds, below redisIdleTimeout",

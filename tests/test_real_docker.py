@@ -614,7 +614,8 @@ def test_fleet_replicas_when_running_share_every_guide_value(fleet: Fleet) -> No
     """As the containers hold them: one key of each kind, the origin, one uvicorn worker, the Redis check."""
     envs = [dict(e.split("=", 1) for e in fleet.inspect(n)["Config"]["Env"]) for n in fleet.replica_names]
     for key in ("WEBUI_SECRET_KEY", "OAUTH_SESSION_TOKEN_ENCRYPTION_KEY", "CORS_ALLOW_ORIGIN", "DATABASE_URL"):
-        assert len({env[key] for env in envs}) == 1, key
+        distinct = len({env[key] for env in envs})  # counted outside the assert: a failure must not print secrets
+        assert distinct == 1, key
     assert envs[0]["CORS_ALLOW_ORIGIN"].split(";")[0] == fleet.url
     assert {env["UVICORN_WORKERS"] for env in envs} == {"1"}
     assert {env["REDIS_HEALTH_CHECK_INTERVAL"] for env in envs} == {"60"}
