@@ -12,7 +12,13 @@ import pulumi_docker as docker
 from ._docker import STOP_GRACE_SECONDS, data_volume, healthcheck, probe_intervals, pulled_image, secret_value
 from ._load_balancer import LoadBalancer
 from ._network import TYPE_PREFIX
-from ._settings import DockerSettings, LoadBalancerSettings, OpenWebUISettings, default_health_check_interval
+from ._settings import (
+    DockerSettings,
+    LoadBalancerSettings,
+    OpenWebUISettings,
+    default_health_check_interval,
+    health_check_interval_fits,
+)
 
 CONTAINER_PORT = 8080
 DATA_PATH = "/app/backend/data"
@@ -164,14 +170,10 @@ class OpenWebUI(pulumi.ComponentResource):
         engine = engine or DockerSettings()
         if secret_key is not None and settings.secret_key is not None:
             raise ValueError("secret_key is given both as an argument and in settings.secret_key; give one")
-        interval = settings.env.get("REDIS_HEALTH_CHECK_INTERVAL")
-        if redis_idle_timeout and interval is not None and interval.isdigit() and int(interval) >= redis_idle_timeout:
+        if not health_check_interval_fits(settings.env.get("REDIS_HEALTH_CHECK_INTERVAL"), redis_idle_timeout):
             raise ValueError(
-                f"REDIS_HEALTH_CHECK_INTERVAL must be below the Redis server's timeout ({redis_idle_timeout} s)"
-            )
-        if redis_idle_timeout and interval is None and default_health_check_interval(redis_idle_timeout) < 1:
-            raise ValueError(
-                f"a Redis server timeout of {redis_idle_timeout} s leaves no REDIS_HEALTH_CHECK_INTERVAL below it"
+                "REDIS_HEALTH_CHECK_INTERVAL must be from 1 s to below the Redis server's timeout "
+                f"({redis_idle_timeout} s)"
             )
         super().__init__(f"{TYPE_PREFIX}:OpenWebUI", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

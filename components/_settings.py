@@ -248,6 +248,16 @@ def default_health_check_interval(timeout: int) -> int:
     return HEALTH_CHECK_INTERVAL if timeout == 0 else min(HEALTH_CHECK_INTERVAL, timeout // 2)
 
 
+def health_check_interval_fits(interval: str | None, timeout: int) -> bool:
+    """Whether ``REDIS_HEALTH_CHECK_INTERVAL`` (``interval`` as set in ``openWebui.env``, or None for the default)
+    is a whole number of seconds from 1 to below a Redis server's idle ``timeout`` (0: it never closes idle
+    clients, so any interval fits). An interval that is not digits is reported where the env is checked."""
+    if timeout == 0 or (interval is not None and not interval.isdigit()):
+        return True
+    seconds = default_health_check_interval(timeout) if interval is None else int(interval)
+    return 1 <= seconds < timeout
+
+
 def oauth_key_problem(key: str) -> str | None:
     """Open WebUI hashes any key into a Fernet key except one of 44 characters, which it takes as a Fernet key."""
     if not key:
@@ -723,17 +733,15 @@ class StackSettings(_Settings):
     def _health_check_below_timeout(self) -> StackSettings:
         timeout = self.valkey.timeout
         given = self.open_webui.env.get("REDIS_HEALTH_CHECK_INTERVAL")
-        if timeout == 0 or (given is not None and not given.isdigit()):
-            return self  # Valkey never closes idle clients; a malformed interval is reported by openWebui
-        if given is None and default_health_check_interval(timeout) < 1:
+        if health_check_interval_fits(given, timeout):
+            return self
+        if given is None:
             raise ValueError(
                 f"valkey.timeout is {timeout}: Open WebUI's REDIS_HEALTH_CHECK_INTERVAL must be a whole number of "
                 "seconds below it, so use 0 (never close idle clients) or 2 or more"
             )
-        if given is not None and not 1 <= int(given) < timeout:
-            raise ValueError(
-                f"openWebui.env.REDIS_HEALTH_CHECK_INTERVAL must be from 1 to {timeout - 1} seconds with "
-                f"valkey.timeout {timeout}: below the timeout (Valkey closes a connection idle for `timeout` seconds, "
-                "and Open WebUI checks one before use only once it has been idle this long)"
-            )
-        return self
+        raise ValueError(
+            f"openWebui.env.REDIS_HEALTH_CHECK_INTERVAL must be from 1 to {timeout - 1} seconds with "
+            f"valkey.timeout {timeout}: below the timeout (Valkey closes a connection idle for `timeout` seconds, "
+            "and Open WebUI checks one before use only once it has been idle this long)"
+        )

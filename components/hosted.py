@@ -41,6 +41,7 @@ from ._settings import NetworkSettings as NetworkModel
 from ._settings import OpenWebUISettings as OpenWebUIModel
 from ._settings import StackSettings as StackModel
 from ._settings import ValkeySettings as ValkeyModel
+from ._settings import health_check_interval_fits
 
 PACKAGE = TYPE_PREFIX.split(":")[0]
 """The package name: ``open-webui-redis``, the first part of every type token."""
@@ -433,11 +434,11 @@ def _idle_timeout_problems(value: Any, settings: OpenWebUIModel | None) -> list[
         return [f"redisIdleTimeout: must be a whole number of seconds, 0 or more (got {_plain(value)!r})"]
     timeout = int(value)
     interval = settings.env.get("REDIS_HEALTH_CHECK_INTERVAL") if settings is not None else None
-    if timeout and interval is not None and interval.isdigit() and not 1 <= int(interval) < timeout:
-        return [f"env.REDIS_HEALTH_CHECK_INTERVAL: must be from 1 to {timeout - 1} seconds, below redisIdleTimeout"]
-    if timeout == 1 and interval is None:
-        return ["redisIdleTimeout: 1 leaves no REDIS_HEALTH_CHECK_INTERVAL below it; use 0 or 2 or more"]
-    return []
+    if health_check_interval_fits(interval, timeout):
+        return []
+    if interval is None:
+        return [f"redisIdleTimeout: {timeout} leaves no REDIS_HEALTH_CHECK_INTERVAL below it; use 0 or 2 or more"]
+    return [f"env.REDIS_HEALTH_CHECK_INTERVAL: must be from 1 to {timeout - 1} seconds, below redisIdleTimeout"]
 
 
 def _secret_problems(key: str, value: Any) -> list[str]:

@@ -351,6 +351,21 @@ class TestOpenWebUI:
         assert container.resource.inputs["destroyGraceSeconds"] == 30
         assert container.resource.replace_on_changes == ["healthcheck"]
 
+    @pytest.mark.parametrize(("interval", "timeout"), [("30", 30), ("45", 30), ("0", 1800), (None, 1)])
+    def test_open_webui_when_the_interval_is_not_below_the_redis_timeout_refuses_before_declaring(
+        self, interval: str | None, timeout: int
+    ) -> None:
+        """The component applies the stack's rule on its own: an interval from 1 s to below the server's timeout."""
+        env = {"REDIS_HEALTH_CHECK_INTERVAL": interval} if interval is not None else {}
+        mocks = StackMocks()
+
+        def build() -> None:
+            OpenWebUI("ui", OpenWebUISettings(env=env), "net", "redis://redis:6379/1", redis_idle_timeout=timeout)
+
+        with pytest.raises(ValueError, match=rf"must be from 1 s to below the Redis server's timeout \({timeout} s\)"):
+            run(build, mocks=mocks)
+        assert mocks.declared == []
+
     def test_open_webui_when_secret_key_given_uses_it(self) -> None:
         """A supplied WEBUI_SECRET_KEY is used as is and no key is generated."""
         seen: dict[str, Any] = {}
