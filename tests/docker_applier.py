@@ -460,6 +460,21 @@ class Step:
     changes: list[Change] = field(default_factory=list)
 
 
+@dataclass
+class _Plan:
+    """What ``_plan`` works out once, for ``plan`` and ``apply`` both."""
+
+    steps: list[Step]
+    inputs: dict[str, dict[str, Any]]
+    """The concrete inputs of each declared resource (image names resolved to local image ids), by URN."""
+    order: dict[str, int]
+    """Each Docker resource's place in a topological order."""
+    needs: dict[str, set[str]]
+    """What each Docker resource waits for (``_needs``)."""
+    dependents: dict[str, set[str]]
+    """What takes its inputs from each resource (``_property_dependents``)."""
+
+
 class Applier:
     """Applies rendered deployments to one daemon, as ``pulumi up`` would, one after another (state kept here)."""
 
@@ -476,10 +491,10 @@ class Applier:
 
     # -- declarations -> concrete inputs ----------------------------------------------------------------
 
-    def _order(self, deployment: Deployment) -> list[Resource]:
-        """The Docker resources, each after everything it needs (a topological order)."""
+    @staticmethod
+    def _order(deployment: Deployment, needs: Mapping[str, set[str]]) -> list[Resource]:
+        """The Docker resources, each after everything it ``needs`` (a topological order)."""
         custom = {r.urn: r for r in deployment.resources if r.custom and r.type.startswith("docker:index/")}
-        needs = self._needs(deployment)
         ordered: list[Resource] = []
         done: set[str] = set()
 
@@ -650,11 +665,11 @@ class Applier:
 
     def plan(self, deployment: Deployment) -> list[Step]:
         """What ``pulumi preview`` would show: one step per declared resource, then the deletes."""
-        steps, _ = self._plan(deployment)
-        return steps
+        return self._plan(deployment).steps
 
-    def _plan(self, deployment: Deployment) -> tuple[list[Step], dict[str, dict[str, Any]]]:
-        ordered = self._order(deployment)
+    def _plan(self, deployment: Deployment) -> _Plan:
+        needs = self._needs(deployment)
+        ordered = self._order(deployment, needs)
         # A RemoteImage's image_id (the containers' image input): the local image of that name, as findImage does.
         images = {_image_id(r.inputs["name"]): self._image_id(r.inputs["name"]) for r in ordered if r.type == IMAGE}
         steps: list[Step] = []
@@ -702,7 +717,7 @@ class Applier:
         for urn in reversed(list(self.state)):
             if urn not in declared:
                 steps.append(Step("delete", urn, self.state[urn].resource.name))
-        return steps, inputs_by_urn
+        return _Plan(steps, inputs_by_urn, {r.urn: n for n, r in enumerate(ordered)}, needs, dependents)
 
     @staticmethod
     def _delete_first(resource: Resource) -> bool:
@@ -737,12 +752,16 @@ class Applier:
         the same time, and after a failure nothing new starts. A delete-before-replace is one chain: the
         resources whose inputs come from it (and are replaced) are deleted first, newest first, then it is
         deleted and created. Removed resources, and the old halves of create-before-replace, go at the end."""
-        steps, inputs_by_urn = self._plan(deployment)
+        planned = self._plan(deployment)
+        steps, inputs_by_urn, order, needs, dependents = (
+            planned.steps,
+            planned.inputs,
+            planned.order,
+            planned.needs,
+            planned.dependents,
+        )
         resources = {r.urn: r for r in deployment.resources}
         replaced = {s.urn for s in steps if s.op == "replace"}
-        dependents = self._property_dependents(deployment)
-        needs = self._needs(deployment)
-        order = {r.urn: n for n, r in enumerate(self._order(deployment))}
         lock = threading.Lock()
         deleted: set[str] = set()
         superseded: list[Applied] = []  # create-before-replace: the old one goes at the end
