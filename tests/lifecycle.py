@@ -8,10 +8,12 @@ the daemon's own timestamps.
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,6 +91,16 @@ class Event:
         """From one message of the Engine API's ``/events`` (``docker events --format '{{json .}}'``)."""
         actor = message["Actor"]
         return cls(message["timeNano"] / 1e9, message["Action"], actor["Attributes"].get("name", ""), actor["ID"])
+
+
+def record(lines: Iterable[str | bytes], prefix: str, into: list[Event]) -> None:
+    """Append the events of containers named ``prefix…`` among ``lines`` (one JSON message each, as the Engine
+    API's ``/events`` and ``docker events --format '{{json .}}'`` stream them) to ``into``."""
+    for line in lines:
+        if line.strip():
+            event = Event.from_message(json.loads(line))
+            if event.name.startswith(prefix):
+                into.append(event)
 
 
 def first(events: list[Event], action: str, container_id: str) -> float:

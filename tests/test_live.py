@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.lifecycle import Event, Poller, assert_recreated, assert_rolled, assert_two_waves
+from tests.lifecycle import Event, Poller, assert_recreated, assert_rolled, assert_two_waves, record
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -181,11 +181,7 @@ class DockerEvents:
 
     def _read(self) -> None:
         assert self._process.stdout is not None
-        for line in self._process.stdout:
-            if line.strip():
-                event = Event.from_message(json.loads(line))
-                if event.name.startswith(self.prefix):
-                    self.events.append(event)
+        record(self._process.stdout, self.prefix, self.events)
 
     def __enter__(self) -> DockerEvents:
         self._thread.start()

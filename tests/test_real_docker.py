@@ -30,7 +30,7 @@ from urllib.parse import urlencode
 import pytest
 import socketio
 
-from components.testing import Deployment, _image_id, render
+from components.testing import Deployment, _image_id, free_port, render
 from tests.conftest import wait_until
 from tests.docker_applier import (
     CONTAINER,
@@ -44,7 +44,7 @@ from tests.docker_applier import (
     EngineClient,
     diff_container,
 )
-from tests.lifecycle import Event, Poller, assert_recreated, assert_rolled, assert_two_waves, first
+from tests.lifecycle import Event, Poller, assert_recreated, assert_rolled, assert_two_waves, first, record
 from tests.open_webui_process import SOCKET_PATH, RunPlugin
 
 ENABLED = os.environ.get("REAL_DOCKER") == "1"
@@ -104,12 +104,6 @@ def images() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def report(request: pytest.FixtureRequest) -> DockerReport:
     return DockerReport.of(request.config)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def stack_config(run: str, images: dict[str, str], port: int, **blocks: dict[str, Any]) -> dict[str, Any]:
@@ -487,12 +481,7 @@ class EventRecorder:
 
     def _read(self) -> None:
         with contextlib.suppress(OSError, ValueError, http.client.HTTPException):
-            while line := self._response.readline():
-                if not line.strip():
-                    continue
-                event = Event.from_message(json.loads(line))
-                if event.name.startswith(self.prefix):
-                    self.events.append(event)
+            record(iter(self._response.readline, b""), self.prefix, self.events)
 
     def __enter__(self) -> EventRecorder:
         self._thread.start()
