@@ -30,6 +30,7 @@ from typing import Any, Required, TypedDict, TypeVar
 import pulumi
 from pulumi.provider.experimental.util import camel_case
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticUndefined
 
 from . import _network, _open_webui, _stack, _valkey
 from ._config import describe_errors
@@ -386,8 +387,20 @@ def _holds_output(value: Any) -> bool:
     return False
 
 
-_SECRET_FIELDS = frozenset({"password", "secret_key", "url", "oauth_session_token_encryption_key"})
+SETTINGS_SECRET_FIELDS = frozenset({"password", "secret_key", "url", "oauth_session_token_encryption_key"})
 """Settings fields that hold secrets: never taken from settings arguments (they are separate Inputs, or absent)."""
+
+
+def settings_description(model: type[BaseModel], name: str) -> str:
+    """The schema description of a settings field: its pydantic description, then its default unless the
+    description gives one (what tools/hosted_fields.py writes into this module)."""
+    field = model.model_fields[name]
+    text = field.description or ""
+    default = field.default
+    if default is not PydanticUndefined and default is not None and "Default" not in text:
+        shown = ("true" if default else "false") if isinstance(default, bool) else default
+        text += f" Default: `{shown}`."
+    return text
 
 
 def _plain_settings(
@@ -397,7 +410,7 @@ def _plain_settings(
     values: dict[str, Any] = {}
     problems: list[str] = []
     for name, field in model.model_fields.items():
-        if name not in args or name in _SECRET_FIELDS:
+        if name not in args or name in SETTINGS_SECRET_FIELDS:
             continue
         key = field.alias or name
         value = args[name]

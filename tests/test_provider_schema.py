@@ -21,7 +21,6 @@ import pytest
 from pulumi.provider.experimental.util import camel_case
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from pydantic import BaseModel
-from pydantic_core import PydanticUndefined
 
 from components import _network, _open_webui, _stack, _valkey, hosted
 from components._settings import DatabaseSettings as DatabaseModel
@@ -38,14 +37,9 @@ CONSTRUCT = Path(__file__).parent / "programs" / "construct.py"
 
 
 def described(model: type[BaseModel], alias: str) -> str:
-    """A settings field's schema description: its pydantic description, then its default unless it says one."""
-    (field,) = [field for name, field in model.model_fields.items() if (field.alias or name) == alias]
-    text = field.description or ""
-    default = field.default
-    if default is not PydanticUndefined and default is not None and "Default" not in text:
-        shown = ("true" if default else "false") if isinstance(default, bool) else default
-        text += f" Default: `{shown}`."
-    return text
+    """A settings field's schema description (``hosted.settings_description``), by its camelCase name."""
+    (name,) = [name for name, field in model.model_fields.items() if (field.alias or name) == alias]
+    return hosted.settings_description(model, name)
 
 
 @dataclass(frozen=True)

@@ -21,29 +21,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
-from pydantic_core import PydanticUndefined
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from components import _settings  # noqa: E402
+from components.hosted import SETTINGS_SECRET_FIELDS, settings_description  # noqa: E402
 
 HOSTED = ROOT / "components" / "hosted.py"
-SECRET_FIELDS = frozenset({"password", "secret_key", "url", "oauth_session_token_encryption_key"})
-"""Settings fields never taken from settings arguments (separate Inputs, or absent)."""
 BEGIN = re.compile(r"^    # Generated from (\w+) by tools/hosted_fields\.py --write; do not edit\.$")
 END = "    # End of generated fields."
-
-
-def description(model: type[BaseModel], name: str) -> str:
-    """A field's schema description: its pydantic description, then its default unless the text gives one."""
-    field = model.model_fields[name]
-    text = field.description or ""
-    default = field.default
-    if default is not PydanticUndefined and default is not None and "Default" not in text:
-        shown = ("true" if default else "false") if isinstance(default, bool) else default
-        text += f" Default: `{shown}`."
-    return text
 
 
 def _enums(source: str) -> dict[frozenset[str], str]:
@@ -80,9 +67,9 @@ def fields_block(model: type[BaseModel], enums: dict[frozenset[str], str]) -> li
     """The generated lines for ``model``: markers, then each field and its docstring."""
     lines = [f"    # Generated from {model.__name__} by tools/hosted_fields.py --write; do not edit."]
     for name in model.model_fields:
-        if name in SECRET_FIELDS:
+        if name in SETTINGS_SECRET_FIELDS:
             continue
-        text = description(model, name).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+        text = settings_description(model, name).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
         doc = f'    """{text}"""'
         lines += [f"    {name}: {hosted_type(model, name, enums)}", doc + ("  # noqa: E501" if len(doc) > 120 else "")]
     return [*lines, END]
