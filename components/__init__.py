@@ -1,12 +1,9 @@
 """Open WebUI with Valkey-managed websockets on Docker, as Pulumi components."""
 
-from ._config import ConfigurationError, load_settings, settings_from_mapping
-from ._load_balancer import LoadBalancer
-from ._network import Network
-from ._open_webui import OpenWebUI, websocket_env
-from ._postgres import Postgres, database_url
-from ._redis import redis_url
-from ._settings import (
+from .core.config import ConfigurationError, load_settings, settings_from_mapping
+from .core.open_webui import websocket_env
+from .core.postgres import database_url
+from .core.settings import (
     MANAGED_ENV,
     DatabaseSettings,
     DockerSettings,
@@ -16,8 +13,8 @@ from ._settings import (
     StackSettings,
     ValkeySettings,
 )
-from ._stack import OpenWebUIStack
-from ._valkey import Valkey
+from .core.valkey import redis_url
+from .host import LoadBalancer, Network, OpenWebUI, OpenWebUIStack, Postgres, Valkey
 
 __all__ = [
     "MANAGED_ENV",

@@ -32,17 +32,20 @@ from pulumi.provider.experimental.util import camel_case
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticUndefined
 
-from . import _network, _open_webui, _stack, _valkey
-from ._config import describe_errors
-from ._network import TYPE_PREFIX
-from ._settings import DatabaseSettings as DatabaseModel
-from ._settings import DockerSettings as DockerModel
-from ._settings import LoadBalancerSettings as LoadBalancerModel
-from ._settings import NetworkSettings as NetworkModel
-from ._settings import OpenWebUISettings as OpenWebUIModel
-from ._settings import StackSettings as StackModel
-from ._settings import ValkeySettings as ValkeyModel
-from ._settings import health_check_interval_fits
+from .core.config import describe_errors
+from .core.settings import DatabaseSettings as DatabaseModel
+from .core.settings import DockerSettings as DockerModel
+from .core.settings import LoadBalancerSettings as LoadBalancerModel
+from .core.settings import NetworkSettings as NetworkModel
+from .core.settings import OpenWebUISettings as OpenWebUIModel
+from .core.settings import StackSettings as StackModel
+from .core.settings import ValkeySettings as ValkeyModel
+from .core.settings import health_check_interval_fits
+from .host import network as _network
+from .host import open_webui as _open_webui
+from .host import stack as _stack
+from .host import valkey as _valkey
+from .host._docker import TYPE_PREFIX
 
 PACKAGE = TYPE_PREFIX.split(":")[0]
 """The package name: ``open-webui-redis``, the first part of every type token."""

@@ -8,9 +8,6 @@ For users' own tests as much as ours::
     valkey = deployment.container("redis-valkey")
     assert valkey.env["REDISCLI_AUTH"]
 
-``localize_valkey`` maps a rendered Valkey container onto this machine (temporary directories for container
-paths, ``127.0.0.1`` for host names) so that ``ValkeyProcess`` can run exactly what the program declares.
-
 ``render`` runs the program exactly as ``pulumi up`` would, with Pulumi's own mock monitor standing in for
 the engine and providers. It records every resource's inputs (secrets unwrapped, and which were secret),
 its options and the dependencies the engine would be told about, plus the stack's outputs.
@@ -33,18 +30,43 @@ import pulumi
 from pulumi.runtime import mocks as _mocks
 from pulumi.runtime import rpc
 
-# The localization layer (issue #3): run a rendered container on this machine. Re-exported explicitly.
-from ._local import LocalValkey as LocalValkey
-from ._local import ValkeyProcess as ValkeyProcess
-from ._local import free_port as free_port
-from ._local import local_redis_url as local_redis_url
-from ._local import localize_valkey as localize_valkey
-from ._local import valkey_cli as valkey_cli
-from ._local import valkey_cli_dir as valkey_cli_dir
-from ._local import valkey_server_binary as valkey_server_binary
 from .verify import ValkeyCli as ValkeyCli
 
 PROJECT = "open-webui-redis"
+_MOVED_TO_TESTS = frozenset(
+    {
+        "LocalValkey",
+        "ValkeyProcess",
+        "free_port",
+        "local_redis_url",
+        "localize_valkey",
+        "valkey_cli",
+        "valkey_cli_dir",
+        "valkey_server_binary",
+    }
+)
+"""The loopback machinery (run a rendered Valkey container on this machine) is test support: it lives in
+``tests/loopback.py`` since issue #10. The old names still resolve in a checkout of this repository."""
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _MOVED_TO_TESTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+    import warnings
+
+    try:
+        loopback = importlib.import_module("tests.loopback")
+    except ImportError as error:
+        raise AttributeError(
+            f"components.testing.{name} moved to tests/loopback.py (test support, not part of the library)"
+        ) from error
+    warnings.warn(
+        f"components.testing.{name} moved to tests.loopback; import it from there", DeprecationWarning, stacklevel=2
+    )
+    return getattr(loopback, name)
+
+
 PROGRAM = Path(__file__).resolve().parent.parent / "__main__.py"
 _AUTO_NAMED = ("docker:index/container:Container", "docker:index/volume:Volume", "docker:index/network:Network")
 _SIG = rpc._special_sig_key

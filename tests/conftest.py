@@ -16,16 +16,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from components.testing import (
-    Deployment,
-    LocalValkey,
-    StackMocks,
-    ValkeyProcess,
-    free_port,
-    local_redis_url,
-    localize_valkey,
-    render,
-)
+from components.testing import Deployment, StackMocks, render
+from tests.loopback import LocalValkey, ValkeyProcess, free_port, local_redis_url, localize_valkey
 
 # Before any test module imports it: the order checks there then show their timestamps when they fail.
 pytest.register_assert_rewrite("tests.lifecycle")

@@ -44,8 +44,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from components._local import go_duration
 from components.testing import Deployment, Resource, _image_id
+from tests.loopback import go_duration
 
 CLIENT_API_VERSION = "1.51"
 """The API version moby's v28.5 client starts from before negotiating down to the daemon's."""

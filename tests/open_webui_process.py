@@ -3,7 +3,7 @@
 The rendered container's environment is used as declared, with two mappings and two additions only:
 
 - Redis URL hosts (the Valkey network alias) -> ``127.0.0.1``, ports, credentials and database unchanged
-  (``components._local.local_redis_url``);
+  (``tests.loopback.local_redis_url``);
 - the volume at ``/app/backend/data`` -> a temporary directory, given as ``DATA_DIR`` (the image's default);
 - plus ``OFFLINE_ENV``, which keeps the backend from reaching the network (FIELD-NOTES section 1).
 
@@ -29,7 +29,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 
-from components._local import LOOPBACK, free_port, local_redis_url
+from tests.loopback import LOOPBACK, free_port, local_redis_url
 
 VENV_VARIABLE = "OPEN_WEBUI_VENV"
 ENABLE_COMMAND = "`scripts/test --all`, or `OPEN_WEBUI_VENV=$(scripts/install-open-webui) pytest -m tier2`"

@@ -52,9 +52,9 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import socketio
 
-from components._local import LOOPBACK, free_port, host_path, local_healthcheck
-from components._postgres import PORT as POSTGRES_PORT
+from components.core.postgres import PORT as POSTGRES_PORT
 from components.testing import Container, Deployment
+from tests.loopback import LOOPBACK, free_port, host_path, local_healthcheck
 from tests.open_webui_process import SOCKET_PATH, OpenWebUIProcess, RunPlugin
 
 # ---------------------------------------------------------------------------------------------------------

@@ -266,7 +266,7 @@ class TestValkey:
 
 
 def _quoted(password: str) -> str:
-    from components._redis import config_quote
+    from components.core.valkey import config_quote
 
     return config_quote(password)
 

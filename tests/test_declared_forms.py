@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from components._docker import duration_text
-from components._local import go_duration
+from components.core.docker_forms import duration_text
 from components.testing import Deployment, render
+from tests.loopback import go_duration
 
 STACKS: dict[str, dict[str, Any]] = {
     "dev": {},

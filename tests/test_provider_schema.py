@@ -22,14 +22,18 @@ from pulumi.provider.experimental.util import camel_case
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from pydantic import BaseModel
 
-from components import _network, _open_webui, _stack, _valkey, hosted
-from components._settings import DatabaseSettings as DatabaseModel
-from components._settings import DockerSettings as DockerModel
-from components._settings import LoadBalancerSettings as LoadBalancerModel
-from components._settings import NetworkSettings as NetworkModel
-from components._settings import OpenWebUISettings as OpenWebUIModel
-from components._settings import StackSettings as StackModel
-from components._settings import ValkeySettings as ValkeyModel
+from components import hosted
+from components.core.settings import DatabaseSettings as DatabaseModel
+from components.core.settings import DockerSettings as DockerModel
+from components.core.settings import LoadBalancerSettings as LoadBalancerModel
+from components.core.settings import NetworkSettings as NetworkModel
+from components.core.settings import OpenWebUISettings as OpenWebUIModel
+from components.core.settings import StackSettings as StackModel
+from components.core.settings import ValkeySettings as ValkeyModel
+from components.host import network as _network
+from components.host import open_webui as _open_webui
+from components.host import stack as _stack
+from components.host import valkey as _valkey
 from components.testing import Deployment, render
 from tests.package_schema import TOKEN, differences, inferred_schema, kind, served_schema
 

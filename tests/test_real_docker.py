@@ -30,7 +30,7 @@ from urllib.parse import urlencode
 import pytest
 import socketio
 
-from components.testing import Deployment, _image_id, free_port, render
+from components.testing import Deployment, _image_id, render
 from tests.conftest import wait_until
 from tests.docker_applier import (
     CONTAINER,
@@ -45,6 +45,7 @@ from tests.docker_applier import (
     diff_container,
 )
 from tests.lifecycle import Event, Poller, assert_recreated, assert_rolled, assert_two_waves, first, record
+from tests.loopback import free_port
 from tests.open_webui_process import SOCKET_PATH, RunPlugin
 
 ENABLED = os.environ.get("REAL_DOCKER") == "1"

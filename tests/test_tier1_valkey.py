@@ -18,10 +18,10 @@ import redis
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from components._local import free_port, localize_valkey
-from components._valkey import PASSWORD_SPECIALS
-from components.testing import StackMocks, render, valkey_cli
+from components.core.valkey import PASSWORD_SPECIALS
+from components.testing import StackMocks, render
 from tests.conftest import NO_RETRY, RenderedValkey, StartValkey, wait_until
+from tests.loopback import free_port, localize_valkey, valkey_cli
 
 pytestmark = pytest.mark.tier1
 

@@ -24,10 +24,10 @@ import pytest
 import redis
 import socketio
 
-from components._local import local_healthcheck
-from components.testing import free_port, localize_valkey, render
+from components.testing import render
 from components.verify import Report, Target, check_deployment
 from tests.conftest import RenderedValkey, wait_until
+from tests.loopback import free_port, local_healthcheck, localize_valkey
 from tests.open_webui_process import (
     SKIP_REASON,
     SOCKET_PATH,

@@ -28,11 +28,12 @@ from typing import Any
 
 import pytest
 
-from components._load_balancer import CONFIG_PATH, LISTEN_PORT
-from components._open_webui import CONTAINER_PORT, DATA_PATH
-from components._postgres import PORT as POSTGRES_PORT
-from components.testing import Deployment, free_port, localize_valkey, render
+from components.core.load_balancer import CONFIG_PATH, LISTEN_PORT
+from components.core.open_webui import CONTAINER_PORT, DATA_PATH
+from components.core.postgres import PORT as POSTGRES_PORT
+from components.testing import Deployment, render
 from tests.conftest import RenderedValkey, wait_until
+from tests.loopback import free_port, localize_valkey
 from tests.open_webui_process import SKIP_REASON, OpenWebUIProcess, local_open_webui_env, open_webui_venv
 from tests.replicas_support import (
     EventClient,

@@ -16,7 +16,6 @@ from urllib.parse import quote
 
 import pytest
 
-from components.testing import valkey_cli
 from components.verify import (
     EXIT_CANNOT_RUN,
     EXIT_FAILED,
@@ -27,6 +26,7 @@ from components.verify import (
     pulumi_outputs_argv,
 )
 from tests.conftest import RenderedValkey, StartValkey, wait_until
+from tests.loopback import valkey_cli
 
 pytestmark = pytest.mark.tier1
 

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from components import _settings  # noqa: E402
+from components.core import settings as _settings  # noqa: E402
 from components.hosted import SETTINGS_SECRET_FIELDS, settings_description  # noqa: E402
 
 HOSTED = ROOT / "components" / "hosted.py"

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from components import StackSettings  # noqa: E402
-from components._stack import OUTPUT_DESCRIPTIONS  # noqa: E402
+from components.host.stack import OUTPUT_DESCRIPTIONS  # noqa: E402
 
 README = ROOT / "README.md"
 BEGIN = "<!-- BEGIN GENERATED REFERENCE (tools/reference.py --write) -->"

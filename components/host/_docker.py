@@ -1,4 +1,4 @@
-"""Building blocks every component declares the same way: image, retained volume, secret value."""
+"""Single host: what every container component declares the same way (image, retained volume, secret value)."""
 
 from __future__ import annotations
 
@@ -9,27 +9,15 @@ import pulumi_docker as docker
 import pulumi_random as random
 from pydantic import SecretStr
 
+from ..core.docker_forms import duration_text
+
+TYPE_PREFIX = "open-webui-redis:index"
+"""Type tokens of the single-host components (``open-webui-redis:index:Valkey``): part of every URN, never changed."""
+
 STOP_GRACE_SECONDS = 30
 """Seconds a container gets to stop cleanly (SIGTERM) before it is killed: on replace and destroy
 (``destroy_grace_seconds``: without it the provider stops with no grace at all) and on ``docker stop`` or a daemon
 restart (``stop_timeout``: Docker's default is 10 s)."""
-
-
-def duration_text(seconds: int) -> str:
-    """``seconds`` as Go's ``time.Duration.String()`` writes it (``300`` -> ``5m0s``, ``60`` -> ``1m0s``).
-
-    The provider reads healthcheck durations back from Docker in that form; any other spelling of the same
-    duration (``5m``, ``60s``) is a difference on the next ``pulumi up``, and healthcheck differences replace
-    the container."""
-    if seconds < 0:
-        raise ValueError(f"a duration cannot be negative (got {seconds})")
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes}m{secs}s"
-    if minutes:
-        return f"{minutes}m{secs}s"
-    return f"{secs}s"
 
 
 def healthcheck(

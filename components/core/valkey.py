@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from ._settings import ValkeySettings
+from .settings import ValkeySettings
 
 AUTH_CONFIG_PATH = "/usr/local/etc/valkey/auth.conf"
 """Where the password file is uploaded in the Valkey container.
@@ -13,6 +13,15 @@ This keeps the password out of the command line (``ps``, and Pulumi previews sho
 still in the container's environment (``REDISCLI_AUTH``, for the healthcheck), which ``docker inspect`` shows to
 anyone who may use the Docker daemon, as it shows Open WebUI's URLs.
 """
+# Every printable ASCII punctuation character: generated passwords exercise URL encoding and config quoting.
+PASSWORD_SPECIALS = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+KEPT_CAPABILITIES = ["CAP_DAC_OVERRIDE", "CAP_SETGID", "CAP_SETUID"]
+"""What the image's entrypoint needs to hand /data to the valkey user and drop root.
+
+Written as Docker's Go client sends them (upper case, ``CAP_`` prefix, sorted), which is what Docker stores and the
+provider reads back: ``SETGID`` would differ on every ``pulumi up``, and a capability change replaces the container.
+"""
+
 DATA_PATH = "/data"
 """The Valkey image's working directory, where RDB and AOF files are written."""
 

@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 from pydantic import BaseModel, ValidationError
 
-from ._settings import StackSettings
+from .settings import StackSettings
 
 PROJECT = "open-webui-redis"
 SECRET_PATHS: tuple[tuple[str, str], ...] = (

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_docker as docker
 
-from ._settings import NetworkSettings
-
-TYPE_PREFIX = "open-webui-redis:index"
+from ..core.settings import NetworkSettings
+from ._docker import TYPE_PREFIX
 
 
 class Network(pulumi.ComponentResource):

@@ -31,12 +31,12 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Self
 from urllib.parse import urlsplit, urlunsplit
 
-from ._open_webui import REDIS_CHECKED
-from ._redis import DATA_PATH
-from .verify import ValkeyCli
+from components.core.open_webui import REDIS_CHECKED
+from components.core.valkey import DATA_PATH
+from components.verify import ValkeyCli
 
 if TYPE_CHECKING:
-    from .testing import Container
+    from components.testing import Container
 
 LOOPBACK = "127.0.0.1"
 _DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)")

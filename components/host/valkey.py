@@ -5,19 +5,18 @@ from __future__ import annotations
 import pulumi
 import pulumi_docker as docker
 
-from ._docker import STOP_GRACE_SECONDS, data_volume, healthcheck, pulled_image, secret_value
-from ._network import TYPE_PREFIX
-from ._redis import AUTH_CONFIG_PATH, DATA_PATH, auth_config, healthcheck_test, redis_url, server_command
-from ._settings import ValkeySettings
-
-# Every printable ASCII punctuation character: generated passwords exercise URL encoding and config quoting.
-PASSWORD_SPECIALS = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
-KEPT_CAPABILITIES = ["CAP_DAC_OVERRIDE", "CAP_SETGID", "CAP_SETUID"]
-"""What the image's entrypoint needs to hand /data to the valkey user and drop root.
-
-Written as Docker's Go client sends them (upper case, ``CAP_`` prefix, sorted), which is what Docker stores and the
-provider reads back: ``SETGID`` would differ on every ``pulumi up``, and a capability change replaces the container.
-"""
+from ..core.settings import ValkeySettings
+from ..core.valkey import (
+    AUTH_CONFIG_PATH,
+    DATA_PATH,
+    KEPT_CAPABILITIES,
+    PASSWORD_SPECIALS,
+    auth_config,
+    healthcheck_test,
+    redis_url,
+    server_command,
+)
+from ._docker import STOP_GRACE_SECONDS, TYPE_PREFIX, data_volume, healthcheck, pulled_image, secret_value
 
 
 class Valkey(pulumi.ComponentResource):

@@ -6,11 +6,13 @@ from typing import Any
 
 import pulumi
 
-from ._network import TYPE_PREFIX, Network
-from ._open_webui import OpenWebUI
-from ._postgres import Postgres, normalize_database_url
-from ._settings import StackSettings
-from ._valkey import Valkey
+from ..core.postgres import normalize_database_url
+from ..core.settings import StackSettings
+from ._docker import TYPE_PREFIX
+from .network import Network
+from .open_webui import OpenWebUI
+from .postgres import Postgres
+from .valkey import Valkey
 
 OUTPUT_DESCRIPTIONS: dict[str, tuple[bool, str]] = {
     "url": (False, "URL of Open WebUI on the Docker host."),

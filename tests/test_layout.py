@@ -1,0 +1,81 @@
+"""The library's layout (issue #10): an engine-neutral core, one package per engine, URNs that do not move."""
+
+from __future__ import annotations
+
+import ast
+import json
+import warnings
+from pathlib import Path
+
+import pytest
+
+import components
+from components import testing
+from components.testing import render
+
+ROOT = Path(__file__).resolve().parent.parent
+URNS_BEFORE = json.loads((Path(__file__).parent / "data" / "urns-before-issue-10.json").read_text())
+"""Every URN of three single-host stacks as the program declared them before the layout changed."""
+CONFIGS = {
+    "dev": ({}, ()),
+    "replicas": ({"openWebui": {"replicas": 3}}, ()),
+    "external-db": (
+        {"openWebui": {"replicas": 2}, "database": {"url": "postgresql://u:p@db:5432/owui"}},
+        ("database",),
+    ),
+}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("label", sorted(CONFIGS))
+def test_single_host_urns_when_the_layout_changed_are_the_ones_existing_stacks_hold(label: str) -> None:
+    """A stack deployed before the reshape finds every resource under the same URN: nothing is replaced."""
+    config, secret_keys = CONFIGS[label]
+    deployment = render(config, secret_keys=secret_keys)
+    assert sorted(resource.urn for resource in deployment.resources) == URNS_BEFORE[label]
+
+
+def test_core_when_imported_declares_nothing_and_needs_no_docker_provider() -> None:
+    """The core is settings and renderers only: no module of it imports pulumi_docker or an engine package."""
+    for path in sorted((ROOT / "components" / "core").glob("*.py")):
+        imported = _imports(path)
+        assert not any(name.startswith("pulumi_docker") for name in imported), path.name
+        source = path.read_text()
+        assert "from ..host" not in source and "from ..swarm" not in source, path.name
+
+
+def test_engines_when_imported_do_not_import_each_other() -> None:
+    """The single-host and Swarm packages share the core, not each other's code."""
+    for engine, other in (("host", "swarm"), ("swarm", "host")):
+        for path in sorted((ROOT / "components" / engine).glob("*.py")):
+            assert f"from ..{other}" not in path.read_text(), f"{engine}/{path.name} imports {other}"
+
+
+def test_public_names_when_the_layout_changed_still_import_from_components() -> None:
+    """Everything a user imported from ``components`` before is still there."""
+    for name in components.__all__:
+        assert getattr(components, name) is not None
+    assert components.Valkey.__module__ == "components.host.valkey"
+
+
+def test_components_testing_when_a_moved_loopback_name_is_used_warns_and_still_resolves() -> None:
+    """The loopback helpers moved to tests/loopback.py; the old import still works in a checkout, with a warning."""
+    from tests import loopback
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        localize = testing.localize_valkey
+    assert localize is loopback.localize_valkey
+    assert any("tests.loopback" in str(warning.message) for warning in caught)
+    with pytest.raises(AttributeError, match="no attribute 'not_a_helper'"):
+        _ = testing.not_a_helper  # type: ignore[attr-defined]
