@@ -2,9 +2,9 @@
 
 import pulumi
 
-from components import OpenWebUIStack, load_settings
+from components import build_stack, load_settings
 
 settings = load_settings()  # raises before any resource is declared when the configuration is wrong
-stack = OpenWebUIStack("open-webui", settings)
+stack = build_stack("open-webui", settings)  # engine: docker (one host) or swarm
 for output_name, value in stack.outputs().items():
     pulumi.export(output_name, value)

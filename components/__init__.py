@@ -10,11 +10,21 @@ from .core.settings import (
     LoadBalancerSettings,
     NetworkSettings,
     OpenWebUISettings,
+    S3Settings,
+    SharedVolumeSettings,
     StackSettings,
+    SwarmSettings,
     ValkeySettings,
 )
 from .core.valkey import redis_url
 from .host import LoadBalancer, Network, OpenWebUI, OpenWebUIStack, Postgres, Valkey
+from .swarm import OverlayNetwork, SwarmLoadBalancer, SwarmOpenWebUI, SwarmPostgres, SwarmStack, SwarmValkey
+
+
+def build_stack(name: str, settings: StackSettings) -> OpenWebUIStack | SwarmStack:
+    """The stack for ``settings.engine``: containers on one Docker host, or services on a Swarm."""
+    return SwarmStack(name, settings) if settings.engine == "swarm" else OpenWebUIStack(name, settings)
+
 
 __all__ = [
     "MANAGED_ENV",
@@ -28,10 +38,20 @@ __all__ = [
     "OpenWebUI",
     "OpenWebUISettings",
     "OpenWebUIStack",
+    "OverlayNetwork",
     "Postgres",
+    "S3Settings",
+    "SharedVolumeSettings",
     "StackSettings",
+    "SwarmLoadBalancer",
+    "SwarmOpenWebUI",
+    "SwarmPostgres",
+    "SwarmSettings",
+    "SwarmStack",
+    "SwarmValkey",
     "Valkey",
     "ValkeySettings",
+    "build_stack",
     "database_url",
     "load_settings",
     "redis_url",

@@ -16,6 +16,7 @@ its options and the dependencies the engine would be told about, plus the stack'
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import json
 import random
@@ -194,6 +195,31 @@ class Deployment:
             )
         return rendered
 
+    def services(self) -> dict[str, Resource]:
+        """Every ``docker:Service`` (Swarm) by its service name."""
+        return {str(r.inputs["name"]): r for r in self.of_type("docker:index/service:Service")}
+
+    def service(self, name: str) -> Resource:
+        """The Swarm service with this name."""
+        services = self.services()
+        if name not in services:
+            raise KeyError(f"no service named {name!r}; declared: {sorted(services)}")
+        return services[name]
+
+    def swarm_secrets(self) -> dict[str, str]:
+        """Every ``docker:Secret`` by its name, with its value decoded."""
+        return {
+            str(r.inputs["name"]): base64.b64decode(r.inputs["data"]).decode()
+            for r in self.of_type("docker:index/secret:Secret")
+        }
+
+    def swarm_configs(self) -> dict[str, str]:
+        """Every ``docker:ServiceConfig`` by its name, with its content decoded."""
+        return {
+            str(r.inputs["name"]): base64.b64decode(r.inputs["data"]).decode()
+            for r in self.of_type("docker:index/serviceConfig:ServiceConfig")
+        }
+
     def container(self, name: str) -> Container:
         """The container with this Docker name."""
         containers = self.containers()
@@ -253,6 +279,11 @@ class StackMocks(pulumi.runtime.Mocks):
         ):
             # Docker auto-names what has no name: the resource name plus a suffix.
             state.setdefault("name", f"{args.name}-{hashlib.sha1(args.name.encode()).hexdigest()[:7]}")
+        elif args.typ in ("docker:index/secret:Secret", "docker:index/serviceConfig:ServiceConfig"):
+            # Pulumi auto-names them (<name>-<7 random hex>), and a new value replaces them under a new random
+            # name; here the suffix follows the data, so a changed value shows as a new name.
+            seed = f"{args.name}\0{args.inputs.get('data', '')}"
+            state.setdefault("name", f"{args.name}-{hashlib.sha1(seed.encode()).hexdigest()[:7]}")
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]

@@ -16,7 +16,7 @@ from components.testing import render
 ROOT = Path(__file__).resolve().parent.parent
 URNS_BEFORE = json.loads((Path(__file__).parent / "data" / "urns-before-issue-10.json").read_text())
 """Every URN of three single-host stacks as the program declared them before the layout changed."""
-CONFIGS = {
+CONFIGS: dict[str, tuple[dict[str, object], tuple[str, ...]]] = {
     "dev": ({}, ()),
     "replicas": ({"openWebui": {"replicas": 3}}, ()),
     "external-db": (
@@ -51,7 +51,8 @@ def test_core_when_imported_declares_nothing_and_needs_no_docker_provider() -> N
         imported = _imports(path)
         assert not any(name.startswith("pulumi_docker") for name in imported), path.name
         source = path.read_text()
-        assert "from ..host" not in source and "from ..swarm" not in source, path.name
+        assert "from ..host" not in source, path.name
+        assert "from ..swarm" not in source, path.name
 
 
 def test_engines_when_imported_do_not_import_each_other() -> None:
@@ -78,4 +79,4 @@ def test_components_testing_when_a_moved_loopback_name_is_used_warns_and_still_r
     assert localize is loopback.localize_valkey
     assert any("tests.loopback" in str(warning.message) for warning in caught)
     with pytest.raises(AttributeError, match="no attribute 'not_a_helper'"):
-        _ = testing.not_a_helper  # type: ignore[attr-defined]
+        _ = testing.not_a_helper

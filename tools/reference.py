@@ -18,11 +18,12 @@ sys.path.insert(0, str(ROOT))
 
 from components import StackSettings  # noqa: E402
 from components.host.stack import OUTPUT_DESCRIPTIONS  # noqa: E402
+from components.swarm.stack import OUTPUT_DESCRIPTIONS as SWARM_OUTPUTS  # noqa: E402
 
 README = ROOT / "README.md"
 BEGIN = "<!-- BEGIN GENERATED REFERENCE (tools/reference.py --write) -->"
 END = "<!-- END GENERATED REFERENCE -->"
-SECRET_FIELDS = {"password", "secretKey"}
+SECRET_FIELDS = {"password", "secretKey", "secretAccessKey"}
 
 
 def _type(schema: dict[str, Any]) -> str:
@@ -50,30 +51,59 @@ def _default(schema: dict[str, Any]) -> str:
     return f"`{json.dumps(value)}`" if not isinstance(value, str) else f"`{value}`" if value else '`""`'
 
 
+def _ref(schema: dict[str, Any]) -> str | None:
+    """The model a field holds (``$ref``, or ``anyOf [$ref, null]`` for an optional block)."""
+    for option in [schema, *schema.get("anyOf", [])]:
+        if "$ref" in option:
+            return str(option["$ref"].split("/")[-1])
+    return None
+
+
+def _block(path: str, model: dict[str, Any], definitions: dict[str, Any]) -> list[str]:
+    lines = [
+        f"#### `{path}` — {model.get('description', '').strip()}",
+        "",
+        "| key | type | default | description |",
+        "| --- | --- | --- | --- |",
+    ]
+    nested: list[tuple[str, dict[str, Any]]] = []
+    for key, field in model["properties"].items():
+        ref = _ref(field)
+        kind = f"object (`{path}.{key}` below)" if ref else _type(field)
+        if ref:
+            nested.append((f"{path}.{key}", definitions[ref]))
+        if key in SECRET_FIELDS:
+            kind = "secret string"
+        description = " ".join(field.get("description", "").split()).replace("|", "\\|")
+        lines.append(f"| `{path}.{key}` | {kind} | {_default(field)} | {description} |")
+    lines.append("")
+    for nested_path, nested_model in nested:
+        lines += _block(nested_path, nested_model, definitions)
+    return lines
+
+
 def reference() -> str:
-    """The generated Markdown: one table per configuration block, then the stack outputs."""
+    """The generated Markdown: the top-level keys, one table per configuration block, then the stack outputs."""
     schema = StackSettings.model_json_schema(by_alias=True)
     definitions = schema["$defs"]
     lines: list[str] = []
-    for block, block_schema in schema["properties"].items():
-        model = definitions[block_schema["$ref"].split("/")[-1]]
-        lines += [
-            f"#### `{block}` — {model.get('description', '').strip()}",
-            "",
-            "| key | type | default | description |",
-            "| --- | --- | --- | --- |",
-        ]
-        for key, field in model["properties"].items():
-            kind = _type(field)
-            if key in SECRET_FIELDS:
-                kind = "secret string"
+    scalars = {key: field for key, field in schema["properties"].items() if _ref(field) is None}
+    if scalars:
+        lines += ["#### Top-level keys", "", "| key | type | default | description |", "| --- | --- | --- | --- |"]
+        for key, field in scalars.items():
             description = " ".join(field.get("description", "").split()).replace("|", "\\|")
-            lines.append(f"| `{block}.{key}` | {kind} | {_default(field)} | {description} |")
+            lines.append(f"| `{key}` | {_type(field)} | {_default(field)} | {description} |")
         lines.append("")
-    lines += ["#### Stack outputs", "", "| output | secret | description |", "| --- | --- | --- |"]
-    for name, (secret, description) in OUTPUT_DESCRIPTIONS.items():
-        lines.append(f"| `{name}` | {'yes' if secret else 'no'} | {description} |")
-    return "\n".join(lines) + "\n"
+    for block, block_schema in schema["properties"].items():
+        ref = _ref(block_schema)
+        if ref is not None:
+            lines += _block(block, definitions[ref], definitions)
+    for title, outputs in (("Stack outputs", OUTPUT_DESCRIPTIONS), ("Swarm stack outputs", SWARM_OUTPUTS)):
+        lines += [f"#### {title}", "", "| output | secret | description |", "| --- | --- | --- |"]
+        for name, (secret, description) in outputs.items():
+            lines.append(f"| `{name}` | {'yes' if secret else 'no'} | {description} |")
+        lines.append("")
+    return "\n".join(lines[:-1]) + "\n"
 
 
 def current_readme() -> str:

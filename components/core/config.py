@@ -18,15 +18,19 @@ from pydantic import BaseModel, ValidationError
 from .settings import StackSettings
 
 PROJECT = "open-webui-redis"
-SECRET_PATHS: tuple[tuple[str, str], ...] = (
+SECRET_PATHS: tuple[tuple[str, ...], ...] = (
     ("valkey", "password"),
     ("openWebui", "secretKey"),
     ("openWebui", "oauthSessionTokenEncryptionKey"),
     ("database", "password"),
     ("database", "url"),
+    ("swarm", "s3", "secretAccessKey"),
 )
 """Configuration keys that hold secrets: they must be set with ``--secret`` and are never printed."""
-SECRET_FIELDS = frozenset(key for _, key in SECRET_PATHS)
+SECRET_FIELDS = frozenset(path[-1] for path in SECRET_PATHS)
+
+
+_ABSENT = object()
 
 
 class ConfigurationError(pulumi.RunError):
@@ -126,12 +130,15 @@ def settings_from_mapping(raw: Mapping[str, Any], secret_sections: Iterable[str]
     sections = _sections()
     problems = [f"{PROJECT}:{key}: unknown key{_suggest(key, sections)}" for key in raw if key not in sections]
     secret_sections = set(secret_sections)
-    for section, key in SECRET_PATHS:
-        block = raw.get(section)
-        if isinstance(block, Mapping) and key in block and section not in secret_sections:
+    for path in SECRET_PATHS:
+        section, *keys = path
+        block: Any = raw.get(section)
+        for key in keys:
+            block = block.get(key) if isinstance(block, Mapping) and key in block else _ABSENT
+        if block is not _ABSENT and section in raw and section not in secret_sections:
+            dotted = ".".join(path)
             problems.append(
-                f"{section}.{key}: is stored in plain text; set it with "
-                f"`pulumi config set --secret --path {section}.{key} <value>`"
+                f"{dotted}: is stored in plain text; set it with `pulumi config set --secret --path {dotted} <value>`"
             )
     settings: StackSettings | None = None
     try:

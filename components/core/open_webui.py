@@ -13,14 +13,90 @@ REDIS_CHECKED = "/tmp/.open-webui-redis-auth-ok"  # noqa: S108 - a marker inside
 # /health answers 200 even when Valkey refuses Open WebUI's password, so the first check that finds Open WebUI
 # up also PINGs Valkey with the URL Open WebUI was given (the image's Python and redis-py): a wrong password
 # fails `pulumi up`. Later checks skip that PING: it costs about 0.2 s of CPU, the curl about 10 ms.
-HEALTHCHECK_COMMAND = (
-    "curl --silent --fail --max-time 3 http://localhost:${PORT:-8080}/health >/dev/null"
-    f" && {{ [ -f {REDIS_CHECKED} ] || {{"
-    " python3 -c \"import os, redis; redis.Redis.from_url(os.environ['WEBSOCKET_REDIS_URL'],"
-    ' socket_timeout=3, socket_connect_timeout=3).ping()" >/dev/null 2>&1'
-    f" && touch {REDIS_CHECKED}; }}; }}"
-    " || exit 1"
+
+
+def healthcheck_command(redis_url_source: str = "os.environ['WEBSOCKET_REDIS_URL']") -> str:
+    """The shell command of Open WebUI's healthcheck; ``redis_url_source`` is the Python expression that reads
+    the Redis URL (on Swarm the secret's file: a healthcheck does not see what the entrypoint exported)."""
+    return (
+        "curl --silent --fail --max-time 3 http://localhost:${PORT:-8080}/health >/dev/null"
+        f" && {{ [ -f {REDIS_CHECKED} ] || {{"
+        f' python3 -c "import os, redis; redis.Redis.from_url({redis_url_source},'
+        ' socket_timeout=3, socket_connect_timeout=3).ping()" >/dev/null 2>&1'
+        f" && touch {REDIS_CHECKED}; }}; }}"
+        " || exit 1"
+    )
+
+
+HEALTHCHECK_COMMAND = healthcheck_command()
+
+SECRETS_DIR = "/run/secrets"
+"""Where Swarm mounts a service's secrets (tmpfs, never on disk)."""
+SECRET_ENV = (
+    "DATABASE_URL",
+    "OAUTH_SESSION_TOKEN_ENCRYPTION_KEY",
+    "REDIS_URL",
+    "S3_SECRET_ACCESS_KEY",
+    "WEBSOCKET_REDIS_URL",
+    "WEBUI_SECRET_KEY",
 )
+"""Variables that hold secrets: on Swarm each is a Docker secret file named after it, never in the service spec."""
+ENTRYPOINT_PATH = "/usr/local/bin/open-webui-redis-entrypoint"
+START_COMMAND = ["bash", "start.sh"]
+"""The image's own command (its ``CMD``, run from its working directory ``/app/backend``)."""
+ENTRYPOINT_SCRIPT = f"""#!/bin/sh
+# open-webui-redis: export each Docker secret of {SECRETS_DIR} named like an environment variable, then run the
+# image's own start command (the arguments). The values never appear in `docker service inspect`.
+set -eu
+for file in {SECRETS_DIR}/*; do
+\t[ -f "$file" ] || continue
+\tname=${{file##*/}}
+\tcase "$name" in
+\t*[!A-Z0-9_]* | [0-9]*) continue ;;
+\tesac
+\tvalue=$(cat "$file")
+\texport "$name=$value"
+done
+exec "$@"
+"""
+"""The Swarm entrypoint wrapper (a Docker config, mode 0555)."""
+
+
+def secret_healthcheck_command() -> str:
+    """Open WebUI's healthcheck on Swarm, the Redis URL read from its secret file."""
+    return healthcheck_command(f"open('{SECRETS_DIR}/WEBSOCKET_REDIS_URL').read()")
+
+
+def split_secret_env(entries: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """``websocket_env``'s entries as (plain environment, secrets by variable name)."""
+    plain: dict[str, str] = {}
+    secret: dict[str, str] = {}
+    for entry in entries:
+        name, value = entry.split("=", 1)
+        (secret if name in SECRET_ENV else plain)[name] = value
+    return plain, secret
+
+
+def s3_env(
+    bucket: str,
+    region: str | None,
+    endpoint_url: str | None,
+    key_prefix: str | None,
+    access_key_id: str | None,
+    secret_access_key: str | None,
+) -> dict[str, str]:
+    """Open WebUI's S3 storage provider settings (``STORAGE_PROVIDER=s3``)."""
+    env = {"STORAGE_PROVIDER": "s3", "S3_BUCKET_NAME": bucket}
+    for name, value in (
+        ("S3_REGION_NAME", region),
+        ("S3_ENDPOINT_URL", endpoint_url),
+        ("S3_KEY_PREFIX", key_prefix),
+        ("S3_ACCESS_KEY_ID", access_key_id),
+        ("S3_SECRET_ACCESS_KEY", secret_access_key),
+    ):
+        if value is not None:
+            env[name] = value
+    return env
 
 
 def websocket_env(

@@ -38,3 +38,16 @@ def healthcheck_test(settings: DatabaseSettings) -> list[str]:
         f'PGPASSWORD="$POSTGRES_PASSWORD" psql --no-psqlrc -h 127.0.0.1 -p {PORT} -U {settings.user} '
         f"-d {settings.name} -tAc 'SELECT 1' >/dev/null",
     ]
+
+
+SWARM_PASSWORD_FILE = "/run/secrets/postgres-password"
+"""On Swarm the password is a Docker secret; the image reads it through ``POSTGRES_PASSWORD_FILE``."""
+
+
+def swarm_healthcheck_test(settings: DatabaseSettings) -> list[str]:
+    """``healthcheck_test`` with the password read from its secret file."""
+    return [
+        "CMD-SHELL",
+        f'PGPASSWORD="$(cat {SWARM_PASSWORD_FILE})" psql --no-psqlrc -h 127.0.0.1 -p {PORT} -U {settings.user} '
+        f"-d {settings.name} -tAc 'SELECT 1' >/dev/null",
+    ]

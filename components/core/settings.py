@@ -647,6 +647,151 @@ class DockerSettings(_Settings):
     )
 
 
+_NODE_LABEL = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
+_S3_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+def _node_label(value: str) -> str:
+    if not _NODE_LABEL.fullmatch(value):
+        raise ValueError("must be a node label key: letters, digits, '.', '_' or '-', starting with a letter or digit")
+    return value
+
+
+def _s3_bucket(value: str) -> str:
+    if not _S3_BUCKET.fullmatch(value):
+        raise ValueError("must be an S3 bucket name: 3 to 63 lower-case letters, digits, '.' or '-'")
+    return value
+
+
+NodeLabel = Annotated[str, AfterValidator(_node_label)]
+S3Bucket = Annotated[str, AfterValidator(_s3_bucket)]
+
+
+class SharedVolumeSettings(_Settings):
+    """A volume every node of the swarm can mount (NFS through the `local` driver, or a volume plugin)."""
+
+    driver: DockerName = Field("local", description="Volume driver on every node (`local` for NFS).")
+    options: dict[EnvName, EnvValue] = Field(
+        default_factory=dict,
+        description=(
+            "Driver options, as `docker volume create -o`: for NFS `type: nfs`, `o: addr=10.0.0.5,rw,nfsvers=4`, "
+            "`device: :/exports/open-webui`. Each node's daemon creates the volume with them on first use."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _options_for_local(self) -> SharedVolumeSettings:
+        if self.driver == "local" and "device" not in self.options:
+            raise ValueError(
+                "swarm.sharedVolume.options: the local driver needs `type`, `o` and `device` "
+                "(such as an NFS export); without them each node gets its own empty volume"
+            )
+        return self
+
+
+class S3Settings(_Settings):
+    """Open WebUI's S3 storage provider (`STORAGE_PROVIDER=s3`) for uploads shared by every node."""
+
+    bucket: S3Bucket = Field(description="`S3_BUCKET_NAME`.")
+    region: str | None = Field(None, description="`S3_REGION_NAME`.")
+    endpoint_url: PublicURL | None = Field(None, description="`S3_ENDPOINT_URL` (MinIO, Ceph, another cloud).")
+    key_prefix: str | None = Field(None, description="`S3_KEY_PREFIX`: a folder in the bucket.")
+    access_key_id: str | None = Field(
+        None, description="`S3_ACCESS_KEY_ID`. Default: the instance's or the environment's credentials."
+    )
+    secret_access_key: SecretStr | None = Field(
+        None,
+        description=(
+            "`S3_SECRET_ACCESS_KEY`, set with `pulumi config set --secret --path swarm.s3.secretAccessKey`; "
+            "delivered as a Docker secret."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _key_pair(self) -> S3Settings:
+        if (self.access_key_id is None) != (self.secret_access_key is None):
+            raise ValueError("swarm.s3.accessKeyId and swarm.s3.secretAccessKey go together: set both or neither")
+        return self
+
+
+class SwarmSettings(_Settings):
+    """Docker Swarm mode (`engine: swarm`): services on an overlay network, secrets as Docker secrets."""
+
+    data_label: NodeLabel = Field(
+        "open-webui-redis.data",
+        description=(
+            "Node label that places Valkey and PostgreSQL (and Open WebUI with `uploads: local`) with their volumes: "
+            "they run only on a node with `node.labels.<dataLabel>==true` "
+            "(`docker node update --label-add open-webui-redis.data=true <node>`)."
+        ),
+    )
+    encrypted: bool = Field(
+        False,
+        description="Encrypt the overlay network's traffic between nodes (IPsec; `--opt encrypted`).",
+    )
+    uploads: Literal["local", "shared-volume", "s3"] = Field(
+        "local",
+        description=(
+            "Where Open WebUI keeps uploads (its data directory). `local`: a volume on the data node, and Open "
+            "WebUI runs there only (every replica on one node). `shared-volume`: `sharedVolume`, which every node "
+            "mounts, and replicas spread over the nodes. `s3`: Open WebUI's S3 storage provider (`s3`), replicas "
+            "spread; the data directory stays node-local (caches)."
+        ),
+    )
+    shared_volume: SharedVolumeSettings | None = Field(
+        None, description="The volume every node mounts, with `uploads: shared-volume`."
+    )
+    s3: S3Settings | None = Field(None, description="The bucket, with `uploads: s3`.")
+    update_monitor: Annotated[int, Field(ge=0, le=600)] = Field(
+        30,
+        description=(
+            "Seconds Swarm watches each updated Open WebUI task before it counts as updated; a task that fails in "
+            "that time rolls the service back (`update_config.monitor`, failure action `rollback`)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _uploads_source(self) -> SwarmSettings:
+        problems = []
+        if self.uploads == "shared-volume" and self.shared_volume is None:
+            problems.append("swarm.uploads is 'shared-volume' but swarm.sharedVolume is not set")
+        if self.uploads == "s3" and self.s3 is None:
+            problems.append("swarm.uploads is 's3' but swarm.s3 is not set")
+        if self.uploads != "shared-volume" and self.shared_volume is not None:
+            problems.append(f"swarm.sharedVolume is set but swarm.uploads is {self.uploads!r}; set one of them")
+        if self.uploads != "s3" and self.s3 is not None:
+            problems.append(f"swarm.s3 is set but swarm.uploads is {self.uploads!r}; set one of them")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    @property
+    def spread(self) -> bool:
+        """Whether Open WebUI's replicas may run on any node (their uploads are shared)."""
+        return self.uploads != "local"
+
+    @property
+    def data_constraint(self) -> str:
+        return f"node.labels.{self.data_label}==true"
+
+
+Engine = Literal["docker", "swarm"]
+SWARM_NAME_LIMIT = 63
+"""A service name is a host name on the overlay network (``tasks.<name>`` too): one DNS label."""
+_HOST_ONLY_KEYS = {
+    ("openWebui", "bindAddress"): (
+        "on Swarm the routing mesh publishes the port on every interface of every node; put a firewall or a proxy "
+        "in front instead"
+    ),
+    ("openWebui", "retainVolume"): "Swarm creates volumes on each node and never removes them (docker volume rm)",
+    ("valkey", "retainVolume"): "Swarm creates volumes on each node and never removes them (docker volume rm)",
+    ("database", "retainVolume"): "Swarm creates volumes on each node and never removes them (docker volume rm)",
+    ("loadBalancer", "stickySessions"): "Swarm's load balancer resolves tasks by DNS and has no per-task cookie",
+    ("docker", "healthStartInterval"): "services on Swarm are probed at the same interval from the start",
+}
+"""Single-host settings that Swarm has no equivalent for, refused when set with ``engine: swarm``."""
+
+
 def _container_twice_or_own_alias(first: str, second: str) -> bool:
     """Pairs the host-name check leaves alone: two container names (the container check reports them), and a
     container's own name with its alias (``valkey.containerName`` and ``valkey.alias`` may be equal)."""
@@ -665,6 +810,21 @@ class StackSettings(_Settings):
         default_factory=LoadBalancerSettings, description="Load balancer in front of replicas."
     )
     docker: DockerSettings = Field(default_factory=DockerSettings, description="The Docker Engine.")
+    engine: Engine = Field(
+        "docker",
+        description=(
+            "`docker`: containers on one Docker host. `swarm`: services on a Docker Swarm (`docker swarm init`), "
+            "run from a manager node; settings under `swarm`."
+        ),
+    )
+    swarm: SwarmSettings | None = Field(
+        None, description="Swarm mode: node placement, the overlay network, shared uploads (with `engine: swarm`)."
+    )
+
+    @property
+    def swarm_effective(self) -> SwarmSettings:
+        """``swarm``, or its defaults."""
+        return self.swarm if self.swarm is not None else SwarmSettings()
 
     @property
     def uses_database(self) -> bool:
@@ -728,6 +888,56 @@ class StackSettings(_Settings):
         if problems:
             raise ValueError("\n".join(dict.fromkeys(problems)))
         return self
+
+    @model_validator(mode="after")
+    def _engine_settings(self) -> StackSettings:
+        problems = []
+        if self.engine == "docker":
+            if self.swarm is not None:
+                problems.append("swarm: is for `engine: swarm` (engine is 'docker'); remove it or set engine: swarm")
+        else:
+            blocks = {
+                "openWebui": self.open_webui,
+                "valkey": self.valkey,
+                "database": self.database,
+                "loadBalancer": self.load_balancer,
+                "docker": self.docker,
+            }
+            for (section, key), why in _HOST_ONLY_KEYS.items():
+                block = blocks[section]
+                field_name = next(name for name, f in type(block).model_fields.items() if f.alias == key)
+                if field_name in block.model_fields_set:
+                    problems.append(f"{section}.{key}: is for one Docker host (engine: docker) only; {why}")
+            for key, name in self.service_names():
+                if len(name) > SWARM_NAME_LIMIT:
+                    problems.append(
+                        f"{key}: {name!r} is {len(name)} characters; a Swarm service name is a DNS label of at most "
+                        f"{SWARM_NAME_LIMIT}"
+                    )
+            storage_env = sorted(
+                name for name in self.open_webui.env if name == "STORAGE_PROVIDER" or name.startswith("S3_")
+            )
+            if storage_env:
+                problems.append(
+                    f"openWebui.env.{storage_env[0]}: on Swarm the stack sets Open WebUI's storage from swarm.uploads "
+                    "(and swarm.s3, whose secret key goes in a Docker secret); remove it from env"
+                )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def service_names(self) -> list[tuple[str, str]]:
+        """Every Swarm service the stack declares, as (configuration key, service name)."""
+        names = [
+            ("valkey.containerName", self.valkey.container_name),
+            ("openWebui.containerName", self.open_webui.container_name),
+        ]
+        if self.open_webui.replicas > 1:
+            names.append(("openWebui.containerName (replicas)", f"{self.open_webui.container_name}-replicas"))
+            names.append(("loadBalancer.containerName", self.load_balancer.container_name))
+        if self.managed_database:
+            names.append(("database.containerName", self.database.container_name))
+        return names
 
     @model_validator(mode="after")
     def _health_check_below_timeout(self) -> StackSettings:

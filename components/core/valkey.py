@@ -74,6 +74,24 @@ def server_command(settings: ValkeySettings) -> list[str]:
     return command
 
 
+SWARM_AUTH_CONFIG = "/run/secrets/valkey-auth.conf"
+"""On Swarm the password file is a Docker secret, mounted here (tmpfs)."""
+SWARM_PASSWORD_FILE = "/run/secrets/valkey-password"
+"""The bare password, a second secret, for the healthcheck and ``docker exec`` (no password in the spec)."""
+
+
+def swarm_server_command(settings: ValkeySettings) -> list[str]:
+    """``server_command`` with the password file where Swarm mounts the secret."""
+    command = server_command(settings)
+    return [SWARM_AUTH_CONFIG if part == AUTH_CONFIG_PATH else part for part in command]
+
+
+def swarm_healthcheck_test(settings: ValkeySettings) -> list[str]:
+    """An authenticated PING with the password read from its secret file (not from the environment)."""
+    auth = f'REDISCLI_AUTH="$(cat {SWARM_PASSWORD_FILE})" ' if settings.auth else ""
+    return ["CMD-SHELL", f'[ "$({auth}valkey-cli -p {settings.port} ping)" = PONG ]']
+
+
 def healthcheck_test(settings: ValkeySettings) -> list[str]:
     """Docker healthcheck: an authenticated PING (``REDISCLI_AUTH`` comes from the container's environment).
 

@@ -6,9 +6,8 @@ from typing import TypedDict
 
 import pulumi
 import pulumi_docker as docker
-import pulumi_random as random
-from pydantic import SecretStr
 
+from .._secrets import secret_value as secret_value
 from ..core.docker_forms import duration_text
 
 TYPE_PREFIX = "open-webui-redis:index"
@@ -65,28 +64,3 @@ def pulled_image(name: str, reference: str, parent: pulumi.Resource) -> docker.R
 def data_volume(name: str, volume_name: str, *, retain: bool, parent: pulumi.Resource) -> docker.Volume:
     """A named volume that survives `pulumi destroy` and replacement unless ``retain`` is false."""
     return docker.Volume(name, name=volume_name, opts=pulumi.ResourceOptions(parent=parent, retain_on_delete=retain))
-
-
-def secret_value(
-    name: str,
-    supplied: pulumi.Input[str] | SecretStr | None,
-    parent: pulumi.Resource,
-    *,
-    length: int,
-    special: bool = False,
-    override_special: str | None = None,
-) -> pulumi.Output[str]:
-    """``supplied`` (an Input or a configuration secret) or, when None, a password generated once and kept in
-    the stack's state. Either way a Pulumi secret."""
-    if isinstance(supplied, SecretStr):
-        return pulumi.Output.secret(supplied.get_secret_value())
-    if supplied is not None:
-        return pulumi.Output.secret(supplied)
-    generated = random.RandomPassword(
-        name,
-        length=length,
-        special=special,
-        override_special=override_special,
-        opts=pulumi.ResourceOptions(parent=parent),
-    )
-    return pulumi.Output.secret(generated.result)

@@ -1,0 +1,136 @@
+"""Swarm: what every service component declares the same way (secrets and configs named by content, the update,
+rollback and converge settings, healthchecks and restart policies in the form the provider reads back)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+
+import pulumi
+import pulumi_docker as docker
+
+from ..core.docker_forms import short_duration
+from ..core.settings import RestartPolicy, UpgradeStrategy
+
+TYPE_PREFIX = "open-webui-redis:swarm"
+"""Type tokens of the Swarm components (``open-webui-redis:swarm:Valkey``)."""
+STOP_GRACE = "30s"
+"""How long a task gets to stop cleanly (SIGTERM) before it is killed, on update, scale-down and removal."""
+MANAGED_LABEL = "open-webui-redis.managed"
+CONVERGE_POLL = "2s"
+SECRET_FILE_MODE = 0o444
+"""Read-only for everyone in the task (the secret is on a tmpfs of the task's own mount namespace): the Valkey,
+PostgreSQL and Open WebUI processes drop root or run as another user and still read it."""
+
+
+def encoded(value: str) -> str:
+    """``data`` of a ``docker.Secret`` or ``docker.ServiceConfig``: the provider base64-decodes it before sending."""
+    return base64.b64encode(value.encode()).decode()
+
+
+def swarm_secret(name: str, value: pulumi.Input[str], parent: pulumi.Resource) -> docker.Secret:
+    """A Docker secret holding ``value``, auto-named by Pulumi (``<name>-<7 hex>``).
+
+    Swarm's secrets cannot change: a new value replaces the secret. Auto-named, the replacement is created first
+    under a new name, the services move to it in a rolling update, and only then is the old one deleted. (A fixed
+    name cannot work: created first it is "already exists"; deleted first, "in use by service". The bridge deletes
+    first whenever a name is given, even one that changes.)"""
+    return docker.Secret(
+        name,
+        data=pulumi.Output.secret(pulumi.Output.from_input(value).apply(encoded)),  # type: ignore[arg-type]
+        labels=[docker.SecretLabelArgs(label=MANAGED_LABEL, value="true")],
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def swarm_config(name: str, content: str, parent: pulumi.Resource) -> docker.ServiceConfig:
+    """A Docker config holding ``content`` (not secret), auto-named like ``swarm_secret`` and for the same reason."""
+    return docker.ServiceConfig(name, data=encoded(content), opts=pulumi.ResourceOptions(parent=parent))
+
+
+def secret_file(
+    secret: docker.Secret, path: str, *, mode: int = SECRET_FILE_MODE
+) -> docker.ServiceTaskSpecContainerSpecSecretArgs:
+    """A reference to ``secret``, mounted at ``path``; uid, gid and mode as the provider reads them back."""
+    return docker.ServiceTaskSpecContainerSpecSecretArgs(
+        secret_id=secret.id, secret_name=secret.name, file_name=path, file_uid="0", file_gid="0", file_mode=mode
+    )
+
+
+def config_file(config: docker.ServiceConfig, path: str, *, mode: int) -> docker.ServiceTaskSpecContainerSpecConfigArgs:
+    return docker.ServiceTaskSpecContainerSpecConfigArgs(
+        config_id=config.id, config_name=config.name, file_name=path, file_uid="0", file_gid="0", file_mode=mode
+    )
+
+
+def healthcheck(
+    tests: list[str], *, start_period: int, interval: int, timeout: int, retries: int
+) -> docker.ServiceTaskSpecContainerSpecHealthcheckArgs:
+    """Swarm's healthcheck (no start interval on services: the engine probes at ``interval`` from the start)."""
+    return docker.ServiceTaskSpecContainerSpecHealthcheckArgs(
+        tests=tests,
+        start_period=short_duration(start_period),
+        interval=short_duration(interval),
+        timeout=short_duration(timeout),
+        retries=retries,
+    )
+
+
+RESTART_CONDITIONS: Mapping[str, str] = {
+    "no": "none",
+    "on-failure": "on-failure",
+    "always": "any",
+    "unless-stopped": "any",
+}
+"""A Docker restart policy as Swarm's restart condition (a task that Swarm stops is not restarted: it is replaced)."""
+
+
+def restart_policy(restart: RestartPolicy) -> docker.ServiceTaskSpecRestartPolicyArgs:
+    return docker.ServiceTaskSpecRestartPolicyArgs(
+        condition=RESTART_CONDITIONS[restart], delay="5s", max_attempts=0, window="0s"
+    )
+
+
+def update_config(strategy: UpgradeStrategy, *, monitor: int, single: bool = False) -> docker.ServiceUpdateConfigArgs:
+    """Swarm's rolling update for the upgrade strategy. ``rolling``: one task at a time, the new one started and
+    healthy before the old stops (start-first). ``recreate``: every task stopped, then started on the new spec
+    (stop-first, all at once). ``single``: a service whose task holds a volume (Valkey, PostgreSQL): stop-first.
+    A task that fails within ``monitor`` seconds rolls the service back."""
+    rolling = strategy == "rolling" and not single
+    return docker.ServiceUpdateConfigArgs(
+        parallelism=1 if rolling or single else 0,
+        delay="0s",
+        failure_action="rollback",
+        monitor=short_duration(monitor),
+        max_failure_ratio="0.0",
+        order="start-first" if rolling else "stop-first",
+    )
+
+
+def rollback_config(
+    strategy: UpgradeStrategy, *, monitor: int, single: bool = False
+) -> docker.ServiceRollbackConfigArgs:
+    """A rollback goes the way the update came."""
+    update = update_config(strategy, monitor=monitor, single=single)
+    return docker.ServiceRollbackConfigArgs(
+        parallelism=update.parallelism,
+        delay="0s",
+        failure_action="pause",
+        monitor=update.monitor,
+        max_failure_ratio="0.0",
+        order=update.order,
+    )
+
+
+def converge(timeout: int) -> docker.ServiceConvergeConfigArgs:
+    """``pulumi up`` waits until every task of the service runs (and is healthy, where it has a healthcheck)."""
+    return docker.ServiceConvergeConfigArgs(delay=CONVERGE_POLL, timeout=short_duration(timeout))
+
+
+def replicated(count: int) -> docker.ServiceModeArgs:
+    return docker.ServiceModeArgs(replicated=docker.ServiceModeReplicatedArgs(replicas=count))
+
+
+def json_file_logs() -> docker.ServiceTaskSpecLogDriverArgs:
+    """The tutorial's log cap: json-file, 1 MB, one file."""
+    return docker.ServiceTaskSpecLogDriverArgs(name="json-file", options={"max-file": "1", "max-size": "1m"})

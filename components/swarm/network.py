@@ -1,0 +1,45 @@
+"""Swarm: the overlay network that the services share."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_docker as docker
+
+from ..core.settings import NetworkSettings
+from ._swarm import TYPE_PREFIX
+
+
+class OverlayNetwork(pulumi.ComponentResource):
+    """An attachable overlay network (so ``docker run --network`` and tests can join it), created by the stack
+    or adopted when ``settings.external`` is true; ``encrypted`` turns on IPsec between nodes."""
+
+    network_name: pulumi.Output[str]
+    """Name of the network."""
+    network_id: pulumi.Output[str]
+    """Docker's ID of the network: services refer to it by ID (by name the provider replaces them on every up)."""
+
+    def __init__(
+        self,
+        name: str,
+        settings: NetworkSettings,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        encrypted: bool = False,
+    ) -> None:
+        super().__init__(f"{TYPE_PREFIX}:OverlayNetwork", name, None, opts)
+        if settings.external:
+            found = docker.get_network_output(name=settings.name, opts=pulumi.InvokeOutputOptions(parent=self))
+            self.network_name = found.name
+            self.network_id = found.id
+        else:
+            network = docker.Network(
+                f"{name}-network",
+                name=settings.name,
+                driver="overlay",
+                attachable=True,
+                options={"encrypted": "true"} if encrypted else None,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.network_name = network.name
+            self.network_id = network.id
+        self.register_outputs({"network_name": self.network_name, "network_id": self.network_id})

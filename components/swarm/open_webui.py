@@ -1,0 +1,287 @@
+"""Swarm: Open WebUI as services whose secrets are Docker secret files, read into the environment by a wrapper.
+
+A service cannot vary the environment per task, so the replicas are two services: a one-task primary that
+migrates the database, and ``<containerName>-replicas`` with the rest (``ENABLE_DB_MIGRATIONS=false``), created and
+updated after the primary has converged; HAProxy (``SwarmLoadBalancer``) publishes both. One replica on SQLite is
+one service publishing the port itself through the routing mesh.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import pulumi
+import pulumi_docker as docker
+
+from .._secrets import secret_value
+from ..core.open_webui import (
+    CONTAINER_PORT,
+    DATA_PATH,
+    ENTRYPOINT_PATH,
+    ENTRYPOINT_SCRIPT,
+    SECRETS_DIR,
+    START_COMMAND,
+    env_defaults,
+    env_from_inputs,
+    secret_healthcheck_command,
+    split_secret_env,
+)
+from ..core.settings import (
+    LoadBalancerSettings,
+    OpenWebUISettings,
+    SharedVolumeSettings,
+    health_check_interval_fits,
+)
+from ._swarm import (
+    STOP_GRACE,
+    TYPE_PREFIX,
+    config_file,
+    converge,
+    healthcheck,
+    replicated,
+    restart_policy,
+    rollback_config,
+    secret_file,
+    swarm_config,
+    swarm_secret,
+    update_config,
+)
+from .load_balancer import SwarmLoadBalancer
+
+MIB = 1024 * 1024
+SECRET_SHORT_NAMES = {
+    "DATABASE_URL": "database-url",
+    "OAUTH_SESSION_TOKEN_ENCRYPTION_KEY": "oauth-key",
+    "REDIS_URL": "redis-url",
+    "S3_SECRET_ACCESS_KEY": "s3-key",
+    "WEBSOCKET_REDIS_URL": "ws-redis-url",
+    "WEBUI_SECRET_KEY": "secret-key",
+}
+
+
+def _split(
+    extra: dict[str, str], defaults: dict[str, str], values: dict[str, Any]
+) -> tuple[dict[str, str], dict[str, str]]:
+    return split_secret_env(env_from_inputs(extra, defaults, values))
+
+
+def _pick(variable: str, env: dict[str, str]) -> str:
+    return env[variable]
+
+
+def public_url(host_port: int) -> str:
+    """The URL on a node (the routing mesh publishes the port on every node)."""
+    return f"http://localhost:{host_port}"
+
+
+class SwarmOpenWebUI(pulumi.ComponentResource):
+    """Open WebUI on a Swarm, its websockets managed by the Redis server at ``redis_url``.
+
+    Every replica gets the same secret key, OAuth session key, Redis URLs and database URL, each a Docker secret
+    file under ``/run/secrets`` (named after its variable) that the stack's entrypoint wrapper exports before it
+    runs the image's own start command; ``docker service inspect`` shows none of them."""
+
+    url: pulumi.Output[str]
+    service_name: pulumi.Output[str]
+    """The primary service (the only one with one replica on SQLite)."""
+    service_names: list[pulumi.Output[str]]
+    volume_name: pulumi.Output[str]
+    secret_names: pulumi.Output[list[str]]
+    secret_key: pulumi.Output[str]
+    oauth_session_token_encryption_key: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        settings: OpenWebUISettings,
+        network_id: pulumi.Input[str],
+        redis_url: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        secret_key: pulumi.Input[str] | None = None,
+        database_url: pulumi.Input[str] | None = None,
+        vector_store: str = "pgvector",
+        load_balancer: LoadBalancerSettings | None = None,
+        redis_idle_timeout: int = 0,
+        constraints: list[str] | None = None,
+        spread: bool = False,
+        shared_volume: SharedVolumeSettings | None = None,
+        storage_env: dict[str, str] | None = None,
+        storage_secret: pulumi.Input[str] | None = None,
+        update_monitor: int = 30,
+    ) -> None:
+        """``constraints``: placement constraints (the data node, for node-local uploads); ``spread``: spread the
+        tasks over the nodes. ``shared_volume``: the data directory on a volume every node mounts (NFS options).
+        ``storage_env`` and ``storage_secret``: Open WebUI's S3 settings and its secret access key."""
+        if secret_key is not None and settings.secret_key is not None:
+            raise ValueError("secret_key is given both as an argument and in settings.secret_key; give one")
+        if not health_check_interval_fits(settings.env.get("REDIS_HEALTH_CHECK_INTERVAL"), redis_idle_timeout):
+            raise ValueError(
+                "REDIS_HEALTH_CHECK_INTERVAL must be from 1 s to below the Redis server's timeout "
+                f"({redis_idle_timeout} s)"
+            )
+        if settings.replicas > 1 and database_url is None:
+            raise ValueError(
+                f"{settings.replicas} replicas need a shared PostgreSQL database_url (SQLite cannot be shared)"
+            )
+        super().__init__(f"{TYPE_PREFIX}:OpenWebUI", name, None, opts)
+        self.secret_key = secret_value(
+            f"{name}-secret-key", secret_key if secret_key is not None else settings.secret_key, self, length=48
+        )
+        self.oauth_session_token_encryption_key = secret_value(
+            f"{name}-oauth-key", settings.oauth_session_token_encryption_key, self, length=48
+        )
+        # The routing mesh publishes the port on every interface of every node: the origins of every interface.
+        defaults = env_defaults(settings.model_copy(update={"bind_address": "0.0.0.0"}), redis_idle_timeout)  # noqa: S104
+        base_extra = {**(storage_env or {}), **settings.env}
+        if database_url is not None:
+            base_extra["VECTOR_DB"] = vector_store
+        env_inputs: dict[str, Any] = {
+            "redis_url": redis_url,
+            "secret_key": self.secret_key,
+            "oauth_key": self.oauth_session_token_encryption_key,
+        }
+        if database_url is not None:
+            env_inputs["database_url"] = database_url
+        split = pulumi.Output.all(**env_inputs).apply(functools.partial(_split, base_extra, defaults))
+        plain_env = split.apply(lambda parts: parts[0])
+        secret_env: pulumi.Output[dict[str, str]] = pulumi.Output.secret(split.apply(lambda parts: parts[1]))
+
+        # Which secrets exist is known before any value is: the managed names, and the S3 key when given.
+        names = ["OAUTH_SESSION_TOKEN_ENCRYPTION_KEY", "REDIS_URL", "WEBSOCKET_REDIS_URL", "WEBUI_SECRET_KEY"]
+        if database_url is not None:
+            names.append("DATABASE_URL")
+        secrets: list[docker.Secret] = []
+        for variable in sorted(names):
+            value = secret_env.apply(functools.partial(_pick, variable))
+            secrets.append(swarm_secret(f"{name}-{SECRET_SHORT_NAMES[variable]}", value, self))
+        files = [
+            secret_file(secret, f"{SECRETS_DIR}/{variable}")
+            for secret, variable in zip(secrets, sorted(names), strict=True)
+        ]
+        if storage_secret is not None:
+            s3_key = swarm_secret(f"{name}-s3-key", storage_secret, self)
+            secrets.append(s3_key)
+            files.append(secret_file(s3_key, f"{SECRETS_DIR}/S3_SECRET_ACCESS_KEY"))
+        entrypoint = swarm_config(f"{name}-entrypoint", ENTRYPOINT_SCRIPT, self)
+
+        volume_options = None
+        if shared_volume is not None:
+            volume_options = docker.ServiceTaskSpecContainerSpecMountVolumeOptionsArgs(
+                driver_name=shared_volume.driver, driver_options=dict(shared_volume.options) or None
+            )
+        mounts = [
+            docker.ServiceTaskSpecContainerSpecMountArgs(
+                type="volume", source=settings.volume_name, target=DATA_PATH, volume_options=volume_options
+            )
+        ]
+        placement = docker.ServiceTaskSpecPlacementArgs(
+            constraints=constraints or None, prefs=["spread=node.id"] if spread else None
+        )
+        resources = (
+            docker.ServiceTaskSpecResourcesArgs(
+                limits=docker.ServiceTaskSpecResourcesLimitsArgs(memory_bytes=settings.memory_mb * MIB)
+            )
+            if settings.memory_mb
+            else None
+        )
+
+        def service(
+            resource_name: str, service_name: str, count: int, migrates: bool, ports: bool, after: list[pulumi.Resource]
+        ) -> docker.Service:
+            env = plain_env if migrates else plain_env.apply(lambda e: {**e, "ENABLE_DB_MIGRATIONS": "false"})
+            return docker.Service(
+                resource_name,
+                name=service_name,
+                task_spec=docker.ServiceTaskSpecArgs(
+                    container_spec=docker.ServiceTaskSpecContainerSpecArgs(
+                        image=settings.image,
+                        commands=[ENTRYPOINT_PATH],
+                        args=START_COMMAND,
+                        env=env,
+                        secrets=files,
+                        configs=[config_file(entrypoint, ENTRYPOINT_PATH, mode=0o555)],
+                        mounts=mounts,
+                        healthcheck=healthcheck(
+                            ["CMD-SHELL", secret_healthcheck_command()],
+                            start_period=300,
+                            interval=5,
+                            timeout=5,
+                            retries=3,
+                        ),
+                        stop_grace_period=STOP_GRACE,
+                    ),
+                    networks_advanceds=[docker.ServiceTaskSpecNetworksAdvancedArgs(id=network_id)],
+                    placement=placement if (constraints or spread) else None,
+                    resources=resources,
+                    restart_policy=restart_policy(settings.restart),
+                ),
+                mode=replicated(count),
+                endpoint_spec=(
+                    docker.ServiceEndpointSpecArgs(
+                        mode="vip",
+                        ports=[
+                            docker.ServiceEndpointSpecPortArgs(
+                                target_port=CONTAINER_PORT,
+                                published_port=settings.host_port,
+                                protocol="tcp",
+                                publish_mode="ingress",
+                            )
+                        ],
+                    )
+                    if ports
+                    else None
+                ),
+                update_config=update_config(settings.upgrade, monitor=update_monitor),
+                rollback_config=rollback_config(settings.upgrade, monitor=update_monitor),
+                converge_config=converge(settings.wait_timeout),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=after or None),
+            )
+
+        replicas = settings.replicas
+        primary = service(f"{name}-service", settings.container_name, 1, True, replicas == 1, [])
+        self.services = [primary]
+        self.load_balancer: SwarmLoadBalancer | None = None
+        if replicas > 1:
+            rest = service(
+                f"{name}-replicas",
+                f"{settings.container_name}-replicas",
+                replicas - 1,
+                False,
+                False,
+                [primary],  # created and updated once the primary has migrated and converged
+            )
+            self.services.append(rest)
+            slots = replicas + 1  # a start-first update runs one task more for a while
+            self.load_balancer = SwarmLoadBalancer(
+                f"{name}-lb",
+                load_balancer or LoadBalancerSettings(),
+                network_id=network_id,
+                backends=[
+                    ("primary", 2, f"tasks.{settings.container_name}"),
+                    ("replica", slots, f"tasks.{settings.container_name}-replicas"),
+                ],
+                replica_port=CONTAINER_PORT,
+                host_port=settings.host_port,
+                replicas=list(self.services),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.service_name = primary.name
+        self.service_names = [s.name for s in self.services]
+        self.volume_name = primary.id.apply(lambda _: settings.volume_name)
+        self.secret_names = pulumi.Output.all(*[secret.name for secret in secrets])
+        self.entrypoint_config_name = entrypoint.name
+        last = self.load_balancer.service_name if self.load_balancer else primary.name
+        self.url = last.apply(lambda _: public_url(settings.host_port))
+        self.register_outputs(
+            {
+                "url": self.url,
+                "service_name": self.service_name,
+                "service_names": self.service_names,
+                "volume_name": self.volume_name,
+                "secret_names": self.secret_names,
+                "secret_key": self.secret_key,
+                "oauth_session_token_encryption_key": self.oauth_session_token_encryption_key,
+            }
+        )

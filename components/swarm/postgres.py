@@ -1,0 +1,97 @@
+"""Swarm: PostgreSQL as a one-task service pinned to the node that holds its volume."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_docker as docker
+
+from .._secrets import secret_value
+from ..core.postgres import DATA_PATH, PORT, SWARM_PASSWORD_FILE, database_url, swarm_healthcheck_test
+from ..core.settings import DatabaseSettings
+from ._swarm import (
+    TYPE_PREFIX,
+    converge,
+    healthcheck,
+    replicated,
+    restart_policy,
+    rollback_config,
+    secret_file,
+    swarm_secret,
+    update_config,
+)
+
+STOP_GRACE = "1m0s"
+"""A clean shutdown (checkpoint) before the task is killed."""
+
+
+class SwarmPostgres(pulumi.ComponentResource):
+    """PostgreSQL with pgvector as a Swarm service; its password a Docker secret (``POSTGRES_PASSWORD_FILE``)."""
+
+    url: pulumi.Output[str]
+    """``DATABASE_URL`` for Open WebUI (secret)."""
+    service_name: pulumi.Output[str]
+    volume_name: pulumi.Output[str]
+    secret_names: pulumi.Output[list[str]]
+
+    def __init__(
+        self,
+        name: str,
+        settings: DatabaseSettings,
+        network_id: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        constraints: list[str] | None = None,
+    ) -> None:
+        super().__init__(f"{TYPE_PREFIX}:Postgres", name, None, opts)
+        password = secret_value(f"{name}-password", settings.password, self, length=32)
+        secret = swarm_secret(f"{name}-password-file", password, self)
+        service = docker.Service(
+            f"{name}-service",
+            name=settings.container_name,
+            task_spec=docker.ServiceTaskSpecArgs(
+                container_spec=docker.ServiceTaskSpecContainerSpecArgs(
+                    image=settings.image,
+                    env={
+                        "POSTGRES_DB": settings.name,
+                        "POSTGRES_PASSWORD_FILE": SWARM_PASSWORD_FILE,
+                        "POSTGRES_USER": settings.user,
+                    },
+                    secrets=[secret_file(secret, SWARM_PASSWORD_FILE)],
+                    mounts=[
+                        docker.ServiceTaskSpecContainerSpecMountArgs(
+                            type="volume", source=settings.volume_name, target=DATA_PATH
+                        )
+                    ],
+                    healthcheck=healthcheck(
+                        swarm_healthcheck_test(settings), start_period=60, interval=5, timeout=5, retries=5
+                    ),
+                    stop_grace_period=STOP_GRACE,
+                ),
+                networks_advanceds=[
+                    docker.ServiceTaskSpecNetworksAdvancedArgs(id=network_id, aliases=[settings.alias])
+                ],
+                placement=docker.ServiceTaskSpecPlacementArgs(constraints=constraints) if constraints else None,
+                restart_policy=restart_policy(settings.restart),
+            ),
+            mode=replicated(1),
+            update_config=update_config("recreate", monitor=5, single=True),
+            rollback_config=rollback_config("recreate", monitor=5, single=True),
+            converge_config=converge(settings.wait_timeout),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.service_name = service.name
+        self.volume_name = service.id.apply(lambda _: settings.volume_name)
+        self.secret_names = pulumi.Output.all(secret.name)
+        self.url = pulumi.Output.secret(
+            pulumi.Output.all(service.id, password).apply(
+                lambda args: database_url(settings.user, args[1], settings.alias, PORT, settings.name)
+            )
+        )
+        self.register_outputs(
+            {
+                "url": self.url,
+                "service_name": self.service_name,
+                "volume_name": self.volume_name,
+                "secret_names": self.secret_names,
+            }
+        )

@@ -1,0 +1,146 @@
+"""Swarm: the whole deployment as services on an overlay network, wired by their outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from ..core.postgres import normalize_database_url
+from ..core.settings import StackSettings
+from ._swarm import TYPE_PREFIX
+from .network import OverlayNetwork
+from .open_webui import SwarmOpenWebUI
+from .postgres import SwarmPostgres
+from .valkey import SwarmValkey
+
+OUTPUT_DESCRIPTIONS: dict[str, tuple[bool, str]] = {
+    "url": (False, "URL of Open WebUI on a node (the routing mesh publishes the port on every node)."),
+    "redisUrl": (True, "`REDIS_URL` given to Open WebUI (holds the password)."),
+    "websocketRedisUrl": (True, "`WEBSOCKET_REDIS_URL` given to Open WebUI (holds the password)."),
+    "networkName": (False, "The overlay network of every service."),
+    "valkeyServiceName": (False, "Valkey service (`python -m components.verify` finds its task)."),
+    "valkeyVolumeName": (False, "Valkey's volume on the data node (back it up)."),
+    "openWebuiServiceName": (False, "The Open WebUI service that migrates the database (the only one on SQLite)."),
+    "openWebuiServiceNames": (False, "Every Open WebUI service."),
+    "openWebuiVolumeName": (False, "Open WebUI's data volume."),
+    "secretNames": (False, "Every Docker secret of the stack (named by a keyed hash of its value)."),
+    "databaseUrl": (True, "`DATABASE_URL` of the shared PostgreSQL (only with a database)."),
+    "postgresServiceName": (False, "PostgreSQL service (only with the managed database)."),
+    "postgresVolumeName": (False, "PostgreSQL's volume on the data node (only with the managed database)."),
+    "loadBalancerServiceName": (False, "HAProxy service publishing the port (only with `openWebui.replicas` > 1)."),
+}
+"""Swarm stack outputs by name: whether each is a secret, and what it is for."""
+
+
+class SwarmStack(pulumi.ComponentResource):
+    """Open WebUI with Valkey-managed websockets as services on a Docker Swarm (``engine: swarm``).
+
+    Run from a manager node (the provider's Docker host). Valkey and PostgreSQL stay on the node labelled
+    ``node.labels.<swarm.dataLabel>==true`` with their volumes; Open WebUI's replicas spread over the nodes when
+    their uploads are shared (``swarm.uploads``), else they stay on that node too."""
+
+    url: pulumi.Output[str]
+    redis_url: pulumi.Output[str]
+    websocket_redis_url: pulumi.Output[str]
+    network_name: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        settings: StackSettings,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        valkey_password: pulumi.Input[str] | None = None,
+        open_webui_secret_key: pulumi.Input[str] | None = None,
+    ) -> None:
+        if settings.engine != "swarm":
+            raise ValueError("SwarmStack needs settings with engine 'swarm'")
+        super().__init__(f"{TYPE_PREFIX}:SwarmStack", name, None, opts)
+        swarm = settings.swarm_effective
+        child = pulumi.ResourceOptions(parent=self)
+        data_node = [swarm.data_constraint]
+        self.network = OverlayNetwork(f"{name}-network", settings.network, opts=child, encrypted=swarm.encrypted)
+        self.valkey = SwarmValkey(
+            f"{name}-valkey",
+            settings.valkey_effective,
+            self.network.network_id,
+            opts=child,
+            constraints=data_node,
+            password=valkey_password,
+        )
+        self.postgres: SwarmPostgres | None = None
+        self.database_url: pulumi.Output[str] | None = None
+        if settings.managed_database:
+            self.postgres = SwarmPostgres(
+                f"{name}-postgres", settings.database, self.network.network_id, opts=child, constraints=data_node
+            )
+            self.database_url = self.postgres.url
+        elif settings.database.url is not None:
+            self.database_url = pulumi.Output.secret(normalize_database_url(settings.database.url.get_secret_value()))
+
+        spread = swarm.uploads == "shared-volume" or (swarm.uploads == "s3" and settings.uses_database)
+        storage_env: dict[str, str] | None = None
+        storage_secret = None
+        if swarm.s3 is not None:
+            s3 = swarm.s3
+            storage_env = {"STORAGE_PROVIDER": "s3", "S3_BUCKET_NAME": s3.bucket}
+            for variable, value in (
+                ("S3_REGION_NAME", s3.region),
+                ("S3_ENDPOINT_URL", s3.endpoint_url),
+                ("S3_KEY_PREFIX", s3.key_prefix),
+                ("S3_ACCESS_KEY_ID", s3.access_key_id),
+            ):
+                if value is not None:
+                    storage_env[variable] = value
+            if s3.secret_access_key is not None:
+                storage_secret = pulumi.Output.secret(s3.secret_access_key.get_secret_value())
+        self.open_webui = SwarmOpenWebUI(
+            f"{name}-open-webui",
+            settings.open_webui,
+            network_id=self.network.network_id,
+            redis_url=self.valkey.redis_url,
+            opts=child,
+            secret_key=open_webui_secret_key,
+            database_url=self.database_url,
+            vector_store=settings.database.vector_store,
+            load_balancer=settings.load_balancer,
+            redis_idle_timeout=settings.valkey.timeout,
+            constraints=None if spread else data_node,
+            spread=spread,
+            shared_volume=swarm.shared_volume,
+            storage_env=storage_env,
+            storage_secret=storage_secret,
+            update_monitor=swarm.update_monitor,
+        )
+        self.url = self.open_webui.url
+        self.redis_url = self.valkey.redis_url
+        self.websocket_redis_url = self.valkey.redis_url
+        self.network_name = self.network.network_name
+        self.register_outputs(self.outputs())
+
+    def outputs(self) -> dict[str, pulumi.Output[Any]]:
+        """The stack's outputs by their exported name (``pulumi stack output``)."""
+        secret_names = [self.valkey.secret_names, self.open_webui.secret_names]
+        if self.postgres is not None:
+            secret_names.append(self.postgres.secret_names)
+        outputs: dict[str, pulumi.Output[Any]] = {
+            "url": self.url,
+            "redisUrl": self.redis_url,
+            "websocketRedisUrl": self.websocket_redis_url,
+            "networkName": self.network_name,
+            "valkeyServiceName": self.valkey.service_name,
+            "valkeyVolumeName": self.valkey.volume_name,
+            "openWebuiServiceName": self.open_webui.service_name,
+            "openWebuiServiceNames": pulumi.Output.all(*self.open_webui.service_names),
+            "openWebuiVolumeName": self.open_webui.volume_name,
+            "secretNames": pulumi.Output.all(*secret_names).apply(lambda groups: sorted(n for g in groups for n in g)),
+        }
+        if self.database_url is not None:
+            outputs["databaseUrl"] = self.database_url
+        if self.postgres is not None:
+            outputs["postgresServiceName"] = self.postgres.service_name
+            outputs["postgresVolumeName"] = self.postgres.volume_name
+        if self.open_webui.load_balancer is not None:
+            outputs["loadBalancerServiceName"] = self.open_webui.load_balancer.service_name
+        return outputs

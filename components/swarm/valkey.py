@@ -1,0 +1,149 @@
+"""Swarm: Valkey as a one-task service beside its volume, its password as Docker secret files."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_docker as docker
+
+from .._secrets import secret_value
+from ..core.settings import ValkeySettings
+from ..core.valkey import (
+    DATA_PATH,
+    KEPT_CAPABILITIES,
+    PASSWORD_SPECIALS,
+    SWARM_AUTH_CONFIG,
+    SWARM_PASSWORD_FILE,
+    auth_config,
+    redis_url,
+    swarm_healthcheck_test,
+    swarm_server_command,
+)
+from ._swarm import (
+    STOP_GRACE,
+    TYPE_PREFIX,
+    converge,
+    healthcheck,
+    json_file_logs,
+    replicated,
+    restart_policy,
+    rollback_config,
+    secret_file,
+    swarm_secret,
+    update_config,
+)
+
+
+class SwarmValkey(pulumi.ComponentResource):
+    """Valkey as a Swarm service with one task, placed by ``constraints`` on the node that holds its volume.
+
+    The password reaches Valkey as a Docker secret (a configuration file on the task's tmpfs), never as an
+    environment variable or an argument, so ``docker service inspect`` shows none. ``redis_url`` resolves once the
+    service has converged (its task runs and is healthy), so whatever consumes it is ordered after Valkey."""
+
+    service_name: pulumi.Output[str]
+    """Name of the service (``docker service ps``; ``python -m components.verify`` finds its task)."""
+    volume_name: pulumi.Output[str]
+    """Name of the volume at ``/data`` on the data node (created there by Docker on first use)."""
+    host: pulumi.Output[str]
+    """Host name of Valkey on the overlay network (its alias)."""
+    port: pulumi.Output[int]
+    password: pulumi.Output[str] | None
+    """The password (secret), or None with ``auth`` off."""
+    secret_names: pulumi.Output[list[str]]
+    """Names of its Docker secrets."""
+    redis_url: pulumi.Output[str]
+    """``redis://`` URL of ``settings.database`` (secret)."""
+
+    def __init__(
+        self,
+        name: str,
+        settings: ValkeySettings,
+        network_id: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        constraints: list[str] | None = None,
+        password: pulumi.Input[str] | None = None,
+    ) -> None:
+        """``constraints``: Swarm placement constraints (the stack passes ``node.labels.<dataLabel>==true``)."""
+        if password is not None and not settings.auth:
+            raise ValueError("password is given while settings.auth is false; remove one of them")
+        if password is not None and settings.password is not None:
+            raise ValueError("password is given both as an argument and in settings.password; give one")
+        super().__init__(f"{TYPE_PREFIX}:Valkey", name, None, opts)
+        self.password = None
+        secrets: list[docker.ServiceTaskSpecContainerSpecSecretArgs] = []
+        created: list[docker.Secret] = []
+        if settings.auth:
+            self.password = secret_value(
+                f"{name}-password",
+                password if password is not None else settings.password,
+                self,
+                length=32,
+                special=True,
+                override_special=PASSWORD_SPECIALS,
+            )
+            config = swarm_secret(f"{name}-auth", self.password.apply(auth_config), self)
+            bare = swarm_secret(f"{name}-password", self.password, self)
+            created = [config, bare]
+            secrets = [secret_file(config, SWARM_AUTH_CONFIG), secret_file(bare, SWARM_PASSWORD_FILE)]
+
+        service = docker.Service(
+            f"{name}-service",
+            name=settings.container_name,
+            task_spec=docker.ServiceTaskSpecArgs(
+                container_spec=docker.ServiceTaskSpecContainerSpecArgs(
+                    image=settings.image,
+                    args=swarm_server_command(settings),  # the image's entrypoint drops root, then runs these
+                    secrets=secrets or None,
+                    mounts=[
+                        docker.ServiceTaskSpecContainerSpecMountArgs(
+                            type="volume", source=settings.volume_name, target=DATA_PATH
+                        )
+                    ],
+                    healthcheck=healthcheck(
+                        swarm_healthcheck_test(settings), start_period=5, interval=1, timeout=3, retries=5
+                    ),
+                    cap_drops=["ALL"],
+                    cap_adds=KEPT_CAPABILITIES,
+                    stop_grace_period=STOP_GRACE,  # Valkey writes its final snapshot on SIGTERM
+                ),
+                networks_advanceds=[
+                    docker.ServiceTaskSpecNetworksAdvancedArgs(id=network_id, aliases=[settings.alias])
+                ],
+                placement=docker.ServiceTaskSpecPlacementArgs(constraints=constraints) if constraints else None,
+                restart_policy=restart_policy(settings.restart),
+                log_driver=json_file_logs(),
+            ),
+            mode=replicated(1),
+            update_config=update_config("recreate", monitor=5, single=True),
+            rollback_config=rollback_config("recreate", monitor=5, single=True),
+            converge_config=converge(settings.wait_timeout),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        self.service_name = service.name
+        self.volume_name = service.id.apply(lambda _: settings.volume_name)
+        self.host = service.id.apply(lambda _: settings.alias)
+        self.port = service.id.apply(lambda _: settings.port)
+        self.secret_names = pulumi.Output.all(*[secret.name for secret in created])
+        self.redis_url = self.url_for_database(settings.database)
+        self.register_outputs(
+            {
+                "service_name": self.service_name,
+                "volume_name": self.volume_name,
+                "host": self.host,
+                "port": self.port,
+                "secret_names": self.secret_names,
+                "redis_url": self.redis_url,
+            }
+        )
+
+    def url_for_database(self, database: int) -> pulumi.Output[str]:
+        """The ``redis://`` URL of another database on this server (secret), for another consumer."""
+        if not 0 <= database <= 15:
+            raise ValueError(f"database must be from 0 to 15 (got {database})")
+        password = self.password if self.password is not None else pulumi.Output.from_input("")
+        url = pulumi.Output.all(self.host, self.port, password).apply(
+            lambda args: redis_url(args[0], args[1], database, args[2] or None)
+        )
+        return pulumi.Output.secret(url)
