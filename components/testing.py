@@ -109,6 +109,10 @@ class Resource:
     replace_on_changes: list[str]
     ignore_changes: list[str]
     aliases: list[str]
+    id: str = ""
+    """The id the (mock) provider gave it."""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """What the (mock) provider answered: the inputs and what it computes, such as an auto-generated ``name``."""
 
     def is_secret(self, key: str) -> bool:
         """Whether the input ``key`` (or all of it, for a list or object) was a secret."""
@@ -207,16 +211,16 @@ class Deployment:
         return services[name]
 
     def swarm_secrets(self) -> dict[str, str]:
-        """Every ``docker:Secret`` by its name, with its value decoded."""
+        """Every ``docker:Secret`` by its (auto-generated) name, with its value decoded."""
         return {
-            str(r.inputs["name"]): base64.b64decode(r.inputs["data"]).decode()
+            str(r.outputs["name"]): base64.b64decode(r.inputs["data"]).decode()
             for r in self.of_type("docker:index/secret:Secret")
         }
 
     def swarm_configs(self) -> dict[str, str]:
         """Every ``docker:ServiceConfig`` by its name, with its content decoded."""
         return {
-            str(r.inputs["name"]): base64.b64decode(r.inputs["data"]).decode()
+            str(r.outputs["name"]): base64.b64decode(r.inputs["data"]).decode()
             for r in self.of_type("docker:index/serviceConfig:ServiceConfig")
         }
 
@@ -328,6 +332,8 @@ class RecordingMonitor(_mocks.MockMonitor):
                     replace_on_changes=list(request.replaceOnChanges),
                     ignore_changes=list(request.ignoreChanges),
                     aliases=[alias.urn or alias.spec.name for alias in request.aliases],
+                    id=response.id if request.custom else "",
+                    outputs=_unwrap(rpc.deserialize_properties(response.object), "", set()) if request.custom else {},
                 )
             )
         return response

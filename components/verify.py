@@ -58,18 +58,22 @@ class Target:
     """The Valkey of a deployment, as its stack outputs describe it."""
 
     container: str
-    """``valkeyContainerName``: where ``docker exec`` runs valkey-cli."""
+    """``valkeyContainerName``: where ``docker exec`` runs valkey-cli (on Swarm: the service's name until a task of
+    it is found, ``locate_task``)."""
     port: int
     password: str | None
     database: int
     """The database ``websocketRedisUrl`` names: where Open WebUI's keys must be."""
     url_databases: frozenset[int]
     """Every database a URL in the outputs names (``websocketRedisUrl``, ``redisUrl``)."""
+    service: str | None = None
+    """``valkeyServiceName`` of a Swarm stack: valkey-cli runs in a task of it."""
 
     @classmethod
     def from_outputs(cls, outputs: Mapping[str, Any]) -> Target:
         """Read ``valkeyContainerName``, ``websocketRedisUrl`` and ``redisUrl`` (optional) from the outputs."""
-        missing = [key for key in ("valkeyContainerName", "websocketRedisUrl") if not outputs.get(key)]
+        where = "valkeyServiceName" if outputs.get("valkeyServiceName") else "valkeyContainerName"
+        missing = [key for key in (where, "websocketRedisUrl") if not outputs.get(key)]
         if missing:
             raise CannotVerify(
                 f"the stack outputs lack {' and '.join(missing)} (outputs present: {', '.join(sorted(outputs))}); "
@@ -79,7 +83,29 @@ class Target:
         databases = {database}
         if outputs.get("redisUrl"):
             databases.add(_parse_url(str(outputs["redisUrl"]), "redisUrl")[2])
-        return cls(str(outputs["valkeyContainerName"]), port, password, database, frozenset(databases))
+        service = str(outputs["valkeyServiceName"]) if where == "valkeyServiceName" else None
+        return cls(str(outputs[where]), port, password, database, frozenset(databases), service)
+
+
+SWARM_SERVICE_LABEL = "com.docker.swarm.service.name"
+
+
+def locate_task(target: Target, docker: str, run: Callable[..., Any] = subprocess.run) -> Target:
+    """``target`` with the container of a running task of its Swarm service on this Docker host (a Swarm task is
+    a container named ``<service>.<slot>.<task id>``, labelled with its service's name)."""
+    if target.service is None:
+        return target
+    argv = [docker, "ps", "--filter", f"label={SWARM_SERVICE_LABEL}={target.service}", "--format", "{{.Names}}"]
+    result = run(argv, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise CannotVerify(f"`docker ps` failed: {(result.stderr or '').strip() or result.returncode}")
+    names = sorted(line for line in result.stdout.split() if line)
+    if not names:
+        raise CannotVerify(
+            f"no running task of the Swarm service {target.service!r} on this Docker host; its task runs on the "
+            f"node `docker service ps {target.service}` names: run verify there, or with DOCKER_HOST set to that node"
+        )
+    return Target(names[0], target.port, target.password, target.database, target.url_databases, target.service)
 
 
 def _parse_url(url: str, name: str) -> tuple[int, str | None, int]:
@@ -121,7 +147,10 @@ class Report:
 
     def render(self) -> str:
         """The report for a terminal; the password never appears in it."""
-        lines = [f"Valkey container {self.target.container}, database {self.target.database} (websocketRedisUrl):"]
+        where = f"Valkey container {self.target.container}"
+        if self.target.service is not None:
+            where += f" (a task of the Swarm service {self.target.service})"
+        lines = [f"{where}, database {self.target.database} (websocketRedisUrl):"]
         lines += [f"  {check.status}  {check.name}: {check.detail}" for check in self.checks]
         failed = sum(check.status != "PASS" for check in self.checks)
         lines.append(
@@ -357,6 +386,11 @@ def main(
         return EXIT_CANNOT_RUN
     if make_cli is None:
         assert docker is not None
+        try:
+            target = locate_task(target, docker)
+        except CannotVerify as error:
+            print(f"verify: cannot run: {error}", file=err)
+            return EXIT_CANNOT_RUN
         cli: ValkeyCli = DockerValkeyCli(target.container, target.port, target.password, docker=docker)
     else:
         cli = make_cli(target)

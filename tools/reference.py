@@ -42,7 +42,9 @@ def _type(schema: dict[str, Any]) -> str:
     return str(kind)
 
 
-def _default(schema: dict[str, Any]) -> str:
+def _default(schema: dict[str, Any], required: bool = False) -> str:
+    if required:
+        return "required"
     if "default" not in schema:
         return "{}"
     value = schema["default"]
@@ -75,7 +77,8 @@ def _block(path: str, model: dict[str, Any], definitions: dict[str, Any]) -> lis
         if key in SECRET_FIELDS:
             kind = "secret string"
         description = " ".join(field.get("description", "").split()).replace("|", "\\|")
-        lines.append(f"| `{path}.{key}` | {kind} | {_default(field)} | {description} |")
+        required = key in model.get("required", [])
+        lines.append(f"| `{path}.{key}` | {kind} | {_default(field, required)} | {description} |")
     lines.append("")
     for nested_path, nested_model in nested:
         lines += _block(nested_path, nested_model, definitions)

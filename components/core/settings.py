@@ -683,8 +683,8 @@ class SharedVolumeSettings(_Settings):
     def _options_for_local(self) -> SharedVolumeSettings:
         if self.driver == "local" and "device" not in self.options:
             raise ValueError(
-                "swarm.sharedVolume.options: the local driver needs `type`, `o` and `device` "
-                "(such as an NFS export); without them each node gets its own empty volume"
+                "swarm.sharedVolume.options: the local driver needs `device` (for NFS also `type: nfs` and "
+                "`o: addr=<server>,...`); without it each node gets its own empty volume"
             )
         return self
 
@@ -710,7 +710,11 @@ class S3Settings(_Settings):
     @model_validator(mode="after")
     def _key_pair(self) -> S3Settings:
         if (self.access_key_id is None) != (self.secret_access_key is None):
-            raise ValueError("swarm.s3.accessKeyId and swarm.s3.secretAccessKey go together: set both or neither")
+            raise ValueError(
+                "swarm.s3.accessKeyId and swarm.s3.secretAccessKey go together: set both (the key with "
+                "`pulumi config set --secret --path swarm.s3.secretAccessKey <value>`), or neither to use the "
+                "credentials of the nodes or the environment"
+            )
         return self
 
 
@@ -734,8 +738,9 @@ class SwarmSettings(_Settings):
         description=(
             "Where Open WebUI keeps uploads (its data directory). `local`: a volume on the data node, and Open "
             "WebUI runs there only (every replica on one node). `shared-volume`: `sharedVolume`, which every node "
-            "mounts, and replicas spread over the nodes. `s3`: Open WebUI's S3 storage provider (`s3`), replicas "
-            "spread; the data directory stays node-local (caches)."
+            "mounts, and replicas spread over the nodes. `s3`: Open WebUI's S3 storage provider (`s3`); replicas on "
+            "PostgreSQL spread over the nodes, their data directories node-local (caches); one replica on SQLite "
+            "stays on the data node."
         ),
     )
     shared_volume: SharedVolumeSettings | None = Field(
@@ -754,9 +759,15 @@ class SwarmSettings(_Settings):
     def _uploads_source(self) -> SwarmSettings:
         problems = []
         if self.uploads == "shared-volume" and self.shared_volume is None:
-            problems.append("swarm.uploads is 'shared-volume' but swarm.sharedVolume is not set")
+            problems.append(
+                "swarm.uploads is 'shared-volume' but swarm.sharedVolume is not set; set swarm.sharedVolume (the "
+                "volume driver and its options, such as an NFS export), or set swarm.uploads to 'local' or 's3'"
+            )
         if self.uploads == "s3" and self.s3 is None:
-            problems.append("swarm.uploads is 's3' but swarm.s3 is not set")
+            problems.append(
+                "swarm.uploads is 's3' but swarm.s3 is not set; set swarm.s3.bucket (and its credentials), "
+                "or set swarm.uploads to 'local' or 'shared-volume'"
+            )
         if self.uploads != "shared-volume" and self.shared_volume is not None:
             problems.append(f"swarm.sharedVolume is set but swarm.uploads is {self.uploads!r}; set one of them")
         if self.uploads != "s3" and self.s3 is not None:
@@ -764,11 +775,6 @@ class SwarmSettings(_Settings):
         if problems:
             raise ValueError("\n".join(problems))
         return self
-
-    @property
-    def spread(self) -> bool:
-        """Whether Open WebUI's replicas may run on any node (their uploads are shared)."""
-        return self.uploads != "local"
 
     @property
     def data_constraint(self) -> str:
@@ -825,6 +831,13 @@ class StackSettings(_Settings):
     def swarm_effective(self) -> SwarmSettings:
         """``swarm``, or its defaults."""
         return self.swarm if self.swarm is not None else SwarmSettings()
+
+    @property
+    def swarm_spreads(self) -> bool:
+        """Whether Open WebUI's tasks may run on every node of the swarm: their uploads are on a volume every node
+        mounts, or in S3 with the rest of their data in PostgreSQL (SQLite stays on the data node)."""
+        swarm = self.swarm_effective
+        return swarm.uploads == "shared-volume" or (swarm.uploads == "s3" and self.uses_database)
 
     @property
     def uses_database(self) -> bool:

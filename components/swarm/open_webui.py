@@ -60,10 +60,11 @@ SECRET_SHORT_NAMES = {
 }
 
 
-def _split(
-    extra: dict[str, str], defaults: dict[str, str], values: dict[str, Any]
-) -> tuple[dict[str, str], dict[str, str]]:
-    return split_secret_env(env_from_inputs(extra, defaults, values))
+PLACEHOLDER = "[in a Docker secret]"
+
+
+def _secret_part(extra: dict[str, str], defaults: dict[str, str], values: dict[str, Any]) -> dict[str, str]:
+    return split_secret_env(env_from_inputs(extra, defaults, values))[1]
 
 
 def _pick(variable: str, env: dict[str, str]) -> str:
@@ -144,10 +145,18 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
         }
         if database_url is not None:
             env_inputs["database_url"] = database_url
-        split = pulumi.Output.all(**env_inputs).apply(functools.partial(_split, base_extra, defaults))
-        plain_env = split.apply(lambda parts: parts[0])
-        secret_env: pulumi.Output[dict[str, str]] = pulumi.Output.secret(split.apply(lambda parts: parts[1]))
-
+        secret_env: pulumi.Output[dict[str, str]] = pulumi.Output.secret(
+            pulumi.Output.all(**env_inputs).apply(functools.partial(_secret_part, base_extra, defaults))
+        )
+        # The plain part never holds a secret value (they all go to files), so it is computed without them: a
+        # secret anywhere in the task spec would hide the whole spec in previews.
+        plain_env = split_secret_env(
+            env_from_inputs(
+                base_extra,
+                defaults,
+                {name: PLACEHOLDER for name in env_inputs} | {"redis_url": PLACEHOLDER},
+            )
+        )[0]
         # Which secrets exist is known before any value is: the managed names, and the S3 key when given.
         names = ["OAUTH_SESSION_TOKEN_ENCRYPTION_KEY", "REDIS_URL", "WEBSOCKET_REDIS_URL", "WEBUI_SECRET_KEY"]
         if database_url is not None:
@@ -190,7 +199,7 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
         def service(
             resource_name: str, service_name: str, count: int, migrates: bool, ports: bool, after: list[pulumi.Resource]
         ) -> docker.Service:
-            env = plain_env if migrates else plain_env.apply(lambda e: {**e, "ENABLE_DB_MIGRATIONS": "false"})
+            env = plain_env if migrates else {**plain_env, "ENABLE_DB_MIGRATIONS": "false"}
             return docker.Service(
                 resource_name,
                 name=service_name,

@@ -20,7 +20,7 @@ from ._swarm import (
     update_config,
 )
 
-STOP_GRACE = "1m0s"
+STOP_GRACE = "1m"
 """A clean shutdown (checkpoint) before the task is killed."""
 
 

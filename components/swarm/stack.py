@@ -24,7 +24,10 @@ OUTPUT_DESCRIPTIONS: dict[str, tuple[bool, str]] = {
     "openWebuiServiceName": (False, "The Open WebUI service that migrates the database (the only one on SQLite)."),
     "openWebuiServiceNames": (False, "Every Open WebUI service."),
     "openWebuiVolumeName": (False, "Open WebUI's data volume."),
-    "secretNames": (False, "Every Docker secret of the stack (named by a keyed hash of its value)."),
+    "secretNames": (
+        False,
+        "Every Docker secret of the stack (auto-named: a new value is a new secret with a new name).",
+    ),
     "databaseUrl": (True, "`DATABASE_URL` of the shared PostgreSQL (only with a database)."),
     "postgresServiceName": (False, "PostgreSQL service (only with the managed database)."),
     "postgresVolumeName": (False, "PostgreSQL's volume on the data node (only with the managed database)."),
@@ -79,7 +82,7 @@ class SwarmStack(pulumi.ComponentResource):
         elif settings.database.url is not None:
             self.database_url = pulumi.Output.secret(normalize_database_url(settings.database.url.get_secret_value()))
 
-        spread = swarm.uploads == "shared-volume" or (swarm.uploads == "s3" and settings.uses_database)
+        spread = settings.swarm_spreads
         storage_env: dict[str, str] | None = None
         storage_secret = None
         if swarm.s3 is not None:
