@@ -383,11 +383,32 @@ class TestOpenWebUIServices:
         published = {
             n: s.inputs["endpointSpec"]["ports"]
             for n, s in three.deployment.services().items()
-            if "endpointSpec" in s.inputs
+            if s.inputs["endpointSpec"].get("ports")
         }
         assert published == {
             "open-webui-lb": [{"targetPort": 8080, "publishedPort": 3000, "protocol": "tcp", "publishMode": "ingress"}]
         }
+
+    def test_services_when_default_are_found_by_virtual_ip(self, three: Swarm) -> None:
+        """Every service has Swarm's default endpoint mode, a virtual IP (the routing mesh publishes the port)."""
+        assert {n: s.inputs["endpointSpec"]["mode"] for n, s in three.deployment.services().items()} == dict.fromkeys(
+            SERVICES, "vip"
+        )
+
+    def test_services_when_dnsrr_resolve_tasks_and_publish_in_host_mode_stop_first(self) -> None:
+        """``swarm.endpointMode: dnsrr`` (kernels without IPVS): every service is found by DNS round robin, the
+        load balancer publishes in host mode and, as a host port is bound once per node, updates stop-first."""
+        dnsrr = swarm({"openWebui": {"replicas": 3, "upgrade": "rolling"}, "swarm": {"endpointMode": "dnsrr"}})
+        services = dnsrr.deployment.services()
+        assert {n: s.inputs["endpointSpec"]["mode"] for n, s in services.items()} == dict.fromkeys(SERVICES, "dnsrr")
+        assert services["open-webui-lb"].inputs["endpointSpec"]["ports"] == [
+            {"targetPort": 8080, "publishedPort": 3000, "protocol": "tcp", "publishMode": "host"}
+        ]
+        assert services["open-webui-lb"].inputs["updateConfig"]["order"] == "stop-first"
+        assert services["open-webui-replicas"].inputs["updateConfig"]["order"] == "start-first"
+        single = swarm({"openWebui": {"upgrade": "rolling"}, "swarm": {"endpointMode": "dnsrr"}}).service("open-webui")
+        assert single.inputs["endpointSpec"]["ports"][0]["publishMode"] == "host"
+        assert single.inputs["updateConfig"]["order"] == "stop-first"
 
     def test_load_balancer_when_three_replicas_finds_both_services_by_dns(self, three: Swarm) -> None:
         """HAProxy's config has a server-template for tasks.open-webui and one for tasks.open-webui-replicas."""

@@ -1,0 +1,709 @@
+"""Carry out a rendered Swarm stack on a real swarm the way pulumi-docker's provider does, and diff it.
+
+pulumi-docker 5.x embeds terraform-provider-docker v4.5 (its ``upstream`` submodule). For its Swarm objects
+(``internal/provider/resource_docker_service{,_funcs,_structures}.go``, ``resource_docker_secret.go``,
+``resource_docker_config.go``) this module does what the provider does, field by field for what this project
+declares:
+
+- ``docker_network``: ``NetworkCreate`` with the driver, ``Attachable`` and the options;
+- ``docker_secret`` / ``docker_config``: ``data`` is standard base64, decoded before ``SecretCreate`` /
+  ``ConfigCreate``; every field is ForceNew (a new value is a new object); the engine creates the replacement
+  first (auto-named, so under a new name), updates what refers to it, and deletes the old one at the end;
+- ``docker_service`` create: the whole ``ServiceSpec`` built from the inputs (``createServiceSpec``: env as
+  ``K=V``, durations parsed into nanoseconds, secret and config references with uid, gid and mode, mounts with
+  volume options, networks by ID with aliases, placement, restart policy, update and rollback configs, the
+  endpoint spec), ``ServiceCreate``; then ``converge_config``: wait ``delay``, then poll (``MinTimeout`` 5 s) until
+  every slot has a running task on an active node; on timeout the provider deletes the service;
+- update: inspect for the version, send the full spec, then wait (7 s, then every 5-10 s) for
+  ``UpdateStatus.State`` ``completed`` (``paused`` or a rollback fails it), or without one for the running count;
+- read (``resourceDockerServiceRead`` and its ``flatten*``): durations in the provider's short form (``1m``, not
+  ``1m0s``), env as a map, sets compared without order; ``diff_service`` compares a declaration with it.
+
+What differs: this is Python over the Engine API, not the Go client. The provider's ``QueryRegistry`` pin of the
+image digest is skipped, as the provider itself skips it when no registry answers (none does here). Only the
+fields this project declares are mapped.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from components.testing import Deployment, Resource
+from tests.docker_applier import Change, DockerError, EngineClient, duration_string, parse_duration
+
+NETWORK = "docker:index/network:Network"
+SECRET = "docker:index/secret:Secret"
+CONFIG = "docker:index/serviceConfig:ServiceConfig"
+SERVICE = "docker:index/service:Service"
+HANDLED = (NETWORK, SECRET, CONFIG, SERVICE)
+UPDATE_DELAY = 7.0
+"""``resourceDockerServiceUpdate``'s wait before its first look at the update (hard-coded, not ``converge_config``)."""
+MIN_TIMEOUT = 5.0
+MAX_BACKOFF = 10.0
+
+
+def short_duration(nanoseconds: int) -> str:
+    """The provider's ``shortDur``: Go's ``Duration.String()`` without a trailing ``0s`` after ``m`` or ``0m``
+    after ``h``."""
+    if nanoseconds == 0:
+        return "0s"
+    text = duration_string(nanoseconds)
+    if text.endswith("m0s"):
+        text = text[:-2]
+    if text.endswith("h0m"):
+        text = text[:-2]
+    return text
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Inputs -> ServiceSpec (createServiceSpec and its helpers)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _file_reference(item: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    return {
+        f"{kind}ID": item[f"{kind.lower()}Id"],
+        f"{kind}Name": item.get(f"{kind.lower()}Name", ""),
+        "File": {
+            "Name": item["fileName"],
+            "UID": item.get("fileUid", "0"),
+            "GID": item.get("fileGid", "0"),
+            "Mode": int(item.get("fileMode", 0o444)),
+        },
+    }
+
+
+def _mount(item: Mapping[str, Any]) -> dict[str, Any]:
+    mount: dict[str, Any] = {
+        "Type": item["type"],
+        "Source": item.get("source", ""),
+        "Target": item["target"],
+        "ReadOnly": bool(item.get("readOnly", False)),
+    }
+    options = item.get("volumeOptions")
+    if options is not None:
+        mount["VolumeOptions"] = {
+            "NoCopy": bool(options.get("noCopy", False)),
+            "Labels": {label["label"]: label["value"] for label in options.get("labels") or []},
+            "DriverConfig": {
+                "Name": options.get("driverName", ""),
+                "Options": dict(options.get("driverOptions") or {}),
+            },
+        }
+    return mount
+
+
+def _update_config(config: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if config is None:
+        return None  # sent only when declared (d.GetOk)
+    return {
+        "Parallelism": int(config.get("parallelism", 1)),
+        "Delay": parse_duration(config.get("delay", "0s")),
+        "FailureAction": config.get("failureAction", "pause"),
+        "Monitor": parse_duration(config.get("monitor", "5s")),
+        "MaxFailureRatio": float(config.get("maxFailureRatio", "0.0")),
+        "Order": config.get("order", "stop-first"),
+    }
+
+
+def service_spec(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``ServiceSpec`` ``createServiceSpec`` builds (blocks the provider always sends are sent empty)."""
+    task = inputs["taskSpec"]
+    container = task["containerSpec"]
+    health = container.get("healthcheck") or {}
+    spec_container: dict[str, Any] = {
+        "Image": container["image"],
+        "Command": list(container.get("commands") or []),
+        "Args": list(container.get("args") or []),
+        "Env": [f"{key}={value}" for key, value in (container.get("env") or {}).items()],
+        "Secrets": [_file_reference(item, "Secret") for item in container.get("secrets") or []],
+        "Configs": [_file_reference(item, "Config") for item in container.get("configs") or []],
+        "Mounts": [_mount(item) for item in container.get("mounts") or []],
+        "Healthcheck": {
+            "Test": list(health.get("tests") or []),
+            "Interval": parse_duration(health.get("interval", "0s")),
+            "Timeout": parse_duration(health.get("timeout", "0s")),
+            "StartPeriod": parse_duration(health.get("startPeriod", "0s")),
+            "Retries": int(health.get("retries", 0)),
+        },
+        "StopGracePeriod": parse_duration(container.get("stopGracePeriod", "")),
+        "CapabilityAdd": list(container.get("capAdds") or []) or None,
+        "CapabilityDrop": list(container.get("capDrops") or []) or None,
+        "DNSConfig": {},
+        "Isolation": "default",
+    }
+    placement = task.get("placement") or {}
+    restart = task.get("restartPolicy") or {}
+    limits = (task.get("resources") or {}).get("limits")
+    template: dict[str, Any] = {
+        "ContainerSpec": spec_container,
+        "Networks": [
+            {"Target": network.get("id") or network["name"], "Aliases": list(network.get("aliases") or [])}
+            for network in task.get("networksAdvanceds") or []
+        ],
+        "Placement": {
+            "Constraints": list(placement.get("constraints") or []),
+            "Preferences": [
+                {"Spread": {"SpreadDescriptor": pref.removeprefix("spread=")}} for pref in placement.get("prefs") or []
+            ],
+            "MaxReplicas": int(placement.get("maxReplicas", 0)),
+        },
+        "Resources": {
+            "Limits": {"MemoryBytes": int(limits.get("memoryBytes", 0)), "NanoCPUs": int(limits.get("nanoCpus", 0))}
+        }
+        if limits
+        else {},
+        "RestartPolicy": {
+            "Condition": restart.get("condition", ""),
+            "Delay": parse_duration(restart.get("delay", "")),
+            "MaxAttempts": int(restart.get("maxAttempts", 0)),
+            "Window": parse_duration(restart.get("window", "")),
+        },
+    }
+    log_driver = task.get("logDriver")
+    if log_driver:
+        template["LogDriver"] = {"Name": log_driver["name"], "Options": dict(log_driver.get("options") or {})}
+    endpoint = inputs.get("endpointSpec") or {}
+    spec: dict[str, Any] = {
+        "Name": inputs["name"],
+        "Labels": {label["label"]: label["value"] for label in inputs.get("labels") or []},
+        "TaskTemplate": template,
+        "Mode": {
+            "Replicated": {"Replicas": int(((inputs.get("mode") or {}).get("replicated") or {}).get("replicas", 1))}
+        },
+        "EndpointSpec": {
+            "Mode": endpoint.get("mode", "vip"),
+            "Ports": [
+                {
+                    "Protocol": port.get("protocol", "tcp"),
+                    "TargetPort": int(port["targetPort"]),
+                    "PublishedPort": int(port.get("publishedPort", 0)),
+                    "PublishMode": port.get("publishMode", "ingress"),
+                }
+                for port in endpoint.get("ports") or []
+            ],
+        },
+    }
+    for key, spec_key in (("updateConfig", "UpdateConfig"), ("rollbackConfig", "RollbackConfig")):
+        converted = _update_config(inputs.get(key))
+        if converted is not None:
+            spec[spec_key] = converted
+    return spec
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Read back (resourceDockerServiceRead, flatten*) and diff
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _read_reference(item: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    file = item.get("File") or {}
+    return {
+        f"{kind.lower()}Id": item[f"{kind}ID"],
+        f"{kind.lower()}Name": item.get(f"{kind}Name", ""),
+        "fileName": file.get("Name", ""),
+        "fileUid": file.get("UID", ""),
+        "fileGid": file.get("GID", ""),
+        "fileMode": int(file.get("Mode", 0)),
+    }
+
+
+def read_service(inspect: Mapping[str, Any]) -> dict[str, Any]:
+    """What the provider stores after reading a service back, in the inputs' shape."""
+    spec = inspect["Spec"]
+    template = spec["TaskTemplate"]
+    container = template["ContainerSpec"]
+    health = container.get("Healthcheck") or {}
+    container_state: dict[str, Any] = {
+        "image": container["Image"],
+        "commands": list(container.get("Command") or []),
+        "args": list(container.get("Args") or []),
+        "env": dict(entry.split("=", 1) for entry in container.get("Env") or []),
+        "secrets": [_read_reference(item, "Secret") for item in container.get("Secrets") or []],
+        "configs": [_read_reference(item, "Config") for item in container.get("Configs") or []],
+        "mounts": [
+            {
+                "type": mount["Type"],
+                "source": mount.get("Source", ""),
+                "target": mount["Target"],
+                "readOnly": bool(mount.get("ReadOnly", False)),
+                **(
+                    {
+                        "volumeOptions": {
+                            "noCopy": bool(mount["VolumeOptions"].get("NoCopy", False)),
+                            "labels": [],
+                            "driverName": (mount["VolumeOptions"].get("DriverConfig") or {}).get("Name", ""),
+                            "driverOptions": dict(
+                                (mount["VolumeOptions"].get("DriverConfig") or {}).get("Options") or {}
+                            ),
+                        }
+                    }
+                    if mount.get("VolumeOptions")
+                    else {}
+                ),
+            }
+            for mount in container.get("Mounts") or []
+        ],
+        "healthcheck": {
+            "tests": list(health.get("Test") or []),
+            "interval": short_duration(int(health.get("Interval", 0))),
+            "timeout": short_duration(int(health.get("Timeout", 0))),
+            "startPeriod": short_duration(int(health.get("StartPeriod", 0))),
+            "retries": int(health.get("Retries", 0)),
+        },
+        "stopGracePeriod": short_duration(int(container.get("StopGracePeriod") or 0)),
+        "capAdds": list(container.get("CapabilityAdd") or []),
+        "capDrops": list(container.get("CapabilityDrop") or []),
+    }
+    placement = template.get("Placement") or {}
+    restart = template.get("RestartPolicy") or {}
+    limits = (template.get("Resources") or {}).get("Limits") or {}
+    task: dict[str, Any] = {
+        "containerSpec": container_state,
+        "networksAdvanceds": [
+            {"id": network["Target"], "aliases": list(network.get("Aliases") or [])}
+            for network in template.get("Networks") or []
+        ],
+        "placement": {
+            "constraints": list(placement.get("Constraints") or []),
+            "prefs": [pref["Spread"]["SpreadDescriptor"] for pref in placement.get("Preferences") or []],
+            "maxReplicas": int(placement.get("MaxReplicas", 0)),
+        },
+        "resources": {
+            "limits": {"memoryBytes": int(limits.get("MemoryBytes", 0)), "nanoCpus": int(limits.get("NanoCPUs", 0))}
+        },
+        "restartPolicy": {
+            "condition": restart.get("Condition", ""),
+            "delay": short_duration(int(restart.get("Delay", 0))),
+            "maxAttempts": int(restart.get("MaxAttempts", 0)),
+            "window": short_duration(int(restart.get("Window", 0))),
+        },
+    }
+    if template.get("LogDriver"):
+        task["logDriver"] = {
+            "name": template["LogDriver"]["Name"],
+            "options": dict(template["LogDriver"].get("Options") or {}),
+        }
+    endpoint = (inspect.get("Endpoint") or {}).get("Spec") or spec.get("EndpointSpec") or {}
+    state: dict[str, Any] = {
+        "name": spec["Name"],
+        "taskSpec": task,
+        "mode": {"replicated": {"replicas": int(spec["Mode"]["Replicated"]["Replicas"])}},
+        "endpointSpec": {
+            "mode": endpoint.get("Mode", ""),
+            "ports": [
+                {
+                    "protocol": port.get("Protocol", "tcp"),
+                    "targetPort": int(port["TargetPort"]),
+                    "publishedPort": int(port.get("PublishedPort", 0)),
+                    "publishMode": port.get("PublishMode", "ingress"),
+                }
+                for port in endpoint.get("Ports") or []
+            ],
+        },
+    }
+    for spec_key, key in (("UpdateConfig", "updateConfig"), ("RollbackConfig", "rollbackConfig")):
+        config = spec.get(spec_key)
+        if config:
+            state[key] = {
+                "parallelism": int(config.get("Parallelism", 0)),
+                "delay": short_duration(int(config.get("Delay", 0))),
+                "failureAction": config.get("FailureAction", ""),
+                "monitor": short_duration(int(config.get("Monitor", 0))),
+                "maxFailureRatio": f"{float(config.get('MaxFailureRatio', 0)):.1f}",
+                "order": config.get("Order", ""),
+            }
+    return state
+
+
+_SETS = {
+    "secrets",
+    "configs",
+    "mounts",
+    "networksAdvanceds",
+    "constraints",
+    "prefs",
+}
+"""Schema sets of the provider: compared without order."""
+_NOT_READ = {"convergeConfig", "auth"}
+_FORCE_NEW = {"name", "networksAdvanceds", "auth", "labels"}
+
+
+def _canonical(key: str, value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _canonical(k, v) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        items = [_canonical(key, item) for item in value]
+        if key in _SETS:
+            return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+        return items
+    if key == "maxFailureRatio":
+        return f"{float(value):.1f}"  # suppressEquivalentFloatRatio
+    return value
+
+
+def _compare(path: str, declared: Any, state: Any, changes: list[Change]) -> None:
+    """Every declared field against the read state; a field left out is Computed (it keeps what was read)."""
+    if isinstance(declared, dict) and isinstance(state, dict):
+        for key, value in declared.items():
+            if key in _NOT_READ:
+                continue
+            _compare(f"{path}.{key}" if path else key, value, state.get(key), changes)
+        return
+    leaf = path.rsplit(".", 1)[-1]
+    want, have = _canonical(leaf, declared), _canonical(leaf, state)
+    if leaf in ("secrets", "configs", "mounts", "networksAdvanceds") and isinstance(want, list):
+        # Items are compared on what was declared of them (the provider's set hash covers declared+read fields,
+        # which agree field by field for what this project declares).
+        have = [{k: item.get(k) for k in declared_item} for declared_item, item in zip(want, have or [], strict=False)]
+        have = _canonical(leaf, have)
+    if want != have and not (want in (None, [], {}) and have in (None, [], {}, "", 0)):
+        top = path.split(".", 1)[0]
+        action = "replace" if top in _FORCE_NEW or leaf == "networksAdvanceds" else "update"
+        changes.append(Change(path, want, have, action))
+
+
+def diff_service(declared: Mapping[str, Any], state: Mapping[str, Any]) -> list[Change]:
+    """The provider's plan for a service: each declared field that differs from the read state."""
+    changes: list[Change] = []
+    _compare("", dict(declared), dict(state), changes)
+    return changes
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The engine's walk over a rendered Swarm deployment
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SwarmApplied:
+    resource: Resource
+    inputs: dict[str, Any]
+    docker_id: str
+    name: str
+    converged_after: float | None = None
+    """Seconds the provider waited for ``converge_config`` (create or update)."""
+
+
+@dataclass
+class SwarmStep:
+    op: str
+    """``create``, ``update``, ``replace`` (a new object, the old one deleted at the end), ``delete``, ``same``."""
+    urn: str
+    name: str
+    changes: list[Change] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+class SwarmApplier:
+    """Applies rendered Swarm deployments to one manager, as ``pulumi up`` would; state is kept here."""
+
+    def __init__(self, client: EngineClient, log: Callable[[str], None] = lambda _: None) -> None:
+        self.client = client
+        self.log = log
+        self.state: dict[str, SwarmApplied] = {}
+        self.timeline: list[tuple[float, str, str]] = []
+        self._lock = threading.Lock()
+
+    # -- references ----------------------------------------------------------------------------------------
+
+    def _ids(self) -> dict[str, str]:
+        """Mock id -> real id, for everything carried out."""
+        return {applied.resource.id: applied.docker_id for applied in self.state.values()}
+
+    def _resolve(self, value: Any, ids: Mapping[str, str]) -> Any:
+        if isinstance(value, dict):
+            return {key: self._resolve(item, ids) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self._resolve(item, ids) for item in value]
+        if isinstance(value, str) and value in ids:
+            return ids[value]
+        return value
+
+    @staticmethod
+    def _custom(deployment: Deployment) -> list[Resource]:
+        return [resource for resource in deployment.resources if resource.type in HANDLED]
+
+    # -- one resource --------------------------------------------------------------------------------------
+
+    def _note(self, what: str, name: str) -> None:
+        with self._lock:
+            self.timeline.append((time.monotonic(), what, name))
+        self.log(f"{what} {name}")
+
+    def _create(self, resource: Resource, inputs: dict[str, Any]) -> SwarmApplied:
+        if resource.type == NETWORK:
+            created = self.client.call(
+                "POST",
+                "/networks/create",
+                body={
+                    "Name": inputs["name"],
+                    "Driver": inputs.get("driver", "bridge"),
+                    "Attachable": bool(inputs.get("attachable", False)),
+                    "Options": dict(inputs.get("options") or {}),
+                    "CheckDuplicate": True,
+                },
+            )
+            return SwarmApplied(resource, inputs, created["Id"], inputs["name"])
+        if resource.type in (SECRET, CONFIG):
+            kind = "secrets" if resource.type == SECRET else "configs"
+            name = inputs.get("name") or resource.outputs["name"]  # auto-named: Pulumi's name, as the mocks gave it
+            body: dict[str, Any] = {
+                "Name": name,
+                "Data": base64.b64encode(base64.b64decode(inputs["data"])).decode(),
+            }
+            labels = {label["label"]: label["value"] for label in inputs.get("labels") or []}
+            if labels:
+                body["Labels"] = labels
+            created = self.client.call("POST", f"/{kind}/create", body=body)
+            return SwarmApplied(resource, inputs, created["ID"], name)
+        created = self.client.call("POST", "/services/create", body=service_spec(inputs))
+        applied = SwarmApplied(resource, inputs, created["ID"], inputs["name"])
+        converge = inputs.get("convergeConfig")
+        if converge is not None:
+            try:
+                applied.converged_after = self._converge_create(applied, converge)
+            except DockerError:
+                self._remove_service(applied)  # the provider deletes a service that did not converge
+                raise
+        return applied
+
+    def _running(self, service_id: str) -> tuple[int, int]:
+        """``resourceDockerServiceCreateRefreshFunc``: running tasks (one per slot, on active nodes), replicas."""
+        service = self.client.call("GET", f"/services/{service_id}")
+        replicas = int(service["Spec"]["Mode"]["Replicated"]["Replicas"])
+        filters = json.dumps({"service": [service_id], "desired-state": ["running"]})
+        tasks = self.client.call("GET", "/tasks", query={"filters": filters})
+        nodes = {node["ID"] for node in self.client.call("GET", "/nodes") if node["Status"]["State"] != "down"}
+        running = {
+            task["Slot"] for task in tasks if task.get("NodeID") in nodes and task["Status"]["State"] == "running"
+        }
+        return len(running), replicas
+
+    def _converge_create(self, applied: SwarmApplied, converge: Mapping[str, Any]) -> float:
+        start = time.monotonic()
+        timeout = parse_duration(converge.get("timeout", "3m")) / 1e9
+        time.sleep(parse_duration(converge.get("delay", "7s")) / 1e9)
+        wait = 0.1
+        while True:
+            running, replicas = self._running(applied.docker_id)
+            if running == replicas:
+                return time.monotonic() - start
+            if time.monotonic() - start > timeout:
+                raise DockerError(
+                    f"Service with ID ({applied.docker_id}) did not converge after {converge.get('timeout')}"
+                )
+            wait = min(max(wait * 2, MIN_TIMEOUT), MAX_BACKOFF)
+            time.sleep(wait)
+
+    def _converge_update(self, applied: SwarmApplied, converge: Mapping[str, Any]) -> float:
+        start = time.monotonic()
+        timeout = parse_duration(converge.get("timeout", "3m")) / 1e9
+        time.sleep(UPDATE_DELAY)
+        wait = 0.1
+        while True:
+            service = self.client.call("GET", f"/services/{applied.docker_id}")
+            status = service.get("UpdateStatus")
+            if status is None:
+                running, replicas = self._running(applied.docker_id)
+                if running == replicas:
+                    return time.monotonic() - start
+            else:
+                state = status.get("State")
+                if state == "completed":
+                    return time.monotonic() - start
+                if state in ("paused", "rollback_completed", "rollback_paused"):
+                    raise DockerError(f"service update {state}: {status.get('Message', '')}")
+            if time.monotonic() - start > timeout:
+                raise DockerError(
+                    f"Service with ID ({applied.docker_id}) did not converge after {converge.get('timeout')}"
+                )
+            wait = min(max(wait * 2, MIN_TIMEOUT), MAX_BACKOFF)
+            time.sleep(wait)
+
+    def _update_service(self, applied: SwarmApplied, inputs: dict[str, Any]) -> None:
+        current = self.client.call("GET", f"/services/{applied.docker_id}")
+        self.client.call(
+            "POST",
+            f"/services/{applied.docker_id}/update",
+            query={"version": current["Version"]["Index"]},
+            body=service_spec(inputs),
+        )
+        applied.inputs = inputs
+        converge = inputs.get("convergeConfig")
+        if converge is not None:
+            applied.converged_after = self._converge_update(applied, converge)
+
+    def _remove_service(self, applied: SwarmApplied) -> None:
+        self.client.call("DELETE", f"/services/{applied.docker_id}")
+        grace = parse_duration(applied.inputs["taskSpec"]["containerSpec"].get("stopGracePeriod", "0s")) / 1e9
+        if grace:  # the provider waits for the tasks' containers on its daemon to go, then force-removes them
+            deadline = time.monotonic() + grace
+            label = json.dumps({"label": [f"com.docker.swarm.service.id={applied.docker_id}"]})
+            while time.monotonic() < deadline:
+                if not self.client.call("GET", "/containers/json", query={"all": "1", "filters": label}):
+                    break
+                time.sleep(0.5)
+            for container in self.client.call("GET", "/containers/json", query={"all": "1", "filters": label}):
+                self.client.call("DELETE", f"/containers/{container['Id']}", query={"force": "1", "v": "0"})
+
+    def _delete(self, applied: SwarmApplied) -> None:
+        kind = applied.resource.type
+        if kind == SERVICE:
+            self._remove_service(applied)
+        elif kind == SECRET:
+            self.client.call("DELETE", f"/secrets/{applied.docker_id}")
+        elif kind == CONFIG:
+            self.client.call("DELETE", f"/configs/{applied.docker_id}")
+        else:
+            self.client.call("DELETE", f"/networks/{applied.docker_id}")
+
+    # -- plan and apply ------------------------------------------------------------------------------------
+
+    def _step(self, resource: Resource, inputs: dict[str, Any]) -> SwarmStep:
+        previous = self.state.get(resource.urn)
+        if previous is None:
+            return SwarmStep("create", resource.urn, resource.name)
+        if resource.type == SERVICE:
+            changes = diff_service(inputs, read_service(self.client.call("GET", f"/services/{previous.docker_id}")))
+            if not changes:
+                return SwarmStep("same", resource.urn, resource.name)
+            op = "replace" if any(change.action == "replace" for change in changes) else "update"
+            return SwarmStep(op, resource.urn, resource.name, changes)
+        if inputs != previous.inputs:  # secrets, configs and networks: every field is ForceNew
+            keys = sorted(k for k in set(inputs) | set(previous.inputs) if inputs.get(k) != previous.inputs.get(k))
+            return SwarmStep(
+                "replace", resource.urn, resource.name, [Change(k, "[changed]", "[state]", "replace") for k in keys]
+            )
+        return SwarmStep("same", resource.urn, resource.name)
+
+    def plan(self, deployment: Deployment) -> list[SwarmStep]:
+        """What ``pulumi preview`` would show (needs what it refers to to exist already: a second apply)."""
+        ids = self._ids()
+        steps = [self._step(r, self._resolve(r.inputs, ids)) for r in self._custom(deployment)]
+        declared = {r.urn for r in self._custom(deployment)}
+        steps += [SwarmStep("delete", urn, a.resource.name) for urn, a in self.state.items() if urn not in declared]
+        return steps
+
+    def apply(self, deployment: Deployment) -> list[SwarmStep]:
+        """Carry the deployment out: each resource once what it depends on is done, independent ones at once;
+        replaced secrets and configs and removed resources are deleted at the end, dependents first."""
+        resources = self._custom(deployment)
+        urns = {resource.urn for resource in resources}
+        # What each resource waits for: its declared dependencies (through components: the mock URNs of
+        # custom resources it names), and every resource whose mock id appears in its inputs.
+        needs: dict[str, set[str]] = {}
+        for resource in resources:
+            text = json.dumps(resource.inputs)
+            wanted = {dep for dep in resource.dependencies if dep in urns}
+            wanted |= {other.urn for other in resources if f'"{other.id}"' in text and other.urn != resource.urn}
+            needs[resource.urn] = wanted
+        done: dict[str, threading.Event] = {resource.urn: threading.Event() for resource in resources}
+        steps: list[SwarmStep] = []
+        errors: list[BaseException] = []
+        replaced: list[SwarmApplied] = []
+
+        def run(resource: Resource) -> None:
+            for urn in needs[resource.urn]:
+                done[urn].wait()
+            if errors:
+                done[resource.urn].set()
+                return
+            try:
+                started = time.monotonic()
+                inputs = self._resolve(resource.inputs, self._ids())
+                step = self._step(resource, inputs)
+                if step.op == "create":
+                    self._note("create", resource.name)
+                    applied = self._create(resource, inputs)
+                    with self._lock:
+                        self.state[resource.urn] = applied
+                elif step.op == "update":
+                    self._note("update", resource.name)
+                    self._update_service(self.state[resource.urn], inputs)
+                elif step.op == "replace":
+                    self._note("replace", resource.name)
+                    old = self.state[resource.urn]
+                    if resource.type == SERVICE:  # an explicit name: the bridge deletes first
+                        self._delete(old)
+                    else:
+                        replaced.append(old)
+                    applied = self._create(resource, inputs)
+                    with self._lock:
+                        self.state[resource.urn] = applied
+                step.seconds = time.monotonic() - started
+                with self._lock:
+                    steps.append(step)
+                self._note(f"{step.op} done", resource.name)
+            except BaseException as error:  # reported after every thread stops
+                errors.append(error)
+            finally:
+                done[resource.urn].set()
+
+        threads = [threading.Thread(target=run, args=(resource,), daemon=True) for resource in resources]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+        for old in replaced:
+            self._note("delete replaced", old.name)
+            self._delete(old)
+            steps.append(SwarmStep("delete", old.resource.urn, old.name))
+        for urn in [u for u in self.state if u not in urns]:
+            gone = self.state.pop(urn)
+            self._note("delete", gone.name)
+            self._delete(gone)
+            steps.append(SwarmStep("delete", urn, gone.name))
+        return steps
+
+    def destroy(self) -> None:
+        """Delete everything, services first (they hold the secrets, configs and the network)."""
+        order = {SERVICE: 0, SECRET: 1, CONFIG: 1, NETWORK: 2}
+        for urn, applied in sorted(self.state.items(), key=lambda item: order[item[1].resource.type]):
+            try:
+                self._delete(applied)
+            except DockerError as error:
+                self.log(f"destroy {applied.name}: {error}")
+            del self.state[urn]
+
+    def read_back(self) -> dict[str, list[Change]]:
+        """Each service's differences between what was declared and what Docker holds."""
+        return {
+            applied.name: diff_service(
+                applied.inputs, read_service(self.client.call("GET", f"/services/{applied.docker_id}"))
+            )
+            for applied in self.state.values()
+            if applied.resource.type == SERVICE
+        }
+
+
+def tasks_of(client: EngineClient, service: str) -> list[dict[str, Any]]:
+    """The running tasks of a service (by name), each with its node and its address on each network."""
+    filters = json.dumps({"service": [service], "desired-state": ["running"]})
+    return [
+        task
+        for task in client.call("GET", "/tasks", query={"filters": filters})
+        if task["Status"]["State"] == "running"
+    ]
+
+
+def task_addresses(task: Mapping[str, Any], network_id: str) -> list[str]:
+    """A task's addresses on a network (``NetworksAttachments``), without the prefix length."""
+    return [
+        address.split("/")[0]
+        for attachment in task.get("NetworksAttachments") or []
+        if attachment["Network"]["ID"] == network_id
+        for address in attachment.get("Addresses") or []
+    ]
+
+
+def names(values: Iterable[Mapping[str, Any]]) -> list[str]:
+    return sorted(str(value["Spec"]["Name"]) for value in values)

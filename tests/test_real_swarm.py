@@ -1,0 +1,419 @@
+"""The real-Swarm tier: the rendered Swarm stack carried out on a real swarm as pulumi-docker would, then read back.
+
+``tests/swarm_applier.py`` does what the provider does for services, secrets, configs and the overlay network
+(create, converge, update, read, diff, delete); the images are the stand-ins of the real-Docker tier. One node: the
+test daemon becomes a swarm manager (``docker swarm init``; it leaves the swarm again at the end if it was not in
+one). Two nodes: a second Docker daemon in a privileged container (``tests/swarm_nodes.py``), images moved in with
+``docker save``/``docker load``, joined as a worker. The tasks' addresses live on the overlay network, which the
+host cannot reach: clients run in a container on that network (``tests/swarm_probe.py``). Runs with
+``scripts/test --all`` or ``REAL_DOCKER=1``.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.testing import Deployment, render
+from components.verify import DockerValkeyCli, Target, check_deployment, locate_task
+from tests.docker_applier import EngineClient
+from tests.lifecycle import Poller
+from tests.loopback import free_port
+from tests.swarm_applier import SwarmApplier, task_addresses, tasks_of
+
+ENABLED = os.environ.get("REAL_DOCKER") == "1"
+pytestmark = [
+    pytest.mark.docker,
+    pytest.mark.skipif(
+        not ENABLED,
+        reason=(
+            "the real-Swarm tier runs with `scripts/test --all` (it starts a Docker daemon) or REAL_DOCKER=1; "
+            "REAL_DOCKER=0 leaves it out (the GitHub workflow)"
+        ),
+    ),
+]
+PROBE = Path(__file__).resolve().parent / "swarm_probe.py"
+USER = {"name": "Swarm", "email": "swarm@example.com", "password": "swarm-correct-horse-battery"}
+KEPT_CAPABILITY_BITS = {"CAP_DAC_OVERRIDE": 1, "CAP_SETGID": 6, "CAP_SETUID": 7}
+
+
+class SwarmReport:
+    """Figures of the tier, printed in the terminal summary (kept in CI logs)."""
+
+    NAME = "open-webui-real-swarm-report"
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def add(self, line: str) -> None:
+        self.lines.append(line)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.lines:
+            terminalreporter.write_sep("-", "Real Swarm: figures")
+            for line in self.lines:
+                terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def swarm_report(request: pytest.FixtureRequest) -> SwarmReport:
+    plugin = request.config.pluginmanager.get_plugin(SwarmReport.NAME)
+    if plugin is None:
+        plugin = SwarmReport()
+        request.config.pluginmanager.register(plugin, SwarmReport.NAME)
+    return plugin
+
+
+@pytest.fixture(scope="module")
+def engine() -> EngineClient:
+    try:
+        return EngineClient()
+    except OSError as error:
+        pytest.fail(f"REAL_DOCKER=1 but no Docker daemon answers ({error}); start one with scripts/start-docker")
+
+
+@pytest.fixture(scope="module")
+def images() -> dict[str, str]:
+    from tests.docker_standins import ensure_images
+
+    return ensure_images()
+
+
+def docker(*args: str, host: str | None = None, check: bool = True, timeout: float = 600) -> str:
+    command = ["docker", *(["-H", host] if host else []), *args]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(command)}: {result.returncode} {result.stderr.strip()}")
+    return result.stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def manager(engine: EngineClient) -> Iterator[str]:
+    """This daemon as a swarm manager (it leaves the swarm at the end if it was in none); its node ID."""
+    from tests.swarm_nodes import swarm_manager
+
+    with swarm_manager():
+        yield str(engine.call("GET", "/info")["Swarm"]["NodeID"])
+
+
+def endpoint_mode() -> str:
+    """``vip`` where the kernel has IPVS (Swarm's virtual IPs and routing mesh need it), else ``dnsrr``: this
+    project's test machines have none (FIELD-NOTES; tests/swarm_nodes.py)."""
+    return "vip" if Path("/proc/net/ip_vs").exists() else "dnsrr"
+
+
+def swarm_config(run: str, images: dict[str, str], port: int, **blocks: dict[str, Any]) -> dict[str, Any]:
+    """Pulumi.swarm.yaml's stack with this run's names, port, data label and stand-in images."""
+    config: dict[str, Any] = {
+        "engine": "swarm",
+        "network": {"name": f"{run}-net"},
+        "valkey": {"image": images["valkey"], "containerName": f"{run}-valkey", "volumeName": f"{run}-redis-data"},
+        "openWebui": {
+            "image": images["open-webui"],
+            "containerName": f"{run}-open-webui",
+            "volumeName": f"{run}-open-webui",
+            "hostPort": port,
+            "replicas": 2,
+            "upgrade": "rolling",
+            # Channels raise socket.io events from REST calls, with no model (as in Tier 2).
+            "env": {"ENABLE_CHANNELS": "true"},
+        },
+        "database": {"image": images["postgres"], "containerName": f"{run}-postgres", "volumeName": f"{run}-postgres"},
+        "loadBalancer": {"image": images["haproxy"], "containerName": f"{run}-lb"},
+        "swarm": {"dataLabel": f"{run}.data", "endpointMode": endpoint_mode()},
+    }
+    for key, values in blocks.items():
+        config[key] = {**config.get(key, {}), **values}
+    return config
+
+
+@dataclass
+class SwarmRun:
+    run: str
+    port: int
+    config: dict[str, Any]
+    deployment: Deployment
+    applier: SwarmApplier
+    created_in: float
+    secret_keys: tuple[str, ...] = ()
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def network_id(self) -> str:
+        network = next(a for a in self.applier.state.values() if a.resource.type == "docker:index/network:Network")
+        return network.docker_id
+
+    def service(self, name: str) -> str:
+        return f"{self.run}-{name}"
+
+    def tasks(self, name: str) -> list[dict[str, Any]]:
+        return tasks_of(self.applier.client, self.service(name))
+
+    def render(self, **blocks: dict[str, Any]) -> Deployment:
+        for key, values in blocks.items():
+            self.config[key] = {**self.config.get(key, {}), **values}
+        return render(self.config, secret_keys=self.secret_keys)
+
+    def probe(self, mode: str, options: dict[str, Any], *, detach: bool = False) -> str:
+        """Run ``tests/swarm_probe.py`` in a container on the stack's overlay network."""
+        options = {"user": USER, "origin": f"http://localhost:{self.port}", **options}
+        args = [
+            "run",
+            "--network",
+            self.config["network"]["name"],
+            "--label",
+            f"open-webui-redis.test={self.run}",
+            "-v",
+            f"{PROBE}:/probe.py:ro",
+            "--entrypoint",
+            "python3",
+        ]
+        if detach:
+            args += ["-d", "--name", f"{self.run}-probe"]
+        else:
+            args += ["--rm"]
+        command = ["docker", *args, self.config["openWebui"]["image"], "/probe.py", mode, json.dumps(options)]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+        if not detach and not result.stdout.strip():
+            raise AssertionError(f"the probe printed nothing (exit {result.returncode}): {result.stderr[-3000:]}")
+        return result.stdout.strip()
+
+
+def label_data_node(node_id: str, label: str) -> None:
+    docker("node", "update", "--label-add", f"{label}=true", node_id)
+
+
+def cleanup(run: SwarmRun | None, engine: EngineClient, hosts: list[str | None]) -> None:
+    if run is not None:
+        with contextlib.suppress(Exception):
+            docker("rm", "-f", f"{run.run}-probe", check=False)
+        run.applier.destroy()
+        for host in hosts:
+            for volume in (run.config[k]["volumeName"] for k in ("valkey", "openWebui", "database")):
+                docker("volume", "rm", "-f", volume, host=host, check=False)
+
+
+def apply(engine: EngineClient, run: str, config: dict[str, Any], report: SwarmReport) -> SwarmRun:
+    deployment = render(config)
+    applier = SwarmApplier(engine)
+    started = time.monotonic()
+    applier.apply(deployment)
+    created_in = time.monotonic() - started
+    converged = {
+        applied.name: applied.converged_after
+        for applied in applier.state.values()
+        if applied.converged_after is not None
+    }
+    report.add(
+        f"{run} ({config['swarm']['endpointMode']}): the stack converged in {created_in:.0f} s; per service: "
+        + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in sorted(converged.items()))
+    )
+    return SwarmRun(run, config["openWebui"]["hostPort"], config, deployment, applier, created_in)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# One node
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def one_node(
+    engine: EngineClient, images: dict[str, str], manager: str, swarm_report: SwarmReport
+) -> Iterator[SwarmRun]:
+    name = f"owrs{os.getpid()}"
+    config = swarm_config(name, images, free_port())
+    label_data_node(manager, f"{name}.data")
+    running: SwarmRun | None = None
+    try:
+        running = apply(engine, name, config, swarm_report)
+        yield running
+    finally:
+        cleanup(running, engine, [None])
+
+
+def _secret_values(deployment: Deployment) -> list[str]:
+    values = list(deployment.swarm_secrets().values())
+    return [value for value in values if len(value) >= 8]
+
+
+def test_swarm_stack_when_applied_converges_in_order_with_every_task_healthy(one_node: SwarmRun) -> None:
+    """Every service has its replicas running, each task healthy by Docker's own status; Valkey and PostgreSQL
+    converged before Open WebUI was created, the primary before the other replicas, HAProxy last."""
+    client = one_node.applier.client
+    for service, count in (("valkey", 1), ("postgres", 1), ("open-webui", 1), ("open-webui-replicas", 1), ("lb", 1)):
+        tasks = one_node.tasks(service)
+        assert len(tasks) == count, (service, tasks)
+        for task in tasks:
+            container = client.call("GET", f"/containers/{task['Status']['ContainerStatus']['ContainerID']}/json")
+            assert container["State"]["Health"]["Status"] == "healthy", service
+    timeline = one_node.applier.timeline
+    at = {(what, name): when for when, what, name in timeline}
+    services = {a.resource.name: a.name for a in one_node.applier.state.values()}
+    by_service = {v: k for k, v in services.items()}
+
+    def when(what: str, service: str) -> float:
+        return at[(what, by_service[one_node.service(service)])]
+
+    assert when("create done", "valkey") < when("create", "open-webui")
+    assert when("create done", "postgres") < when("create", "open-webui")
+    assert when("create done", "open-webui") < when("create", "open-webui-replicas")
+    assert when("create done", "open-webui-replicas") < when("create", "lb")
+
+
+def test_swarm_services_when_inspected_show_no_secret(one_node: SwarmRun) -> None:
+    """``docker service inspect`` of every service holds no password, key or URL with a password in it."""
+    client = one_node.applier.client
+    secrets = _secret_values(one_node.deployment)
+    assert secrets
+    for applied in one_node.applier.state.values():
+        if applied.resource.type != "docker:index/service:Service":
+            continue
+        text = json.dumps(client.call("GET", f"/services/{applied.docker_id}"))
+        leaked = [value[:4] + "..." for value in secrets if value in text or value.split("\n")[0] in text]
+        assert leaked == [], f"{applied.name} shows secret values"
+
+
+def test_valkey_task_when_running_reads_its_password_from_a_secret_file_with_only_the_declared_capabilities(
+    one_node: SwarmRun,
+) -> None:
+    """Valkey runs as uid 999 with a bounding set of the three kept capabilities; the password is a file under
+    /run/secrets, not in its command line or environment."""
+    client = one_node.applier.client
+    (task,) = one_node.tasks("valkey")
+    container = task["Status"]["ContainerStatus"]["ContainerID"]
+    code, status = client.exec(container, ["cat", "/proc/1/status"])
+    assert code == 0, status
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    assert fields["Uid"].split()[0] == "999"
+    assert int(fields["CapBnd"], 16) == sum(1 << bit for bit in KEPT_CAPABILITY_BITS.values())
+    assert int(fields["CapEff"], 16) == 0
+    code, cmdline = client.exec(container, ["cat", "/proc/1/cmdline"])
+    password = one_node.deployment.swarm_secrets()
+    bare = next(v for k, v in password.items() if "valkey-password" in k)
+    assert bare not in cmdline
+    inspect = client.call("GET", f"/containers/{container}/json")
+    assert not any(bare in entry for entry in inspect["Config"]["Env"] or [])
+    code, listing = client.exec(container, ["ls", "/run/secrets"])
+    assert sorted(listing.split()) == ["valkey-auth.conf", "valkey-password"]
+
+
+def test_verify_when_run_against_the_swarm_stack_finds_the_task_and_passes(one_node: SwarmRun) -> None:
+    """``components.verify`` finds the Valkey service's task on this node and every check passes."""
+    outputs = one_node.deployment.outputs
+    target = locate_task(Target.from_outputs(outputs), "docker")
+    assert target.service == one_node.service("valkey")
+    assert target.container.startswith(f"{one_node.service('valkey')}.1.")
+    report = check_deployment(target, DockerValkeyCli(target.container, target.port, target.password))
+    assert report.passed, report.render()
+
+
+def test_port_when_published_through_the_routing_mesh_answers(one_node: SwarmRun) -> None:
+    """The routing mesh publishes HAProxy's port on the node: ``/health`` answers 200 through it."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{one_node.port}/health", timeout=10) as answer:
+        assert answer.status == 200
+
+
+def test_events_when_raised_through_one_task_reach_a_client_on_another(
+    one_node: SwarmRun, swarm_report: SwarmReport
+) -> None:
+    """channel:created raised on the primary's task reaches a socket.io client connected to the other task
+    directly (their addresses on the overlay network), and one on the primary too."""
+    (primary,) = one_node.tasks("open-webui")
+    (replica,) = one_node.tasks("open-webui-replicas")
+    a = task_addresses(primary, one_node.network_id)[0]
+    b = task_addresses(replica, one_node.network_id)[0]
+    output = one_node.probe(
+        "events", {"raise": f"http://{a}:8080", "clients": {"on A": f"http://{a}:8080", "on B": f"http://{b}:8080"}}
+    )
+    result = json.loads(output.splitlines()[-1])
+    assert all(value is not None for value in result["latency_ms"].values()), result
+    swarm_report.add(f"{one_node.run}: channel:created raised on task A: {result['latency_ms']} (ms)")
+
+
+def test_swarm_stack_when_applied_again_changes_nothing(one_node: SwarmRun) -> None:
+    """The second `pulumi up`: nothing to do, nothing read back differs."""
+    assert [(s.op, s.name, s.changes) for s in one_node.applier.plan(render(one_node.config)) if s.op != "same"] == []
+    assert all(changes == [] for changes in one_node.applier.read_back().values())
+
+
+def test_secret_when_its_value_changes_rolls_the_services_to_a_new_secret(
+    one_node: SwarmRun, swarm_report: SwarmReport
+) -> None:
+    """A new secret key: a new Docker secret is created, both Open WebUI services move to it (a rolling update,
+    no failed request through the published port), and the old secret is deleted."""
+    client = one_node.applier.client
+    before = {s["Spec"]["Name"] for s in client.call("GET", "/secrets")}
+    one_node.secret_keys = ("openWebui",)
+    deployment = one_node.render(
+        openWebui={"secretKey": "a-new-secret-key-" + base64.b32encode(os.urandom(10)).decode()}
+    )
+    with Poller(f"http://127.0.0.1:{one_node.port}") as poller:
+        started = time.monotonic()
+        steps = one_node.applier.apply(deployment)
+        took = time.monotonic() - started
+    after = {s["Spec"]["Name"] for s in client.call("GET", "/secrets")}
+    ops = sorted((s.op, s.name) for s in steps if s.op != "same")
+    replaced = [name for op, name in ops if op == "replace"]
+    assert len(replaced) == 1, ops
+    assert replaced[0].endswith("-secret-key"), ops
+    new = next(name for name in deployment.swarm_secrets() if "secret-key" in name)
+    assert new in after
+    assert new not in before
+    assert len(before - after) == 1
+    for service in ("open-webui", "open-webui-replicas"):
+        spec = client.call("GET", f"/services/{one_node.service(service)}")["Spec"]
+        names = {s["SecretName"] for s in spec["TaskTemplate"]["ContainerSpec"]["Secrets"]}
+        assert new in names, service
+    assert poller.covered(started + took)
+    swarm_report.add(
+        f"{one_node.run}: a new secret key rolled both Open WebUI services in {took:.0f} s; "
+        f"{poller.failed} of {poller.ok + poller.failed} requests through the port failed"
+    )
+    assert poller.failed == 0, poller.errors[:5]
+    one_node.deployment = deployment
+
+
+def test_image_when_changed_under_rolling_updates_task_by_task_without_a_failed_request(
+    one_node: SwarmRun, images: dict[str, str], swarm_report: SwarmReport
+) -> None:
+    """A new image under ``rolling`` (start-first, one task at a time): the primary, then the replicas' service;
+    no request through the published port fails. The figures go in the README."""
+    client = one_node.applier.client
+    new_image = f"{images['open-webui'].rsplit(':', 1)[0]}:{one_node.run}-next"
+    docker("tag", images["open-webui"], new_image)
+    try:
+        deployment = one_node.render(openWebui={"image": new_image})
+        with Poller(f"http://127.0.0.1:{one_node.port}") as poller:
+            started = time.monotonic()
+            steps = one_node.applier.apply(deployment)
+            took = time.monotonic() - started
+        updated = sorted(s.name for s in steps if s.op == "update")
+        assert updated == sorted(
+            a.resource.name
+            for a in one_node.applier.state.values()
+            if a.name in (one_node.service("open-webui"), one_node.service("open-webui-replicas"))
+        )
+        for service in ("open-webui", "open-webui-replicas"):
+            spec = client.call("GET", f"/services/{one_node.service(service)}")["Spec"]
+            assert spec["TaskTemplate"]["ContainerSpec"]["Image"] == new_image
+        assert poller.covered(started + took)
+        swarm_report.add(
+            f"{one_node.run}: a new image under rolling took {took:.0f} s for both Open WebUI services; "
+            f"{poller.failed} of {poller.ok + poller.failed} requests failed, longest outage "
+            f"{poller.longest_outage():.1f} s"
+        )
+        assert poller.failed == 0, poller.errors[:5]
+        one_node.deployment = deployment
+    finally:
+        docker("rmi", new_image, check=False)
