@@ -221,9 +221,19 @@ class WorkerNode:
     container with its volume, then the node from the manager's list.
     """
 
-    def __init__(self, name: str = "owr-swarm-worker", images: Iterable[str] = (), *, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        name: str = "owr-swarm-worker",
+        images: Iterable[str] = (),
+        *,
+        timeout: float = 60.0,
+        binds: Iterable[str] = (),
+    ) -> None:
+        """``binds``: ``host-path:container-path`` mounts, such as a directory both nodes see at the same path (the
+        stand-in for an NFS export)."""
         self.name = name
         self.images = list(images)
+        self.binds = list(binds)
         self.timeout = timeout
         """Seconds to wait for the daemon to answer, and for the node to be Ready."""
         self._ip: str | None = None
@@ -288,6 +298,8 @@ class WorkerNode:
             _docker("rm", "--force", "--volumes", self.name)
         run = ["run", "--detach", "--name", self.name, "--hostname", self.name]
         run += ["--label", standins.LABEL, "--label", f"{NODE_LABEL}={self.name}", *privilege_flags()]
+        for bind in self.binds:
+            run += ["--volume", bind]
         started = time.monotonic()
         _out(*run, image)
         self._ip = self._address()

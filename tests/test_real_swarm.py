@@ -417,3 +417,135 @@ def test_image_when_changed_under_rolling_updates_task_by_task_without_a_failed_
         one_node.deployment = deployment
     finally:
         docker("rmi", new_image, check=False)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Two nodes
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TwoNodes:
+    stack: SwarmRun
+    worker: Any
+    manager: str
+
+
+@pytest.fixture(scope="module")
+def two_nodes(
+    engine: EngineClient, images: dict[str, str], manager: str, swarm_report: SwarmReport
+) -> Iterator[TwoNodes]:
+    """The stack on a swarm of this daemon (manager, data node) and a worker; Open WebUI's data directory on a
+    volume both nodes mount: the local driver binding a directory both see at the same path (what an NFS export
+    gives real nodes), so the replicas spread over both nodes."""
+    from tests.swarm_nodes import WorkerNode
+
+    name = f"owrs{os.getpid()}w"
+    shared = Path(f"/srv/{name}-uploads")
+    shared.mkdir(parents=True, exist_ok=True)
+    config = swarm_config(
+        name,
+        images,
+        free_port(),
+        openWebui={"replicas": 3},
+        swarm={
+            "uploads": "shared-volume",
+            "sharedVolume": {"driver": "local", "options": {"type": "none", "o": "bind", "device": str(shared)}},
+        },
+    )
+    label_data_node(manager, f"{name}.data")
+    running: SwarmRun | None = None
+    started = time.monotonic()
+    with WorkerNode(
+        f"{name}-worker", images=[images["open-webui"], images["haproxy"]], binds=[f"{shared}:{shared}"]
+    ) as worker:
+        worker.join()
+        swarm_report.add(
+            f"{name}: worker node up and joined in {time.monotonic() - started:.0f} s "
+            f"(images loaded: {', '.join(f'{k} {v:.0f} s' for k, v in worker.timings.items() if k.startswith('load'))})"
+        )
+        try:
+            running = apply(engine, name, config, swarm_report)
+            yield TwoNodes(running, worker, manager)
+        finally:
+            cleanup(running, engine, [None, worker.docker_host])
+    subprocess.run(["rm", "-rf", str(shared)], check=False)
+
+
+def test_two_nodes_when_applied_run_open_webui_tasks_on_both_nodes_and_data_on_the_data_node(
+    two_nodes: TwoNodes,
+) -> None:
+    """Valkey and PostgreSQL run on the labelled manager; the Open WebUI replicas' tasks are on both nodes."""
+    stack = two_nodes.stack
+    worker_id = two_nodes.worker.node_id
+    for service in ("valkey", "postgres"):
+        assert {task["NodeID"] for task in stack.tasks(service)} == {two_nodes.manager}, service
+    nodes = {task["NodeID"] for service in ("open-webui", "open-webui-replicas") for task in stack.tasks(service)}
+    assert nodes == {two_nodes.manager, worker_id}
+
+
+def test_two_nodes_when_an_event_is_raised_on_node_one_it_reaches_a_client_on_node_two(
+    two_nodes: TwoNodes, swarm_report: SwarmReport
+) -> None:
+    """channel:created raised through a task on the manager reaches a socket.io client connected to a task on
+    the worker (across the overlay's VXLAN), through Valkey."""
+    stack = two_nodes.stack
+    tasks = [task for service in ("open-webui", "open-webui-replicas") for task in stack.tasks(service)]
+    on_manager = next(t for t in tasks if t["NodeID"] == two_nodes.manager)
+    on_worker = next(t for t in tasks if t["NodeID"] == two_nodes.worker.node_id)
+    a = task_addresses(on_manager, stack.network_id)[0]
+    b = task_addresses(on_worker, stack.network_id)[0]
+    output = stack.probe(
+        "events",
+        {"raise": f"http://{a}:8080", "clients": {"node 1": f"http://{a}:8080", "node 2": f"http://{b}:8080"}},
+    )
+    result = json.loads(output.splitlines()[-1])
+    assert all(value is not None for value in result["latency_ms"].values()), result
+    swarm_report.add(f"{stack.run}: channel:created raised on node 1: {result['latency_ms']} (ms)")
+
+
+def test_two_nodes_when_the_worker_stops_its_tasks_move_to_the_manager_and_clients_reconnect(
+    two_nodes: TwoNodes, swarm_report: SwarmReport
+) -> None:
+    """The worker goes down: Swarm reschedules its tasks on the manager, and socket.io clients connected through
+    the load balancer reconnect and receive an event raised after. The times are printed."""
+    stack = two_nodes.stack
+    worker = two_nodes.worker
+    lb = stack.service("lb")
+    count = 6
+    stack.probe("survive", {"raise": f"http://{lb}:8080", "count": count, "timeout": 300}, detach=True)
+    probe = f"{stack.run}-probe"
+    deadline = time.monotonic() + 120
+    while "READY" not in docker("logs", probe, check=False) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert "READY" in docker("logs", probe, check=False), docker("logs", probe, check=False)
+    stopped_at = time.time()
+    began = time.monotonic()
+    worker.stop()
+    worker.wait_state("down", timeout=120)
+    down_after = time.monotonic() - began
+
+    def all_on_manager() -> bool:
+        running = [t for s in ("open-webui", "open-webui-replicas", "lb") for t in stack.tasks(s)]
+        return len(running) == 4 and {t["NodeID"] for t in running} == {two_nodes.manager}
+
+    while not all_on_manager():
+        assert time.monotonic() - began < 400, "the worker's tasks were not rescheduled on the manager"
+        time.sleep(1)
+    moved_after = time.monotonic() - began
+    code = docker("wait", probe, timeout=600)
+    output = docker("logs", probe, check=False).splitlines()[-1]
+    docker("rm", "-f", probe, check=False)
+    result = json.loads(output)
+    reconnected = [
+        max(times) - stopped_at for label, times in result["connected"].items() if result["disconnected"][label]
+    ]
+    swarm_report.add(
+        f"{stack.run}: worker stopped: node down after {down_after:.0f} s, its tasks running on the manager after "
+        f"{moved_after:.0f} s; {len(reconnected)} of {count} clients were cut off and reconnected "
+        f"{min(reconnected):.0f}-{max(reconnected):.0f} s after the stop; the event after: {result['latency_ms']} (ms)"
+        if reconnected
+        else f"{stack.run}: worker stopped: no client was cut off ({result})"
+    )
+    assert code == "0", result
+    assert reconnected, "no client was connected to a task on the worker"
