@@ -297,6 +297,9 @@ class StackMocks(pulumi.runtime.Mocks):
             if self.existing_networks is not None and name not in self.existing_networks:
                 raise Exception(f"Error: network {name} not found")  # what the provider reports
             return {"id": f"{name}-id", "name": name, "driver": "bridge", "scope": "local", "options": {}}
+        if args.token == "docker:index/getRegistryImage:getRegistryImage":
+            name = args.args["name"]
+            return {"id": name, "name": name, "sha256Digest": _image_id(f"registry:{name}")}
         return {}
 
 

@@ -131,7 +131,8 @@ def swarm_config(run: str, images: dict[str, str], port: int, **blocks: dict[str
         },
         "database": {"image": images["postgres"], "containerName": f"{run}-postgres", "volumeName": f"{run}-postgres"},
         "loadBalancer": {"image": images["haproxy"], "containerName": f"{run}-lb"},
-        "swarm": {"dataLabel": f"{run}.data", "endpointMode": endpoint_mode()},
+        # No registry answers here: the stand-in images are on every node, by tag.
+        "swarm": {"dataLabel": f"{run}.data", "endpointMode": endpoint_mode(), "pinImages": False},
     }
     for key, values in blocks.items():
         config[key] = {**config.get(key, {}), **values}

@@ -389,6 +389,23 @@ class TestOpenWebUIServices:
             "open-webui-lb": [{"targetPort": 8080, "publishedPort": 3000, "protocol": "tcp", "publishMode": "ingress"}]
         }
 
+    def test_images_when_default_are_pinned_to_the_registry_digest(self, three: Swarm) -> None:
+        """Each service's image is ``<reference>@<digest>`` from ``docker.getRegistryImage`` (what Docker keeps
+        after the provider's create); each reference is looked up once (both Open WebUI services share one)."""
+        looked_up = sorted(args["name"] for token, args in three.deployment.invokes if "getRegistryImage" in token)
+        images = {n: spec(s)["image"] for n, s in three.deployment.services().items()}
+        assert looked_up == sorted({image.split("@")[0] for image in images.values()})
+        for image in images.values():
+            digest = image.split("@")[1]
+            assert re.fullmatch(r"sha256:[0-9a-f]{64}", digest), image
+        assert images["open-webui"].startswith("ghcr.io/open-webui/open-webui:main@sha256:")
+
+    def test_images_when_pinning_is_off_are_the_references_and_nothing_is_looked_up(self) -> None:
+        """``swarm.pinImages: false`` (no registry): the configured references as they are."""
+        unpinned = swarm({"openWebui": {"replicas": 3}, "swarm": {"pinImages": False}})
+        assert not [token for token, _ in unpinned.deployment.invokes if "getRegistryImage" in token]
+        assert spec(unpinned.service("redis-valkey"))["image"] == "docker.io/valkey/valkey:8.0.1-alpine"
+
     def test_services_when_default_are_found_by_virtual_ip(self, three: Swarm) -> None:
         """Every service has Swarm's default endpoint mode, a virtual IP (the routing mesh publishes the port)."""
         assert {n: s.inputs["endpointSpec"]["mode"] for n, s in three.deployment.services().items()} == dict.fromkeys(

@@ -747,6 +747,25 @@ class SwarmSettings(_Settings):
         None, description="The volume every node mounts, with `uploads: shared-volume`."
     )
     s3: S3Settings | None = Field(None, description="The bucket, with `uploads: s3`.")
+    endpoint_mode: Literal["vip", "dnsrr"] = Field(
+        "vip",
+        description=(
+            "How services find each other on the overlay network. `vip`: a virtual IP per service and the port "
+            "published on every node through the routing mesh (Swarm's default; needs IPVS in the nodes' kernels). "
+            "`dnsrr`: a service's name resolves to its tasks' addresses (HAProxy resolves them so anyway) and the "
+            "port is published on the node running the load balancer (host mode), for kernels without IPVS; the "
+            "publishing service then updates stop-first (one port per node)."
+        ),
+    )
+    pin_images: bool = Field(
+        True,
+        description=(
+            "Declare each service's image by its digest, looked up in the registry at preview "
+            "(`docker.getRegistryImage`): the provider reads a service's image back pinned, so a tag alone would "
+            "update every service once more on the second `pulumi up`; a new digest behind the tag is an update. "
+            "`false` where no registry answers (the images are on every node already)."
+        ),
+    )
     update_monitor: Annotated[int, Field(ge=0, le=600)] = Field(
         30,
         description=(
@@ -775,6 +794,11 @@ class SwarmSettings(_Settings):
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    @property
+    def publish_mode(self) -> Literal["ingress", "host"]:
+        """``ingress`` (the routing mesh) with virtual IPs; ``host`` with DNS round robin (no ingress there)."""
+        return "ingress" if self.endpoint_mode == "vip" else "host"
 
     @property
     def data_constraint(self) -> str:

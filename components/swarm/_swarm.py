@@ -134,3 +134,29 @@ def replicated(count: int) -> docker.ServiceModeArgs:
 def json_file_logs() -> docker.ServiceTaskSpecLogDriverArgs:
     """The tutorial's log cap: json-file, 1 MB, one file."""
     return docker.ServiceTaskSpecLogDriverArgs(name="json-file", options={"max-file": "1", "max-size": "1m"})
+
+
+def endpoint(
+    mode: str, *, publish: tuple[int, int] | None = None, publish_mode: str = "ingress"
+) -> docker.ServiceEndpointSpecArgs:
+    """How the service is found (``vip`` or ``dnsrr``) and, with ``publish`` (published, target), its port."""
+    ports = None
+    if publish is not None:
+        ports = [
+            docker.ServiceEndpointSpecPortArgs(
+                target_port=publish[1], published_port=publish[0], protocol="tcp", publish_mode=publish_mode
+            )
+        ]
+    return docker.ServiceEndpointSpecArgs(mode=mode, ports=ports)
+
+
+def service_image(reference: str, pin: bool, parent: pulumi.Resource) -> pulumi.Input[str]:
+    """The image a service declares: ``reference@sha256:<digest>`` from the registry (``pin``), or the reference.
+
+    On create the provider lets Docker's client pin the tag to its digest (``QueryRegistry``) and reads the pinned
+    image back; a tag alone is then a difference on the next ``pulumi up`` (an update that rolls every task).
+    Declared pinned, the image is what Docker keeps, and a new digest behind the tag is an update."""
+    if not pin:
+        return reference
+    found = docker.get_registry_image_output(name=reference, opts=pulumi.InvokeOutputOptions(parent=parent))
+    return found.sha256_digest.apply(lambda digest: f"{reference}@{digest}")

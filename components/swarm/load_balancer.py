@@ -17,10 +17,12 @@ from ._swarm import (
     TYPE_PREFIX,
     config_file,
     converge,
+    endpoint,
     healthcheck,
     replicated,
     restart_policy,
     rollback_config,
+    service_image,
     swarm_config,
     update_config,
 )
@@ -45,10 +47,14 @@ class SwarmLoadBalancer(pulumi.ComponentResource):
         replica_port: int,
         host_port: int,
         replicas: list[pulumi.Resource],
+        pin_image: bool = True,
+        endpoint_mode: str = "vip",
+        publish_mode: str = "ingress",
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """``backends``: ``(prefix, slots, tasks.<service>)`` per Open WebUI service."""
         super().__init__(f"{TYPE_PREFIX}:LoadBalancer", name, None, opts)
+        image = service_image(settings.image, pin_image, self)
         self.config = haproxy_config(
             [],
             replica_port,
@@ -62,7 +68,7 @@ class SwarmLoadBalancer(pulumi.ComponentResource):
             name=settings.container_name,
             task_spec=docker.ServiceTaskSpecArgs(
                 container_spec=docker.ServiceTaskSpecContainerSpecArgs(
-                    image=settings.image,
+                    image=image,
                     configs=[config_file(config, CONFIG_PATH, mode=0o444)],
                     healthcheck=healthcheck(
                         ["CMD-SHELL", f"wget -q -O /dev/null http://127.0.0.1:{LISTEN_PORT}/health || exit 1"],
@@ -77,17 +83,11 @@ class SwarmLoadBalancer(pulumi.ComponentResource):
                 restart_policy=restart_policy(settings.restart),
             ),
             mode=replicated(1),
-            endpoint_spec=docker.ServiceEndpointSpecArgs(
-                mode="vip",
-                ports=[
-                    docker.ServiceEndpointSpecPortArgs(
-                        target_port=LISTEN_PORT, published_port=host_port, protocol="tcp", publish_mode="ingress"
-                    )
-                ],
-            ),
-            # A new configuration starts a new HAProxy before the old one stops: the port keeps answering.
-            update_config=update_config("rolling", monitor=5),
-            rollback_config=rollback_config("rolling", monitor=5),
+            endpoint_spec=endpoint(endpoint_mode, publish=(host_port, LISTEN_PORT), publish_mode=publish_mode),
+            # A new configuration starts a new HAProxy before the old one stops, so the port keeps answering; a
+            # port published in host mode cannot be bound twice on a node: stop-first then.
+            update_config=update_config("rolling", monitor=5, single=publish_mode == "host"),
+            rollback_config=rollback_config("rolling", monitor=5, single=publish_mode == "host"),
             converge_config=converge(settings.wait_timeout),
             opts=pulumi.ResourceOptions(parent=self, depends_on=replicas),
         )

@@ -38,11 +38,13 @@ from ._swarm import (
     TYPE_PREFIX,
     config_file,
     converge,
+    endpoint,
     healthcheck,
     replicated,
     restart_policy,
     rollback_config,
     secret_file,
+    service_image,
     swarm_config,
     swarm_secret,
     update_config,
@@ -100,6 +102,7 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
         redis_url: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
         *,
+        pin_image: bool = True,
         secret_key: pulumi.Input[str] | None = None,
         database_url: pulumi.Input[str] | None = None,
         vector_store: str = "pgvector",
@@ -111,6 +114,8 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
         storage_env: dict[str, str] | None = None,
         storage_secret: pulumi.Input[str] | None = None,
         update_monitor: int = 30,
+        endpoint_mode: str = "vip",
+        publish_mode: str = "ingress",
     ) -> None:
         """``constraints``: placement constraints (the data node, for node-local uploads); ``spread``: spread the
         tasks over the nodes. ``shared_volume``: the data directory on a volume every node mounts (NFS options).
@@ -127,6 +132,7 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
                 f"{settings.replicas} replicas need a shared PostgreSQL database_url (SQLite cannot be shared)"
             )
         super().__init__(f"{TYPE_PREFIX}:OpenWebUI", name, None, opts)
+        image = service_image(settings.image, pin_image, self)
         self.secret_key = secret_value(
             f"{name}-secret-key", secret_key if secret_key is not None else settings.secret_key, self, length=48
         )
@@ -196,6 +202,8 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
             else None
         )
 
+        strategy = settings.upgrade
+
         def service(
             resource_name: str, service_name: str, count: int, migrates: bool, ports: bool, after: list[pulumi.Resource]
         ) -> docker.Service:
@@ -205,7 +213,7 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
                 name=service_name,
                 task_spec=docker.ServiceTaskSpecArgs(
                     container_spec=docker.ServiceTaskSpecContainerSpecArgs(
-                        image=settings.image,
+                        image=image,
                         commands=[ENTRYPOINT_PATH],
                         args=START_COMMAND,
                         env=env,
@@ -227,23 +235,16 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
                     restart_policy=restart_policy(settings.restart),
                 ),
                 mode=replicated(count),
-                endpoint_spec=(
-                    docker.ServiceEndpointSpecArgs(
-                        mode="vip",
-                        ports=[
-                            docker.ServiceEndpointSpecPortArgs(
-                                target_port=CONTAINER_PORT,
-                                published_port=settings.host_port,
-                                protocol="tcp",
-                                publish_mode="ingress",
-                            )
-                        ],
-                    )
-                    if ports
-                    else None
+                endpoint_spec=endpoint(
+                    endpoint_mode,
+                    publish=(settings.host_port, CONTAINER_PORT) if ports else None,
+                    publish_mode=publish_mode,
                 ),
-                update_config=update_config(settings.upgrade, monitor=update_monitor),
-                rollback_config=rollback_config(settings.upgrade, monitor=update_monitor),
+                # A port published in host mode cannot be bound twice on one node: its service updates stop-first.
+                update_config=update_config(strategy, monitor=update_monitor, single=ports and publish_mode == "host"),
+                rollback_config=rollback_config(
+                    strategy, monitor=update_monitor, single=ports and publish_mode == "host"
+                ),
                 converge_config=converge(settings.wait_timeout),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=after or None),
             )
@@ -274,6 +275,9 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
                 replica_port=CONTAINER_PORT,
                 host_port=settings.host_port,
                 replicas=list(self.services),
+                endpoint_mode=endpoint_mode,
+                publish_mode=publish_mode,
+                pin_image=pin_image,
                 opts=pulumi.ResourceOptions(parent=self),
             )
         self.service_name = primary.name

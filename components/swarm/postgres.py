@@ -11,11 +11,13 @@ from ..core.settings import DatabaseSettings
 from ._swarm import (
     TYPE_PREFIX,
     converge,
+    endpoint,
     healthcheck,
     replicated,
     restart_policy,
     rollback_config,
     secret_file,
+    service_image,
     swarm_secret,
     update_config,
 )
@@ -40,9 +42,12 @@ class SwarmPostgres(pulumi.ComponentResource):
         network_id: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
         *,
+        pin_image: bool = True,
         constraints: list[str] | None = None,
+        endpoint_mode: str = "vip",
     ) -> None:
         super().__init__(f"{TYPE_PREFIX}:Postgres", name, None, opts)
+        image = service_image(settings.image, pin_image, self)
         password = secret_value(f"{name}-password", settings.password, self, length=32)
         secret = swarm_secret(f"{name}-password-file", password, self)
         service = docker.Service(
@@ -50,7 +55,7 @@ class SwarmPostgres(pulumi.ComponentResource):
             name=settings.container_name,
             task_spec=docker.ServiceTaskSpecArgs(
                 container_spec=docker.ServiceTaskSpecContainerSpecArgs(
-                    image=settings.image,
+                    image=image,
                     env={
                         "POSTGRES_DB": settings.name,
                         "POSTGRES_PASSWORD_FILE": SWARM_PASSWORD_FILE,
@@ -74,6 +79,7 @@ class SwarmPostgres(pulumi.ComponentResource):
                 restart_policy=restart_policy(settings.restart),
             ),
             mode=replicated(1),
+            endpoint_spec=endpoint(endpoint_mode),
             update_config=update_config("recreate", monitor=5, single=True),
             rollback_config=rollback_config("recreate", monitor=5, single=True),
             converge_config=converge(settings.wait_timeout),

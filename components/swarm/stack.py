@@ -70,13 +70,21 @@ class SwarmStack(pulumi.ComponentResource):
             self.network.network_id,
             opts=child,
             constraints=data_node,
+            endpoint_mode=swarm.endpoint_mode,
             password=valkey_password,
+            pin_image=swarm.pin_images,
         )
         self.postgres: SwarmPostgres | None = None
         self.database_url: pulumi.Output[str] | None = None
         if settings.managed_database:
             self.postgres = SwarmPostgres(
-                f"{name}-postgres", settings.database, self.network.network_id, opts=child, constraints=data_node
+                f"{name}-postgres",
+                settings.database,
+                self.network.network_id,
+                opts=child,
+                constraints=data_node,
+                endpoint_mode=swarm.endpoint_mode,
+                pin_image=swarm.pin_images,
             )
             self.database_url = self.postgres.url
         elif settings.database.url is not None:
@@ -115,6 +123,9 @@ class SwarmStack(pulumi.ComponentResource):
             storage_env=storage_env,
             storage_secret=storage_secret,
             update_monitor=swarm.update_monitor,
+            endpoint_mode=swarm.endpoint_mode,
+            publish_mode=swarm.publish_mode,
+            pin_image=swarm.pin_images,
         )
         self.url = self.open_webui.url
         self.redis_url = self.valkey.redis_url

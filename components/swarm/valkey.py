@@ -22,12 +22,14 @@ from ._swarm import (
     STOP_GRACE,
     TYPE_PREFIX,
     converge,
+    endpoint,
     healthcheck,
     json_file_logs,
     replicated,
     restart_policy,
     rollback_config,
     secret_file,
+    service_image,
     swarm_secret,
     update_config,
 )
@@ -61,7 +63,9 @@ class SwarmValkey(pulumi.ComponentResource):
         network_id: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
         *,
+        pin_image: bool = True,
         constraints: list[str] | None = None,
+        endpoint_mode: str = "vip",
         password: pulumi.Input[str] | None = None,
     ) -> None:
         """``constraints``: Swarm placement constraints (the stack passes ``node.labels.<dataLabel>==true``)."""
@@ -70,6 +74,7 @@ class SwarmValkey(pulumi.ComponentResource):
         if password is not None and settings.password is not None:
             raise ValueError("password is given both as an argument and in settings.password; give one")
         super().__init__(f"{TYPE_PREFIX}:Valkey", name, None, opts)
+        image = service_image(settings.image, pin_image, self)
         self.password = None
         secrets: list[docker.ServiceTaskSpecContainerSpecSecretArgs] = []
         created: list[docker.Secret] = []
@@ -92,7 +97,7 @@ class SwarmValkey(pulumi.ComponentResource):
             name=settings.container_name,
             task_spec=docker.ServiceTaskSpecArgs(
                 container_spec=docker.ServiceTaskSpecContainerSpecArgs(
-                    image=settings.image,
+                    image=image,
                     args=swarm_server_command(settings),  # the image's entrypoint drops root, then runs these
                     secrets=secrets or None,
                     mounts=[
@@ -115,6 +120,7 @@ class SwarmValkey(pulumi.ComponentResource):
                 log_driver=json_file_logs(),
             ),
             mode=replicated(1),
+            endpoint_spec=endpoint(endpoint_mode),
             update_config=update_config("recreate", monitor=5, single=True),
             rollback_config=rollback_config("recreate", monitor=5, single=True),
             converge_config=converge(settings.wait_timeout),
