@@ -41,8 +41,9 @@ pytestmark = [
 ]
 
 
-def _config(name: str, **blocks: dict[str, object]) -> dict[str, object]:
-    """The stack configuration with this run's unique names and port (volumes not kept)."""
+def _config(name: str, *, swarm: bool = False, **blocks: dict[str, object]) -> dict[str, object]:
+    """The stack configuration with this run's unique names and port (volumes not kept; on Swarm, which never
+    removes volumes, the fixture removes them)."""
     config: dict[str, dict[str, object]] = {
         "network": {"name": f"{name}-net"},
         "valkey": {"containerName": f"{name}-valkey", "volumeName": f"{name}-valkey-data", "retainVolume": False},
@@ -57,7 +58,13 @@ def _config(name: str, **blocks: dict[str, object]) -> dict[str, object]:
     }
     for key, values in blocks.items():
         config[key] = {**config.get(key, {}), **values}
-    return {f"open-webui-redis:{key}": value for key, value in config.items()}
+    result: dict[str, object] = {f"open-webui-redis:{key}": value for key, value in config.items()}
+    if swarm:
+        for block in config.values():
+            block.pop("retainVolume", None)
+        result["open-webui-redis:engine"] = "swarm"
+        result["open-webui-redis:swarm"] = {"dataLabel": f"{name}.data"}
+    return result
 
 
 @dataclass
@@ -68,11 +75,12 @@ class LiveStack:
     env: dict[str, str]
     file: Path
 
-    def configure(self, **blocks: dict[str, object]) -> None:
+    def configure(self, *, swarm: bool = False, **blocks: dict[str, object]) -> None:
         """New configuration; what Pulumi keeps in the file beside it (``encryptionsalt``) stays."""
         kept = yaml.safe_load(self.file.read_text()) if self.file.exists() else None
         kept = {key: value for key, value in (kept or {}).items() if key != "config"}
-        self.file.write_text(json.dumps({**kept, "config": _config(self.name, **blocks)}))  # JSON is YAML
+        config = _config(self.name, swarm=swarm, **blocks)
+        self.file.write_text(json.dumps({**kept, "config": config}))  # JSON is YAML
 
     def pulumi(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
@@ -273,3 +281,47 @@ def test_replicas_when_created_and_upgraded_by_the_cli_follow_openwebui_upgrade(
             assert poller.failed > 0, figures  # the outage the guide accepts: no replica runs while 1 migrates
         assert _signed_in(url, token) == admin["email"]
     print("live replica lifecycle:", "; ".join(figures))  # the figures, in the CI log (pytest -s)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The Swarm stack with the real engine and provider, on a one-node swarm
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _docker_out(*args: str) -> str:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=False).stdout.strip()
+
+
+@pytest.mark.skipif(os.environ.get("LIVE_UP") != "1", reason="deploys real services: set LIVE_UP=1 to run it")
+def test_swarm_up_when_run_on_a_one_node_swarm_converges_and_a_second_preview_changes_nothing(live: LiveStack) -> None:
+    """`pulumi up` of the Swarm stack (two replicas, HAProxy, PostgreSQL) on `docker swarm init`: every service
+    converges, a second preview plans nothing (images pinned as the provider reads them back, durations in its
+    short form), `components.verify` finds Valkey's task and passes, and the published port answers."""
+    initialised = _docker_out("info", "--format", "{{.Swarm.LocalNodeState}}") != "active"
+    if initialised:
+        init = subprocess.run(["docker", "swarm", "init"], capture_output=True, text=True, check=False)
+        assert init.returncode == 0, init.stderr
+    try:
+        node = _docker_out("info", "--format", "{{.Swarm.NodeID}}")
+        subprocess.run(["docker", "node", "update", "--label-add", f"{live.name}.data=true", node], check=True)
+        live.configure(swarm=True, openWebui={"replicas": 2, "upgrade": "rolling"})
+        live.pulumi("up", "--yes")
+        again = live.pulumi("preview", "--expect-no-changes", "--diff", check=False)
+        assert again.returncode == 0, again.stdout[-4000:] + again.stderr[-2000:]
+        verify = subprocess.run(
+            [sys.executable, "-m", "components.verify", "--stack", live.name],
+            cwd=ROOT,
+            env=live.env,
+            capture_output=True,
+            text=True,
+        )
+        assert verify.returncode == 0, verify.stdout + verify.stderr
+        url = json.loads(live.pulumi("stack", "output", "--json").stdout)["url"]
+        with urllib.request.urlopen(f"{url}/health", timeout=10) as answer:  # noqa: S310 - loopback
+            assert answer.status == 200
+    finally:
+        live.pulumi("destroy", "--yes", check=False)
+        for volume in _docker_out("volume", "ls", "-q", "--filter", f"name={live.name}-").split():
+            subprocess.run(["docker", "volume", "rm", "-f", volume], capture_output=True, check=False)
+        if initialised:
+            subprocess.run(["docker", "swarm", "leave", "--force"], capture_output=True, check=False)

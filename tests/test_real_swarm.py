@@ -420,6 +420,37 @@ def test_image_when_changed_under_rolling_updates_task_by_task_without_a_failed_
         docker("rmi", new_image, check=False)
 
 
+def test_image_when_changed_under_recreate_updates_the_primary_then_every_other_task_at_once(
+    one_node: SwarmRun, images: dict[str, str], swarm_report: SwarmReport
+) -> None:
+    """``recreate`` on Swarm: the primary's task stopped, then started on the new image (it migrates), then every
+    task of the replicas' service at once (stop-first, parallelism 0); the figures go in the README."""
+    client = one_node.applier.client
+    switched = one_node.render(openWebui={"upgrade": "recreate"})
+    one_node.applier.apply(switched)  # update_config only: the tasks keep running
+    new_image = f"{images['open-webui'].rsplit(':', 1)[0]}:{one_node.run}-recreate"
+    docker("tag", images["open-webui"], new_image)
+    try:
+        deployment = one_node.render(openWebui={"image": new_image})
+        with Poller(f"http://127.0.0.1:{one_node.port}") as poller:
+            started = time.monotonic()
+            one_node.applier.apply(deployment)
+            took = time.monotonic() - started
+        for service in ("open-webui", "open-webui-replicas"):
+            spec = client.call("GET", f"/services/{one_node.service(service)}")["Spec"]
+            assert spec["TaskTemplate"]["ContainerSpec"]["Image"] == new_image
+            assert spec["UpdateConfig"]["Order"] == "stop-first"
+        assert poller.covered(started + took)
+        swarm_report.add(
+            f"{one_node.run}: a new image under recreate took {took:.0f} s for both Open WebUI services; "
+            f"{poller.failed} of {poller.ok + poller.failed} requests failed, longest outage "
+            f"{poller.longest_outage():.1f} s"
+        )
+        one_node.deployment = deployment
+    finally:
+        docker("rmi", new_image, check=False)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Two nodes
 # ---------------------------------------------------------------------------------------------------------
