@@ -248,6 +248,24 @@ class RunPlugin:
         return plugin
 
 
+class FiguresReport(RunPlugin):
+    """Lines of figures printed under ``TITLE`` in the terminal summary (kept in CI logs, with or without ``-q``)."""
+
+    TITLE: ClassVar[str]
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def add(self, line: str) -> None:
+        self.lines.append(line)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.lines:
+            terminalreporter.write_sep("-", self.TITLE)
+            for line in self.lines:
+                terminalreporter.write_line(line)
+
+
 class Tier2Report(RunPlugin):
     """A pytest plugin registered at run time by the Tier 2 fixtures (``Tier2Report.of(config)``).
 

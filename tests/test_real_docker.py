@@ -46,7 +46,7 @@ from tests.docker_applier import (
 )
 from tests.lifecycle import Event, Poller, assert_recreated, assert_rolled, assert_two_waves, first, record
 from tests.loopback import free_port
-from tests.open_webui_process import SOCKET_PATH, RunPlugin
+from tests.open_webui_process import SOCKET_PATH, FiguresReport
 
 ENABLED = os.environ.get("REAL_DOCKER") == "1"
 pytestmark = [
@@ -64,22 +64,11 @@ ADMIN = {"name": "Real Docker", "email": "admin@example.com", "password": "real-
 KEPT_CAPABILITY_BITS = {"CAP_DAC_OVERRIDE": 1, "CAP_SETGID": 6, "CAP_SETUID": 7}
 
 
-class DockerReport(RunPlugin):
-    """Prints the figures of the real-Docker tier in the terminal summary (kept in CI logs)."""
+class DockerReport(FiguresReport):
+    """Prints the figures of the real-Docker tier in the terminal summary."""
 
     NAME = "open-webui-real-docker-report"
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def add(self, line: str) -> None:
-        self.lines.append(line)
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.lines:
-            terminalreporter.write_sep("-", "Real Docker: figures")
-            for line in self.lines:
-                terminalreporter.write_line(line)
+    TITLE = "Real Docker: figures"
 
 
 # ---------------------------------------------------------------------------------------------------------

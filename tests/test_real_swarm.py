@@ -30,6 +30,7 @@ from components.verify import DockerValkeyCli, Target, check_deployment, locate_
 from tests.docker_applier import EngineClient
 from tests.lifecycle import Poller
 from tests.loopback import free_port
+from tests.open_webui_process import FiguresReport
 from tests.swarm_applier import SwarmApplier, task_addresses, tasks_of
 
 ENABLED = os.environ.get("REAL_DOCKER") == "1"
@@ -48,31 +49,16 @@ USER = {"name": "Swarm", "email": "swarm@example.com", "password": "swarm-correc
 KEPT_CAPABILITY_BITS = {"CAP_DAC_OVERRIDE": 1, "CAP_SETGID": 6, "CAP_SETUID": 7}
 
 
-class SwarmReport:
-    """Figures of the tier, printed in the terminal summary (kept in CI logs)."""
+class SwarmReport(FiguresReport):
+    """Prints the figures of the real-Swarm tier in the terminal summary."""
 
     NAME = "open-webui-real-swarm-report"
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def add(self, line: str) -> None:
-        self.lines.append(line)
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.lines:
-            terminalreporter.write_sep("-", "Real Swarm: figures")
-            for line in self.lines:
-                terminalreporter.write_line(line)
+    TITLE = "Real Swarm: figures"
 
 
 @pytest.fixture(scope="session")
 def swarm_report(request: pytest.FixtureRequest) -> SwarmReport:
-    plugin = request.config.pluginmanager.get_plugin(SwarmReport.NAME)
-    if plugin is None:
-        plugin = SwarmReport()
-        request.config.pluginmanager.register(plugin, SwarmReport.NAME)
-    return plugin
+    return SwarmReport.of(request.config)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from .settings import OpenWebUISettings, default_health_check_interval
+from .settings import OpenWebUISettings, default_health_check_interval, health_check_interval_fits
 
 CONTAINER_PORT = 8080
 DATA_PATH = "/app/backend/data"
@@ -163,3 +163,19 @@ def public_url(bind_address: str, port: int) -> str:
     else:
         host = str(address)
     return f"http://{host}:{port}"
+
+
+def check_arguments(
+    settings: OpenWebUISettings, *, secret_key_given: bool, has_database: bool, redis_idle_timeout: int
+) -> None:
+    """What an Open WebUI component (either engine) refuses before it declares anything (``ValueError``)."""
+    if secret_key_given and settings.secret_key is not None:
+        raise ValueError("secret_key is given both as an argument and in settings.secret_key; give one")
+    if not health_check_interval_fits(settings.env.get("REDIS_HEALTH_CHECK_INTERVAL"), redis_idle_timeout):
+        raise ValueError(
+            f"REDIS_HEALTH_CHECK_INTERVAL must be from 1 s to below the Redis server's timeout ({redis_idle_timeout} s)"
+        )
+    if settings.replicas > 1 and not has_database:
+        raise ValueError(
+            f"{settings.replicas} replicas need a shared PostgreSQL database_url (SQLite cannot be shared)"
+        )

@@ -7,7 +7,7 @@ from typing import TypedDict
 import pulumi
 import pulumi_docker as docker
 
-from .._secrets import secret_value as secret_value
+from .._shared import secret_value as secret_value
 from ..core.docker_forms import duration_text
 
 TYPE_PREFIX = "open-webui-redis:index"

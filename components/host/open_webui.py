@@ -12,11 +12,12 @@ from ..core.open_webui import (
     CONTAINER_PORT,
     DATA_PATH,
     HEALTHCHECK_COMMAND,
+    check_arguments,
     env_defaults,
     env_from_inputs,
     public_url,
 )
-from ..core.settings import DockerSettings, LoadBalancerSettings, OpenWebUISettings, health_check_interval_fits
+from ..core.settings import DockerSettings, LoadBalancerSettings, OpenWebUISettings
 from ._docker import (
     STOP_GRACE_SECONDS,
     TYPE_PREFIX,
@@ -94,13 +95,12 @@ class OpenWebUI(pulumi.ComponentResource):
         delete-before-replace of replica 1 deletes them first; ``rolling``: each replica ``depends_on`` the one
         before it (an edge that replacement does not follow), so one is replaced at a time."""
         engine = engine or DockerSettings()
-        if secret_key is not None and settings.secret_key is not None:
-            raise ValueError("secret_key is given both as an argument and in settings.secret_key; give one")
-        if not health_check_interval_fits(settings.env.get("REDIS_HEALTH_CHECK_INTERVAL"), redis_idle_timeout):
-            raise ValueError(
-                "REDIS_HEALTH_CHECK_INTERVAL must be from 1 s to below the Redis server's timeout "
-                f"({redis_idle_timeout} s)"
-            )
+        check_arguments(
+            settings,
+            secret_key_given=secret_key is not None,
+            has_database=database_url is not None,
+            redis_idle_timeout=redis_idle_timeout,
+        )
         super().__init__(f"{TYPE_PREFIX}:OpenWebUI", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
@@ -114,10 +114,7 @@ class OpenWebUI(pulumi.ComponentResource):
         defaults = env_defaults(settings, redis_idle_timeout)
         image = pulled_image(f"{name}-image", settings.image, self)
         volume = data_volume(f"{name}-data", settings.volume_name, retain=settings.retain_volume, parent=self)
-        replicas = settings.replicas
         database_url = pulumi.Output.from_input(database_url) if database_url is not None else None
-        if replicas > 1 and database_url is None:
-            raise ValueError(f"{replicas} replicas need a shared PostgreSQL database_url (SQLite cannot be shared)")
         # On a shared database the replicas always sit behind the load balancer, even one of them: the host
         # port then never moves between containers when the count changes (a container cannot bind the port
         # while the load balancer, deleted only at the end of an update, still holds it).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_docker as docker
 
+from .._shared import redis_url_output
 from ..core.settings import ValkeySettings
 from ..core.valkey import (
     AUTH_CONFIG_PATH,
@@ -13,7 +14,6 @@ from ..core.valkey import (
     PASSWORD_SPECIALS,
     auth_config,
     healthcheck_test,
-    redis_url,
     server_command,
 )
 from ._docker import STOP_GRACE_SECONDS, TYPE_PREFIX, data_volume, healthcheck, pulled_image, secret_value
@@ -131,10 +131,4 @@ class Valkey(pulumi.ComponentResource):
 
     def url_for_database(self, database: int) -> pulumi.Output[str]:
         """The ``redis://`` URL of another database on this server (secret), for another consumer."""
-        if not 0 <= database <= 15:
-            raise ValueError(f"database must be from 0 to 15 (got {database})")
-        password = self.password if self.password is not None else pulumi.Output.from_input("")
-        url = pulumi.Output.all(self.host, self.port, password).apply(
-            lambda args: redis_url(args[0], args[1], database, args[2] or None)
-        )
-        return pulumi.Output.secret(url)
+        return redis_url_output(self.host, self.port, self.password, database)

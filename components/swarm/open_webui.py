@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
-from .._secrets import secret_value
+from .._shared import secret_value
 from ..core.open_webui import (
     CONTAINER_PORT,
     DATA_PATH,
@@ -22,6 +22,7 @@ from ..core.open_webui import (
     ENTRYPOINT_SCRIPT,
     SECRETS_DIR,
     START_COMMAND,
+    check_arguments,
     env_defaults,
     env_from_inputs,
     secret_healthcheck_command,
@@ -31,7 +32,6 @@ from ..core.settings import (
     LoadBalancerSettings,
     OpenWebUISettings,
     SharedVolumeSettings,
-    health_check_interval_fits,
 )
 from ._swarm import (
     STOP_GRACE,
@@ -120,17 +120,12 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
         """``constraints``: placement constraints (the data node, for node-local uploads); ``spread``: spread the
         tasks over the nodes. ``shared_volume``: the data directory on a volume every node mounts (NFS options).
         ``storage_env`` and ``storage_secret``: Open WebUI's S3 settings and its secret access key."""
-        if secret_key is not None and settings.secret_key is not None:
-            raise ValueError("secret_key is given both as an argument and in settings.secret_key; give one")
-        if not health_check_interval_fits(settings.env.get("REDIS_HEALTH_CHECK_INTERVAL"), redis_idle_timeout):
-            raise ValueError(
-                "REDIS_HEALTH_CHECK_INTERVAL must be from 1 s to below the Redis server's timeout "
-                f"({redis_idle_timeout} s)"
-            )
-        if settings.replicas > 1 and database_url is None:
-            raise ValueError(
-                f"{settings.replicas} replicas need a shared PostgreSQL database_url (SQLite cannot be shared)"
-            )
+        check_arguments(
+            settings,
+            secret_key_given=secret_key is not None,
+            has_database=database_url is not None,
+            redis_idle_timeout=redis_idle_timeout,
+        )
         super().__init__(f"{TYPE_PREFIX}:OpenWebUI", name, None, opts)
         image = service_image(settings.image, pin_image, self)
         self.secret_key = secret_value(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_docker as docker
 
-from .._secrets import secret_value
+from .._shared import secret_value
 from ..core.postgres import DATA_PATH, PORT, SWARM_PASSWORD_FILE, database_url, swarm_healthcheck_test
 from ..core.settings import DatabaseSettings
 from ._swarm import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_docker as docker
 
-from .._secrets import secret_value
+from .._shared import redis_url_output, secret_value
 from ..core.settings import ValkeySettings
 from ..core.valkey import (
     DATA_PATH,
@@ -14,7 +14,6 @@ from ..core.valkey import (
     SWARM_AUTH_CONFIG,
     SWARM_PASSWORD_FILE,
     auth_config,
-    redis_url,
     swarm_healthcheck_test,
     swarm_server_command,
 )
@@ -146,10 +145,4 @@ class SwarmValkey(pulumi.ComponentResource):
 
     def url_for_database(self, database: int) -> pulumi.Output[str]:
         """The ``redis://`` URL of another database on this server (secret), for another consumer."""
-        if not 0 <= database <= 15:
-            raise ValueError(f"database must be from 0 to 15 (got {database})")
-        password = self.password if self.password is not None else pulumi.Output.from_input("")
-        url = pulumi.Output.all(self.host, self.port, password).apply(
-            lambda args: redis_url(args[0], args[1], database, args[2] or None)
-        )
-        return pulumi.Output.secret(url)
+        return redis_url_output(self.host, self.port, self.password, database)

@@ -1,10 +1,13 @@
-"""What both engines declare alike: a secret value, supplied or generated once and kept in the stack's state."""
+"""What both engines declare alike: a secret value (supplied, or generated once and kept in the stack's state),
+and the Redis URL of a Valkey component."""
 
 from __future__ import annotations
 
 import pulumi
 import pulumi_random as random
 from pydantic import SecretStr
+
+from .core.valkey import redis_url
 
 
 def secret_value(
@@ -30,3 +33,16 @@ def secret_value(
         opts=pulumi.ResourceOptions(parent=parent),
     )
     return pulumi.Output.secret(generated.result)
+
+
+def redis_url_output(
+    host: pulumi.Output[str], port: pulumi.Output[int], password: pulumi.Output[str] | None, database: int
+) -> pulumi.Output[str]:
+    """The ``redis://`` URL of ``database`` on a Valkey server (secret: it holds the password)."""
+    if not 0 <= database <= 15:
+        raise ValueError(f"database must be from 0 to 15 (got {database})")
+    secret = password if password is not None else pulumi.Output.from_input("")
+    url = pulumi.Output.all(host, port, secret).apply(
+        lambda args: redis_url(args[0], args[1], database, args[2] or None)
+    )
+    return pulumi.Output.secret(url)
