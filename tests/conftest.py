@@ -17,6 +17,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from components.testing import Deployment, StackMocks, render
+from tests.docker_applier import EngineClient
 from tests.loopback import LocalValkey, ValkeyProcess, free_port, local_redis_url, localize_valkey
 
 # Before any test module imports it: the order checks there then show their timestamps when they fail.
@@ -93,3 +94,23 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, interval: f
             return False
         time.sleep(interval)
     return True
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The real-Docker and real-Swarm tiers: the daemon, and the stand-in images built once per run
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def engine() -> EngineClient:
+    try:
+        return EngineClient()
+    except OSError as error:
+        pytest.fail(f"REAL_DOCKER=1 but no Docker daemon answers ({error}); start one with scripts/start-docker")
+
+
+@pytest.fixture(scope="session")
+def images() -> dict[str, str]:
+    from tests.docker_standins import ensure_images
+
+    return ensure_images()

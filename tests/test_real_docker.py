@@ -77,21 +77,6 @@ class DockerReport(FiguresReport):
 
 
 @pytest.fixture(scope="session")
-def engine() -> EngineClient:
-    try:
-        return EngineClient()
-    except OSError as error:
-        pytest.fail(f"REAL_DOCKER=1 but no Docker daemon answers ({error}); start one with scripts/start-docker")
-
-
-@pytest.fixture(scope="session")
-def images() -> dict[str, str]:
-    from tests.docker_standins import ensure_images
-
-    return ensure_images()
-
-
-@pytest.fixture(scope="session")
 def report(request: pytest.FixtureRequest) -> DockerReport:
     return DockerReport.of(request.config)
 

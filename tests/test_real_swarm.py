@@ -61,21 +61,6 @@ def swarm_report(request: pytest.FixtureRequest) -> SwarmReport:
     return SwarmReport.of(request.config)
 
 
-@pytest.fixture(scope="module")
-def engine() -> EngineClient:
-    try:
-        return EngineClient()
-    except OSError as error:
-        pytest.fail(f"REAL_DOCKER=1 but no Docker daemon answers ({error}); start one with scripts/start-docker")
-
-
-@pytest.fixture(scope="module")
-def images() -> dict[str, str]:
-    from tests.docker_standins import ensure_images
-
-    return ensure_images()
-
-
 def docker(*args: str, host: str | None = None, check: bool = True, timeout: float = 600) -> str:
     command = ["docker", *(["-H", host] if host else []), *args]
     result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
