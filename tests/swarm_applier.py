@@ -28,12 +28,14 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from components.swarm._swarm import familiar_reference
 from components.testing import Deployment, Resource
 from tests.docker_applier import Change, DockerError, EngineClient, duration_string, parse_duration
 
@@ -117,11 +119,14 @@ def service_spec(inputs: Mapping[str, Any]) -> dict[str, Any]:
     task = inputs["taskSpec"]
     container = task["containerSpec"]
     health = container.get("healthcheck") or {}
+    env = [f"{key}={value}" for key, value in (container.get("env") or {}).items()]
+    random.shuffle(env)  # mapTypeMapValsToStringSlice: a Go map's order, different on every call
     spec_container: dict[str, Any] = {
-        "Image": container["image"],
+        # Docker's client writes the image in its familiar form on every create and update (imageWithTagString).
+        "Image": familiar_reference(container["image"]),
         "Command": list(container.get("commands") or []),
         "Args": list(container.get("args") or []),
-        "Env": [f"{key}={value}" for key, value in (container.get("env") or {}).items()],
+        "Env": env,
         "Secrets": [_file_reference(item, "Secret") for item in container.get("secrets") or []],
         "Configs": [_file_reference(item, "Config") for item in container.get("configs") or []],
         "Mounts": [_mount(item) for item in container.get("mounts") or []],
@@ -359,10 +364,10 @@ def _compare(path: str, declared: Any, state: Any, changes: list[Change]) -> Non
     leaf = path.rsplit(".", 1)[-1]
     want, have = _canonical(leaf, declared), _canonical(leaf, state)
     if leaf in ("secrets", "configs", "mounts", "networksAdvanceds") and isinstance(want, list):
-        # Items are compared on what was declared of them (the provider's set hash covers declared+read fields,
-        # which agree field by field for what this project declares).
-        have = [{k: item.get(k) for k in declared_item} for declared_item, item in zip(want, have or [], strict=False)]
-        have = _canonical(leaf, have)
+        # Each read item on the keys declared of the items (the provider's set hash covers every field; the
+        # undeclared ones read back as the schema's defaults): a missing or extra item is a difference.
+        keys = {key for item in want for key in item}
+        have = _canonical(leaf, [{k: v for k, v in item.items() if k in keys} for item in have or []])
     if want != have and not (want in (None, [], {}) and have in (None, [], {}, "", 0)):
         top = path.split(".", 1)[0]
         action = "replace" if top in _FORCE_NEW or leaf == "networksAdvanceds" else "update"
@@ -576,6 +581,15 @@ class SwarmApplier:
                 return SwarmStep("same", resource.urn, resource.name)
             op = "replace" if any(change.action == "replace" for change in changes) else "update"
             return SwarmStep(op, resource.urn, resource.name, changes)
+        if resource.type == NETWORK and "options" in inputs and "options" not in resource.ignore_changes:
+            read = self.client.call("GET", f"/networks/{previous.docker_id}")
+            if dict(read.get("Options") or {}) != inputs["options"]:  # Optional+Computed+ForceNew: a replacement
+                return SwarmStep(
+                    "replace",
+                    resource.urn,
+                    resource.name,
+                    [Change("options", inputs["options"], read["Options"], "replace")],
+                )
         if inputs != previous.inputs:  # secrets, configs and networks: every field is ForceNew
             keys = sorted(k for k in set(inputs) | set(previous.inputs) if inputs.get(k) != previous.inputs.get(k))
             return SwarmStep(

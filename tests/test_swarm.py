@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import re
+import shlex
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +17,15 @@ from urllib.parse import quote
 import pytest
 
 from components import ConfigurationError
-from components.core.open_webui import ENTRYPOINT_PATH, ENTRYPOINT_SCRIPT, SECRET_ENV, SECRETS_DIR
+from components.core.open_webui import (
+    ENTRYPOINT_PATH,
+    ENTRYPOINT_SCRIPT,
+    EXTRA_ENV_PATH,
+    SECRET_ENV,
+    SECRETS_DIR,
+    STACK_ENV_PATH,
+    env_file,
+)
 from components.testing import Deployment, Resource, StackMocks, read_stack_file, render
 
 STACK_FILE = Path(__file__).resolve().parent.parent / "Pulumi.swarm.yaml"
@@ -78,6 +87,28 @@ class Swarm:
 def swarm(config: dict[str, Any] | None = None, secret_keys: tuple[str, ...] = ()) -> Swarm:
     """Render the program with ``engine: swarm`` and this configuration."""
     return Swarm(render({**SWARM, **(config or {})}, secret_keys=secret_keys))
+
+
+def parse_env_file(text: str) -> dict[str, str]:
+    """The variables of an ``export NAME='value'`` file, as the wrapper's ``.`` sets them."""
+    env = {}
+    for line in text.splitlines():
+        words = shlex.split(line)
+        assert words[0] == "export", line
+        name, value = words[1].split("=", 1)
+        env[name] = value
+    return env
+
+
+def task_env(rendered: Swarm, name: str) -> dict[str, str]:
+    """What an Open WebUI task's process gets that is not a secret file: the stack's env config, openWebui.env's
+    secret file, and the spec's own env (ENABLE_DB_MIGRATIONS only)."""
+    env = parse_env_file(rendered.config_file(name, STACK_ENV_PATH))
+    files = secret_files(rendered.service(name))
+    if EXTRA_ENV_PATH in files:
+        env.update(parse_env_file(rendered.secret_file(name, EXTRA_ENV_PATH)))
+    env.update(spec(rendered.service(name)).get("env") or {})
+    return env
 
 
 def decoded(data: str) -> str:
@@ -287,6 +318,58 @@ class TestSecretsStayOutOfPlainInputs:
             assert not stack_file.service(name).is_secret("taskSpec"), name
 
 
+class TestOpenWebUIEnv:
+    """``openWebui.env`` on Swarm: its values may be API keys, so they travel in a Docker secret."""
+
+    def test_open_webui_env_when_set_is_only_in_a_secret_file(self) -> None:
+        """An API key in openWebui.env is in a Docker secret (a Pulumi secret) and in no plain input."""
+        key = "sk-live-0123456789abcdef"
+        rendered = swarm({"openWebui": {"replicas": 2, "env": {"OPENAI_API_KEY": key}}}, secret_keys=("openWebui",))
+        for name in ("open-webui", "open-webui-replicas"):
+            assert task_env(rendered, name)["OPENAI_API_KEY"] == key
+        holders = [r for r in rendered.deployment.resources if key in json.dumps(r.inputs)]
+        assert holders == []  # the secret's data is base64: no plain input holds the key
+        (extra,) = [r for r in rendered.deployment.of_type(SECRET) if r.name.endswith("-env")]
+        assert extra.is_secret("data")
+
+
+class TestProviderReadBack:
+    """What the provider or Docker adds on its own is left to them, so a second `pulumi up` plans nothing."""
+
+    def test_services_when_rendered_leave_the_image_platforms_to_docker(self) -> None:
+        """Every service ignores ``taskSpec.placement.platforms`` (Docker's client writes the image's platforms on
+        create)."""
+        for name, service in swarm({"openWebui": {"replicas": 2}}).deployment.services().items():
+            assert service.ignore_changes == ["taskSpec.placement.platforms"], name
+
+    def test_overlay_when_encrypted_leaves_its_options_to_docker(self) -> None:
+        """An encrypted overlay ignores ``options`` (Docker adds the VXLAN ids); an unencrypted one declares none."""
+        encrypted = swarm({"swarm": {"encrypted": True}}).deployment.of_type(NETWORK)[0]
+        assert (encrypted.inputs["options"], encrypted.ignore_changes) == ({"encrypted": "true"}, ["options"])
+        plain = swarm().deployment.of_type(NETWORK)[0]
+        assert ("options" not in plain.inputs, plain.ignore_changes) == (True, [])
+
+    def test_one_replica_on_postgres_when_rendered_keeps_the_port_on_the_load_balancer(self) -> None:
+        """database.enabled with one replica: HAProxy publishes the port, as with several, so scaling between 1
+        and N never moves the port between services (the load balancer goes only at the end of an update)."""
+        one = swarm({"database": {"enabled": True}}).deployment.services()
+        three = swarm({"openWebui": {"replicas": 3}}).deployment.services()
+        for services in (one, three):
+            published = {n for n, s in services.items() if s.inputs["endpointSpec"].get("ports")}
+            assert published == {"open-webui-lb"}
+        assert one["open-webui-lb"].inputs == three["open-webui-lb"].inputs
+        assert "open-webui-replicas" not in one
+
+    def test_single_host_stack_when_given_swarm_settings_refuses_them(self) -> None:
+        """OpenWebUIStack and SwarmStack each refuse the other engine's settings before declaring anything."""
+        from components import OpenWebUIStack, StackSettings, SwarmStack
+
+        with pytest.raises(ValueError, match=r"settings\.engine is 'swarm'"):
+            OpenWebUIStack("x", StackSettings(engine="swarm"))
+        with pytest.raises(ValueError, match="engine 'swarm'"):
+            SwarmStack("x", StackSettings())
+
+
 class TestValkeyService:
     """Valkey: one task on the data node, its password in two secret files."""
 
@@ -343,26 +426,32 @@ class TestOpenWebUIServices:
         """open-webui has one replica and no ENABLE_DB_MIGRATIONS (it migrates the database)."""
         primary = three.service("open-webui")
         assert replicas_of(primary) == 1
-        assert "ENABLE_DB_MIGRATIONS" not in spec(primary)["env"]
+        assert "ENABLE_DB_MIGRATIONS" not in task_env(three, "open-webui")
+        assert "env" not in spec(primary)
 
     def test_replicas_service_when_three_replicas_runs_two_after_the_primary(self, three: Swarm) -> None:
         """open-webui-replicas has the other two, ENABLE_DB_MIGRATIONS=false, and waits for the primary."""
         rest = three.service("open-webui-replicas")
         assert replicas_of(rest) == 2
-        assert spec(rest)["env"]["ENABLE_DB_MIGRATIONS"] == "false"
+        assert spec(rest)["env"] == {"ENABLE_DB_MIGRATIONS": "false"}  # one variable: no order to differ
         assert rest.depends_on(three.service("open-webui"))
 
     @pytest.mark.parametrize("name", ["open-webui", "open-webui-replicas"])
     def test_open_webui_when_three_replicas_starts_through_the_entrypoint_wrapper(
         self, three: Swarm, name: str
     ) -> None:
-        """The wrapper (a config, mode 0555, ENTRYPOINT_SCRIPT) is the command; the image's start.sh its args."""
+        """The wrapper (a config, ENTRYPOINT_SCRIPT) run by /bin/sh is the command (a config's mount may be noexec);
+        the image's start.sh its args; the stack's variables a second config, sorted, with no secret."""
         container = spec(three.service(name))
-        assert container["commands"] == [ENTRYPOINT_PATH]
+        assert container["commands"] == ["/bin/sh", ENTRYPOINT_PATH]
         assert container["args"] == ["bash", "start.sh"]
-        (config,) = container["configs"]
-        assert (config["fileName"], config["fileMode"]) == (ENTRYPOINT_PATH, 0o555)
+        modes = {config["fileName"]: config["fileMode"] for config in container["configs"]}
+        assert modes == {ENTRYPOINT_PATH: 0o555, STACK_ENV_PATH: 0o444}
         assert three.config_file(name, ENTRYPOINT_PATH) == ENTRYPOINT_SCRIPT
+        stack_env = three.config_file(name, STACK_ENV_PATH)
+        assert stack_env.splitlines() == sorted(stack_env.splitlines())
+        assert parse_env_file(stack_env)["WEBSOCKET_MANAGER"] == "redis"
+        assert not set(parse_env_file(stack_env)) & set(OPEN_WEBUI_SECRETS)
 
     @pytest.mark.parametrize("name", ["open-webui", "open-webui-replicas"])
     def test_open_webui_when_three_replicas_reads_each_secret_from_a_file(self, three: Swarm, name: str) -> None:
@@ -391,10 +480,16 @@ class TestOpenWebUIServices:
 
     def test_images_when_default_are_pinned_to_the_registry_digest(self, three: Swarm) -> None:
         """Each service's image is ``<reference>@<digest>`` from ``docker.getRegistryImage`` (what Docker keeps
-        after the provider's create); each reference is looked up once (both Open WebUI services share one)."""
+        after the provider's create: pinned, and in the familiar form Docker's client writes on every create and
+        update); each reference is looked up once (both Open WebUI services share one)."""
         looked_up = sorted(args["name"] for token, args in three.deployment.invokes if "getRegistryImage" in token)
         images = {n: spec(s)["image"] for n, s in three.deployment.services().items()}
-        assert looked_up == sorted({image.split("@")[0] for image in images.values()})
+        assert looked_up == sorted(
+            {"docker.io/valkey/valkey:8.0.1-alpine", "docker.io/pgvector/pgvector:0.8.0-pg17"}
+            | {"docker.io/library/haproxy:2.6-alpine", "ghcr.io/open-webui/open-webui:main"}
+        )
+        assert images["redis-valkey"].startswith("valkey/valkey:8.0.1-alpine@sha256:")
+        assert images["open-webui-lb"].startswith("haproxy:2.6-alpine@sha256:")
         for image in images.values():
             digest = image.split("@")[1]
             assert re.fullmatch(r"sha256:[0-9a-f]{64}", digest), image
@@ -404,7 +499,7 @@ class TestOpenWebUIServices:
         """``swarm.pinImages: false`` (no registry): the configured references as they are."""
         unpinned = swarm({"openWebui": {"replicas": 3}, "swarm": {"pinImages": False}})
         assert not [token for token, _ in unpinned.deployment.invokes if "getRegistryImage" in token]
-        assert spec(unpinned.service("redis-valkey"))["image"] == "docker.io/valkey/valkey:8.0.1-alpine"
+        assert spec(unpinned.service("redis-valkey"))["image"] == "valkey/valkey:8.0.1-alpine"  # Docker's familiar form
 
     def test_services_when_default_are_found_by_virtual_ip(self, three: Swarm) -> None:
         """Every service has Swarm's default endpoint mode, a virtual IP (the routing mesh publishes the port)."""
@@ -433,7 +528,7 @@ class TestOpenWebUIServices:
         templates = [line.strip() for line in config.splitlines() if line.strip().startswith("server-template")]
         assert templates == [
             "server-template primary 2 tasks.open-webui:8080",
-            "server-template replica 4 tasks.open-webui-replicas:8080",
+            "server-template replica 17 tasks.open-webui-replicas:8080",
         ]
 
     def test_load_balancer_when_three_replicas_waits_for_both_services(self, three: Swarm) -> None:
@@ -575,7 +670,12 @@ class TestUploads:
 
     def test_open_webui_when_uploads_shared_volume_mounts_it_and_spreads(self) -> None:
         """shared-volume: the data volume with the local driver and the NFS options; spread, no constraint."""
-        rendered = swarm({"swarm": {"uploads": "shared-volume", "sharedVolume": {"options": NFS_OPTIONS}}})
+        rendered = swarm(
+            {
+                "database": {"enabled": True},
+                "swarm": {"uploads": "shared-volume", "sharedVolume": {"options": NFS_OPTIONS}},
+            }
+        )
         open_webui = rendered.service("open-webui")
         assert spec(open_webui)["mounts"] == [
             {
@@ -592,7 +692,7 @@ class TestUploads:
         """s3: STORAGE_PROVIDER and the bucket settings in env; the secret access key only as a secret file."""
         rendered = swarm({"swarm": {"uploads": "s3", "s3": S3}}, secret_keys=("swarm",))
         open_webui = rendered.service("open-webui")
-        env = spec(open_webui)["env"]
+        env = task_env(rendered, "open-webui")
         assert {k: v for k, v in env.items() if k == "STORAGE_PROVIDER" or k.startswith("S3_")} == {
             "STORAGE_PROVIDER": "s3",
             "S3_BUCKET_NAME": "owui-uploads",
@@ -782,8 +882,32 @@ class TestEntrypointWrapper:
         (secrets / "DIRECTORY").mkdir()
         script = tmp_path / "entrypoint"
         assert SECRETS_DIR in ENTRYPOINT_SCRIPT
-        script.write_text(ENTRYPOINT_SCRIPT.replace(SECRETS_DIR, str(secrets)))
+        script.write_text(
+            ENTRYPOINT_SCRIPT.replace(STACK_ENV_PATH, str(tmp_path / "stack.env")).replace(SECRETS_DIR, str(secrets))
+        )
         return script
+
+    def test_entrypoint_when_run_sources_the_stack_env_then_open_webui_env_then_secret_files(
+        self, tmp_path: Path
+    ) -> None:
+        """The stack's variables, openWebui.env over its defaults (CORS_ALLOW_ORIGIN), and the secret files over
+        both, every value as written by env_file (quotes, $, newlines kept)."""
+        script = self.wrapper(tmp_path)
+        (tmp_path / "stack.env").write_text(
+            env_file({"CORS_ALLOW_ORIGIN": "http://localhost:3000", "WEBSOCKET_MANAGER": "redis"})
+        )
+        tricky = 'it\'s "$(echo no)" `x` $HOME\nline two'
+        (tmp_path / "secrets" / EXTRA_ENV_PATH.rsplit("/", 1)[1]).write_text(
+            env_file({"CORS_ALLOW_ORIGIN": "https://chat.example.com", "OPENAI_API_KEY": tricky})
+        )
+        result = subprocess.run(
+            ["sh", str(script), "env", "-0"], env={"PATH": os.environ["PATH"]}, capture_output=True, check=True
+        )
+        exported = dict(entry.split(b"=", 1) for entry in result.stdout.split(b"\0") if entry)
+        assert exported[b"WEBSOCKET_MANAGER"] == b"redis"
+        assert exported[b"CORS_ALLOW_ORIGIN"] == b"https://chat.example.com"
+        assert exported[b"OPENAI_API_KEY"] == tricky.encode()
+        assert exported[b"REDIS_URL"] == self.REDIS_URL
 
     def test_entrypoint_when_run_exports_the_secret_files_byte_for_byte(self, tmp_path: Path) -> None:
         """REDIS_URL and WEBUI_SECRET_KEY reach the command exactly; other names and directories do not."""

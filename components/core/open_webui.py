@@ -42,12 +42,21 @@ SECRET_ENV = (
 )
 """Variables that hold secrets: on Swarm each is a Docker secret file named after it, never in the service spec."""
 ENTRYPOINT_PATH = "/usr/local/bin/open-webui-redis-entrypoint"
+STACK_ENV_PATH = "/etc/open-webui-redis/stack.env"
+"""The stack's own variables (a Docker config): what is not secret of the managed and default variables."""
+EXTRA_ENV_PATH = f"{SECRETS_DIR}/open-webui-redis.env"
+"""``openWebui.env`` (a Docker secret: its values may be API keys)."""
 START_COMMAND = ["bash", "start.sh"]
 """The image's own command (its ``CMD``, run from its working directory ``/app/backend``)."""
 ENTRYPOINT_SCRIPT = f"""#!/bin/sh
-# open-webui-redis: export each Docker secret of {SECRETS_DIR} named like an environment variable, then run the
-# image's own start command (the arguments). The values never appear in `docker service inspect`.
+# open-webui-redis: the environment from files, then the image's own start command (the arguments).
+# {STACK_ENV_PATH} (the stack's variables), then {EXTRA_ENV_PATH} (openWebui.env, which may override the
+# defaults), then each Docker secret of {SECRETS_DIR} named like a variable. Nothing is in the service spec: no
+# value appears in `docker service inspect`, and no variable order can differ between two updates.
 set -eu
+for env_file in {STACK_ENV_PATH} {EXTRA_ENV_PATH}; do
+\tif [ -f "$env_file" ]; then . "$env_file"; fi
+done
 for file in {SECRETS_DIR}/*; do
 \t[ -f "$file" ] || continue
 \tname=${{file##*/}}
@@ -59,7 +68,14 @@ for file in {SECRETS_DIR}/*; do
 done
 exec "$@"
 """
-"""The Swarm entrypoint wrapper (a Docker config, mode 0555)."""
+"""The Swarm entrypoint wrapper (a Docker config, run with ``/bin/sh``: a config's mount may be ``noexec``)."""
+
+
+def env_file(env: dict[str, str]) -> str:
+    """``export NAME='value'`` lines (POSIX shell quoting, sorted) that the entrypoint wrapper sources."""
+    import shlex
+
+    return "".join(f"export {name}={shlex.quote(value)}\n" for name, value in sorted(env.items()))
 
 
 def secret_healthcheck_command() -> str:

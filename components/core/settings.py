@@ -648,6 +648,8 @@ class DockerSettings(_Settings):
 
 
 _NODE_LABEL = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
+_SWARM_NAME = re.compile(r"[a-zA-Z0-9](?:[-_]*[A-Za-z0-9]+)*")
+"""swarmkit's rule for service and network names (``validateResourceName``)."""
 _S3_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 
 
@@ -859,9 +861,8 @@ class StackSettings(_Settings):
     @property
     def swarm_spreads(self) -> bool:
         """Whether Open WebUI's tasks may run on every node of the swarm: their uploads are on a volume every node
-        mounts, or in S3 with the rest of their data in PostgreSQL (SQLite stays on the data node)."""
-        swarm = self.swarm_effective
-        return swarm.uploads == "shared-volume" or (swarm.uploads == "s3" and self.uses_database)
+        mounts or in S3, and the rest of their data in PostgreSQL (SQLite stays on the data node)."""
+        return self.swarm_effective.uploads != "local" and self.uses_database
 
     @property
     def uses_database(self) -> bool:
@@ -903,15 +904,17 @@ class StackSettings(_Settings):
         ]
         if self.managed_database:
             volumes.append(("database.volumeName", self.database.volume_name))
-        # On the network, container names and aliases are all host names.
+        # On the network, container names and aliases are all host names (on Swarm: services, _engine_settings).
         hosts = [*self.container_names(), ("valkey.alias", self.valkey.alias)]
         if self.managed_database:
             hosts.append(("database.alias", self.database.alias))
-        for names, rule in (
-            (self.container_names(), "container names must differ"),
-            (volumes, "each service needs its own volume"),
-            (hosts, "host names on the network (container names and aliases) must differ"),
-        ):
+        checks: list[tuple[list[tuple[str, str]], str]] = [(volumes, "each service needs its own volume")]
+        if self.engine == "docker":
+            checks += [
+                (self.container_names(), "container names must differ"),
+                (hosts, "host names on the network (container names and aliases) must differ"),
+            ]
+        for names, rule in checks:
             seen: dict[str, str] = {}
             for key, name in names:
                 if name in seen and not (rule.startswith("host") and _container_twice_or_own_alias(seen[name], key)):
@@ -945,12 +948,33 @@ class StackSettings(_Settings):
                 field_name = next(name for name, f in type(block).model_fields.items() if f.alias == key)
                 if field_name in block.model_fields_set:
                     problems.append(f"{section}.{key}: is for one Docker host (engine: docker) only; {why}")
-            for key, name in self.service_names():
-                if len(name) > SWARM_NAME_LIMIT:
+            named = [*self.service_names(), ("network.name", self.network.name)]
+            for key, name in named:
+                if len(name) > SWARM_NAME_LIMIT or not _SWARM_NAME.fullmatch(name):
                     problems.append(
-                        f"{key}: {name!r} is {len(name)} characters; a Swarm service name is a DNS label of at most "
-                        f"{SWARM_NAME_LIMIT}"
+                        f"{key}: {name!r} is not a Swarm service or network name: letters and digits, with '-' or '_' "
+                        f"between them, at most {SWARM_NAME_LIMIT} characters"
                     )
+            seen: dict[str, str] = {}
+            hosts = [*self.service_names(), ("valkey.alias", self.valkey.alias)]
+            if self.managed_database:
+                hosts.append(("database.alias", self.database.alias))
+            for key, name in hosts:
+                own_alias = (
+                    seen.get(name, "").split(".")[0] == key.split(".")[0] and ".alias" in seen.get(name, "") + key
+                )
+                if name in seen and not own_alias:
+                    problems.append(
+                        f"{seen[name]} and {key} are both {name!r}; on Swarm service names and aliases are host "
+                        "names on the overlay network and must differ"
+                    )
+                seen.setdefault(name, key)
+            if self.swarm_effective.uploads == "shared-volume" and not self.uses_database:
+                problems.append(
+                    "swarm.uploads is 'shared-volume' with Open WebUI on SQLite (one replica, no database): its "
+                    "webui.db would be on the shared volume, where SQLite's locking is unreliable; set "
+                    "database.enabled: true (PostgreSQL), or swarm.uploads 'local'"
+                )
             storage_env = sorted(
                 name for name in self.open_webui.env if name == "STORAGE_PROVIDER" or name.startswith("S3_")
             )

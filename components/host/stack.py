@@ -61,6 +61,10 @@ class OpenWebUIStack(pulumi.ComponentResource):
     ) -> None:
         """``valkey_password`` and ``open_webui_secret_key``: secrets as Inputs (another resource's output, a
         secret), instead of ``settings.valkey.password`` and ``settings.open_webui.secret_key``."""
+        if settings.engine != "docker":
+            raise ValueError(
+                f"OpenWebUIStack is the single-host stack: settings.engine is {settings.engine!r} (SwarmStack)"
+            )
         super().__init__(f"{TYPE_PREFIX}:OpenWebUIStack", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.network = Network(f"{name}-network", settings.network, opts=child)

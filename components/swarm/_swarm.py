@@ -17,6 +17,9 @@ TYPE_PREFIX = "open-webui-redis:swarm"
 STOP_GRACE = "30s"
 """How long a task gets to stop cleanly (SIGTERM) before it is killed, on update, scale-down and removal."""
 MANAGED_LABEL = "open-webui-redis.managed"
+SERVICE_IGNORES = ["taskSpec.placement.platforms"]
+"""On create the provider has Docker's client write the image's platforms into the placement (``QueryRegistry``);
+declared or not, they would be a difference on the next ``pulumi up``: the stack leaves them to Docker."""
 CONVERGE_POLL = "2s"
 SECRET_FILE_MODE = 0o444
 """Read-only for everyone in the task (the secret is on a tmpfs of the task's own mount namespace): the Valkey,
@@ -151,12 +154,28 @@ def endpoint(
 
 
 def service_image(reference: str, pin: bool, parent: pulumi.Resource) -> pulumi.Input[str]:
-    """The image a service declares: ``reference@sha256:<digest>`` from the registry (``pin``), or the reference.
+    """The image a service declares, in Docker's familiar form: ``reference@sha256:<digest>`` from the registry
+    (``pin``), or the reference.
 
     On create the provider lets Docker's client pin the tag to its digest (``QueryRegistry``) and reads the pinned
     image back; a tag alone is then a difference on the next ``pulumi up`` (an update that rolls every task).
     Declared pinned, the image is what Docker keeps, and a new digest behind the tag is an update."""
+    familiar = familiar_reference(reference)
     if not pin:
-        return reference
+        return familiar
     found = docker.get_registry_image_output(name=reference, opts=pulumi.InvokeOutputOptions(parent=parent))
-    return found.sha256_digest.apply(lambda digest: f"{reference}@{digest}")
+    return found.sha256_digest.apply(lambda digest: f"{familiar}@{digest}")
+
+
+def familiar_reference(reference: str) -> str:
+    """``reference`` as Docker's client writes it into a service spec on every create and update (its
+    ``FamiliarString``: ``docker.io/library/haproxy:2.6`` -> ``haproxy:2.6``, ``docker.io/valkey/valkey`` ->
+    ``valkey/valkey``); declared otherwise, the image read back differs on every ``pulumi up``."""
+    for domain in ("docker.io/", "index.docker.io/"):
+        if reference.startswith(domain):
+            rest = reference[len(domain) :]
+            path = rest.split("@")[0].split(":")[0]
+            if path.startswith("library/") and path.count("/") == 1:
+                rest = rest[len("library/") :]
+            return rest
+    return reference

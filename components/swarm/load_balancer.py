@@ -13,6 +13,7 @@ import pulumi_docker as docker
 from ..core.load_balancer import CONFIG_PATH, LISTEN_PORT, haproxy_config
 from ..core.settings import LoadBalancerSettings
 from ._swarm import (
+    SERVICE_IGNORES,
     STOP_GRACE,
     TYPE_PREFIX,
     config_file,
@@ -89,7 +90,7 @@ class SwarmLoadBalancer(pulumi.ComponentResource):
             update_config=update_config("rolling", monitor=5, single=publish_mode == "host"),
             rollback_config=rollback_config("rolling", monitor=5, single=publish_mode == "host"),
             converge_config=converge(settings.wait_timeout),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=replicas),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=replicas, ignore_changes=SERVICE_IGNORES),
         )
         self.service_name = service.name
         self.config_name = config.name

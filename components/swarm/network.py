@@ -38,7 +38,10 @@ class OverlayNetwork(pulumi.ComponentResource):
                 driver="overlay",
                 attachable=True,
                 options={"encrypted": "true"} if encrypted else None,
-                opts=pulumi.ResourceOptions(parent=self),
+                # Docker adds its own options to an overlay's (the VXLAN ids): read back, a declared map would
+                # differ and replace the network (and every service on it) on each `pulumi up`. Encryption is
+                # therefore chosen when the network is created (README, Docker Swarm).
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["options"] if encrypted else None),
             )
             self.network_name = network.name
             self.network_id = network.id

@@ -20,10 +20,13 @@ from ..core.open_webui import (
     DATA_PATH,
     ENTRYPOINT_PATH,
     ENTRYPOINT_SCRIPT,
+    EXTRA_ENV_PATH,
     SECRETS_DIR,
+    STACK_ENV_PATH,
     START_COMMAND,
     check_arguments,
     env_defaults,
+    env_file,
     env_from_inputs,
     secret_healthcheck_command,
     split_secret_env,
@@ -34,6 +37,7 @@ from ..core.settings import (
     SharedVolumeSettings,
 )
 from ._swarm import (
+    SERVICE_IGNORES,
     STOP_GRACE,
     TYPE_PREFIX,
     config_file,
@@ -52,6 +56,9 @@ from ._swarm import (
 from .load_balancer import SwarmLoadBalancer
 
 MIB = 1024 * 1024
+REPLICA_SLOTS = 17
+"""Servers HAProxy keeps for the replicas' service: its most tasks (``openWebui.replicas`` 16, less the primary)
+plus one more during a start-first update."""
 SECRET_SHORT_NAMES = {
     "DATABASE_URL": "database-url",
     "OAUTH_SESSION_TOKEN_ENCRYPTION_KEY": "oauth-key",
@@ -134,7 +141,8 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
         self.oauth_session_token_encryption_key = secret_value(
             f"{name}-oauth-key", settings.oauth_session_token_encryption_key, self, length=48
         )
-        # The routing mesh publishes the port on every interface of every node: the origins of every interface.
+        # The port is on every interface of a node: the loopback origins (a browser on a node, or through an SSH
+        # tunnel); other browsers need openWebui.publicUrl (SwarmStack warns without it).
         defaults = env_defaults(settings.model_copy(update={"bind_address": "0.0.0.0"}), redis_idle_timeout)  # noqa: S104
         base_extra = {**(storage_env or {}), **settings.env}
         if database_url is not None:
@@ -150,7 +158,9 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
             pulumi.Output.all(**env_inputs).apply(functools.partial(_secret_part, base_extra, defaults))
         )
         # The plain part never holds a secret value (they all go to files), so it is computed without them: a
-        # secret anywhere in the task spec would hide the whole spec in previews.
+        # secret anywhere in the task spec would hide the whole spec in previews. It goes in a config, and
+        # openWebui.env in a secret, both sourced by the entrypoint wrapper; the spec's env stays empty, as the
+        # provider sends env in a random order and a reordered env is a new task spec (every task restarts).
         plain_env = split_secret_env(
             env_from_inputs(
                 base_extra,
@@ -158,6 +168,7 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
                 {name: PLACEHOLDER for name in env_inputs} | {"redis_url": PLACEHOLDER},
             )
         )[0]
+        stack_env = {key: value for key, value in plain_env.items() if key not in settings.env}
         # Which secrets exist is known before any value is: the managed names, and the S3 key when given.
         names = ["OAUTH_SESSION_TOKEN_ENCRYPTION_KEY", "REDIS_URL", "WEBSOCKET_REDIS_URL", "WEBUI_SECRET_KEY"]
         if database_url is not None:
@@ -175,6 +186,11 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
             secrets.append(s3_key)
             files.append(secret_file(s3_key, f"{SECRETS_DIR}/S3_SECRET_ACCESS_KEY"))
         entrypoint = swarm_config(f"{name}-entrypoint", ENTRYPOINT_SCRIPT, self)
+        stack_env_config = swarm_config(f"{name}-stack-env", env_file(stack_env), self)
+        if settings.env:
+            extra = swarm_secret(f"{name}-env", pulumi.Output.secret(env_file(dict(settings.env))), self)
+            secrets.append(extra)
+            files.append(secret_file(extra, EXTRA_ENV_PATH))
 
         volume_options = None
         if shared_volume is not None:
@@ -202,18 +218,21 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
         def service(
             resource_name: str, service_name: str, count: int, migrates: bool, ports: bool, after: list[pulumi.Resource]
         ) -> docker.Service:
-            env = plain_env if migrates else {**plain_env, "ENABLE_DB_MIGRATIONS": "false"}
+            env = None if migrates else {"ENABLE_DB_MIGRATIONS": "false"}  # one variable: no order to differ
             return docker.Service(
                 resource_name,
                 name=service_name,
                 task_spec=docker.ServiceTaskSpecArgs(
                     container_spec=docker.ServiceTaskSpecContainerSpecArgs(
                         image=image,
-                        commands=[ENTRYPOINT_PATH],
+                        commands=["/bin/sh", ENTRYPOINT_PATH],
                         args=START_COMMAND,
                         env=env,
                         secrets=files,
-                        configs=[config_file(entrypoint, ENTRYPOINT_PATH, mode=0o555)],
+                        configs=[
+                            config_file(entrypoint, ENTRYPOINT_PATH, mode=0o555),
+                            config_file(stack_env_config, STACK_ENV_PATH, mode=0o444),
+                        ],
                         mounts=mounts,
                         healthcheck=healthcheck(
                             ["CMD-SHELL", secret_healthcheck_command()],
@@ -241,11 +260,15 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
                     strategy, monitor=update_monitor, single=ports and publish_mode == "host"
                 ),
                 converge_config=converge(settings.wait_timeout),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=after or None),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=after or None, ignore_changes=SERVICE_IGNORES),
             )
 
         replicas = settings.replicas
-        primary = service(f"{name}-service", settings.container_name, 1, True, replicas == 1, [])
+        # On a shared database the port is always the load balancer's, even with one replica: it never moves
+        # between services when the count changes (the primary could not take a port the load balancer, deleted
+        # only at the end of the update, still holds).
+        load_balanced = database_url is not None
+        primary = service(f"{name}-service", settings.container_name, 1, True, not load_balanced, [])
         self.services = [primary]
         self.load_balancer: SwarmLoadBalancer | None = None
         if replicas > 1:
@@ -258,14 +281,16 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
                 [primary],  # created and updated once the primary has migrated and converged
             )
             self.services.append(rest)
-            slots = replicas + 1  # a start-first update runs one task more for a while
+        if load_balanced:
             self.load_balancer = SwarmLoadBalancer(
                 f"{name}-lb",
                 load_balancer or LoadBalancerSettings(),
                 network_id=network_id,
+                # The same configuration for any count (a name with no tasks resolves to none): scaling leaves
+                # the load balancer alone. A start-first update runs one task more for a while.
                 backends=[
                     ("primary", 2, f"tasks.{settings.container_name}"),
-                    ("replica", slots, f"tasks.{settings.container_name}-replicas"),
+                    ("replica", REPLICA_SLOTS, f"tasks.{settings.container_name}-replicas"),
                 ],
                 replica_port=CONTAINER_PORT,
                 host_port=settings.host_port,

@@ -9,6 +9,7 @@ from .._shared import secret_value
 from ..core.postgres import DATA_PATH, PORT, SWARM_PASSWORD_FILE, database_url, swarm_healthcheck_test
 from ..core.settings import DatabaseSettings
 from ._swarm import (
+    SERVICE_IGNORES,
     TYPE_PREFIX,
     converge,
     endpoint,
@@ -83,7 +84,7 @@ class SwarmPostgres(pulumi.ComponentResource):
             update_config=update_config("recreate", monitor=5, single=True),
             rollback_config=rollback_config("recreate", monitor=5, single=True),
             converge_config=converge(settings.wait_timeout),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=SERVICE_IGNORES),
         )
         self.service_name = service.name
         self.volume_name = service.id.apply(lambda _: settings.volume_name)

@@ -58,8 +58,16 @@ class SwarmStack(pulumi.ComponentResource):
         open_webui_secret_key: pulumi.Input[str] | None = None,
     ) -> None:
         if settings.engine != "swarm":
-            raise ValueError("SwarmStack needs settings with engine 'swarm'")
+            raise ValueError(f"SwarmStack needs settings with engine 'swarm' (got {settings.engine!r}: OpenWebUIStack)")
         super().__init__(f"{TYPE_PREFIX}:SwarmStack", name, None, opts)
+        if settings.open_webui.public_url is None and "CORS_ALLOW_ORIGIN" not in settings.open_webui.env:
+            pulumi.log.warn(
+                "openWebui.publicUrl is not set: Open WebUI accepts websockets only from pages opened at "
+                f"http://localhost:{settings.open_webui.host_port} (or 127.0.0.1, [::1]) on a node; set it to the "
+                "URL browsers open (a node's name, or the proxy in front), such as "
+                f"`pulumi config set --path openWebui.publicUrl http://swarm.example.com:{settings.open_webui.host_port}`",
+                resource=self,
+            )
         swarm = settings.swarm_effective
         child = pulumi.ResourceOptions(parent=self)
         data_node = [swarm.data_constraint]

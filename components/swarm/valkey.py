@@ -18,6 +18,7 @@ from ..core.valkey import (
     swarm_server_command,
 )
 from ._swarm import (
+    SERVICE_IGNORES,
     STOP_GRACE,
     TYPE_PREFIX,
     converge,
@@ -123,7 +124,7 @@ class SwarmValkey(pulumi.ComponentResource):
             update_config=update_config("recreate", monitor=5, single=True),
             rollback_config=rollback_config("recreate", monitor=5, single=True),
             converge_config=converge(settings.wait_timeout),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=SERVICE_IGNORES),
         )
 
         self.service_name = service.name
