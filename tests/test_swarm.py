@@ -741,7 +741,8 @@ class TestBadInput:
                 (),
                 [
                     "openWebui.bindAddress: is for one Docker host (engine: docker) only; on Swarm the routing mesh "
-                    "publishes the port on every interface of every node; put a firewall or a proxy in front instead"
+                    "publishes the port on every interface of every node; put a firewall or a proxy in front instead "
+                    '(got "0.0.0.0")'
                 ],
                 id="bindAddress",
             ),
@@ -750,7 +751,7 @@ class TestBadInput:
                 (),
                 [
                     "valkey.retainVolume: is for one Docker host (engine: docker) only; Swarm creates volumes on "
-                    "each node and never removes them (docker volume rm)"
+                    "each node and never removes them (docker volume rm) (got false)"
                 ],
                 id="retainVolume",
             ),
@@ -759,7 +760,7 @@ class TestBadInput:
                 (),
                 [
                     "loadBalancer.stickySessions: is for one Docker host (engine: docker) only; Swarm's load "
-                    "balancer resolves tasks by DNS and has no per-task cookie"
+                    "balancer resolves tasks by DNS and has no per-task cookie (got true)"
                 ],
                 id="stickySessions",
             ),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import json
 import re
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -947,7 +948,10 @@ class StackSettings(_Settings):
                 block = blocks[section]
                 field_name = next(name for name, f in type(block).model_fields.items() if f.alias == key)
                 if field_name in block.model_fields_set:
-                    problems.append(f"{section}.{key}: is for one Docker host (engine: docker) only; {why}")
+                    value = json.dumps(getattr(block, field_name))
+                    problems.append(
+                        f"{section}.{key}: is for one Docker host (engine: docker) only; {why} (got {value})"
+                    )
             named = [*self.service_names(), ("network.name", self.network.name)]
             for key, name in named:
                 if len(name) > SWARM_NAME_LIMIT or not _SWARM_NAME.fullmatch(name):
