@@ -29,6 +29,7 @@ from __future__ import annotations
 import base64
 import json
 import random
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -394,6 +395,8 @@ class SwarmApplied:
     name: str
     converged_after: float | None = None
     """Seconds the provider waited for ``converge_config`` (create or update)."""
+    rendered_name: str = ""
+    """The name the mocks gave an auto-named resource (the real one has Pulumi's random suffix instead)."""
 
 
 @dataclass
@@ -419,8 +422,10 @@ class SwarmApplier:
     # -- references ----------------------------------------------------------------------------------------
 
     def _ids(self) -> dict[str, str]:
-        """Mock id -> real id, for everything carried out."""
-        return {applied.resource.id: applied.docker_id for applied in self.state.values()}
+        """Mock id -> real id, and an auto-named resource's mock name -> its real name, for everything carried out."""
+        ids = {applied.resource.id: applied.docker_id for applied in self.state.values()}
+        ids.update({a.rendered_name: a.name for a in self.state.values() if a.rendered_name})
+        return ids
 
     def _resolve(self, value: Any, ids: Mapping[str, str]) -> Any:
         if isinstance(value, dict):
@@ -458,7 +463,9 @@ class SwarmApplier:
             return SwarmApplied(resource, inputs, created["Id"], inputs["name"])
         if resource.type in (SECRET, CONFIG):
             kind = "secrets" if resource.type == SECRET else "configs"
-            name = inputs.get("name") or resource.outputs["name"]  # auto-named: Pulumi's name, as the mocks gave it
+            rendered = "" if inputs.get("name") else str(resource.outputs["name"])
+            # Pulumi's auto-naming: the resource name and 7 random hex digits, new on every create and replacement.
+            name = inputs.get("name") or f"{resource.name}-{secrets.token_hex(4)[:7]}"
             body: dict[str, Any] = {
                 "Name": name,
                 "Data": base64.b64encode(base64.b64decode(inputs["data"])).decode(),
@@ -467,7 +474,7 @@ class SwarmApplier:
             if labels:
                 body["Labels"] = labels
             created = self.client.call("POST", f"/{kind}/create", body=body)
-            return SwarmApplied(resource, inputs, created["ID"], name)
+            return SwarmApplied(resource, inputs, created["ID"], name, rendered_name=rendered)
         created = self.client.call("POST", "/services/create", body=service_spec(inputs))
         applied = SwarmApplied(resource, inputs, created["ID"], inputs["name"])
         converge = inputs.get("convergeConfig")
@@ -679,14 +686,26 @@ class SwarmApplier:
         return steps
 
     def destroy(self) -> None:
-        """Delete everything, services first (they hold the secrets, configs and the network)."""
+        """Delete everything, services first (they hold the secrets, configs and the network, which their tasks
+        may still hold for a while: retried for up to a minute); what could not be deleted is raised."""
         order = {SERVICE: 0, SECRET: 1, CONFIG: 1, NETWORK: 2}
+        failed: list[str] = []
         for urn, applied in sorted(self.state.items(), key=lambda item: order[item[1].resource.type]):
-            try:
-                self._delete(applied)
-            except DockerError as error:
-                self.log(f"destroy {applied.name}: {error}")
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    self._delete(applied)
+                    break
+                except DockerError as error:
+                    if ": 404 " in str(error):
+                        break
+                    if "in use" not in str(error) or time.monotonic() > deadline:
+                        failed.append(f"{applied.name}: {error}")
+                        break
+                    time.sleep(1)
             del self.state[urn]
+        if failed:
+            raise DockerError("destroy left behind: " + "; ".join(failed))
 
     def read_back(self) -> dict[str, list[Change]]:
         """Each service's differences between what was declared and what Docker holds."""

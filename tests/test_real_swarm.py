@@ -170,10 +170,12 @@ def cleanup(run: SwarmRun | None, engine: EngineClient, hosts: list[str | None])
     if run is not None:
         with contextlib.suppress(Exception):
             docker("rm", "-f", f"{run.run}-probe", check=False)
-        run.applier.destroy()
-        for host in hosts:
-            for volume in (run.config[k]["volumeName"] for k in ("valkey", "openWebui", "database")):
-                docker("volume", "rm", "-f", volume, host=host, check=False)
+        try:
+            run.applier.destroy()
+        finally:  # Swarm never removes volumes: each node's, by name
+            for host in hosts:
+                for volume in (run.config[k]["volumeName"] for k in ("valkey", "openWebui", "database")):
+                    docker("volume", "rm", "-f", volume, host=host, check=False)
 
 
 def apply(engine: EngineClient, run: str, config: dict[str, Any], report: SwarmReport) -> SwarmRun:
@@ -339,7 +341,7 @@ def test_secret_when_its_value_changes_rolls_the_services_to_a_new_secret(
     replaced = [name for op, name in ops if op == "replace"]
     assert len(replaced) == 1, ops
     assert replaced[0].endswith("-secret-key"), ops
-    new = next(name for name in deployment.swarm_secrets() if "secret-key" in name)
+    new = next(a.name for a in one_node.applier.state.values() if a.resource.name.endswith("-secret-key"))
     assert new in after
     assert new not in before
     assert len(before - after) == 1
