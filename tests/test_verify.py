@@ -213,3 +213,47 @@ def test_verify_when_outputs_lack_the_url_exits_2(tmp_path: Path) -> None:
     assert status == EXIT_CANNOT_RUN
     assert err.getvalue().startswith("verify: cannot run: the stack outputs lack websocketRedisUrl (outputs present:")
     assert "http://127.0.0.1:3000" not in err.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A Swarm stack: valkey-cli runs in a task of the Valkey service
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_target_when_outputs_are_a_swarm_stacks_names_the_valkey_service() -> None:
+    """The Swarm stack's outputs (``valkeyServiceName``) make a target whose service is found at run time."""
+    from components.testing import render
+
+    outputs = render({"engine": "swarm"}).outputs
+    target = Target.from_outputs(outputs)
+    assert (target.service, target.container, target.database) == ("redis-valkey", "redis-valkey", 1)
+
+
+def test_locate_task_when_a_task_runs_here_picks_its_container() -> None:
+    """``docker ps`` filtered by the service's label gives the task's container, named ``<service>.<slot>.<id>``."""
+    from components.verify import locate_task
+
+    asked: list[list[str]] = []
+
+    def docker_ps(argv: list[str], **_: Any) -> Any:
+        asked.append(argv)
+        return type("Done", (), {"returncode": 0, "stdout": "redis-valkey.1.abc\n", "stderr": ""})()
+
+    target = Target("redis-valkey", 6379, None, 1, frozenset({1}), "redis-valkey")
+    located = locate_task(target, "docker", run=docker_ps)
+    assert located.container == "redis-valkey.1.abc"
+    assert asked == [
+        ["docker", "ps", "--filter", "label=com.docker.swarm.service.name=redis-valkey", "--format", "{{.Names}}"]
+    ]
+
+
+def test_locate_task_when_no_task_runs_here_says_where_to_run_it() -> None:
+    """No task on this Docker host: the checks cannot run, and the message names the service and the way out."""
+    from components.verify import CannotVerify, locate_task
+
+    def docker_ps(argv: list[str], **_: Any) -> Any:
+        return type("Done", (), {"returncode": 0, "stdout": "", "stderr": ""})()
+
+    target = Target("redis-valkey", 6379, None, 1, frozenset({1}), "redis-valkey")
+    with pytest.raises(CannotVerify, match=r"no running task of the Swarm service 'redis-valkey'.*DOCKER_HOST"):
+        locate_task(target, "docker", run=docker_ps)
