@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import pulumi
 import pytest
 
 from components import ConfigurationError
@@ -103,11 +104,11 @@ def parse_env_file(text: str) -> dict[str, str]:
 def task_env(rendered: Swarm, name: str) -> dict[str, str]:
     """What an Open WebUI task's process gets that is not a secret file: the stack's env config, openWebui.env's
     secret file, and the spec's own env (ENABLE_DB_MIGRATIONS only)."""
-    env = parse_env_file(rendered.config_file(name, STACK_ENV_PATH))
+    env = dict(spec(rendered.service(name)).get("env") or {})  # the process starts with it; the files come after
+    env.update(parse_env_file(rendered.config_file(name, STACK_ENV_PATH)))
     files = secret_files(rendered.service(name))
     if EXTRA_ENV_PATH in files:
         env.update(parse_env_file(rendered.secret_file(name, EXTRA_ENV_PATH)))
-    env.update(spec(rendered.service(name)).get("env") or {})
     return env
 
 
@@ -328,7 +329,8 @@ class TestOpenWebUIEnv:
         for name in ("open-webui", "open-webui-replicas"):
             assert task_env(rendered, name)["OPENAI_API_KEY"] == key
         holders = [r for r in rendered.deployment.resources if key in json.dumps(r.inputs)]
-        assert holders == []  # the secret's data is base64: no plain input holds the key
+        assert holders == []
+        assert [name for name, content in rendered.configs().items() if key in content] == []  # configs are plain
         (extra,) = [r for r in rendered.deployment.of_type(SECRET) if r.name.endswith("-env")]
         assert extra.is_secret("data")
 
@@ -342,12 +344,13 @@ class TestProviderReadBack:
         for name, service in swarm({"openWebui": {"replicas": 2}}).deployment.services().items():
             assert service.ignore_changes == ["taskSpec.placement.platforms"], name
 
-    def test_overlay_when_encrypted_leaves_its_options_to_docker(self) -> None:
-        """An encrypted overlay ignores ``options`` (Docker adds the VXLAN ids); an unencrypted one declares none."""
+    def test_overlay_when_encrypted_leaves_only_dockers_vxlan_ids_to_docker(self) -> None:
+        """Only the option Docker adds (the VXLAN ids) is ignored: turning encryption on or off stays a change."""
+        vxlan = 'options["com.docker.network.driver.overlay.vxlanid_list"]'
         encrypted = swarm({"swarm": {"encrypted": True}}).deployment.of_type(NETWORK)[0]
-        assert (encrypted.inputs["options"], encrypted.ignore_changes) == ({"encrypted": "true"}, ["options"])
+        assert (encrypted.inputs["options"], encrypted.ignore_changes) == ({"encrypted": "true"}, [vxlan])
         plain = swarm().deployment.of_type(NETWORK)[0]
-        assert ("options" not in plain.inputs, plain.ignore_changes) == (True, [])
+        assert ("options" not in plain.inputs, plain.ignore_changes) == (True, [vxlan])
 
     def test_one_replica_on_postgres_when_rendered_keeps_the_port_on_the_load_balancer(self) -> None:
         """database.enabled with one replica: HAProxy publishes the port, as with several, so scaling between 1
@@ -528,7 +531,7 @@ class TestOpenWebUIServices:
         templates = [line.strip() for line in config.splitlines() if line.strip().startswith("server-template")]
         assert templates == [
             "server-template primary 2 tasks.open-webui:8080",
-            "server-template replica 17 tasks.open-webui-replicas:8080",
+            "server-template replica 16 tasks.open-webui-replicas:8080",
         ]
 
     def test_load_balancer_when_three_replicas_waits_for_both_services(self, three: Swarm) -> None:
@@ -940,3 +943,96 @@ class TestEntrypointWrapper:
             ["sh", str(script), "sh", "-c", "echo ran"], env={"PATH": os.environ["PATH"]}, capture_output=True
         )
         assert (result.returncode, result.stdout) == (0, b"ran\n")
+
+
+class TestSwarmNames:
+    """Service, alias and network names on Swarm: swarmkit's rule, no collision, checked before anything is declared."""
+
+    def test_names_when_not_swarm_names_are_refused_quickly_with_the_rule(self) -> None:
+        """A dotted or over-long name is refused with swarmkit's rule; a long dotted one does not make the check
+        backtrack (it returns at once)."""
+        long_dotted = "ourcompanyopenwebuiproductionxxxxxxxxxxxxxxxxxxxxxxxx.net"
+        assert problems_of({**SWARM, "network": {"name": long_dotted}, "valkey": {"containerName": "my.valkey"}}) == [
+            "valkey.containerName: 'my.valkey' is not a Swarm service or network name: letters and digits, with '-' "
+            "or '_' between them, at most 63 characters",
+            f"network.name: {long_dotted!r} is not a Swarm service or network name: letters and digits, with '-' or "
+            "'_' between them, at most 63 characters",
+        ]
+
+    def test_names_when_they_collide_ignoring_case_are_refused(self) -> None:
+        """Two services whose names differ only by case collide (Swarm and DNS ignore case); a service may share
+        its name with its own alias."""
+        assert problems_of(
+            {**SWARM, "database": {"enabled": True}, "loadBalancer": {"containerName": "Redis-Valkey"}}
+        ) == [
+            "valkey.containerName and loadBalancer.containerName are both 'redis-valkey'; on Swarm service names and "
+            "aliases are host names on the overlay network and must differ"
+        ]
+        render({**SWARM, "valkey": {"containerName": "redis", "alias": "redis"}})
+
+    def test_load_balancer_name_when_one_replica_on_postgres_is_checked(self) -> None:
+        """HAProxy runs on PostgreSQL at any count, so its name is checked with one replica too."""
+        assert problems_of({**SWARM, "database": {"enabled": True}, "loadBalancer": {"containerName": "lb.x"}}) == [
+            "loadBalancer.containerName: 'lb.x' is not a Swarm service or network name: letters and digits, with '-' "
+            "or '_' between them, at most 63 characters"
+        ]
+
+    def test_replica_names_when_on_swarm_are_not_the_single_hosts(self) -> None:
+        """``open-webui-1`` is a container name on one host only: on Swarm a service may take it."""
+        render({**SWARM, "openWebui": {"replicas": 2}, "valkey": {"containerName": "open-webui-1"}})
+
+    def test_shared_volume_when_on_sqlite_is_refused(self) -> None:
+        """SQLite's webui.db would be on the shared volume: refused, with the two ways out."""
+        shared = {"uploads": "shared-volume", "sharedVolume": {"options": {"device": ":/x"}}}
+        assert problems_of({**SWARM, "swarm": shared}) == [
+            "swarm.uploads is 'shared-volume' with Open WebUI on SQLite (one replica, no database): its webui.db would "
+            "be on the shared volume, where SQLite's locking is unreliable; set database.enabled: true (PostgreSQL), "
+            "or swarm.uploads 'local'"
+        ]
+
+
+class TestImageReferences:
+    """Images as Docker's client writes them into a service spec (normalised, then familiar)."""
+
+    @pytest.mark.parametrize(
+        ("reference", "kept"),
+        [
+            ("docker.io/library/haproxy:2.6-alpine", "haproxy:2.6-alpine"),
+            ("library/haproxy:2.6-alpine", "haproxy:2.6-alpine"),
+            ("index.docker.io/library/redis:7", "redis:7"),
+            ("docker.io/valkey/valkey:8.0.1-alpine", "valkey/valkey:8.0.1-alpine"),
+            ("valkey/valkey:8.0.1-alpine", "valkey/valkey:8.0.1-alpine"),
+            ("docker.io/library/a/b:1", "library/a/b:1"),
+            ("ghcr.io/open-webui/open-webui:main", "ghcr.io/open-webui/open-webui:main"),
+            ("localhost:5000/owui:1", "localhost:5000/owui:1"),
+        ],
+    )
+    def test_service_image_when_pinning_is_off_is_the_familiar_form(self, reference: str, kept: str) -> None:
+        """What reference/FamiliarString give for each (as read from Docker's distribution/reference package)."""
+        rendered = swarm({"openWebui": {"image": reference}, "swarm": {"pinImages": False}})
+        assert spec(rendered.service("open-webui"))["image"] == kept
+
+    def test_service_image_when_already_pinned_is_not_looked_up_again(self) -> None:
+        """A reference with a digest keeps it (familiar form), with no registry lookup and no second digest."""
+        pinned = "docker.io/valkey/valkey:8.0.1-alpine@sha256:" + "a" * 64
+        rendered = swarm({"valkey": {"image": pinned}})
+        assert spec(rendered.service("redis-valkey"))["image"] == "valkey/valkey:8.0.1-alpine@sha256:" + "a" * 64
+        assert pinned not in [
+            args["name"] for token, args in rendered.deployment.invokes if "getRegistryImage" in token
+        ]
+
+
+class TestPublicUrlWarning:
+    """Without openWebui.publicUrl, a Swarm stack warns that websockets are accepted only from localhost."""
+
+    def test_public_url_when_unset_warns_and_when_set_does_not(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """One warning naming the key without publicUrl (or CORS_ALLOW_ORIGIN); none with either."""
+        warnings: list[str] = []
+        monkeypatch.setattr(pulumi.log, "warn", lambda message, resource=None, **_: warnings.append(message))
+        swarm()
+        assert len(warnings) == 1
+        assert warnings[0].startswith("openWebui.publicUrl is not set")
+        warnings.clear()
+        swarm({"openWebui": {"publicUrl": "https://chat.example.com"}})
+        swarm({"openWebui": {"env": {"CORS_ALLOW_ORIGIN": "https://chat.example.com"}}})
+        assert warnings == []

@@ -54,18 +54,20 @@ ENTRYPOINT_SCRIPT = f"""#!/bin/sh
 # defaults), then each Docker secret of {SECRETS_DIR} named like a variable. Nothing is in the service spec: no
 # value appears in `docker service inspect`, and no variable order can differ between two updates.
 set -eu
-for env_file in {STACK_ENV_PATH} {EXTRA_ENV_PATH}; do
-\tif [ -f "$env_file" ]; then . "$env_file"; fi
+for open_webui_redis_env in {STACK_ENV_PATH} {EXTRA_ENV_PATH}; do
+\tif [ -f "$open_webui_redis_env" ]; then . "$open_webui_redis_env"; fi
 done
-for file in {SECRETS_DIR}/*; do
-\t[ -f "$file" ] || continue
-\tname=${{file##*/}}
-\tcase "$name" in
+for open_webui_redis_file in {SECRETS_DIR}/*; do
+\t[ -f "$open_webui_redis_file" ] || continue
+\topen_webui_redis_name=${{open_webui_redis_file##*/}}
+\tcase "$open_webui_redis_name" in
 \t*[!A-Z0-9_]* | [0-9]*) continue ;;
 \tesac
-\tvalue=$(cat "$file")
-\texport "$name=$value"
+\topen_webui_redis_value=$(cat "$open_webui_redis_file")
+\texport "$open_webui_redis_name=$open_webui_redis_value"
 done
+# The wrapper's own names (lower case: never a variable Open WebUI reads) go before the image's command runs.
+unset open_webui_redis_env open_webui_redis_file open_webui_redis_name open_webui_redis_value
 exec "$@"
 """
 """The Swarm entrypoint wrapper (a Docker config, run with ``/bin/sh``: a config's mount may be ``noexec``)."""

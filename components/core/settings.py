@@ -649,8 +649,8 @@ class DockerSettings(_Settings):
 
 
 _NODE_LABEL = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
-_SWARM_NAME = re.compile(r"[a-zA-Z0-9](?:[-_]*[A-Za-z0-9]+)*")
-"""swarmkit's rule for service and network names (``validateResourceName``)."""
+_SWARM_NAME = re.compile(r"[A-Za-z0-9]+(?:[-_]+[A-Za-z0-9]+)*")
+"""swarmkit's rule for service and network names (``isValidDNSName``), written so that it cannot backtrack."""
 _S3_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 
 
@@ -963,7 +963,7 @@ class StackSettings(_Settings):
             hosts = [*self.service_names(), ("valkey.alias", self.valkey.alias)]
             if self.managed_database:
                 hosts.append(("database.alias", self.database.alias))
-            for key, name in hosts:
+            for key, name in ((key, name.lower()) for key, name in hosts):  # Swarm and DNS ignore case
                 own_alias = (
                     seen.get(name, "").split(".")[0] == key.split(".")[0] and ".alias" in seen.get(name, "") + key
                 )
@@ -997,7 +997,8 @@ class StackSettings(_Settings):
             ("valkey.containerName", self.valkey.container_name),
             ("openWebui.containerName", self.open_webui.container_name),
         ]
-        if self.open_webui.replicas > 1:
+        # On PostgreSQL HAProxy runs at any count, and names tasks.<containerName>-replicas: both are checked.
+        if self.uses_database:
             names.append(("openWebui.containerName (replicas)", f"{self.open_webui.container_name}-replicas"))
             names.append(("loadBalancer.containerName", self.load_balancer.container_name))
         if self.managed_database:

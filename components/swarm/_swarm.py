@@ -161,21 +161,26 @@ def service_image(reference: str, pin: bool, parent: pulumi.Resource) -> pulumi.
     image back; a tag alone is then a difference on the next ``pulumi up`` (an update that rolls every task).
     Declared pinned, the image is what Docker keeps, and a new digest behind the tag is an update."""
     familiar = familiar_reference(reference)
-    if not pin:
+    if not pin or "@" in reference:  # already pinned: Docker keeps a digest it is given
         return familiar
     found = docker.get_registry_image_output(name=reference, opts=pulumi.InvokeOutputOptions(parent=parent))
     return found.sha256_digest.apply(lambda digest: f"{familiar}@{digest}")
 
 
 def familiar_reference(reference: str) -> str:
-    """``reference`` as Docker's client writes it into a service spec on every create and update (its
-    ``FamiliarString``: ``docker.io/library/haproxy:2.6`` -> ``haproxy:2.6``, ``docker.io/valkey/valkey`` ->
-    ``valkey/valkey``); declared otherwise, the image read back differs on every ``pulumi up``."""
-    for domain in ("docker.io/", "index.docker.io/"):
-        if reference.startswith(domain):
-            rest = reference[len(domain) :]
-            path = rest.split("@")[0].split(":")[0]
-            if path.startswith("library/") and path.count("/") == 1:
-                rest = rest[len("library/") :]
-            return rest
-    return reference
+    """``reference`` as Docker's client writes it into a service spec on every create and update: normalised
+    (``ParseNormalizedNamed``: a first part without ``.`` or ``:`` that is not ``localhost`` is on Docker Hub), then
+    its ``FamiliarString`` (no ``docker.io/``, no ``library/`` before a one-part name): ``docker.io/library/haproxy``
+    and ``library/haproxy`` -> ``haproxy``, ``docker.io/valkey/valkey`` -> ``valkey/valkey``. Declared otherwise,
+    the image read back differs on every ``pulumi up``."""
+    first, _, rest = reference.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost") and first not in HUB_DOMAINS:
+        return reference  # another registry: kept as written
+    remainder = rest if rest and first in HUB_DOMAINS else reference
+    path = remainder.split("@")[0].split(":")[0]
+    if path.startswith("library/") and path.count("/") == 1:
+        remainder = remainder[len("library/") :]
+    return remainder
+
+
+HUB_DOMAINS = ("docker.io", "index.docker.io")

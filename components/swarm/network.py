@@ -8,6 +8,8 @@ import pulumi_docker as docker
 from ..core.settings import NetworkSettings
 from ._swarm import TYPE_PREFIX
 
+VXLAN_OPTION = 'options["com.docker.network.driver.overlay.vxlanid_list"]'
+
 
 class OverlayNetwork(pulumi.ComponentResource):
     """An attachable overlay network (so ``docker run --network`` and tests can join it), created by the stack
@@ -38,10 +40,10 @@ class OverlayNetwork(pulumi.ComponentResource):
                 driver="overlay",
                 attachable=True,
                 options={"encrypted": "true"} if encrypted else None,
-                # Docker adds its own options to an overlay's (the VXLAN ids): read back, a declared map would
-                # differ and replace the network (and every service on it) on each `pulumi up`. Encryption is
-                # therefore chosen when the network is created (README, Docker Swarm).
-                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["options"] if encrypted else None),
+                # Docker adds the VXLAN ids to an overlay's options: read back, they would differ from a declared
+                # map and replace the network (and every service on it) on each `pulumi up`. That key alone is left
+                # to Docker: turning encryption on or off is still a change (a replacement).
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=[VXLAN_OPTION]),
             )
             self.network_name = network.name
             self.network_id = network.id

@@ -56,7 +56,7 @@ from ._swarm import (
 from .load_balancer import SwarmLoadBalancer
 
 MIB = 1024 * 1024
-REPLICA_SLOTS = 17
+REPLICA_SLOTS = 16
 """Servers HAProxy keeps for the replicas' service: its most tasks (``openWebui.replicas`` 16, less the primary)
 plus one more during a start-first update."""
 SECRET_SHORT_NAMES = {
