@@ -15,6 +15,7 @@ import base64
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import time
 import urllib.request
@@ -461,20 +462,22 @@ def two_nodes(
     label_data_node(manager, f"{name}.data")
     running: SwarmRun | None = None
     started = time.monotonic()
-    with WorkerNode(
-        f"{name}-worker", images=[images["open-webui"], images["haproxy"]], binds=[f"{shared}:{shared}"]
-    ) as worker:
-        worker.join()
-        swarm_report.add(
-            f"{name}: worker node up and joined in {time.monotonic() - started:.0f} s "
-            f"(images loaded: {', '.join(f'{k} {v:.0f} s' for k, v in worker.timings.items() if k.startswith('load'))})"
-        )
-        try:
-            running = apply(engine, name, config, swarm_report)
-            yield TwoNodes(running, worker, manager)
-        finally:
-            cleanup(running, engine, [None, worker.docker_host])
-    subprocess.run(["rm", "-rf", str(shared)], check=False)
+    try:
+        with WorkerNode(
+            f"{name}-worker", images=[images["open-webui"], images["haproxy"]], binds=[f"{shared}:{shared}"]
+        ) as worker:
+            worker.join()
+            loads = ", ".join(f"{k} {v:.0f} s" for k, v in worker.timings.items() if k.startswith("load"))
+            swarm_report.add(
+                f"{name}: worker node up and joined in {time.monotonic() - started:.0f} s (images loaded: {loads})"
+            )
+            try:
+                running = apply(engine, name, config, swarm_report)
+                yield TwoNodes(running, worker, manager)
+            finally:
+                cleanup(running, engine, [None, worker.docker_host])
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
 
 
 def test_two_nodes_when_applied_run_open_webui_tasks_on_both_nodes_and_data_on_the_data_node(
