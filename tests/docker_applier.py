@@ -50,6 +50,8 @@ from tests.loopback import go_duration
 CLIENT_API_VERSION = "1.51"
 """The API version moby's v28.5 client starts from before negotiating down to the daemon's."""
 MIB = 1024 * 1024
+KEPT_CAPABILITY_BITS = {"CAP_DAC_OVERRIDE": 1, "CAP_SETGID": 6, "CAP_SETUID": 7}
+"""Bit numbers of the capabilities Valkey keeps (``components.core.valkey.KEPT_CAPABILITIES``), for ``CapBnd``."""
 CONTAINER = "docker:index/container:Container"
 NETWORK = "docker:index/network:Network"
 VOLUME = "docker:index/volume:Volume"
@@ -147,6 +149,13 @@ class EngineClient:
                 return None
             raise
         return found
+
+    def process_status(self, container: str, pid: int = 1) -> dict[str, str]:
+        """``/proc/<pid>/status`` of a process in a running container, by field (``Uid``, ``CapBnd``, ...)."""
+        code, status = self.exec(container, ["cat", f"/proc/{pid}/status"])
+        if code != 0:
+            raise DockerError(f"cat /proc/{pid}/status in {container}: {code} {status}")
+        return dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
 
     def exec(self, container: str, argv: list[str], env: list[str] | None = None) -> tuple[int, str]:
         """Run ``argv`` in a running container; exit code and output (stdout and stderr, demultiplexed)."""

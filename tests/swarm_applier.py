@@ -32,7 +32,7 @@ import random
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -736,7 +736,3 @@ def task_addresses(task: Mapping[str, Any], network_id: str) -> list[str]:
         if attachment["Network"]["ID"] == network_id
         for address in attachment.get("Addresses") or []
     ]
-
-
-def names(values: Iterable[Mapping[str, Any]]) -> list[str]:
-    return sorted(str(value["Spec"]["Name"]) for value in values)

@@ -35,6 +35,7 @@ from tests.conftest import wait_until
 from tests.docker_applier import (
     CONTAINER,
     IMAGE,
+    KEPT_CAPABILITY_BITS,
     NETWORK,
     VOLUME,
     Applied,
@@ -61,7 +62,6 @@ pytestmark = [
 ]
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = {"name": "Real Docker", "email": "admin@example.com", "password": "real-docker-correct-horse"}
-KEPT_CAPABILITY_BITS = {"CAP_DAC_OVERRIDE": 1, "CAP_SETGID": 6, "CAP_SETUID": 7}
 
 
 class DockerReport(FiguresReport):
@@ -351,9 +351,7 @@ def test_verify_when_run_against_the_stack_passes_and_fails_when_the_password_ch
 def test_valkey_when_running_is_uid_999_with_only_the_declared_capabilities(dev: Running) -> None:
     """The server runs as valkey (uid 999); its bounding set is exactly the three kept capabilities, none
     effective; no port of Valkey is published; Open WebUI is bound to 127.0.0.1 only."""
-    code, status = dev.applier.client.exec(f"{dev.run}-valkey", ["cat", "/proc/1/status"])
-    assert code == 0
-    fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+    fields = dev.applier.client.process_status(f"{dev.run}-valkey")
     assert fields["Uid"].split()[:2] == ["999", "999"]
     assert int(fields["CapBnd"], 16) == sum(1 << bit for bit in KEPT_CAPABILITY_BITS.values())
     assert int(fields["CapEff"], 16) == 0

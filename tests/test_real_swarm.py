@@ -20,7 +20,7 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ import pytest
 
 from components.testing import Deployment, render
 from components.verify import DockerValkeyCli, Target, check_deployment, locate_task
-from tests.docker_applier import EngineClient
+from tests.docker_applier import KEPT_CAPABILITY_BITS, EngineClient
 from tests.lifecycle import Poller
 from tests.loopback import free_port
 from tests.open_webui_process import FiguresReport
@@ -47,7 +47,6 @@ pytestmark = [
 ]
 PROBE = Path(__file__).resolve().parent / "swarm_probe.py"
 USER = {"name": "Swarm", "email": "swarm@example.com", "password": "swarm-correct-horse-battery"}
-KEPT_CAPABILITY_BITS = {"CAP_DAC_OVERRIDE": 1, "CAP_SETGID": 6, "CAP_SETUID": 7}
 
 
 class SwarmReport(FiguresReport):
@@ -120,7 +119,6 @@ class SwarmRun:
     applier: SwarmApplier
     created_in: float
     secret_keys: tuple[str, ...] = ()
-    notes: list[str] = field(default_factory=list)
 
     @property
     def network_id(self) -> str:
@@ -267,9 +265,7 @@ def test_valkey_task_when_running_reads_its_password_from_a_secret_file_with_onl
     client = one_node.applier.client
     (task,) = one_node.tasks("valkey")
     container = task["Status"]["ContainerStatus"]["ContainerID"]
-    code, status = client.exec(container, ["cat", "/proc/1/status"])
-    assert code == 0, status
-    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    fields = client.process_status(container)
     assert fields["Uid"].split()[0] == "999"
     assert int(fields["CapBnd"], 16) == sum(1 << bit for bit in KEPT_CAPABILITY_BITS.values())
     assert int(fields["CapEff"], 16) == 0
@@ -280,6 +276,7 @@ def test_valkey_task_when_running_reads_its_password_from_a_secret_file_with_onl
     inspect = client.call("GET", f"/containers/{container}/json")
     assert not any(bare in entry for entry in inspect["Config"]["Env"] or [])
     code, listing = client.exec(container, ["ls", "/run/secrets"])
+    assert code == 0, listing
     assert sorted(listing.split()) == ["valkey-auth.conf", "valkey-password"]
 
 

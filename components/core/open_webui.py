@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from .settings import OpenWebUISettings, default_health_check_interval, health_check_interval_fits
+from .settings import OpenWebUISettings, S3Settings, default_health_check_interval, health_check_interval_fits
 
 CONTAINER_PORT = 8080
 DATA_PATH = "/app/backend/data"
@@ -95,22 +95,15 @@ def split_secret_env(entries: list[str]) -> tuple[dict[str, str], dict[str, str]
     return plain, secret
 
 
-def s3_env(
-    bucket: str,
-    region: str | None,
-    endpoint_url: str | None,
-    key_prefix: str | None,
-    access_key_id: str | None,
-    secret_access_key: str | None,
-) -> dict[str, str]:
-    """Open WebUI's S3 storage provider settings (``STORAGE_PROVIDER=s3``)."""
-    env = {"STORAGE_PROVIDER": "s3", "S3_BUCKET_NAME": bucket}
+def s3_env(settings: S3Settings) -> dict[str, str]:
+    """Open WebUI's S3 storage provider settings (``STORAGE_PROVIDER=s3``), all but the secret access key (which
+    goes to the task as a secret file)."""
+    env = {"STORAGE_PROVIDER": "s3", "S3_BUCKET_NAME": settings.bucket}
     for name, value in (
-        ("S3_REGION_NAME", region),
-        ("S3_ENDPOINT_URL", endpoint_url),
-        ("S3_KEY_PREFIX", key_prefix),
-        ("S3_ACCESS_KEY_ID", access_key_id),
-        ("S3_SECRET_ACCESS_KEY", secret_access_key),
+        ("S3_REGION_NAME", settings.region),
+        ("S3_ENDPOINT_URL", settings.endpoint_url),
+        ("S3_KEY_PREFIX", settings.key_prefix),
+        ("S3_ACCESS_KEY_ID", settings.access_key_id),
     ):
         if value is not None:
             env[name] = value

@@ -304,7 +304,6 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
         self.service_names = [s.name for s in self.services]
         self.volume_name = primary.id.apply(lambda _: settings.volume_name)
         self.secret_names = pulumi.Output.all(*[secret.name for secret in secrets])
-        self.entrypoint_config_name = entrypoint.name
         last = self.load_balancer.service_name if self.load_balancer else primary.name
         self.url = last.apply(lambda _: public_url(settings.host_port))
         self.register_outputs(

@@ -6,6 +6,7 @@ from typing import Any
 
 import pulumi
 
+from ..core.open_webui import s3_env
 from ..core.postgres import normalize_database_url
 from ..core.settings import StackSettings
 from ._swarm import TYPE_PREFIX
@@ -102,18 +103,9 @@ class SwarmStack(pulumi.ComponentResource):
         storage_env: dict[str, str] | None = None
         storage_secret = None
         if swarm.s3 is not None:
-            s3 = swarm.s3
-            storage_env = {"STORAGE_PROVIDER": "s3", "S3_BUCKET_NAME": s3.bucket}
-            for variable, value in (
-                ("S3_REGION_NAME", s3.region),
-                ("S3_ENDPOINT_URL", s3.endpoint_url),
-                ("S3_KEY_PREFIX", s3.key_prefix),
-                ("S3_ACCESS_KEY_ID", s3.access_key_id),
-            ):
-                if value is not None:
-                    storage_env[variable] = value
-            if s3.secret_access_key is not None:
-                storage_secret = pulumi.Output.secret(s3.secret_access_key.get_secret_value())
+            storage_env = s3_env(swarm.s3)
+            if swarm.s3.secret_access_key is not None:
+                storage_secret = pulumi.Output.secret(swarm.s3.secret_access_key.get_secret_value())
         self.open_webui = SwarmOpenWebUI(
             f"{name}-open-webui",
             settings.open_webui,
