@@ -3,10 +3,13 @@ and the Redis URL of a Valkey component."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 import pulumi_random as random
 from pydantic import SecretStr
 
+from .core.settings import StackSettings
 from .core.valkey import redis_url
 
 
@@ -46,3 +49,14 @@ def redis_url_output(
         lambda args: redis_url(args[0], args[1], database, args[2] or None)
     )
     return pulumi.Output.secret(url)
+
+
+def redis_outputs(settings: StackSettings, after: pulumi.Output[Any]) -> dict[str, pulumi.Output[Any]]:
+    """The outputs that say how Open WebUI reaches Redis, beside the URLs: the key prefix and the sentinels
+    (``components.verify`` reads them). Each resolves once ``after`` (Open WebUI's URL) has."""
+    outputs: dict[str, pulumi.Output[Any]] = {"redisKeyPrefix": after.apply(lambda _: settings.redis.key_prefix)}
+    sentinel = settings.redis.sentinel
+    if sentinel is not None:
+        outputs["redisSentinelHosts"] = after.apply(lambda _: list(sentinel.hosts))
+        outputs["redisSentinelPort"] = after.apply(lambda _: sentinel.port)
+    return outputs

@@ -647,9 +647,11 @@ class OpenWebUIStack(_stack.OpenWebUIStack):
     network_name: pulumi.Output[str]
     """Docker network of both containers."""
     valkey_container_name: pulumi.Output[str]
-    """Valkey container, for `docker exec` (and `python -m components.verify`)."""
+    """Valkey container, for `docker exec` (and `python -m components.verify`); not with `redis.url`."""
     valkey_volume_name: pulumi.Output[str]
-    """Valkey's data volume (back it up)."""
+    """Valkey's data volume (back it up); not with `redis.url`."""
+    redis_key_prefix: pulumi.Output[str]
+    """`REDIS_KEY_PREFIX` of Open WebUI's keys (`python -m components.verify` reads it)."""
     open_webui_container_name: pulumi.Output[str]
     """Open WebUI container."""
     open_webui_volume_name: pulumi.Output[str]
@@ -678,6 +680,7 @@ class OpenWebUIStack(_stack.OpenWebUIStack):
         # The component's outputs are the program's stack outputs, by the same names.
         outputs = self.outputs()
         self.open_webui_container_names = outputs["openWebuiContainerNames"]
+        self.redis_key_prefix = outputs["redisKeyPrefix"]
         self.postgres_container_name = outputs.get("postgresContainerName")
         self.postgres_volume_name = outputs.get("postgresVolumeName")
         self.load_balancer_container_name = outputs.get("loadBalancerContainerName")

@@ -3,13 +3,16 @@
     python -m components.verify [--stack NAME] [--outputs FILE] [--key-prefix PREFIX]
 
 Reads the stack's outputs (``pulumi stack output --json --show-secrets``, or ``--outputs FILE`` holding that
-JSON) and runs ``valkey-cli`` inside the Valkey container with ``docker exec``. ``/health`` answers 200 even
-when Open WebUI cannot reach Redis, so the checks look at Valkey itself:
+JSON) and runs ``valkey-cli`` inside the Valkey container with ``docker exec``; with an external server
+(``redis.url``: no Valkey in the outputs) it runs redis-py inside the Open WebUI container instead, which reaches
+the server as Open WebUI does (its TLS files, through the sentinels' current primary). ``/health`` answers 200
+even when Open WebUI cannot reach Redis, so the checks look at the server itself:
 
 - Valkey answers ``PING`` with the password in ``websocketRedisUrl``;
 - someone subscribes to the ``socketio`` channel (Open WebUI's socket.io Redis manager does);
-- Open WebUI's keys (``open-webui:*``: ``open-webui:usage_cleanup_lock``, ``open-webui:session_pool``)
-  are in the database ``websocketRedisUrl`` names, and in no database that no URL names.
+- Open WebUI's keys (``<redisKeyPrefix>:*``, by default ``open-webui:usage_cleanup_lock``,
+  ``open-webui:session_pool``) are in the database ``websocketRedisUrl`` names, and in no database that no URL
+  names.
 
 Exit status: 0 every check passed, 1 a check failed, 2 the checks could not run (a missing tool,
 unreadable outputs). The password goes to ``valkey-cli`` through ``REDISCLI_AUTH`` and is never printed.
@@ -21,6 +24,7 @@ The checks take a ``ValkeyCli``: anything that runs ``valkey-cli <args>`` agains
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -67,24 +71,66 @@ class Target:
     url_databases: frozenset[int]
     """Every database a URL in the outputs names (``websocketRedisUrl``, ``redisUrl``)."""
     service: str | None = None
-    """``valkeyServiceName`` of a Swarm stack: valkey-cli runs in a task of it."""
+    """``valkeyServiceName`` of a Swarm stack: valkey-cli runs in a task of it (``openWebuiServiceName`` with an
+    external server)."""
+    external: bool = False
+    """No Valkey in the outputs (``redis.url``): the checks run redis-py in ``container``, an Open WebUI one."""
+    url: str = ""
+    """``websocketRedisUrl`` itself (secret), for the checks of an external server."""
+    sentinels: tuple[tuple[str, int], ...] = ()
+    """``redisSentinelHosts`` and ``redisSentinelPort``: the URL's host is then the master name."""
+    key_prefix: str | None = None
+    """``redisKeyPrefix``, when the outputs name it."""
+
+    @property
+    def kind(self) -> str:
+        return "Redis" if self.external else "Valkey"
 
     @classmethod
     def from_outputs(cls, outputs: Mapping[str, Any]) -> Target:
-        """Read ``valkeyContainerName``, ``websocketRedisUrl`` and ``redisUrl`` (optional) from the outputs."""
-        where = "valkeyServiceName" if outputs.get("valkeyServiceName") else "valkeyContainerName"
+        """Read ``valkeyContainerName`` (or ``valkeyServiceName``; with an external server ``openWebuiContainerName``
+        or ``openWebuiServiceName``), ``websocketRedisUrl``, and ``redisUrl``, ``redisKeyPrefix`` and the sentinels
+        (optional) from the outputs."""
+        external = not (outputs.get("valkeyContainerName") or outputs.get("valkeyServiceName"))
+        if external and (outputs.get("openWebuiServiceName") or outputs.get("openWebuiContainerName")):
+            where = "openWebuiServiceName" if outputs.get("openWebuiServiceName") else "openWebuiContainerName"
+        else:
+            external = False
+            where = "valkeyServiceName" if outputs.get("valkeyServiceName") else "valkeyContainerName"
         missing = [key for key in (where, "websocketRedisUrl") if not outputs.get(key)]
         if missing:
             raise CannotVerify(
                 f"the stack outputs lack {' and '.join(missing)} (outputs present: {', '.join(sorted(outputs))}); "
                 "is this the right stack, deployed with this project?"
             )
-        port, password, database = _parse_url(str(outputs["websocketRedisUrl"]), "websocketRedisUrl")
+        url = str(outputs["websocketRedisUrl"])
+        port, password, database = _parse_url(url, "websocketRedisUrl")
         databases = {database}
         if outputs.get("redisUrl"):
             databases.add(_parse_url(str(outputs["redisUrl"]), "redisUrl")[2])
-        service = str(outputs["valkeyServiceName"]) if where == "valkeyServiceName" else None
-        return cls(str(outputs[where]), port, password, database, frozenset(databases), service)
+        sentinels: tuple[tuple[str, int], ...] = ()
+        if outputs.get("redisSentinelHosts"):
+            try:
+                sentinel_port = int(outputs.get("redisSentinelPort") or 26379)
+                sentinels = tuple((str(host), sentinel_port) for host in outputs["redisSentinelHosts"])
+            except (TypeError, ValueError):
+                raise CannotVerify(
+                    "redisSentinelHosts or redisSentinelPort is not a list of hosts and a port"
+                ) from None
+        service = str(outputs[where]) if where.endswith("ServiceName") else None
+        prefix = outputs.get("redisKeyPrefix")
+        return cls(
+            str(outputs[where]),
+            port,
+            password,
+            database,
+            frozenset(databases),
+            service,
+            external=external,
+            url=url if external else "",
+            sentinels=sentinels,
+            key_prefix=str(prefix) if prefix else None,
+        )
 
 
 SWARM_SERVICE_LABEL = "com.docker.swarm.service.name"
@@ -105,7 +151,7 @@ def locate_task(target: Target, docker: str, run: Callable[..., Any] = subproces
             f"no running task of the Swarm service {target.service!r} on this Docker host; its task runs on the "
             f"node `docker service ps {target.service}` names: run verify there, or with DOCKER_HOST set to that node"
         )
-    return Target(names[0], target.port, target.password, target.database, target.url_databases, target.service)
+    return dataclasses.replace(target, container=names[0])
 
 
 def _parse_url(url: str, name: str) -> tuple[int, str | None, int]:
@@ -148,6 +194,8 @@ class Report:
     def render(self) -> str:
         """The report for a terminal; the password never appears in it."""
         where = f"Valkey container {self.target.container}"
+        if self.target.external:
+            where = f"the external Redis, reached from the Open WebUI container {self.target.container}"
         if self.target.service is not None:
             where += f" (a task of the Swarm service {self.target.service})"
         lines = [f"{where}, database {self.target.database} (websocketRedisUrl):"]
@@ -158,7 +206,7 @@ class Report:
             if not failed
             else f"verify: FAILED, {failed} of {len(self.checks)} checks did not pass"
         )
-        return redact("\n".join(lines), self.target.password)
+        return redact("\n".join(lines), self.target.password, self.target.url)
 
 
 class _CliError(Exception):
@@ -199,7 +247,8 @@ def check_deployment(target: Target, run: ValkeyCli, key_prefix: str = DEFAULT_K
     def add(name: str, passed: bool, detail: str) -> None:
         checks.append(Check(name, "PASS" if passed else "FAIL", detail))
 
-    ping = "Valkey answers PING with the URL's password"
+    kind = target.kind
+    ping = f"{kind} answers PING with the URL's password"
     try:
         reply = _call(run, ["PING"]).strip()
     except _CliError as error:
@@ -211,7 +260,7 @@ def check_deployment(target: Target, run: ValkeyCli, key_prefix: str = DEFAULT_K
         "no Open WebUI keys in databases no URL names",
     )
     if reply != "PONG":
-        checks += [Check(name, "SKIP", "Valkey did not answer") for name in names]
+        checks += [Check(name, "SKIP", f"{kind} did not answer") for name in names]
         return Report(target, tuple(checks))
 
     try:
@@ -229,7 +278,7 @@ def check_deployment(target: Target, run: ValkeyCli, key_prefix: str = DEFAULT_K
             detail
             or (
                 f"nobody subscribes to {SOCKETIO_CHANNEL!r}: Open WebUI is not managing websockets through this "
-                "Valkey (is it running, with WEBSOCKET_MANAGER=redis and this WEBSOCKET_REDIS_URL?)"
+                f"{kind} (is it running, with WEBSOCKET_MANAGER=redis and this WEBSOCKET_REDIS_URL?)"
             ),
         )
 
@@ -266,11 +315,10 @@ def check_deployment(target: Target, run: ValkeyCli, key_prefix: str = DEFAULT_K
     return Report(target, tuple(checks))
 
 
-def redact(text: str, secret: str | None) -> str:
-    """``text`` with the secret (as is, and percent-encoded) replaced by ``[secret]``."""
-    if not secret:
-        return text
-    for form in sorted({secret, quote(secret, safe="")}, key=len, reverse=True):
+def redact(text: str, *secrets: str | None) -> str:
+    """``text`` with each secret (as is, and percent-encoded) replaced by ``[secret]``."""
+    forms = {form for secret in secrets if secret for form in (secret, quote(secret, safe=""))}
+    for form in sorted(forms, key=len, reverse=True):
         text = text.replace(form, "[secret]")
     return text
 
@@ -309,6 +357,86 @@ class DockerValkeyCli:
         return subprocess.run(
             self.argv(args), env=self.env(), capture_output=True, text=True, timeout=self.timeout, check=False
         )
+
+
+REDIS_PY_PROGRAM = """\
+import os, sys, urllib.parse as p
+import redis, redis.sentinel
+url = os.environ["OPEN_WEBUI_REDIS_VERIFY_URL"]
+nodes = [n.rsplit(":", 1) for n in os.environ.get("OPEN_WEBUI_REDIS_VERIFY_SENTINELS", "").split(",") if n]
+args = sys.argv[1:]
+database = None
+if args[:1] == ["-n"]:
+    database, args = int(args[1]), args[2:]
+timeouts = dict(socket_timeout=5, socket_connect_timeout=5)
+def client():
+    if not nodes:
+        chosen = {} if database is None else {"db": database}
+        return redis.Redis.from_url(url, decode_responses=True, **timeouts, **chosen)
+    # As Open WebUI's parse_redis_url: the host is the master name; user and password as written, for the
+    # sentinels too.
+    parts = p.urlsplit(url)
+    auth = dict(username=parts.username or None, password=parts.password or None)
+    sentinel = redis.sentinel.Sentinel(
+        [(host, int(port)) for host, port in nodes], sentinel_kwargs=dict(auth, **timeouts), **timeouts
+    )
+    db = int(parts.path.lstrip("/") or 0) if database is None else database
+    service = parts.netloc.rpartition("@")[2].split(":")[0] or "mymaster"
+    return sentinel.master_for(service, db=db, decode_responses=True, **auth)
+try:
+    c = client()
+    if args == ["PING"]:
+        print("PONG" if c.ping() else "no PONG")
+    elif args[:2] == ["PUBSUB", "NUMSUB"]:
+        for channel, count in c.pubsub_numsub(*args[2:]):
+            print(channel)
+            print(count)
+    elif args == ["INFO", "keyspace"]:
+        for name, counts in c.info("keyspace").items():
+            print(f"{name}:keys={counts['keys']}")
+    elif args[:1] == ["--scan"]:
+        for key in c.scan_iter(match=args[args.index("--pattern") + 1]):
+            print(key)
+    else:
+        sys.exit("unsupported: " + " ".join(args))
+except (redis.RedisError, OSError) as error:
+    print(f"{type(error).__name__}: {error}", file=sys.stderr)
+    sys.exit(1)
+"""
+"""The few valkey-cli commands the checks run (``PING``, ``PUBSUB NUMSUB``, ``INFO keyspace``, ``-n <db> --scan
+--pattern``), answered in valkey-cli's form by redis-py (Open WebUI's image has it, and no valkey-cli): the URL
+with its TLS parameters, or through the sentinels' current primary, as Open WebUI connects."""
+
+
+@dataclass(frozen=True)
+class RedisPyCli:
+    """``REDIS_PY_PROGRAM`` run by ``python`` (a command: ``docker exec <container> python3``, or a local Python),
+    the URL and the sentinels in the environment only (never in an argument list)."""
+
+    python: tuple[str, ...]
+    url: str
+    sentinels: tuple[tuple[str, int], ...] = ()
+    timeout: float = 30.0
+
+    def argv(self, args: Sequence[str]) -> list[str]:
+        return [*self.python, "-c", REDIS_PY_PROGRAM, *args]
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["OPEN_WEBUI_REDIS_VERIFY_URL"] = self.url
+        env["OPEN_WEBUI_REDIS_VERIFY_SENTINELS"] = ",".join(f"{host}:{port}" for host, port in self.sentinels)
+        return env
+
+    def __call__(self, args: Sequence[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            self.argv(args), env=self.env(), capture_output=True, text=True, timeout=self.timeout, check=False
+        )
+
+
+def docker_redis_py(target: Target, docker: str = "docker") -> RedisPyCli:
+    """redis-py inside the Open WebUI container ``target`` names (its TLS files are there)."""
+    forwarded = ["-e", "OPEN_WEBUI_REDIS_VERIFY_URL", "-e", "OPEN_WEBUI_REDIS_VERIFY_SENTINELS"]
+    return RedisPyCli((docker, "exec", *forwarded, target.container, "python3"), target.url, target.sentinels)
 
 
 def pulumi_outputs_argv(pulumi: str, stack: str | None) -> list[str]:
@@ -361,7 +489,8 @@ def main(
         help="read the outputs from FILE (`pulumi stack output --json --show-secrets > FILE`) instead",
     )
     parser.add_argument(
-        "--key-prefix", default=DEFAULT_KEY_PREFIX, help="Open WebUI's REDIS_KEY_PREFIX (default: %(default)s)"
+        "--key-prefix",
+        help=f"Open WebUI's REDIS_KEY_PREFIX (default: the redisKeyPrefix output, else {DEFAULT_KEY_PREFIX})",
     )
     options = parser.parse_args(argv)
 
@@ -369,7 +498,9 @@ def main(
     pulumi = which("pulumi") if options.outputs is None else None
     missing = []
     if make_cli is None and docker is None:
-        missing.append("docker (the Docker CLI, to run valkey-cli inside the Valkey container)")
+        missing.append(
+            "docker (the Docker CLI, to run valkey-cli inside the Valkey container, or redis-py in Open WebUI's)"
+        )
     if options.outputs is None and pulumi is None:
         missing.append(
             "pulumi (the Pulumi CLI, to read the stack outputs; "
@@ -391,10 +522,14 @@ def main(
         except CannotVerify as error:
             print(f"verify: cannot run: {error}", file=err)
             return EXIT_CANNOT_RUN
-        cli: ValkeyCli = DockerValkeyCli(target.container, target.port, target.password, docker=docker)
+        cli: ValkeyCli = (
+            docker_redis_py(target, docker)
+            if target.external
+            else DockerValkeyCli(target.container, target.port, target.password, docker=docker)
+        )
     else:
         cli = make_cli(target)
-    report = check_deployment(target, cli, options.key_prefix)
+    report = check_deployment(target, cli, options.key_prefix or target.key_prefix or DEFAULT_KEY_PREFIX)
     print(report.render(), file=out)
     return EXIT_PASSED if report.passed else EXIT_FAILED
 

@@ -67,6 +67,7 @@ class TestDevStack:
             "openWebuiContainerName": "open-webui",
             "openWebuiVolumeName": "open-webui",
             "openWebuiContainerNames": ["open-webui"],
+            "redisKeyPrefix": "open-webui",
         }
         assert outputs["redisUrl"] == outputs["websocketRedisUrl"]
         assert outputs["redisUrl"].startswith("redis://default:")

@@ -220,6 +220,8 @@ EXPECTED_INPUTS: dict[str, dict[str, In]] = {
     },
 }
 
+HOSTED_OMITS = {"redisSentinelHosts", "redisSentinelPort"}
+"""Program outputs of settings the hosted stack has no input for (`redis`: an external server, Sentinel)."""
 EXPECTED_OUTPUTS: dict[str, dict[str, Out]] = {
     "Network": {
         "networkName": Out(
@@ -257,6 +259,7 @@ EXPECTED_OUTPUTS: dict[str, dict[str, Out]] = {
             description,
         )
         for name, (_secret, description) in _stack.OUTPUT_DESCRIPTIONS.items()
+        if name not in HOSTED_OMITS
     },
 }
 

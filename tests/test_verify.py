@@ -135,7 +135,7 @@ def test_target_when_read_from_rendered_outputs_has_container_port_database_pass
 ) -> None:
     """The stack outputs give the Valkey container, its port, database 1 and the decoded password."""
     target = Target.from_outputs(server.deployment.outputs)
-    assert target == Target("redis-valkey", server.port, PASSWORD, 1, frozenset({1}))
+    assert target == Target("redis-valkey", server.port, PASSWORD, 1, frozenset({1}), key_prefix="open-webui")
 
 
 def test_docker_cli_when_built_passes_the_password_in_env_not_argv() -> None:
@@ -190,7 +190,7 @@ def test_verify_when_docker_missing_exits_2_naming_it(tmp_path: Path) -> None:
     assert status == EXIT_CANNOT_RUN
     assert err.getvalue() == (
         "verify: cannot run; not found on PATH:\n"
-        "  - docker (the Docker CLI, to run valkey-cli inside the Valkey container)\n"
+        "  - docker (the Docker CLI, to run valkey-cli inside the Valkey container, or redis-py in Open WebUI's)\n"
     )
 
 

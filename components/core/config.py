@@ -25,6 +25,11 @@ SECRET_PATHS: tuple[tuple[str, ...], ...] = (
     ("database", "password"),
     ("database", "url"),
     ("swarm", "s3", "secretAccessKey"),
+    ("redis", "url"),
+    ("redis", "websocketUrl"),
+    ("redis", "tls", "caCert"),
+    ("redis", "tls", "clientCert"),
+    ("redis", "tls", "clientKey"),
 )
 """Configuration keys that hold secrets: they must be set with ``--secret`` and are never printed."""
 SECRET_FIELDS = frozenset(path[-1] for path in SECRET_PATHS)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import ipaddress
 
-from .settings import OpenWebUISettings, S3Settings, default_health_check_interval, health_check_interval_fits
+from .redis import healthcheck_sources, ping_program, sentinels
+from .settings import (
+    OpenWebUISettings,
+    RedisSettings,
+    S3Settings,
+    default_health_check_interval,
+    health_check_interval_fits,
+)
 
 CONTAINER_PORT = 8080
 DATA_PATH = "/app/backend/data"
@@ -15,14 +22,20 @@ REDIS_CHECKED = "/tmp/.open-webui-redis-auth-ok"  # noqa: S108 - a marker inside
 # fails `pulumi up`. Later checks skip that PING: it costs about 0.2 s of CPU, the curl about 10 ms.
 
 
-def healthcheck_command(redis_url_source: str = "os.environ['WEBSOCKET_REDIS_URL']") -> str:
+def healthcheck_command(
+    redis_url_source: str | list[str] = "os.environ['WEBSOCKET_REDIS_URL']",
+    sentinel_hosts: list[tuple[str, int]] | None = None,
+) -> str:
     """The shell command of Open WebUI's healthcheck; ``redis_url_source`` is the Python expression that reads
-    the Redis URL (on Swarm the secret's file: a healthcheck does not see what the entrypoint exported)."""
+    the Redis URL, or a list of them (an external server's ``REDIS_URL`` and ``WEBSOCKET_REDIS_URL``, both
+    PINGed); on Swarm the secrets' files (a healthcheck does not see what the entrypoint exported).
+    ``sentinel_hosts``: reach each through the sentinels' current primary, as Open WebUI does."""
+    sources = [redis_url_source] if isinstance(redis_url_source, str) else list(redis_url_source)
+    program = ping_program(sources, sentinel_hosts or [])
     return (
         "curl --silent --fail --max-time 3 http://localhost:${PORT:-8080}/health >/dev/null"
         f" && {{ [ -f {REDIS_CHECKED} ] || {{"
-        f' python3 -c "import os, redis; redis.Redis.from_url({redis_url_source},'
-        ' socket_timeout=3, socket_connect_timeout=3).ping()" >/dev/null 2>&1'
+        f' python3 -c "{program}" >/dev/null 2>&1'
         f" && touch {REDIS_CHECKED}; }}; }}"
         " || exit 1"
     )
@@ -80,9 +93,16 @@ def env_file(env: dict[str, str]) -> str:
     return "".join(f"export {name}={shlex.quote(value)}\n" for name, value in sorted(env.items()))
 
 
-def secret_healthcheck_command() -> str:
-    """Open WebUI's healthcheck on Swarm, the Redis URL read from its secret file."""
-    return healthcheck_command(f"open('{SECRETS_DIR}/WEBSOCKET_REDIS_URL').read()")
+def secret_healthcheck_command(redis: RedisSettings | None = None) -> str:
+    """Open WebUI's healthcheck on Swarm, the Redis URLs read from their secret files."""
+    sources = healthcheck_sources(redis, f"open('{SECRETS_DIR}/{{}}').read()")
+    return healthcheck_command(sources[0] if len(sources) == 1 else sources, sentinels(redis))
+
+
+def env_healthcheck_command(redis: RedisSettings | None = None) -> str:
+    """Open WebUI's healthcheck on one host, the Redis URLs read from the environment."""
+    sources = healthcheck_sources(redis, "os.environ['{}']")
+    return healthcheck_command(sources[0] if len(sources) == 1 else sources, sentinels(redis))
 
 
 def split_secret_env(entries: list[str]) -> tuple[dict[str, str], dict[str, str]]:
@@ -118,19 +138,24 @@ def websocket_env(
     database_url: str | None = None,
     oauth_key: str | None = None,
     defaults: dict[str, str] | None = None,
+    websocket_redis_url: str | None = None,
+    connection: dict[str, str] | None = None,
 ) -> list[str]:
-    """Open WebUI's environment (``NAME=value`` entries, sorted): Valkey for websockets and app state.
+    """Open WebUI's environment (``NAME=value`` entries, sorted): Redis for websockets and app state.
 
     ``defaults`` (``CORS_ALLOW_ORIGIN``, ``REDIS_HEALTH_CHECK_INTERVAL``) give way to ``extra``; the managed
-    variables win over both (``openWebui.env`` may not set them)."""
+    variables win over both (``openWebui.env`` may not set them). ``websocket_redis_url``: another server for
+    websockets (default ``redis_url``); ``connection``: the Sentinel, key-prefix and timeout variables
+    (``core.redis.connection_env``)."""
     env = {**(defaults or {}), **(extra or {})}
     if database_url is not None:
         env["DATABASE_URL"] = database_url
+    env.update(connection or {})
     env.update(
         {
             "ENABLE_WEBSOCKET_SUPPORT": "true",
             "WEBSOCKET_MANAGER": "redis",
-            "WEBSOCKET_REDIS_URL": redis_url,
+            "WEBSOCKET_REDIS_URL": websocket_redis_url if websocket_redis_url is not None else redis_url,
             # Without REDIS_URL there is no token revocation on logout and no config sync between replicas.
             "REDIS_URL": redis_url,
             "WEBUI_SECRET_KEY": secret_key,
@@ -143,7 +168,9 @@ def websocket_env(
     return [f"{name}={value}" for name, value in sorted(env.items())]
 
 
-def env_from_inputs(extra: dict[str, str], defaults: dict[str, str], values: dict[str, str]) -> list[str]:
+def env_from_inputs(
+    extra: dict[str, str], defaults: dict[str, str], values: dict[str, str], connection: dict[str, str] | None = None
+) -> list[str]:
     """``websocket_env`` from the resolved inputs (``after`` only orders: its value is not used)."""
     return websocket_env(
         values["redis_url"],
@@ -152,6 +179,8 @@ def env_from_inputs(extra: dict[str, str], defaults: dict[str, str], values: dic
         database_url=values.get("database_url"),
         oauth_key=values["oauth_key"],
         defaults=defaults,
+        websocket_redis_url=values.get("websocket_redis_url"),
+        connection=connection,
     )
 
 

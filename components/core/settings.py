@@ -13,7 +13,7 @@ import ipaddress
 import json
 import re
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -126,6 +126,13 @@ MANAGED_ENV: tuple[str, ...] = (
     "REDIS_CLUSTER",
     "WEBSOCKET_SENTINEL_HOSTS",
     "REDIS_SENTINEL_HOSTS",
+    "WEBSOCKET_SENTINEL_PORT",
+    "REDIS_SENTINEL_PORT",
+    # Set from the `redis` block (an external server, Sentinel, the key prefix).
+    "REDIS_KEY_PREFIX",
+    "REDIS_SOCKET_CONNECT_TIMEOUT",
+    "REDIS_SENTINEL_MAX_RETRY_COUNT",
+    "REDIS_RECONNECT_DELAY",
     "DATA_DIR",
     "PORT",
     # Set from `database` and `openWebui.replicas`: several replicas must share one database.
@@ -148,6 +155,16 @@ _MANAGED_ENV_HINTS = {
     "OAUTH_SESSION_TOKEN_ENCRYPTION_KEY": "; set it as the secret openWebui.oauthSessionTokenEncryptionKey",
     "WEBUI_SECRET_KEY": "; set it as the secret openWebui.secretKey",
     "UVICORN_WORKERS": "; scale with openWebui.replicas (one process per container)",
+    "REDIS_URL": "; an external server is redis.url (a secret)",
+    "WEBSOCKET_REDIS_URL": "; an external server is redis.url, or redis.websocketUrl for a second one (secrets)",
+    "REDIS_SENTINEL_HOSTS": "; set redis.sentinel.hosts",
+    "WEBSOCKET_SENTINEL_HOSTS": "; set redis.sentinel.hosts",
+    "REDIS_SENTINEL_PORT": "; set redis.sentinel.port",
+    "WEBSOCKET_SENTINEL_PORT": "; set redis.sentinel.port",
+    "REDIS_KEY_PREFIX": "; set redis.keyPrefix",
+    "REDIS_SOCKET_CONNECT_TIMEOUT": "; set redis.socketConnectTimeout",
+    "REDIS_SENTINEL_MAX_RETRY_COUNT": "; set redis.sentinel.maxRetryCount",
+    "REDIS_RECONNECT_DELAY": "; set redis.sentinel.reconnectDelay",
 }
 
 
@@ -633,6 +650,292 @@ class LoadBalancerSettings(_Settings):
     wait_timeout: Seconds = Field(60, description="Seconds `pulumi up` waits for the load balancer to be healthy.")
 
 
+SENTINEL_CONNECT_TIMEOUT = 5.0
+"""``REDIS_SOCKET_CONNECT_TIMEOUT`` with Sentinel unless set: the figure Open WebUI's env reference "strongly
+recommends" (without it a failover can hang Open WebUI)."""
+
+
+DEFAULT_KEY_PREFIX = "open-webui"
+"""Open WebUI's own ``REDIS_KEY_PREFIX``."""
+_SENTINEL_USERINFO = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=]*(?::[A-Za-z0-9\-._~!$&'()*+,;=:]*)?")
+_KEY_PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:{}-]{0,99}")
+_PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----\s.*?-----END \1-----", re.DOTALL)
+REDIS_SCHEMES = ("redis", "rediss")
+TLS_QUERY_PARAMETERS = ("ssl_ca_certs", "ssl_cert_reqs", "ssl_certfile", "ssl_keyfile", "ssl_check_hostname")
+"""redis-py's TLS options in a URL's query: the stack writes them from ``redis.tls``; a URL may not carry them."""
+
+
+def redis_url_problem(url: str) -> str | None:
+    """What is wrong with an external Redis URL as Open WebUI reads it (redis-py's ``from_url``, and the Sentinel
+    parser that takes the host as the master name), or None. Only the scheme is ever quoted: the URL may hold a
+    password."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "is not a URL with a valid port: write redis[s]://[user:password@]host[:port][/database]"
+    if parts.scheme not in REDIS_SCHEMES:
+        shown = repr(parts.scheme) if re.fullmatch(r"[a-z][a-z0-9+.-]*", parts.scheme) else "none"
+        return f"must start with redis:// or rediss:// (TLS), got the scheme {shown}"
+    if any(char.isspace() for char in url) or not parts.hostname:
+        return "has no host, or holds spaces: write redis[s]://[user:password@]host[:port][/database]"
+    if port == 0:
+        return "has port 0: write a port from 1 to 65535, or none for 6379"
+    path = parts.path.removeprefix("/")
+    if path and not path.isdigit():
+        return "names no database: the path must be a database index such as /0, or empty for 0"
+    if parts.fragment:
+        return "has a #fragment, which redis-py ignores: remove it"
+    given = sorted({name for name, _ in parse_qsl(parts.query, keep_blank_values=True)} & set(TLS_QUERY_PARAMETERS))
+    if given:
+        return f"carries {', '.join(given)}: set TLS under redis.tls (the stack writes these parameters)"
+    return None
+
+
+def _sentinel_host(value: str) -> str:
+    text = value.strip().lower() if isinstance(value, str) else value
+    if ":" in text and not text.startswith("["):
+        try:
+            ipaddress.IPv6Address(text)
+        except ValueError:
+            raise ValueError(
+                "must be a host name or IP address without a port: Open WebUI gives every sentinel the one port "
+                "redis.sentinel.port"
+            ) from None
+        return text
+    labels = text.removesuffix(".").split(".")
+    if not text or not all(_HOST_LABEL.fullmatch(label) for label in labels):
+        raise ValueError(
+            "must be a host name (letters, digits, '-' and '.') or an IP address, such as 'sentinel-1' or '10.0.0.5'"
+        )
+    return text
+
+
+SentinelHost = Annotated[str, AfterValidator(_sentinel_host)]
+
+
+def _pem(kind: str, value: str) -> str | None:
+    """What is wrong with a PEM text that should hold ``kind`` blocks (``CERTIFICATE``, ``PRIVATE KEY``)."""
+    blocks = [match[1] for match in _PEM_BLOCK.finditer(value)]
+    if not any(block.endswith(kind) for block in blocks):
+        return f"holds no PEM {kind} block (-----BEGIN ...{kind}-----)"
+    return None
+
+
+class RedisTLSSettings(_Settings):
+    """TLS to an external Redis (`rediss://`): what redis-py verifies, and the files Open WebUI is given."""
+
+    ca_cert: SecretStr | None = Field(
+        None,
+        description=(
+            "PEM of the CA that signed the server's certificate, set with `pulumi config set --secret --path "
+            "redis.tls.caCert < ca.pem`. Default: the image's trusted CAs (a server with a public certificate)."
+        ),
+    )
+    ca_cert_file: str | None = Field(
+        None, description="Path (on the machine running `pulumi`) of that PEM file, instead of `caCert`."
+    )
+    client_cert: SecretStr | None = Field(
+        None, description="PEM of a client certificate, for a server that asks for one (`tls-auth-clients yes`)."
+    )
+    client_cert_file: str | None = Field(None, description="Path of the client certificate's PEM file, instead.")
+    client_key: SecretStr | None = Field(
+        None,
+        description="PEM of the client certificate's private key (a secret: `pulumi config set --secret`).",
+    )
+    client_key_file: str | None = Field(None, description="Path of the client key's PEM file, instead.")
+    cert_reqs: Literal["required", "optional", "none"] = Field(
+        "required",
+        description=(
+            "`ssl_cert_reqs`: `required` verifies the server's certificate against the CA; `none` accepts any "
+            "certificate (encryption without authentication: only to try a server out)."
+        ),
+    )
+    check_hostname: bool = Field(
+        True,
+        description="`ssl_check_hostname`: the certificate must name the URL's host (ignored with `certReqs: none`).",
+    )
+
+    def pem(self, which: Literal["ca_cert", "client_cert", "client_key"]) -> str | None:
+        """The PEM text of ``which``: given inline, or read from its file (checked readable by validation)."""
+        inline: SecretStr | None = getattr(self, which)
+        if inline is not None:
+            return inline.get_secret_value()
+        path: str | None = getattr(self, f"{which}_file")
+        if path is None:
+            return None
+        with open(path, encoding="utf-8") as file:
+            return file.read()
+
+    @model_validator(mode="after")
+    def _files(self) -> RedisTLSSettings:
+        problems = []
+        pairs = (
+            ("ca_cert", "caCert", "CERTIFICATE"),
+            ("client_cert", "clientCert", "CERTIFICATE"),
+            ("client_key", "clientKey", "PRIVATE KEY"),
+        )
+        for field, key, kind in pairs:
+            inline, path = getattr(self, field), getattr(self, f"{field}_file")
+            if inline is not None and path is not None:
+                problems.append(f"redis.tls.{key} and redis.tls.{key}File are both set; give one")
+                continue
+            if path is not None:
+                try:
+                    with open(path, encoding="utf-8") as file:
+                        text = file.read()
+                except (OSError, UnicodeDecodeError) as error:
+                    reason = error.strerror if isinstance(error, OSError) and error.strerror else "not PEM text"
+                    problems.append(f"redis.tls.{key}File: cannot read {path!r}: {reason}")
+                    continue
+                problem = _pem(kind, text)
+                if problem:
+                    problems.append(f"redis.tls.{key}File: {path!r} {problem}")
+            elif inline is not None:
+                problem = _pem(kind, inline.get_secret_value())
+                if problem:
+                    problems.append(f"redis.tls.{key}: {problem} (got [secret])")
+        has_cert = self.client_cert is not None or self.client_cert_file is not None
+        has_key = self.client_key is not None or self.client_key_file is not None
+        if has_cert != has_key:
+            problems.append(
+                "redis.tls: a client certificate needs its key and a key its certificate; set clientCert[File] "
+                "and clientKey[File] together"
+            )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+
+class SentinelSettings(_Settings):
+    """Redis Sentinel: Open WebUI asks the sentinels for the current primary (the URL's host is the master name)."""
+
+    hosts: list[SentinelHost] = Field(
+        min_length=1,
+        description=(
+            "Sentinel host names or addresses (`REDIS_SENTINEL_HOSTS`, `WEBSOCKET_SENTINEL_HOSTS`), three or more "
+            "for a quorum that survives one failure."
+        ),
+    )
+    port: Port = Field(26379, description="Port of every sentinel (`REDIS_SENTINEL_PORT`, `WEBSOCKET_SENTINEL_PORT`).")
+    max_retry_count: int = Field(
+        5,
+        ge=1,
+        le=100,
+        description=(
+            "`REDIS_SENTINEL_MAX_RETRY_COUNT`: how many times Open WebUI tries a command, asking the sentinels for "
+            "the primary again after each failure (Open WebUI's own default is 2; 5 is its Redis guide's figure)."
+        ),
+    )
+    reconnect_delay: int = Field(
+        1000,
+        ge=0,
+        le=60_000,
+        description="`REDIS_RECONNECT_DELAY`: milliseconds between those tries (the guide's figure).",
+    )
+
+
+class RedisSettings(_Settings):
+    """The Redis server Open WebUI uses: the managed Valkey (default), or an external server (`url`)."""
+
+    url: SecretStr | None = Field(
+        None,
+        description=(
+            "An external Redis or Valkey instead of the managed one (no Valkey container, volume or password is "
+            "declared): `redis://` or `rediss://` (TLS), user, password and database index, such as "
+            "`rediss://default:<password>@redis.example.com:6380/0`; set with `pulumi config set --secret --path "
+            "redis.url`. With `sentinel`, the host is the master name (`redis://:<password>@mymaster:6379/0`). "
+            "`REDIS_URL`, and `WEBSOCKET_REDIS_URL` unless `websocketUrl` is set."
+        ),
+    )
+    websocket_url: SecretStr | None = Field(
+        None,
+        description=(
+            "`WEBSOCKET_REDIS_URL` when websockets use another server (or database) than `url`; the same rules, TLS "
+            "and Sentinel settings apply. Default: `url`."
+        ),
+    )
+    key_prefix: str = Field(
+        DEFAULT_KEY_PREFIX,
+        description=(
+            "`REDIS_KEY_PREFIX`: the prefix of Open WebUI's keys, so that several deployments can share one server. "
+            "The websocket pub/sub channel does not follow it (README, Sharing one Redis)."
+        ),
+    )
+    tls: RedisTLSSettings | None = Field(None, description="TLS options for a `rediss://` URL.")
+    sentinel: SentinelSettings | None = Field(None, description="Redis Sentinel, for failover of an external server.")
+    socket_connect_timeout: float | None = Field(
+        None,
+        gt=0,
+        le=60,
+        description=(
+            "`REDIS_SOCKET_CONNECT_TIMEOUT` in seconds: how long Open WebUI waits to connect before it tries again "
+            "(with Sentinel: asks for the new primary). Default: 5 with `sentinel` (Open WebUI's env reference: "
+            "without it a failover can hang Open WebUI), else none (the operating system's timeout)."
+        ),
+    )
+
+    @property
+    def external(self) -> bool:
+        return self.url is not None
+
+    @property
+    def connect_timeout(self) -> float | None:
+        """``REDIS_SOCKET_CONNECT_TIMEOUT``: as set, or the Sentinel default."""
+        if self.socket_connect_timeout is not None:
+            return self.socket_connect_timeout
+        return SENTINEL_CONNECT_TIMEOUT if self.sentinel is not None else None
+
+    @model_validator(mode="after")
+    def _external_server(self) -> RedisSettings:
+        problems = []
+        if not _KEY_PREFIX.fullmatch(self.key_prefix):
+            problems.append(
+                f"redis.keyPrefix: {self.key_prefix!r} must be 1 to 100 letters, digits, '_', '.', ':', '-', '{{' or "
+                "'}}', starting with a letter or digit (Open WebUI writes keys '<prefix>:...')"
+            )
+        urls = [("redis.url", self.url), ("redis.websocketUrl", self.websocket_url)]
+        for key, secret in urls:
+            if secret is None:
+                continue
+            url = secret.get_secret_value()
+            problem = redis_url_problem(url)
+            if problem:
+                problems.append(f"{key}: {problem} (got [secret])")
+                continue
+            parts = urlsplit(url)
+            if self.tls is not None and parts.scheme != "rediss":
+                problems.append(
+                    f"{key}: redis.tls is set but the URL is redis:// (no TLS); write rediss:// or remove redis.tls"
+                )
+            if self.sentinel is not None:
+                if parts.scheme == "rediss":
+                    problems.append(
+                        f"{key}: rediss:// with redis.sentinel: Open WebUI 0.12 reaches a primary that Sentinel names "
+                        "without TLS (it passes no TLS options to Sentinel); use redis:// on a private network, or TLS "
+                        "without Sentinel"
+                    )
+                userinfo = parts.netloc.rpartition("@")[0]
+                if not _SENTINEL_USERINFO.fullmatch(userinfo):
+                    problems.append(
+                        f"{key}: with redis.sentinel Open WebUI sends the URL's user and password as written, "
+                        "without decoding %-escapes: use a password of letters, digits and -._~!$&'()*+,;= only "
+                        "(and the same in the sentinels' requirepass)"
+                    )
+        if self.websocket_url is not None and self.url is None:
+            problems.append("redis.websocketUrl is set without redis.url; set redis.url (the external server) too")
+        if self.url is None:
+            for key, value in (("tls", self.tls), ("sentinel", self.sentinel)):
+                if value is not None:
+                    problems.append(
+                        f"redis.{key}: is for an external server, and redis.url is not set; set redis.url, or remove "
+                        f"redis.{key} (the managed Valkey is one container on the stack's network)"
+                    )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+
 class DockerSettings(_Settings):
     """What the Docker Engine that runs the stack supports."""
 
@@ -843,6 +1146,10 @@ class StackSettings(_Settings):
         default_factory=LoadBalancerSettings, description="Load balancer in front of replicas."
     )
     docker: DockerSettings = Field(default_factory=DockerSettings, description="The Docker Engine.")
+    redis: RedisSettings = Field(
+        default_factory=RedisSettings,
+        description="The Redis Open WebUI uses: the managed Valkey, or an external server (TLS, Sentinel).",
+    )
     engine: Engine = Field(
         "docker",
         description=(
@@ -885,7 +1192,7 @@ class StackSettings(_Settings):
 
     def container_names(self) -> list[tuple[str, str]]:
         """Every container the stack declares, as (configuration key, Docker name)."""
-        names = [("valkey.containerName", self.valkey.container_name)]
+        names = [("valkey.containerName", self.valkey.container_name)] if self.managed_valkey else []
         replica_names = self.open_webui.replica_names(load_balanced=self.uses_database)
         if not self.uses_database:
             names.append(("openWebui.containerName", replica_names[0]))
@@ -899,14 +1206,13 @@ class StackSettings(_Settings):
     @model_validator(mode="after")
     def _names_are_distinct(self) -> StackSettings:
         problems = []
-        volumes = [
-            ("valkey.volumeName", self.valkey.volume_name),
-            ("openWebui.volumeName", self.open_webui.volume_name),
-        ]
+        volumes = [("openWebui.volumeName", self.open_webui.volume_name)]
+        if self.managed_valkey:
+            volumes.insert(0, ("valkey.volumeName", self.valkey.volume_name))
         if self.managed_database:
             volumes.append(("database.volumeName", self.database.volume_name))
         # On the network, container names and aliases are all host names (on Swarm: services, _engine_settings).
-        hosts = [*self.container_names(), ("valkey.alias", self.valkey.alias)]
+        hosts = [*self.container_names(), *([("valkey.alias", self.valkey.alias)] if self.managed_valkey else [])]
         if self.managed_database:
             hosts.append(("database.alias", self.database.alias))
         checks: list[tuple[list[tuple[str, str]], str]] = [(volumes, "each service needs its own volume")]
@@ -960,7 +1266,7 @@ class StackSettings(_Settings):
                         f"between them, at most {SWARM_NAME_LIMIT} characters"
                     )
             seen: dict[str, str] = {}
-            hosts = [*self.service_names(), ("valkey.alias", self.valkey.alias)]
+            hosts = [*self.service_names(), *([("valkey.alias", self.valkey.alias)] if self.managed_valkey else [])]
             if self.managed_database:
                 hosts.append(("database.alias", self.database.alias))
             for key, name in ((key, name.lower()) for key, name in hosts):  # Swarm and DNS ignore case
@@ -993,10 +1299,8 @@ class StackSettings(_Settings):
 
     def service_names(self) -> list[tuple[str, str]]:
         """Every Swarm service the stack declares, as (configuration key, service name)."""
-        names = [
-            ("valkey.containerName", self.valkey.container_name),
-            ("openWebui.containerName", self.open_webui.container_name),
-        ]
+        names = [("valkey.containerName", self.valkey.container_name)] if self.managed_valkey else []
+        names.append(("openWebui.containerName", self.open_webui.container_name))
         # On PostgreSQL HAProxy runs at any count, and names tasks.<containerName>-replicas: both are checked.
         if self.uses_database:
             names.append(("openWebui.containerName (replicas)", f"{self.open_webui.container_name}-replicas"))
@@ -1005,9 +1309,35 @@ class StackSettings(_Settings):
             names.append(("database.containerName", self.database.container_name))
         return names
 
+    @property
+    def managed_valkey(self) -> bool:
+        """Whether the stack runs its own Valkey (no ``redis.url``)."""
+        return self.redis.url is None
+
+    @property
+    def redis_idle_timeout(self) -> int:
+        """The Redis server's idle ``timeout`` that Open WebUI's connection check stays below: the managed
+        Valkey's, or 0 (unknown, taken as never) for an external server."""
+        return self.valkey.timeout if self.managed_valkey else 0
+
+    @model_validator(mode="after")
+    def _external_redis(self) -> StackSettings:
+        if self.managed_valkey or "valkey" not in self.model_fields_set:
+            return self
+        keys = sorted(
+            field.alias or name
+            for name, field in ValkeySettings.model_fields.items()
+            if name in self.valkey.model_fields_set
+        )
+        shown = ", ".join(f"valkey.{key}" for key in keys) if keys else "valkey"
+        raise ValueError(
+            f"{shown}: the managed Valkey is not deployed with redis.url (an external server); remove "
+            f"{'them' if len(keys) > 1 else 'it'}, or remove redis.url to deploy Valkey"
+        )
+
     @model_validator(mode="after")
     def _health_check_below_timeout(self) -> StackSettings:
-        timeout = self.valkey.timeout
+        timeout = self.redis_idle_timeout
         given = self.open_webui.env.get("REDIS_HEALTH_CHECK_INTERVAL")
         if health_check_interval_fits(given, timeout):
             return self

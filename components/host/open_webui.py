@@ -11,13 +11,14 @@ import pulumi_docker as docker
 from ..core.open_webui import (
     CONTAINER_PORT,
     DATA_PATH,
-    HEALTHCHECK_COMMAND,
     check_arguments,
     env_defaults,
     env_from_inputs,
+    env_healthcheck_command,
     public_url,
 )
-from ..core.settings import DockerSettings, LoadBalancerSettings, OpenWebUISettings
+from ..core.redis import connection_env, tls_files
+from ..core.settings import DockerSettings, LoadBalancerSettings, OpenWebUISettings, RedisSettings
 from ._docker import (
     STOP_GRACE_SECONDS,
     TYPE_PREFIX,
@@ -30,13 +31,13 @@ from ._docker import (
 from .load_balancer import LoadBalancer
 
 
-def open_webui_healthcheck(start_interval: bool) -> docker.ContainerHealthcheckArgs:
+def open_webui_healthcheck(start_interval: bool, redis: RedisSettings | None = None) -> docker.ContainerHealthcheckArgs:
     """Failures inside the 5-minute start period do not count, so a slow first start (migrations) is fine.
 
     With a start interval (Docker 25+) it probes every second while starting and every 30 s after; without,
     every 5 s throughout, which bounds how long `pulumi up` waits after Open WebUI answers."""
     return healthcheck(
-        ["CMD-SHELL", HEALTHCHECK_COMMAND],
+        ["CMD-SHELL", env_healthcheck_command(redis)],
         start_period=300,
         timeout=5,
         retries=3,
@@ -78,8 +79,15 @@ class OpenWebUI(pulumi.ComponentResource):
         load_balancer: LoadBalancerSettings | None = None,
         engine: DockerSettings | None = None,
         redis_idle_timeout: int = 0,
+        websocket_redis_url: pulumi.Input[str] | None = None,
+        redis: RedisSettings | None = None,
     ) -> None:
-        """``secret_key``: ``WEBUI_SECRET_KEY`` as an Input (another resource's output, a secret), instead of
+        """``redis_url``: ``REDIS_URL`` (secret), and ``WEBSOCKET_REDIS_URL`` unless ``websocket_redis_url`` names
+        another server. ``redis``: how Open WebUI reaches them (``redis.url`` itself is not read: pass the URLs):
+        the key prefix, Sentinel's hosts (the healthcheck PINGs through them) and the TLS files, uploaded to
+        ``/run/secrets`` in each container before it starts.
+
+        ``secret_key``: ``WEBUI_SECRET_KEY`` as an Input (another resource's output, a secret), instead of
         ``settings.secret_key``; it is wrapped with ``Output.secret``.
 
         ``database_url``: a PostgreSQL URL (secret) shared by every replica; required with ``settings.replicas``
@@ -112,6 +120,16 @@ class OpenWebUI(pulumi.ComponentResource):
             f"{name}-oauth-key", settings.oauth_session_token_encryption_key, self, length=48
         )
         defaults = env_defaults(settings, redis_idle_timeout)
+        connection = connection_env(redis) if redis is not None else {}
+        certificates = tls_files(redis.tls if redis is not None else None)
+        uploads = [
+            docker.ContainerUploadArgs(
+                file=path,
+                content=pulumi.Output.secret(pem),
+                permissions="0600" if path.endswith("key.pem") else "0644",
+            )
+            for path, pem in sorted(certificates.items())
+        ] or None
         image = pulled_image(f"{name}-image", settings.image, self)
         volume = data_volume(f"{name}-data", settings.volume_name, retain=settings.retain_volume, parent=self)
         database_url = pulumi.Output.from_input(database_url) if database_url is not None else None
@@ -134,10 +152,12 @@ class OpenWebUI(pulumi.ComponentResource):
             }
             if database_url is not None:
                 env_inputs["database_url"] = database_url
+            if websocket_redis_url is not None:
+                env_inputs["websocket_redis_url"] = websocket_redis_url
             if index > 1 and settings.upgrade == "recreate":
                 env_inputs["after"] = self.containers[0].id  # replica 1: the edge the replacement cascade follows
             envs: pulumi.Output[list[str]] = pulumi.Output.all(**env_inputs).apply(
-                functools.partial(env_from_inputs, extra, defaults)
+                functools.partial(env_from_inputs, extra, defaults, connection=connection)
             )
             container = docker.Container(
                 f"{name}-container" if index == 1 else f"{name}-container-{index}",
@@ -155,7 +175,8 @@ class OpenWebUI(pulumi.ComponentResource):
                 ),
                 volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path=DATA_PATH)],
                 networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network_name)],
-                healthcheck=open_webui_healthcheck(engine.health_start_interval),
+                healthcheck=open_webui_healthcheck(engine.health_start_interval, redis),
+                uploads=uploads,
                 restart=settings.restart,
                 memory=settings.memory_mb,
                 # The limit is a hard cap: without memory_swap Docker adds as much swap on top (and the provider

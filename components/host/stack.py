@@ -6,7 +6,9 @@ from typing import Any
 
 import pulumi
 
+from .._shared import redis_outputs
 from ..core.postgres import normalize_database_url
+from ..core.redis import open_webui_urls
 from ..core.settings import StackSettings
 from ._docker import TYPE_PREFIX
 from .network import Network
@@ -19,8 +21,14 @@ OUTPUT_DESCRIPTIONS: dict[str, tuple[bool, str]] = {
     "redisUrl": (True, "`REDIS_URL` given to Open WebUI (holds the password)."),
     "websocketRedisUrl": (True, "`WEBSOCKET_REDIS_URL` given to Open WebUI (holds the password)."),
     "networkName": (False, "Docker network of both containers."),
-    "valkeyContainerName": (False, "Valkey container, for `docker exec` (and `python -m components.verify`)."),
-    "valkeyVolumeName": (False, "Valkey's data volume (back it up)."),
+    "valkeyContainerName": (
+        False,
+        "Valkey container, for `docker exec` (and `python -m components.verify`); not with `redis.url`.",
+    ),
+    "valkeyVolumeName": (False, "Valkey's data volume (back it up); not with `redis.url`."),
+    "redisKeyPrefix": (False, "`REDIS_KEY_PREFIX` of Open WebUI's keys (`python -m components.verify` reads it)."),
+    "redisSentinelHosts": (False, "The sentinels Open WebUI asks for the primary (only with `redis.sentinel`)."),
+    "redisSentinelPort": (False, "Their port (only with `redis.sentinel`)."),
     "openWebuiContainerName": (False, "Open WebUI container."),
     "openWebuiVolumeName": (False, "Open WebUI's data volume (back it up)."),
     "openWebuiContainerNames": (False, "Every Open WebUI replica's container."),
@@ -45,8 +53,9 @@ class OpenWebUIStack(pulumi.ComponentResource):
     websocket_redis_url: pulumi.Output[str]
     """``WEBSOCKET_REDIS_URL`` given to Open WebUI (secret)."""
     network_name: pulumi.Output[str]
-    valkey_container_name: pulumi.Output[str]
-    valkey_volume_name: pulumi.Output[str]
+    valkey_container_name: pulumi.Output[str] | None
+    """None with an external server (``redis.url``): no Valkey is declared."""
+    valkey_volume_name: pulumi.Output[str] | None
     open_webui_container_name: pulumi.Output[str]
     open_webui_volume_name: pulumi.Output[str]
 
@@ -68,9 +77,24 @@ class OpenWebUIStack(pulumi.ComponentResource):
         super().__init__(f"{TYPE_PREFIX}:OpenWebUIStack", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.network = Network(f"{name}-network", settings.network, opts=child)
-        self.valkey = Valkey(
-            f"{name}-valkey", settings.valkey_effective, self.network.network_name, opts=child, password=valkey_password
-        )
+        self.settings = settings
+        self.valkey: Valkey | None = None
+        websocket_url: pulumi.Output[str] | None = None
+        if settings.managed_valkey:
+            self.valkey = Valkey(
+                f"{name}-valkey",
+                settings.valkey_effective,
+                self.network.network_name,
+                opts=child,
+                password=valkey_password,
+            )
+            redis_url = self.valkey.redis_url
+        else:
+            if valkey_password is not None:
+                raise ValueError("valkey_password is given with settings.redis.url (an external server); remove one")
+            urls = open_webui_urls(settings.redis)
+            redis_url = pulumi.Output.secret(urls[0])
+            websocket_url = pulumi.Output.secret(urls[1]) if settings.redis.websocket_url is not None else None
         self.postgres: Postgres | None = None
         self.database_url: pulumi.Output[str] | None = None
         if settings.managed_database:
@@ -85,22 +109,24 @@ class OpenWebUIStack(pulumi.ComponentResource):
             f"{name}-open-webui",
             settings.open_webui,
             network_name=self.network.network_name,
-            redis_url=self.valkey.redis_url,
+            redis_url=redis_url,
             opts=child,
             secret_key=open_webui_secret_key,
             database_url=self.database_url,
             vector_store=settings.database.vector_store,
             load_balancer=settings.load_balancer,
             engine=settings.docker,
-            redis_idle_timeout=settings.valkey.timeout,
+            redis_idle_timeout=settings.redis_idle_timeout,
+            websocket_redis_url=websocket_url,
+            redis=settings.redis,
         )
 
         self.url = self.open_webui.url
-        self.redis_url = self.valkey.redis_url
-        self.websocket_redis_url = self.valkey.redis_url
+        self.redis_url = redis_url
+        self.websocket_redis_url = websocket_url if websocket_url is not None else redis_url
         self.network_name = self.network.network_name
-        self.valkey_container_name = self.valkey.container_name
-        self.valkey_volume_name = self.valkey.volume_name
+        self.valkey_container_name = self.valkey.container_name if self.valkey is not None else None
+        self.valkey_volume_name = self.valkey.volume_name if self.valkey is not None else None
         self.open_webui_container_name = self.open_webui.container_name
         self.open_webui_volume_name = self.open_webui.volume_name
         self.register_outputs(self.outputs())
@@ -112,12 +138,14 @@ class OpenWebUIStack(pulumi.ComponentResource):
             "redisUrl": self.redis_url,
             "websocketRedisUrl": self.websocket_redis_url,
             "networkName": self.network_name,
-            "valkeyContainerName": self.valkey_container_name,
-            "valkeyVolumeName": self.valkey_volume_name,
             "openWebuiContainerName": self.open_webui_container_name,
             "openWebuiVolumeName": self.open_webui_volume_name,
             "openWebuiContainerNames": pulumi.Output.all(*self.open_webui.container_names),
         }
+        if self.valkey_container_name is not None and self.valkey_volume_name is not None:
+            outputs["valkeyContainerName"] = self.valkey_container_name
+            outputs["valkeyVolumeName"] = self.valkey_volume_name
+        outputs |= redis_outputs(self.settings, self.url)
         if self.database_url is not None:
             outputs["databaseUrl"] = self.database_url
         if self.postgres is not None:

@@ -31,9 +31,11 @@ from ..core.open_webui import (
     secret_healthcheck_command,
     split_secret_env,
 )
+from ..core.redis import TLS_FILES, connection_env, tls_files
 from ..core.settings import (
     LoadBalancerSettings,
     OpenWebUISettings,
+    RedisSettings,
     SharedVolumeSettings,
 )
 from ._swarm import (
@@ -72,8 +74,10 @@ SECRET_SHORT_NAMES = {
 PLACEHOLDER = "[in a Docker secret]"
 
 
-def _secret_part(extra: dict[str, str], defaults: dict[str, str], values: dict[str, Any]) -> dict[str, str]:
-    return split_secret_env(env_from_inputs(extra, defaults, values))[1]
+def _secret_part(
+    extra: dict[str, str], defaults: dict[str, str], connection: dict[str, str], values: dict[str, Any]
+) -> dict[str, str]:
+    return split_secret_env(env_from_inputs(extra, defaults, values, connection))[1]
 
 
 def _pick(variable: str, env: dict[str, str]) -> str:
@@ -123,8 +127,14 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
         update_monitor: int = 30,
         endpoint_mode: str = "vip",
         publish_mode: str = "ingress",
+        websocket_redis_url: pulumi.Input[str] | None = None,
+        redis: RedisSettings | None = None,
     ) -> None:
-        """``constraints``: placement constraints (the data node, for node-local uploads); ``spread``: spread the
+        """``redis_url``: ``REDIS_URL`` (secret), and ``WEBSOCKET_REDIS_URL`` unless ``websocket_redis_url`` names
+        another server; ``redis``: the key prefix, Sentinel's hosts and the TLS files (Docker secrets under
+        ``/run/secrets``), as for the single-host ``OpenWebUI``.
+
+        ``constraints``: placement constraints (the data node, for node-local uploads); ``spread``: spread the
         tasks over the nodes. ``shared_volume``: the data directory on a volume every node mounts (NFS options).
         ``storage_env`` and ``storage_secret``: Open WebUI's S3 settings and its secret access key."""
         check_arguments(
@@ -154,8 +164,11 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
         }
         if database_url is not None:
             env_inputs["database_url"] = database_url
+        if websocket_redis_url is not None:
+            env_inputs["websocket_redis_url"] = websocket_redis_url
+        connection = connection_env(redis) if redis is not None else {}
         secret_env: pulumi.Output[dict[str, str]] = pulumi.Output.secret(
-            pulumi.Output.all(**env_inputs).apply(functools.partial(_secret_part, base_extra, defaults))
+            pulumi.Output.all(**env_inputs).apply(functools.partial(_secret_part, base_extra, defaults, connection))
         )
         # The plain part never holds a secret value (they all go to files), so it is computed without them: a
         # secret anywhere in the task spec would hide the whole spec in previews. It goes in a config, and
@@ -166,6 +179,7 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
                 base_extra,
                 defaults,
                 {name: PLACEHOLDER for name in env_inputs} | {"redis_url": PLACEHOLDER},
+                connection,
             )
         )[0]
         stack_env = {key: value for key, value in plain_env.items() if key not in settings.env}
@@ -185,6 +199,12 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
             s3_key = swarm_secret(f"{name}-s3-key", storage_secret, self)
             secrets.append(s3_key)
             files.append(secret_file(s3_key, f"{SECRETS_DIR}/S3_SECRET_ACCESS_KEY"))
+        certificates = tls_files(redis.tls if redis is not None else None)
+        short = {path: field.replace("_", "-") for field, path in TLS_FILES.items()}
+        for path, pem in sorted(certificates.items()):
+            certificate = swarm_secret(f"{name}-redis-{short[path]}", pulumi.Output.secret(pem), self)
+            secrets.append(certificate)
+            files.append(secret_file(certificate, path))
         entrypoint = swarm_config(f"{name}-entrypoint", ENTRYPOINT_SCRIPT, self)
         stack_env_config = swarm_config(f"{name}-stack-env", env_file(stack_env), self)
         if settings.env:
@@ -235,7 +255,7 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
                         ],
                         mounts=mounts,
                         healthcheck=healthcheck(
-                            ["CMD-SHELL", secret_healthcheck_command()],
+                            ["CMD-SHELL", secret_healthcheck_command(redis)],
                             start_period=300,
                             interval=5,
                             timeout=5,

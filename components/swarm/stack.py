@@ -6,8 +6,10 @@ from typing import Any
 
 import pulumi
 
+from .._shared import redis_outputs
 from ..core.open_webui import s3_env
 from ..core.postgres import normalize_database_url
+from ..core.redis import open_webui_urls
 from ..core.settings import StackSettings
 from ._swarm import TYPE_PREFIX
 from .network import OverlayNetwork
@@ -20,8 +22,14 @@ OUTPUT_DESCRIPTIONS: dict[str, tuple[bool, str]] = {
     "redisUrl": (True, "`REDIS_URL` given to Open WebUI (holds the password)."),
     "websocketRedisUrl": (True, "`WEBSOCKET_REDIS_URL` given to Open WebUI (holds the password)."),
     "networkName": (False, "The overlay network of every service."),
-    "valkeyServiceName": (False, "Valkey service (`python -m components.verify` finds its task)."),
-    "valkeyVolumeName": (False, "Valkey's volume on the data node (back it up)."),
+    "valkeyServiceName": (
+        False,
+        "Valkey service (`python -m components.verify` finds its task); not with `redis.url`.",
+    ),
+    "valkeyVolumeName": (False, "Valkey's volume on the data node (back it up); not with `redis.url`."),
+    "redisKeyPrefix": (False, "`REDIS_KEY_PREFIX` of Open WebUI's keys (`python -m components.verify` reads it)."),
+    "redisSentinelHosts": (False, "The sentinels Open WebUI asks for the primary (only with `redis.sentinel`)."),
+    "redisSentinelPort": (False, "Their port (only with `redis.sentinel`)."),
     "openWebuiServiceName": (False, "The Open WebUI service that migrates the database (the only one on SQLite)."),
     "openWebuiServiceNames": (False, "Every Open WebUI service."),
     "openWebuiVolumeName": (False, "Open WebUI's data volume."),
@@ -73,16 +81,27 @@ class SwarmStack(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         data_node = [swarm.data_constraint]
         self.network = OverlayNetwork(f"{name}-network", settings.network, opts=child, encrypted=swarm.encrypted)
-        self.valkey = SwarmValkey(
-            f"{name}-valkey",
-            settings.valkey_effective,
-            self.network.network_id,
-            opts=child,
-            constraints=data_node,
-            endpoint_mode=swarm.endpoint_mode,
-            password=valkey_password,
-            pin_image=swarm.pin_images,
-        )
+        self.settings = settings
+        self.valkey: SwarmValkey | None = None
+        websocket_url: pulumi.Output[str] | None = None
+        if settings.managed_valkey:
+            self.valkey = SwarmValkey(
+                f"{name}-valkey",
+                settings.valkey_effective,
+                self.network.network_id,
+                opts=child,
+                constraints=data_node,
+                endpoint_mode=swarm.endpoint_mode,
+                password=valkey_password,
+                pin_image=swarm.pin_images,
+            )
+            redis_url = self.valkey.redis_url
+        else:
+            if valkey_password is not None:
+                raise ValueError("valkey_password is given with settings.redis.url (an external server); remove one")
+            urls = open_webui_urls(settings.redis)
+            redis_url = pulumi.Output.secret(urls[0])
+            websocket_url = pulumi.Output.secret(urls[1]) if settings.redis.websocket_url is not None else None
         self.postgres: SwarmPostgres | None = None
         self.database_url: pulumi.Output[str] | None = None
         if settings.managed_database:
@@ -110,13 +129,15 @@ class SwarmStack(pulumi.ComponentResource):
             f"{name}-open-webui",
             settings.open_webui,
             network_id=self.network.network_id,
-            redis_url=self.valkey.redis_url,
+            redis_url=redis_url,
             opts=child,
             secret_key=open_webui_secret_key,
             database_url=self.database_url,
             vector_store=settings.database.vector_store,
             load_balancer=settings.load_balancer,
-            redis_idle_timeout=settings.valkey.timeout,
+            redis_idle_timeout=settings.redis_idle_timeout,
+            websocket_redis_url=websocket_url,
+            redis=settings.redis,
             constraints=None if spread else data_node,
             spread=spread,
             shared_volume=swarm.shared_volume,
@@ -128,14 +149,16 @@ class SwarmStack(pulumi.ComponentResource):
             pin_image=swarm.pin_images,
         )
         self.url = self.open_webui.url
-        self.redis_url = self.valkey.redis_url
-        self.websocket_redis_url = self.valkey.redis_url
+        self.redis_url = redis_url
+        self.websocket_redis_url = websocket_url if websocket_url is not None else redis_url
         self.network_name = self.network.network_name
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, pulumi.Output[Any]]:
         """The stack's outputs by their exported name (``pulumi stack output``)."""
-        secret_names = [self.valkey.secret_names, self.open_webui.secret_names]
+        secret_names = [self.open_webui.secret_names]
+        if self.valkey is not None:
+            secret_names.insert(0, self.valkey.secret_names)
         if self.postgres is not None:
             secret_names.append(self.postgres.secret_names)
         outputs: dict[str, pulumi.Output[Any]] = {
@@ -143,13 +166,15 @@ class SwarmStack(pulumi.ComponentResource):
             "redisUrl": self.redis_url,
             "websocketRedisUrl": self.websocket_redis_url,
             "networkName": self.network_name,
-            "valkeyServiceName": self.valkey.service_name,
-            "valkeyVolumeName": self.valkey.volume_name,
             "openWebuiServiceName": self.open_webui.service_name,
             "openWebuiServiceNames": pulumi.Output.all(*self.open_webui.service_names),
             "openWebuiVolumeName": self.open_webui.volume_name,
             "secretNames": pulumi.Output.all(*secret_names).apply(lambda groups: sorted(n for g in groups for n in g)),
         }
+        if self.valkey is not None:
+            outputs["valkeyServiceName"] = self.valkey.service_name
+            outputs["valkeyVolumeName"] = self.valkey.volume_name
+        outputs |= redis_outputs(self.settings, self.url)
         if self.database_url is not None:
             outputs["databaseUrl"] = self.database_url
         if self.postgres is not None:

@@ -1,0 +1,136 @@
+"""The Redis connection Open WebUI is given, engine-neutral: an external server's URLs with their TLS parameters,
+the certificate files the containers receive, the Sentinel and key-prefix variables, and a PING that follows
+them (the healthcheck, ``components.verify``)."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from .settings import DEFAULT_KEY_PREFIX, RedisSettings, RedisTLSSettings
+
+TLS_DIR = "/run/secrets"
+"""Where the certificate files go in an Open WebUI container (on Swarm: Docker secrets, a tmpfs; on one host:
+uploaded into the container before it starts)."""
+TLS_FILES = {
+    "ca_cert": f"{TLS_DIR}/redis-ca.pem",
+    "client_cert": f"{TLS_DIR}/redis-client.pem",
+    "client_key": f"{TLS_DIR}/redis-client-key.pem",
+}
+"""``redis.tls`` field -> the file redis-py reads (lower-case names: the Swarm entrypoint exports only upper-case
+secret files as variables)."""
+_QUERY_NAMES = {"ca_cert": "ssl_ca_certs", "client_cert": "ssl_certfile", "client_key": "ssl_keyfile"}
+
+
+def tls_files(tls: RedisTLSSettings | None) -> dict[str, str]:
+    """The certificate files an Open WebUI container needs: path -> PEM text (secret)."""
+    if tls is None:
+        return {}
+    files = {}
+    for field, path in TLS_FILES.items():
+        pem = tls.pem(field)  # type: ignore[arg-type]  # the keys of TLS_FILES are the Literal's values
+        if pem is not None:
+            files[path] = pem
+    return files
+
+
+def tls_query(tls: RedisTLSSettings) -> dict[str, str]:
+    """redis-py's TLS options as URL query parameters (``from_url`` reads them; Open WebUI passes the URL on)."""
+    query: dict[str, str] = {"ssl_cert_reqs": tls.cert_reqs}
+    for field, name in _QUERY_NAMES.items():
+        if tls.pem(field) is not None:  # type: ignore[arg-type]
+            query[name] = TLS_FILES[field]
+    if tls.cert_reqs != "none":
+        query["ssl_check_hostname"] = "true" if tls.check_hostname else "false"
+    return query
+
+
+def with_query(url: str, parameters: dict[str, str]) -> str:
+    """``url`` with ``parameters`` added to its query (the URL's own parameters first, in their order)."""
+    if not parameters:
+        return url
+    parts = urlsplit(url)
+    query = [*parse_qsl(parts.query, keep_blank_values=True), *sorted(parameters.items())]
+    return urlunsplit(parts._replace(query=urlencode(query, safe="/")))
+
+
+def open_webui_urls(settings: RedisSettings) -> tuple[str, str]:
+    """(``REDIS_URL``, ``WEBSOCKET_REDIS_URL``) for an external server: the URLs as given, with the TLS
+    parameters of ``redis.tls``. Secrets: they hold the passwords."""
+    assert settings.url is not None, "an external server only"
+    query = tls_query(settings.tls) if settings.tls is not None else {}
+    url = with_query(settings.url.get_secret_value(), query)
+    websocket = settings.websocket_url.get_secret_value() if settings.websocket_url is not None else None
+    return url, with_query(websocket, query) if websocket is not None else url
+
+
+def connection_env(settings: RedisSettings) -> dict[str, str]:
+    """Open WebUI's variables for the connection that hold no secret: the key prefix, Sentinel's hosts and
+    port (for both the app state and the websocket manager), and the timeouts."""
+    # Open WebUI's default prefix is left unset: a new variable would replace every existing container.
+    env = {"REDIS_KEY_PREFIX": settings.key_prefix} if settings.key_prefix != DEFAULT_KEY_PREFIX else {}
+    if settings.sentinel is not None:
+        hosts = ",".join(settings.sentinel.hosts)
+        port = str(settings.sentinel.port)
+        env |= {
+            "REDIS_SENTINEL_HOSTS": hosts,
+            "REDIS_SENTINEL_PORT": port,
+            "WEBSOCKET_SENTINEL_HOSTS": hosts,
+            "WEBSOCKET_SENTINEL_PORT": port,
+            "REDIS_SENTINEL_MAX_RETRY_COUNT": str(settings.sentinel.max_retry_count),
+            "REDIS_RECONNECT_DELAY": str(settings.sentinel.reconnect_delay),
+        }
+    timeout = settings.connect_timeout
+    if timeout is not None:
+        env["REDIS_SOCKET_CONNECT_TIMEOUT"] = f"{timeout:g}"
+    return env
+
+
+def healthcheck_sources(settings: RedisSettings | None, read: str) -> list[str]:
+    """Python expressions reading the URLs the healthcheck PINGs; ``read`` formats one from a variable's name
+    (``os.environ['{}']``, or a secret's file on Swarm). Both URLs when websockets have their own server."""
+    names = ["REDIS_URL", "WEBSOCKET_REDIS_URL"] if settings is not None and settings.websocket_url else []
+    return [read.format(name) for name in names or ["WEBSOCKET_REDIS_URL"]]
+
+
+def sentinels(settings: RedisSettings | None) -> list[tuple[str, int]]:
+    """The sentinels as (host, port), or none."""
+    if settings is None or settings.sentinel is None:
+        return []
+    return [(host, settings.sentinel.port) for host in settings.sentinel.hosts]
+
+
+PING_TIMEOUT = 3
+"""Seconds a PING of the healthcheck waits to connect and for the answer."""
+
+
+def ping_program(url_sources: list[str], sentinel_hosts: list[tuple[str, int]]) -> str:
+    """A Python program (for ``python3 -c``, inside double quotes in a shell: no ``$``, ``"``, backslash or
+    backquote) that PINGs Redis at each URL as Open WebUI reaches it: through the sentinels' current primary when
+    there are sentinels (the URL's host is the master name), else with redis-py's ``from_url`` (TLS parameters
+    included). ``url_sources`` are Python expressions that read each URL."""
+    urls = "[" + ", ".join(url_sources) + "]"
+    if not sentinel_hosts and len(url_sources) == 1:  # the managed Valkey's (unchanged: a new one replaces containers)
+        return (
+            f"import os, redis; redis.Redis.from_url({url_sources[0]}, socket_timeout={PING_TIMEOUT}, "
+            f"socket_connect_timeout={PING_TIMEOUT}).ping()"
+        )
+    if not sentinel_hosts:
+        return (
+            "import os, redis; "
+            f"[redis.Redis.from_url(u, socket_timeout={PING_TIMEOUT}, socket_connect_timeout={PING_TIMEOUT}).ping() "
+            f"for u in {urls}]"
+        )
+    nodes = "[" + ", ".join(f"('{host}', {port})" for host, port in sentinel_hosts) + "]"
+    # Open WebUI's parse_redis_url: the master name is the host as written, user and password as written.
+    return (
+        "import os, redis.sentinel, urllib.parse as p; "
+        f"t = {PING_TIMEOUT}; "
+        "c = lambda u: (lambda s: dict(service=s.netloc.rpartition('@')[2].split(':')[0] or 'mymaster', "
+        "db=int(s.path.lstrip('/') or 0), username=s.username or None, password=s.password or None))(p.urlsplit(u)); "
+        "[(lambda k: redis.sentinel.Sentinel("
+        f"{nodes}, socket_timeout=t, socket_connect_timeout=t, "
+        "sentinel_kwargs=dict(username=k['username'], password=k['password'], socket_timeout=t, "
+        "socket_connect_timeout=t)).master_for(k['service'], db=k['db'], username=k['username'], "
+        "password=k['password']).ping())(c(u)) "
+        f"for u in {urls}]"
+    )
