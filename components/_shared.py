@@ -9,6 +9,7 @@ import pulumi
 import pulumi_random as random
 from pydantic import SecretStr
 
+from .core.redis import open_webui_urls
 from .core.settings import StackSettings
 from .core.valkey import redis_url
 
@@ -49,6 +50,21 @@ def redis_url_output(
         lambda args: redis_url(args[0], args[1], database, args[2] or None)
     )
     return pulumi.Output.secret(url)
+
+
+def external_redis_urls(settings: StackSettings) -> tuple[pulumi.Output[str], pulumi.Output[str] | None]:
+    """``REDIS_URL`` and, when websockets have their own server, ``WEBSOCKET_REDIS_URL`` of ``redis.url`` (secrets),
+    with the TLS parameters of ``redis.tls``."""
+    redis, websocket = open_webui_urls(settings.redis)
+    return pulumi.Output.secret(redis), pulumi.Output.secret(websocket) if settings.redis.websocket_url else None
+
+
+REDIS_OUTPUT_DESCRIPTIONS: dict[str, tuple[bool, str]] = {
+    "redisKeyPrefix": (False, "`REDIS_KEY_PREFIX` of Open WebUI's keys (`python -m components.verify` reads it)."),
+    "redisSentinelHosts": (False, "The sentinels Open WebUI asks for the primary (only with `redis.sentinel`)."),
+    "redisSentinelPort": (False, "Their port (only with `redis.sentinel`)."),
+}
+"""The outputs of ``redis_outputs`` (both engines), as the stacks' ``OUTPUT_DESCRIPTIONS`` list them."""
 
 
 def redis_outputs(settings: StackSettings, after: pulumi.Output[Any]) -> dict[str, pulumi.Output[Any]]:

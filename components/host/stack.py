@@ -6,9 +6,8 @@ from typing import Any
 
 import pulumi
 
-from .._shared import redis_outputs
+from .._shared import REDIS_OUTPUT_DESCRIPTIONS, external_redis_urls, redis_outputs
 from ..core.postgres import normalize_database_url
-from ..core.redis import open_webui_urls
 from ..core.settings import StackSettings
 from ._docker import TYPE_PREFIX
 from .network import Network
@@ -26,9 +25,7 @@ OUTPUT_DESCRIPTIONS: dict[str, tuple[bool, str]] = {
         "Valkey container, for `docker exec` (and `python -m components.verify`); not with `redis.url`.",
     ),
     "valkeyVolumeName": (False, "Valkey's data volume (back it up); not with `redis.url`."),
-    "redisKeyPrefix": (False, "`REDIS_KEY_PREFIX` of Open WebUI's keys (`python -m components.verify` reads it)."),
-    "redisSentinelHosts": (False, "The sentinels Open WebUI asks for the primary (only with `redis.sentinel`)."),
-    "redisSentinelPort": (False, "Their port (only with `redis.sentinel`)."),
+    **REDIS_OUTPUT_DESCRIPTIONS,
     "openWebuiContainerName": (False, "Open WebUI container."),
     "openWebuiVolumeName": (False, "Open WebUI's data volume (back it up)."),
     "openWebuiContainerNames": (False, "Every Open WebUI replica's container."),
@@ -74,6 +71,8 @@ class OpenWebUIStack(pulumi.ComponentResource):
             raise ValueError(
                 f"OpenWebUIStack is the single-host stack: settings.engine is {settings.engine!r} (SwarmStack)"
             )
+        if valkey_password is not None and not settings.managed_valkey:
+            raise ValueError("valkey_password is given with settings.redis.url (an external server); remove one")
         super().__init__(f"{TYPE_PREFIX}:OpenWebUIStack", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.network = Network(f"{name}-network", settings.network, opts=child)
@@ -90,11 +89,7 @@ class OpenWebUIStack(pulumi.ComponentResource):
             )
             redis_url = self.valkey.redis_url
         else:
-            if valkey_password is not None:
-                raise ValueError("valkey_password is given with settings.redis.url (an external server); remove one")
-            urls = open_webui_urls(settings.redis)
-            redis_url = pulumi.Output.secret(urls[0])
-            websocket_url = pulumi.Output.secret(urls[1]) if settings.redis.websocket_url is not None else None
+            redis_url, websocket_url = external_redis_urls(settings)
         self.postgres: Postgres | None = None
         self.database_url: pulumi.Output[str] | None = None
         if settings.managed_database:

@@ -6,10 +6,9 @@ from typing import Any
 
 import pulumi
 
-from .._shared import redis_outputs
+from .._shared import REDIS_OUTPUT_DESCRIPTIONS, external_redis_urls, redis_outputs
 from ..core.open_webui import s3_env
 from ..core.postgres import normalize_database_url
-from ..core.redis import open_webui_urls
 from ..core.settings import StackSettings
 from ._swarm import TYPE_PREFIX
 from .network import OverlayNetwork
@@ -27,9 +26,7 @@ OUTPUT_DESCRIPTIONS: dict[str, tuple[bool, str]] = {
         "Valkey service (`python -m components.verify` finds its task); not with `redis.url`.",
     ),
     "valkeyVolumeName": (False, "Valkey's volume on the data node (back it up); not with `redis.url`."),
-    "redisKeyPrefix": (False, "`REDIS_KEY_PREFIX` of Open WebUI's keys (`python -m components.verify` reads it)."),
-    "redisSentinelHosts": (False, "The sentinels Open WebUI asks for the primary (only with `redis.sentinel`)."),
-    "redisSentinelPort": (False, "Their port (only with `redis.sentinel`)."),
+    **REDIS_OUTPUT_DESCRIPTIONS,
     "openWebuiServiceName": (False, "The Open WebUI service that migrates the database (the only one on SQLite)."),
     "openWebuiServiceNames": (False, "Every Open WebUI service."),
     "openWebuiVolumeName": (False, "Open WebUI's data volume."),
@@ -68,6 +65,8 @@ class SwarmStack(pulumi.ComponentResource):
     ) -> None:
         if settings.engine != "swarm":
             raise ValueError(f"SwarmStack needs settings with engine 'swarm' (got {settings.engine!r}: OpenWebUIStack)")
+        if valkey_password is not None and not settings.managed_valkey:
+            raise ValueError("valkey_password is given with settings.redis.url (an external server); remove one")
         super().__init__(f"{TYPE_PREFIX}:SwarmStack", name, None, opts)
         if settings.open_webui.public_url is None and "CORS_ALLOW_ORIGIN" not in settings.open_webui.env:
             pulumi.log.warn(
@@ -97,11 +96,7 @@ class SwarmStack(pulumi.ComponentResource):
             )
             redis_url = self.valkey.redis_url
         else:
-            if valkey_password is not None:
-                raise ValueError("valkey_password is given with settings.redis.url (an external server); remove one")
-            urls = open_webui_urls(settings.redis)
-            redis_url = pulumi.Output.secret(urls[0])
-            websocket_url = pulumi.Output.secret(urls[1]) if settings.redis.websocket_url is not None else None
+            redis_url, websocket_url = external_redis_urls(settings)
         self.postgres: SwarmPostgres | None = None
         self.database_url: pulumi.Output[str] | None = None
         if settings.managed_database:
