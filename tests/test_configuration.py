@@ -156,7 +156,8 @@ class TestBadInput:
             (
                 {"openWebui": {"env": {"REDIS_URL": "redis://elsewhere:6379/0"}}},
                 "openWebui.env.REDIS_URL: is set by the stack and cannot be overridden; any variable but the "
-                "managed ones may be set (README: Default settings, 'Managed env'); an external server is redis.url (a secret) (got 'REDIS_URL')",
+                "managed ones may be set (README: Default settings, 'Managed env'); an external server is redis.url "
+                "(a secret) (got 'REDIS_URL')",
             ),
             (
                 {"openWebui": {"env": {"1ST": "x"}}},

@@ -675,7 +675,9 @@ def redis_url_problem(url: str) -> str | None:
     except ValueError:
         return "is not a URL with a valid port: write redis[s]://[user:password@]host[:port][/database]"
     if parts.scheme not in REDIS_SCHEMES:
-        shown = repr(parts.scheme) if re.fullmatch(r"[a-z][a-z0-9+.-]*", parts.scheme) else "none"
+        # Only a scheme written as one (``name://``) is quoted: in ``p4ss:w0rd`` the "scheme" is part of a secret.
+        written = re.fullmatch(r"[a-z][a-z0-9+.-]*", parts.scheme) and url.startswith(f"{parts.scheme}://")
+        shown = repr(parts.scheme) if written else "none"
         return f"must start with redis:// or rediss:// (TLS), got the scheme {shown}"
     if any(char.isspace() for char in url) or not parts.hostname:
         return "has no host, or holds spaces: write redis[s]://[user:password@]host[:port][/database]"
@@ -717,6 +719,8 @@ SentinelHost = Annotated[str, AfterValidator(_sentinel_host)]
 def _pem(kind: str, value: str) -> str | None:
     """What is wrong with a PEM text that should hold ``kind`` blocks (``CERTIFICATE``, ``PRIVATE KEY``)."""
     blocks = [match[1] for match in _PEM_BLOCK.finditer(value)]
+    if "ENCRYPTED PRIVATE KEY" in blocks or "Proc-Type: 4,ENCRYPTED" in value:
+        return "is an encrypted key, which Open WebUI cannot open (it gives redis-py no passphrase): decrypt it"
     if not any(block.endswith(kind) for block in blocks):
         return f"holds no PEM {kind} block (-----BEGIN ...{kind}-----)"
     return None
@@ -892,7 +896,7 @@ class RedisSettings(_Settings):
         if not _KEY_PREFIX.fullmatch(self.key_prefix):
             problems.append(
                 f"redis.keyPrefix: {self.key_prefix!r} must be 1 to 100 letters, digits, '_', '.', ':', '-', '{{' or "
-                "'}}', starting with a letter or digit (Open WebUI writes keys '<prefix>:...')"
+                "'}', starting with a letter or digit (Open WebUI writes keys '<prefix>:...')"
             )
         urls = [("redis.url", self.url), ("redis.websocketUrl", self.websocket_url)]
         for key, secret in urls:

@@ -204,7 +204,8 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
         for path, pem in sorted(certificates.items()):
             certificate = swarm_secret(f"{name}-redis-{short[path]}", pulumi.Output.secret(pem), self)
             secrets.append(certificate)
-            files.append(secret_file(certificate, path))
+            # The key readable by root alone (Open WebUI runs as root), as the single-host upload's 0600.
+            files.append(secret_file(certificate, path, mode=0o400 if path.endswith("key.pem") else 0o444))
         entrypoint = swarm_config(f"{name}-entrypoint", ENTRYPOINT_SCRIPT, self)
         stack_env_config = swarm_config(f"{name}-stack-env", env_file(stack_env), self)
         if settings.env:
