@@ -361,7 +361,7 @@ class DockerValkeyCli:
 
 REDIS_PY_PROGRAM = """\
 import os, sys, urllib.parse as p
-import redis, redis.sentinel
+import redis, redis.backoff, redis.retry, redis.sentinel
 url = os.environ["OPEN_WEBUI_REDIS_VERIFY_URL"]
 nodes = [n.rsplit(":", 1) for n in os.environ.get("OPEN_WEBUI_REDIS_VERIFY_SENTINELS", "").split(",") if n]
 args = sys.argv[1:]
@@ -369,16 +369,21 @@ database = None
 if args[:1] == ["-n"]:
     database, args = int(args[1]), args[2:]
 timeouts = dict(socket_timeout=5, socket_connect_timeout=5)
+once = redis.retry.Retry(redis.backoff.NoBackoff(), 0)  # a sentinel that is down: on to the next at once
 def client():
     if not nodes:
-        chosen = {} if database is None else {"db": database}
-        return redis.Redis.from_url(url, decode_responses=True, **timeouts, **chosen)
+        found = redis.Redis.from_url(url, decode_responses=True, **timeouts)
+        if database is not None:  # the URL's database would win over a db= argument
+            found.connection_pool.connection_kwargs["db"] = database
+        return found
     # As Open WebUI's parse_redis_url: the host is the master name; user and password as written, for the
     # sentinels too.
     parts = p.urlsplit(url)
     auth = dict(username=parts.username or None, password=parts.password or None)
     sentinel = redis.sentinel.Sentinel(
-        [(host, int(port)) for host, port in nodes], sentinel_kwargs=dict(auth, **timeouts), **timeouts
+        [(host, int(port)) for host, port in nodes],
+        sentinel_kwargs=dict(auth, socket_timeout=2, socket_connect_timeout=2, retry=once),
+        **timeouts
     )
     db = int(parts.path.lstrip("/") or 0) if database is None else database
     service = parts.netloc.rpartition("@")[2].split(":")[0] or "mymaster"

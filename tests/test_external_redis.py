@@ -560,6 +560,11 @@ def run_ping_program(view: OpenWebUIView, engine: str, fail: bool = False) -> Pi
     fake.Redis = Redis  # type: ignore[attr-defined]
     fake.sentinel = fake_sentinel  # type: ignore[attr-defined]
     fake_sentinel.Sentinel = Sentinel  # type: ignore[attr-defined]
+    fake_retry = types.ModuleType("redis.retry")
+    fake_backoff = types.ModuleType("redis.backoff")
+    fake_retry.Retry = lambda backoff, retries: ("retry", retries)  # type: ignore[attr-defined]
+    fake_backoff.NoBackoff = lambda: "no backoff"  # type: ignore[attr-defined]
+    fake.retry, fake.backoff = fake_retry, fake_backoff  # type: ignore[attr-defined]
 
     def fake_open(path: str, *args: Any, **kwargs: Any) -> Any:
         return types.SimpleNamespace(read=lambda: view.files[path])
@@ -567,7 +572,10 @@ def run_ping_program(view: OpenWebUIView, engine: str, fail: bool = False) -> Pi
     names: dict[str, Any] = {"open": fake_open} if engine == "swarm" else {}
     environment = view.env if engine == "docker" else {}
     with (
-        mock.patch.dict(sys.modules, {"redis": fake, "redis.sentinel": fake_sentinel}),
+        mock.patch.dict(
+            sys.modules,
+            {"redis": fake, "redis.sentinel": fake_sentinel, "redis.retry": fake_retry, "redis.backoff": fake_backoff},
+        ),
         mock.patch.dict(os.environ, environment, clear=engine == "docker"),
     ):
         exec(program, names)  # noqa: S102 - the rendered healthcheck's own program, against stand-ins
@@ -622,6 +630,8 @@ class TestHealthcheck:
             ("sentinel", nodes, "wsmaster", {"db": 5, "username": "sockets", "password": WS_PASSWORD}),
         ]
         assert [auth["password"] for *_, auth in pinged.calls] == [PASSWORD, WS_PASSWORD]  # the sentinels' AUTH
+        # No retries and 1 s per sentinel: with one down the next answers within Docker's timeout for the check.
+        assert [(auth["retry"], auth["socket_connect_timeout"]) for *_, auth in pinged.calls] == [(("retry", 0), 1)] * 2
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -779,6 +789,25 @@ BAD = {
         [f"redis.url: {NO_SCHEME} 'http' (got [secret])"],
     ),
     "bare host": ({"redis": {"url": "redis.example.com"}}, [f"redis.url: {NO_SCHEME} none (got [secret])"]),
+    "upper-case scheme (redis-py reads none)": (
+        {"redis": {"url": f"REDIS://:{PASSWORD}@redis.example.com:6379/0"}},
+        [
+            "redis.url: must start with redis:// or rediss:// in lower case (redis-py reads no other "
+            "spelling) (got [secret])"
+        ],
+    ),
+    "a query parameter redis-py does not take": (
+        {"redis": {"url": f"redis://:{PASSWORD}@redis.example.com:6379/0?foo=bar"}},
+        [
+            "redis.url: has query parameters redis-py does not take ('foo'; a connection would fail): use only "
+            "socket_timeout, socket_connect_timeout, socket_keepalive, retry_on_timeout, max_connections, "
+            "health_check_interval, protocol, client_name, with the database in the path (got [secret])"
+        ],
+    ),
+    "a query with sentinel": (
+        {"redis": {"url": "redis://:pw@mymaster:6379/0?socket_timeout=3", "sentinel": {"hosts": ["s1"]}}},
+        ["redis.url: with redis.sentinel Open WebUI ignores the URL's query parameters; remove them"],
+    ),
     "host and port, no scheme": (
         {"redis": {"url": "redis.example.com:6379"}},
         [f"redis.url: {NO_SCHEME} none (got [secret])"],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +22,9 @@ from components.verify import (
     EXIT_FAILED,
     EXIT_PASSED,
     DockerValkeyCli,
+    RedisPyCli,
     Target,
+    check_deployment,
     main,
     pulumi_outputs_argv,
 )
@@ -257,3 +260,29 @@ def test_locate_task_when_no_task_runs_here_says_where_to_run_it() -> None:
     target = Target("redis-valkey", 6379, None, 1, frozenset({1}), "redis-valkey")
     with pytest.raises(CannotVerify, match=r"no running task of the Swarm service 'redis-valkey'.*DOCKER_HOST"):
         locate_task(target, "docker", run=docker_ps)
+
+
+def test_verify_when_external_through_redis_py_finds_stray_keys_in_another_database(
+    server: RenderedValkey,
+) -> None:
+    """An external server's checks run with redis-py (``RedisPyCli``, here a local Python): keys in the URL's
+    database pass, and keys in a database no URL names are found there (redis-py's own URL database would
+    otherwise win over the one asked for)."""
+    write_open_webui_keys(server, 1)
+    server.client(5).set("open-webui:stray", "1")
+    url = f"redis://default:{quote(PASSWORD, safe='')}@127.0.0.1:{server.port}/1"
+    outputs = {"openWebuiContainerName": "open-webui", "websocketRedisUrl": url, "redisUrl": url}
+    target = Target.from_outputs(outputs)
+    assert target.external
+    with socketio_subscriber(server):
+        report = check_deployment(target, RedisPyCli((sys.executable,), target.url))
+    statuses = {check.name: (check.status, check.detail) for check in report.checks}
+    assert statuses["Redis answers PING with the URL's password"][0] == "PASS"
+    assert statuses["a websocket manager subscribes to 'socketio'"][0] == "PASS"
+    assert statuses["Open WebUI's keys (open-webui:*) are in database 1"][0] == "PASS"
+    assert statuses["no Open WebUI keys in databases no URL names"] == (
+        "FAIL",
+        "database 5: open-webui:stray (expected only in database 1: is an Open WebUI configured with another URL "
+        "writing here?)",
+    )
+    assert PASSWORD not in report.render()

@@ -101,6 +101,8 @@ def sentinels(settings: RedisSettings | None) -> list[tuple[str, int]]:
 
 PING_TIMEOUT = 3
 """Seconds a PING of the healthcheck waits to connect and for the answer."""
+SENTINEL_TIMEOUT = 1
+"""Seconds the healthcheck waits for one sentinel (on loopback or a LAN it answers in milliseconds)."""
 
 
 def ping_program(url_sources: list[str], sentinel_hosts: list[tuple[str, int]]) -> str:
@@ -121,16 +123,25 @@ def ping_program(url_sources: list[str], sentinel_hosts: list[tuple[str, int]]) 
             f"for u in {urls}]"
         )
     nodes = "[" + ", ".join(f"('{host}', {port})" for host, port in sentinel_hosts) + "]"
-    # Open WebUI's parse_redis_url: the master name is the host as written, user and password as written.
+    # Open WebUI's parse_redis_url: the master name is the host as written, user and password as written. No
+    # retries, and 1 s per sentinel: with a sentinel down the others answer within the check's timeout.
     return (
-        "import os, redis.sentinel, urllib.parse as p; "
-        f"t = {PING_TIMEOUT}; "
+        "import os, redis.sentinel, redis.retry, redis.backoff, urllib.parse as p; "
+        f"t = {PING_TIMEOUT}; r = redis.retry.Retry(redis.backoff.NoBackoff(), 0); "
         "c = lambda u: (lambda s: dict(service=s.netloc.rpartition('@')[2].split(':')[0] or 'mymaster', "
         "db=int(s.path.lstrip('/') or 0), username=s.username or None, password=s.password or None))(p.urlsplit(u)); "
         "[(lambda k: redis.sentinel.Sentinel("
-        f"{nodes}, socket_timeout=t, socket_connect_timeout=t, "
-        "sentinel_kwargs=dict(username=k['username'], password=k['password'], socket_timeout=t, "
-        "socket_connect_timeout=t)).master_for(k['service'], db=k['db'], username=k['username'], "
-        "password=k['password']).ping())(c(u)) "
+        f"{nodes}, socket_timeout=t, socket_connect_timeout=t, retry=r, "
+        f"sentinel_kwargs=dict(username=k['username'], password=k['password'], socket_timeout={SENTINEL_TIMEOUT}, "
+        f"socket_connect_timeout={SENTINEL_TIMEOUT}, retry=r)).master_for(k['service'], db=k['db'], "
+        "username=k['username'], password=k['password']).ping())(c(u)) "
         f"for u in {urls}]"
     )
+
+
+def healthcheck_timeout(settings: RedisSettings | None) -> int:
+    """Seconds Docker gives one healthcheck: 5, and with Sentinel room for every sentinel to be tried once per URL."""
+    if settings is None or settings.sentinel is None:
+        return 5
+    urls = 2 if settings.websocket_url is not None else 1
+    return 5 + urls * len(settings.sentinel.hosts) * SENTINEL_TIMEOUT

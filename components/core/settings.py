@@ -663,6 +663,18 @@ _PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----\s.*?-----END \1-----", re
 REDIS_SCHEMES = ("redis", "rediss")
 TLS_QUERY_PARAMETERS = ("ssl_ca_certs", "ssl_cert_reqs", "ssl_certfile", "ssl_keyfile", "ssl_check_hostname")
 """redis-py's TLS options in a URL's query: the stack writes them from ``redis.tls``; a URL may not carry them."""
+URL_QUERY_PARAMETERS = (
+    "socket_timeout",
+    "socket_connect_timeout",
+    "socket_keepalive",
+    "retry_on_timeout",
+    "max_connections",
+    "health_check_interval",
+    "protocol",
+    "client_name",
+)
+"""The other connection options redis-py 8 reads from a URL's query (``URL_QUERY_ARGUMENT_PARSERS``, without
+``db``: the database goes in the path, which Open WebUI's Sentinel code reads)."""
 
 
 def redis_url_problem(url: str) -> str | None:
@@ -674,7 +686,9 @@ def redis_url_problem(url: str) -> str | None:
         port = parts.port
     except ValueError:
         return "is not a URL with a valid port: write redis[s]://[user:password@]host[:port][/database]"
-    if parts.scheme not in REDIS_SCHEMES:
+    if parts.scheme not in REDIS_SCHEMES or not url.startswith(("redis://", "rediss://")):
+        if parts.scheme in REDIS_SCHEMES:  # redis-py compares the scheme case-sensitively
+            return "must start with redis:// or rediss:// in lower case (redis-py reads no other spelling)"
         # Only a scheme written as one (``name://``) is quoted: in ``p4ss:w0rd`` the "scheme" is part of a secret.
         written = re.fullmatch(r"[a-z][a-z0-9+.-]*", parts.scheme) and url.startswith(f"{parts.scheme}://")
         shown = repr(parts.scheme) if written else "none"
@@ -684,13 +698,21 @@ def redis_url_problem(url: str) -> str | None:
     if port == 0:
         return "has port 0: write a port from 1 to 65535, or none for 6379"
     path = parts.path.removeprefix("/")
-    if path and not path.isdigit():
+    if path and not (path.isdigit() and int(path) < 2**31):
         return "names no database: the path must be a database index such as /0, or empty for 0"
     if parts.fragment:
         return "has a #fragment, which redis-py ignores: remove it"
-    given = sorted({name for name, _ in parse_qsl(parts.query, keep_blank_values=True)} & set(TLS_QUERY_PARAMETERS))
+    names = {name for name, _ in parse_qsl(parts.query, keep_blank_values=True)}
+    given = sorted(names & set(TLS_QUERY_PARAMETERS))
     if given:
         return f"carries {', '.join(given)}: set TLS under redis.tls (the stack writes these parameters)"
+    unknown = sorted(names - set(URL_QUERY_PARAMETERS))
+    if unknown:
+        shown = ", ".join(repr(name) for name in unknown if re.fullmatch(r"[a-z_]{1,40}", name)) or "some"
+        return (
+            f"has query parameters redis-py does not take ({shown}; a connection would fail): use only "
+            f"{', '.join(URL_QUERY_PARAMETERS)}, with the database in the path"
+        )
     return None
 
 
@@ -918,6 +940,10 @@ class RedisSettings(_Settings):
                         f"{key}: rediss:// with redis.sentinel: Open WebUI 0.12 reaches a primary that Sentinel names "
                         "without TLS (it passes no TLS options to Sentinel); use redis:// on a private network, or TLS "
                         "without Sentinel"
+                    )
+                if parts.query:
+                    problems.append(
+                        f"{key}: with redis.sentinel Open WebUI ignores the URL's query parameters; remove them"
                     )
                 userinfo = parts.netloc.rpartition("@")[0]
                 if not _SENTINEL_USERINFO.fullmatch(userinfo):

@@ -17,7 +17,7 @@ from ..core.open_webui import (
     env_healthcheck_command,
     public_url,
 )
-from ..core.redis import connection_env, tls_files
+from ..core.redis import connection_env, healthcheck_timeout, tls_files
 from ..core.settings import DockerSettings, LoadBalancerSettings, OpenWebUISettings, RedisSettings
 from ._docker import (
     STOP_GRACE_SECONDS,
@@ -39,7 +39,7 @@ def open_webui_healthcheck(start_interval: bool, redis: RedisSettings | None = N
     return healthcheck(
         ["CMD-SHELL", env_healthcheck_command(redis)],
         start_period=300,
-        timeout=5,
+        timeout=healthcheck_timeout(redis),
         retries=3,
         **probe_intervals(start_interval, steady=30),
     )

@@ -31,7 +31,7 @@ from ..core.open_webui import (
     secret_healthcheck_command,
     split_secret_env,
 )
-from ..core.redis import TLS_FILES, connection_env, tls_files
+from ..core.redis import TLS_FILES, connection_env, healthcheck_timeout, tls_files
 from ..core.settings import (
     LoadBalancerSettings,
     OpenWebUISettings,
@@ -259,7 +259,7 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
                             ["CMD-SHELL", secret_healthcheck_command(redis)],
                             start_period=300,
                             interval=5,
-                            timeout=5,
+                            timeout=healthcheck_timeout(redis),
                             retries=3,
                         ),
                         stop_grace_period=STOP_GRACE,
