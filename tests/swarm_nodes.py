@@ -174,6 +174,11 @@ def bridge_gateway() -> str:
     for config in configs:
         if config.get("Gateway") and ipaddress.ip_address(config["Gateway"]).version == 4:
             return str(config["Gateway"])
+    # A daemon started without --bip may list the subnet alone; docker0 then holds its first address.
+    for config in configs:
+        subnet = ipaddress.ip_network(config.get("Subnet") or "::/128", strict=False)
+        if subnet.version == 4 and subnet.num_addresses > 2:
+            return str(subnet[1])
     raise RuntimeError(f"the default bridge network has no IPv4 gateway: {configs}")
 
 
