@@ -106,8 +106,10 @@ class Target:
         url = str(outputs["websocketRedisUrl"])
         port, password, database = _parse_url(url, "websocketRedisUrl")
         databases = {database}
-        if outputs.get("redisUrl"):
-            databases.add(_parse_url(str(outputs["redisUrl"]), "redisUrl")[2])
+        other = str(outputs.get("redisUrl") or "")
+        # redisUrl's database counts only on the same server (with redis.websocketUrl it may be another).
+        if other and urlsplit(other).netloc.rpartition("@")[2] == urlsplit(url).netloc.rpartition("@")[2]:
+            databases.add(_parse_url(other, "redisUrl")[2])
         sentinels: tuple[tuple[str, int], ...] = ()
         if outputs.get("redisSentinelHosts"):
             try:

