@@ -8,7 +8,6 @@ import binascii
 import json
 import os
 import re
-import shlex
 import sys
 import types
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from redis.connection import SSLConnection, parse_url
 from components import ConfigurationError, settings_from_mapping
 from components.core.open_webui import EXTRA_ENV_PATH, HEALTHCHECK_COMMAND, STACK_ENV_PATH
 from components.testing import Deployment, Resource, StackMocks, render
+from tests.test_swarm import parse_env_file
 
 ENGINES = ["docker", "swarm"]
 HEADER = "Invalid configuration for project 'open-webui-redis' ({count}); nothing was deployed:"
@@ -108,16 +108,6 @@ class OpenWebUIView:
     """On Swarm, the stack.env config (a plain input); on one host, nothing is plain (``envs`` is secret)."""
 
 
-def _parse_env_file(text: str) -> dict[str, str]:
-    env = {}
-    for line in text.splitlines():
-        words = shlex.split(line)
-        assert words[0] == "export", line
-        name, value = words[1].split("=", 1)
-        env[name] = value
-    return env
-
-
 def _decoded(data: str) -> str:
     return base64.b64decode(data).decode()
 
@@ -152,11 +142,11 @@ def open_webuis(deployment: Deployment, engine: str) -> list[OpenWebUIView]:
         files = {s["fileName"]: _decoded(secrets[s["secretName"]].inputs["data"]) for s in spec.get("secrets") or []}
         secret_files = {s["fileName"]: secrets[s["secretName"]].is_secret("data") for s in spec.get("secrets") or []}
         config_files = {c["fileName"]: _decoded(configs[c["configName"]].inputs["data"]) for c in spec["configs"]}
-        plain_env = _parse_env_file(config_files[STACK_ENV_PATH])
+        plain_env = parse_env_file(config_files[STACK_ENV_PATH])
         # As the entrypoint wrapper runs: the spec's env, stack.env, openWebui.env, then every upper-case secret file.
         env = dict(spec.get("env") or {}) | plain_env
         if EXTRA_ENV_PATH in files:
-            env |= _parse_env_file(files[EXTRA_ENV_PATH])
+            env |= parse_env_file(files[EXTRA_ENV_PATH])
         for path, content in sorted(files.items()):
             variable = path.rsplit("/", 1)[1]
             if re.fullmatch(r"[A-Z_][A-Z0-9_]*", variable):

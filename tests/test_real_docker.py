@@ -312,17 +312,22 @@ def test_open_webui_when_running_reaches_valkey_by_alias_with_the_generated_pass
         client.disconnect()
 
 
-def _verify(dev: Running, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    outputs = tmp_path / "outputs.json"
-    outputs.write_text(json.dumps(dev.deployment.outputs))
+def verify_outputs(outputs: dict[str, Any], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m components.verify --outputs`` on these stack outputs."""
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(outputs))
     return subprocess.run(
-        [sys.executable, "-m", "components.verify", "--outputs", str(outputs)],
+        [sys.executable, "-m", "components.verify", "--outputs", str(path)],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def _verify(dev: Running, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    return verify_outputs(dev.deployment.outputs, tmp_path)
 
 
 def test_verify_when_run_against_the_stack_passes_and_fails_when_the_password_changes(

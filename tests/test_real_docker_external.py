@@ -10,7 +10,6 @@ inside that container.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import subprocess
@@ -26,20 +25,10 @@ from components.testing import Deployment, render
 from tests.conftest import wait_until
 from tests.docker_applier import CONTAINER, Applier, DockerError, EngineClient
 from tests.loopback import free_port
-from tests.test_real_docker import ROOT, DockerReport, _cleanup, stack_config
+from tests.test_real_docker import DockerReport, _cleanup, pytestmark, stack_config, verify_outputs
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-ENABLED = os.environ.get("REAL_DOCKER") == "1"
-pytestmark = [
-    pytest.mark.docker,
-    pytest.mark.skipif(
-        not ENABLED,
-        reason=(
-            "the real-Docker tier runs with `scripts/test --all` (it starts a Docker daemon) or REAL_DOCKER=1; "
-            "REAL_DOCKER=0 leaves it out (the GitHub workflow, whose live job deploys the real images)"
-        ),
-    ),
-]
+__all__ = ["pytestmark"]  # the real-Docker tier's marks and skip reason, as test_real_docker's
 PASSWORD = "external-tls-correct-horse"
 
 
@@ -172,16 +161,7 @@ def test_ca_when_uploaded_is_the_given_file_readable_at_the_urls_path(external: 
 
 
 def _verify(external: External, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    outputs = tmp_path / "outputs.json"
-    outputs.write_text(json.dumps(external.deployment.outputs))
-    return subprocess.run(
-        [sys.executable, "-m", "components.verify", "--outputs", str(outputs)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return verify_outputs(external.deployment.outputs, tmp_path)
 
 
 def test_verify_when_run_against_the_external_server_passes_inside_open_webui(
