@@ -151,6 +151,12 @@ class ValkeySettings(TypedDict, total=False):
     """Seconds `pulumi up` waits for the container to be healthy. Default: `60`."""
     retain_volume: bool
     """Keep the data volume when the stack is destroyed or the volume replaced. `false` for throwaway stacks. Default: `true`."""  # noqa: E501
+    tls: bool
+    """Valkey listens with TLS only (`rediss://`), on a CA and a server certificate generated for it (pulumi-tls; the keys kept in the stack's state as secrets); Open WebUI, the healthchecks and `components.verify` verify the server against that CA. Turning it on or off replaces Valkey and Open WebUI. Default: `false`."""  # noqa: E501
+    tls_validity_days: int
+    """Days the generated CA and server certificates are valid (with `tls`). Default: `3650`."""
+    tls_renewal_days: int
+    """A `pulumi up` this many days or fewer before the certificates expire makes new ones (replacing Valkey and Open WebUI); must be below `tlsValidityDays`. Default: `30`."""  # noqa: E501
     # End of generated fields.
 
 
@@ -292,6 +298,12 @@ class ValkeyArgs(TypedDict, total=False):
     """Seconds `pulumi up` waits for the container to be healthy. Default: `60`."""
     retain_volume: bool
     """Keep the data volume when the stack is destroyed or the volume replaced. `false` for throwaway stacks. Default: `true`."""  # noqa: E501
+    tls: bool
+    """Valkey listens with TLS only (`rediss://`), on a CA and a server certificate generated for it (pulumi-tls; the keys kept in the stack's state as secrets); Open WebUI, the healthchecks and `components.verify` verify the server against that CA. Turning it on or off replaces Valkey and Open WebUI. Default: `false`."""  # noqa: E501
+    tls_validity_days: int
+    """Days the generated CA and server certificates are valid (with `tls`). Default: `3650`."""
+    tls_renewal_days: int
+    """A `pulumi up` this many days or fewer before the certificates expire makes new ones (replacing Valkey and Open WebUI); must be below `tlsValidityDays`. Default: `30`."""  # noqa: E501
     # End of generated fields.
 
 
@@ -312,6 +324,8 @@ class OpenWebUIArgs(TypedDict, total=False):
     """The load balancer in front of the replicas (with `replicas` above 1)."""
     redis_idle_timeout: int
     """The Redis server's `timeout` in seconds (a `Valkey`'s `timeout` setting; 0: it never closes idle clients). `REDIS_HEALTH_CHECK_INTERVAL` stays below it: 60 s, or half of a shorter timeout. Default: `0`."""  # noqa: E501
+    redis_ca_cert: pulumi.Input[str]
+    """The CA certificate (PEM) of a `Valkey` with `tls` (its `caCert` output), put where its `redisUrl` tells Open WebUI to find it (`/run/secrets/redis-ca.pem`). Required with a `rediss://` URL of such a Valkey."""  # noqa: E501
     # Generated from OpenWebUISettings by tools/hosted_fields.py --write; do not edit.
     image: str
     """Open WebUI image. Default: `ghcr.io/open-webui/open-webui:main`."""
@@ -569,8 +583,10 @@ class Valkey(_valkey.Valkey):
     """Port Valkey listens on inside the network."""
     password: pulumi.Output[str] | None
     """The password (secret); absent when `auth` is false."""
+    ca_cert: pulumi.Output[str] | None
+    """The CA certificate (PEM) generated for the server's certificate, for the `redisCaCert` input of `OpenWebUI` and other clients; absent unless `tls` is true."""  # noqa: E501
     redis_url: pulumi.Output[str]
-    """`redis://` URL of `database`, password included (secret)."""
+    """`redis://` URL of `database`, password included (secret); with `tls`, `rediss://` with the query that makes redis-py verify the server against `/run/secrets/redis-ca.pem`."""  # noqa: E501
 
     def __init__(self, name: str, args: ValkeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         settings, problems = valkey_settings(args)
@@ -632,6 +648,7 @@ class OpenWebUI(_open_webui.OpenWebUI):
             vector_store=vector_store.value,
             load_balancer=load_balancer,
             redis_idle_timeout=int(idle_timeout),
+            redis_ca_cert=args.get("redis_ca_cert"),
         )
 
 
@@ -650,6 +667,8 @@ class OpenWebUIStack(_stack.OpenWebUIStack):
     """Valkey container, for `docker exec` (and `python -m components.verify`); not with `redis.url`."""
     valkey_volume_name: pulumi.Output[str]
     """Valkey's data volume (back it up); not with `redis.url`."""
+    valkey_ca_cert: pulumi.Output[str] | None
+    """The CA certificate (PEM) Valkey's server certificate verifies against, for other clients (only with `valkey.tls`)."""  # noqa: E501
     redis_key_prefix: pulumi.Output[str]
     """`REDIS_KEY_PREFIX` of Open WebUI's keys (`python -m components.verify` reads it)."""
     open_webui_container_name: pulumi.Output[str]
@@ -681,6 +700,7 @@ class OpenWebUIStack(_stack.OpenWebUIStack):
         outputs = self.outputs()
         self.open_webui_container_names = outputs["openWebuiContainerNames"]
         self.redis_key_prefix = outputs["redisKeyPrefix"]
+        self.valkey_ca_cert = outputs.get("valkeyCaCert")
         self.postgres_container_name = outputs.get("postgresContainerName")
         self.postgres_volume_name = outputs.get("postgresVolumeName")
         self.load_balancer_container_name = outputs.get("loadBalancerContainerName")

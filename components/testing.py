@@ -251,18 +251,49 @@ def _generated_password(name: str, inputs: Mapping[str, Any]) -> str:
     return "".join(rng.choice(alphabet) for _ in range(int(inputs.get("length", 16))))
 
 
+def _placeholder_pem(label: str, name: str) -> str:
+    """A PEM-shaped stand-in for what pulumi-tls generates: unique per resource, not a usable key or certificate."""
+    body = hashlib.sha256(f"{label}\0{name}".encode()).hexdigest()
+    return f"-----BEGIN {label}-----\n{body}\n-----END {label}-----\n"
+
+
+def _tls_placeholders(type_: str, name: str) -> dict[str, Any]:
+    """Outputs of the pulumi-tls resources the stacks declare, as placeholders (``StackMocks(tls=...)`` gives
+    real ones)."""
+    if type_ == "tls:index/privateKey:PrivateKey":
+        return {
+            "privateKeyPem": _placeholder_pem("EC PRIVATE KEY", name),
+            "publicKeyPem": _placeholder_pem("PUBLIC KEY", name),
+        }
+    if type_ in ("tls:index/selfSignedCert:SelfSignedCert", "tls:index/locallySignedCert:LocallySignedCert"):
+        return {"certPem": _placeholder_pem("CERTIFICATE", name), "readyForRenewal": False}
+    if type_ == "tls:index/certRequest:CertRequest":
+        return {"certRequestPem": _placeholder_pem("CERTIFICATE REQUEST", name)}
+    return {}
+
+
+TLSEmulation = Callable[[str, str, Mapping[str, Any]], "dict[str, Any] | None"]
+"""``(type token, resource name, inputs) -> outputs`` of a pulumi-tls resource, or None for another type."""
+
+
 class StackMocks(pulumi.runtime.Mocks):
-    """Mocks for pulumi-docker and pulumi-random that compute what the real providers would output.
+    """Mocks for pulumi-docker, pulumi-random and pulumi-tls that compute what the real providers would output.
 
     ``existing_networks``: names that ``docker.get_network`` finds (None: every name is found).
     ``passwords``: values for ``RandomPassword`` results by resource name, instead of the deterministic ones.
+    ``tls``: computes pulumi-tls resources' outputs (real keys and certificates, for tests that hand them to real
+    servers); by default they are PEM-shaped placeholders.
     """
 
     def __init__(
-        self, existing_networks: Iterable[str] | None = None, passwords: Mapping[str, str] | None = None
+        self,
+        existing_networks: Iterable[str] | None = None,
+        passwords: Mapping[str, str] | None = None,
+        tls: TLSEmulation | None = None,
     ) -> None:
         self.existing_networks = None if existing_networks is None else set(existing_networks)
         self.passwords = dict(passwords or {})
+        self.tls = tls
         self.invokes: list[tuple[str, dict[str, Any]]] = []
         self.declared: list[Resource] = []
         """After a run, every resource it declared, even when the run raised."""
@@ -283,6 +314,9 @@ class StackMocks(pulumi.runtime.Mocks):
         ):
             # Docker auto-names what has no name: the resource name plus a suffix.
             state.setdefault("name", f"{args.name}-{hashlib.sha1(args.name.encode()).hexdigest()[:7]}")
+        elif args.typ.startswith("tls:"):
+            computed = self.tls(args.typ, args.name, args.inputs) if self.tls is not None else None
+            state.update(computed if computed is not None else _tls_placeholders(args.typ, args.name))
         elif args.typ in ("docker:index/secret:Secret", "docker:index/serviceConfig:ServiceConfig"):
             # Pulumi auto-names them (<name>-<7 random hex>), and a new value replaces them under a new random
             # name; here the suffix follows the data, so a changed value shows as a new name.

@@ -43,6 +43,9 @@ SOCKETIO_CHANNEL = "socketio"
 """The channel python-socketio's Redis manager subscribes to (its default ``channel``)."""
 DEFAULT_KEY_PREFIX = "open-webui"
 """Open WebUI's ``REDIS_KEY_PREFIX`` default."""
+TLS_CA_PATH = "/run/secrets/valkey-ca.pem"
+"""Where a Valkey with ``valkey.tls`` has its CA (``components.core.valkey.TLS_CA_PATH``; this module imports
+nothing of the project, so that it runs on its own)."""
 
 ValkeyCli = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
 """Runs ``valkey-cli <args>`` against one server and returns the finished process (stdout as text)."""
@@ -81,6 +84,9 @@ class Target:
     """``redisSentinelHosts`` and ``redisSentinelPort``: the URL's host is then the master name."""
     key_prefix: str | None = None
     """``redisKeyPrefix``, when the outputs name it."""
+    tls: bool = False
+    """``websocketRedisUrl`` is ``rediss://``: for the managed Valkey (``valkey.tls``) valkey-cli then verifies the
+    server with the CA in its container."""
 
     @property
     def kind(self) -> str:
@@ -132,6 +138,7 @@ class Target:
             url=url if external else "",
             sentinels=sentinels,
             key_prefix=str(prefix) if prefix else None,
+            tls=urlsplit(url).scheme == "rediss",
         )
 
 
@@ -344,10 +351,13 @@ class DockerValkeyCli:
     password: str | None
     docker: str = "docker"
     timeout: float = 30.0
+    tls: bool = False
+    """Connect with TLS, verifying the server with the CA the stack put in the Valkey container (``valkey.tls``)."""
 
     def argv(self, args: Sequence[str]) -> list[str]:
         auth = ["-e", "REDISCLI_AUTH"] if self.password is not None else []
-        return [self.docker, "exec", *auth, self.container, "valkey-cli", "-p", str(self.port), *args]
+        tls = ["--tls", "--cacert", TLS_CA_PATH] if self.tls else []
+        return [self.docker, "exec", *auth, self.container, "valkey-cli", *tls, "-p", str(self.port), *args]
 
     def env(self) -> dict[str, str]:
         env = {key: value for key, value in os.environ.items() if key != "REDISCLI_AUTH"}
@@ -532,7 +542,7 @@ def main(
         cli: ValkeyCli = (
             docker_redis_py(target, docker)
             if target.external
-            else DockerValkeyCli(target.container, target.port, target.password, docker=docker)
+            else DockerValkeyCli(target.container, target.port, target.password, docker=docker, tls=target.tls)
         )
     else:
         cli = make_cli(target)

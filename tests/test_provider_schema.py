@@ -88,6 +88,9 @@ VALKEY = {
     "restart": "ref:RestartPolicy",
     "waitTimeout": "integer",
     "retainVolume": "boolean",
+    "tls": "boolean",
+    "tlsValidityDays": "integer",
+    "tlsRenewalDays": "integer",
 }
 OPEN_WEBUI = {
     "image": "string",
@@ -201,6 +204,13 @@ EXPECTED_INPUTS: dict[str, dict[str, In]] = {
             "The Redis server's `timeout` in seconds (a `Valkey`'s `timeout` setting; 0: it never closes idle "
             "clients). `REDIS_HEALTH_CHECK_INTERVAL` stays below it: 60 s, or half of a shorter timeout. Default: `0`.",
         ),
+        "redisCaCert": In(
+            "string",
+            False,
+            False,
+            "The CA certificate (PEM) of a `Valkey` with `tls` (its `caCert` output), put where its `redisUrl` tells "
+            "Open WebUI to find it (`/run/secrets/redis-ca.pem`). Required with a `rediss://` URL of such a Valkey.",
+        ),
         **settings_inputs(OpenWebUIModel, OPEN_WEBUI),
     },
     "OpenWebUIStack": {
@@ -239,7 +249,18 @@ EXPECTED_OUTPUTS: dict[str, dict[str, Out]] = {
         ),
         "port": Out("integer", True, "Port Valkey listens on inside the network."),
         "password": Out("string", False, "The password (secret); absent when `auth` is false."),
-        "redisUrl": Out("string", True, "`redis://` URL of `database`, password included (secret)."),
+        "caCert": Out(
+            "string",
+            False,
+            "The CA certificate (PEM) generated for the server's certificate, for the `redisCaCert` input of "
+            "`OpenWebUI` and other clients; absent unless `tls` is true.",
+        ),
+        "redisUrl": Out(
+            "string",
+            True,
+            "`redis://` URL of `database`, password included (secret); with `tls`, `rediss://` with the query that "
+            "makes redis-py verify the server against `/run/secrets/redis-ca.pem`.",
+        ),
     },
     "OpenWebUI": {
         "url": Out("string", True, "URL of Open WebUI on the Docker host."),

@@ -4,6 +4,7 @@ them (the healthcheck, ``components.verify``)."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .settings import DEFAULT_KEY_PREFIX, RedisSettings, RedisTLSSettings
@@ -30,6 +31,17 @@ def tls_files(tls: RedisTLSSettings | None) -> dict[str, str]:
         pem = tls.pem(field)  # type: ignore[arg-type]  # the keys of TLS_FILES are the Literal's values
         if pem is not None:
             files[path] = pem
+    return files
+
+
+def tls_certificates(redis: RedisSettings | None, ca_cert: Any = None) -> dict[str, Any]:
+    """The certificate files an Open WebUI container is given, path -> PEM: ``redis.tls``'s, or ``ca_cert`` (a
+    Pulumi Input: the CA of a managed Valkey with TLS) at ``TLS_FILES["ca_cert"]``."""
+    files: dict[str, Any] = dict(tls_files(redis.tls if redis is not None else None))
+    if ca_cert is not None:
+        if files:
+            raise ValueError("redis_ca_cert is given with redis.tls (an external server's files); give one")
+        files[TLS_FILES["ca_cert"]] = ca_cert
     return files
 
 

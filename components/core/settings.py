@@ -433,6 +433,29 @@ class ValkeySettings(_Settings):
         True,
         description=_RETAIN,
     )
+    tls: bool = Field(
+        False,
+        description=(
+            "Valkey listens with TLS only (`rediss://`), on a CA and a server certificate generated for it (pulumi-tls; "
+            "the keys kept in the stack's state as secrets); Open WebUI, the healthchecks and `components.verify` "
+            "verify the server against that CA. Turning it on or off replaces Valkey and Open WebUI."
+        ),
+    )
+    tls_validity_days: int = Field(
+        3650,
+        ge=2,
+        le=36_500,
+        description="Days the generated CA and server certificates are valid (with `tls`).",
+    )
+    tls_renewal_days: int = Field(
+        30,
+        ge=1,
+        le=36_499,
+        description=(
+            "A `pulumi up` this many days or fewer before the certificates expire makes new ones (replacing Valkey "
+            "and Open WebUI); must be below `tlsValidityDays`."
+        ),
+    )
 
     @model_validator(mode="after")
     def _password_needs_auth(self) -> ValkeySettings:
@@ -440,6 +463,23 @@ class ValkeySettings(_Settings):
             raise ValueError("valkey.password is set while valkey.auth is false; remove one of them")
         if self.password is not None and not self.password.get_secret_value():
             raise ValueError("valkey.password is empty; remove it to have one generated")
+        return self
+
+    @model_validator(mode="after")
+    def _tls_settings(self) -> ValkeySettings:
+        given = [name for name in ("tls_validity_days", "tls_renewal_days") if name in self.model_fields_set]
+        if given and not self.tls:
+            keys = " and ".join(f"valkey.{to_camel(name)}" for name in given)
+            raise ValueError(
+                f"{keys} {'is' if len(given) == 1 else 'are'} set while valkey.tls is false; set "
+                "valkey.tls: true, or remove " + ("it" if len(given) == 1 else "them")
+            )
+        if self.tls_renewal_days >= self.tls_validity_days:
+            raise ValueError(
+                f"valkey.tlsRenewalDays is {self.tls_renewal_days} and valkey.tlsValidityDays "
+                f"{self.tls_validity_days}: the renewal window must be shorter than the certificates' validity, "
+                "or every `pulumi up` would make new ones"
+            )
         return self
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from .redis import TLS_FILES, with_query
 from .settings import ValkeySettings
 
 AUTH_CONFIG_PATH = "/usr/local/etc/valkey/auth.conf"
@@ -25,9 +26,26 @@ provider reads back: ``SETGID`` would differ on every ``pulumi up``, and a capab
 DATA_PATH = "/data"
 """The Valkey image's working directory, where RDB and AOF files are written."""
 
+TLS_CA_PATH = "/run/secrets/valkey-ca.pem"
+"""With ``valkey.tls``: the generated CA's certificate in the Valkey container (the healthcheck and
+``components.verify`` verify the server with it). The same paths on both engines: uploaded before the container
+starts on one host, Docker secrets (a tmpfs) on Swarm."""
+TLS_CERT_PATH = "/run/secrets/valkey-server.pem"
+"""The server's certificate, signed by that CA."""
+TLS_KEY_PATH = "/run/secrets/valkey-server-key.pem"
+"""The server certificate's private key."""
+VALKEY_UID = 999
+VALKEY_GID = 1000
+"""The official image's ``valkey`` user and group, which Valkey runs as once the entrypoint drops root: on Swarm
+the TLS key is a secret file readable by that user alone."""
+TLS_DNS_NAMES = ("localhost",)
+"""Names the server certificate holds besides the network alias and the container or service name: the
+healthcheck and ``docker exec`` connect to the container itself (``127.0.0.1``, also in the certificate)."""
+
 
 def redis_url(host: str, port: int, database: int, password: str | None = None, *, tls: bool = False) -> str:
-    """A ``redis://`` URL that redis-py, Open WebUI, valkey-cli and redis-cli all parse.
+    """A ``redis://`` URL that redis-py, Open WebUI, valkey-cli and redis-cli all parse; with ``tls`` a
+    ``rediss://`` one with the query of ``tls_url_query`` (redis-py's TLS options).
 
     The password is percent-encoded (a generated password may hold ``@``, ``/``, ``:`` or ``%``); the user is
     ``default`` because redis-cli 7.0 cannot parse an empty user (``redis://:pw@host``).
@@ -35,7 +53,8 @@ def redis_url(host: str, port: int, database: int, password: str | None = None, 
     scheme = "rediss" if tls else "redis"
     credentials = f"default:{quote(password, safe='')}@" if password else ""
     bracketed = f"[{host}]" if ":" in host else host
-    return f"{scheme}://{credentials}{bracketed}:{port}/{database}"
+    url = f"{scheme}://{credentials}{bracketed}:{port}/{database}"
+    return with_query(url, tls_url_query()) if tls else url
 
 
 def config_quote(value: str) -> str:
@@ -62,7 +81,13 @@ def server_command(settings: ValkeySettings) -> list[str]:
     command = ["valkey-server"]
     if settings.auth:
         command.append(AUTH_CONFIG_PATH)  # a config file must come first
-    command += ["--port", str(settings.port)]
+    if settings.tls:
+        # TLS only: no plain-text port. Clients are not asked for certificates; they authenticate with the password.
+        command += ["--port", "0", "--tls-port", str(settings.port)]
+        command += ["--tls-cert-file", TLS_CERT_PATH, "--tls-key-file", TLS_KEY_PATH]
+        command += ["--tls-ca-cert-file", TLS_CA_PATH, "--tls-auth-clients", "no"]
+    else:
+        command += ["--port", str(settings.port)]
     command += ["--save", *settings.save.split()] if settings.save else ["--save", ""]
     command += ["--appendonly", "yes" if settings.append_only else "no"]
     if settings.append_only:
@@ -86,10 +111,17 @@ def swarm_server_command(settings: ValkeySettings) -> list[str]:
     return [SWARM_AUTH_CONFIG if part == AUTH_CONFIG_PATH else part for part in command]
 
 
+def cli_arguments(settings: ValkeySettings) -> list[str]:
+    """What ``valkey-cli`` needs to reach this server from inside its container: the port, and with TLS the
+    generated CA, which the server's certificate must verify against."""
+    tls = ["--tls", "--cacert", TLS_CA_PATH] if settings.tls else []
+    return [*tls, "-p", str(settings.port)]
+
+
 def swarm_healthcheck_test(settings: ValkeySettings) -> list[str]:
     """An authenticated PING with the password read from its secret file (not from the environment)."""
     auth = f'REDISCLI_AUTH="$(cat {SWARM_PASSWORD_FILE})" ' if settings.auth else ""
-    return ["CMD-SHELL", f'[ "$({auth}valkey-cli -p {settings.port} ping)" = PONG ]']
+    return ["CMD-SHELL", f'[ "$({auth}valkey-cli {" ".join(cli_arguments(settings))} ping)" = PONG ]']
 
 
 def healthcheck_test(settings: ValkeySettings) -> list[str]:
@@ -97,4 +129,10 @@ def healthcheck_test(settings: ValkeySettings) -> list[str]:
 
     Docker's API does no compose-style interpolation, so the command substitution takes one ``$``.
     """
-    return ["CMD-SHELL", f'[ "$(valkey-cli -p {settings.port} ping)" = PONG ]']
+    return ["CMD-SHELL", f'[ "$(valkey-cli {" ".join(cli_arguments(settings))} ping)" = PONG ]']
+
+
+def tls_url_query() -> dict[str, str]:
+    """The query of a managed Valkey's ``rediss://`` URLs (redis-py's ``from_url`` reads it): verify the server
+    and its name against the generated CA, which a consumer puts at ``core.redis.TLS_FILES["ca_cert"]``."""
+    return {"ssl_ca_certs": TLS_FILES["ca_cert"], "ssl_cert_reqs": "required", "ssl_check_hostname": "true"}

@@ -17,7 +17,7 @@ from ..core.open_webui import (
     env_healthcheck_command,
     public_url,
 )
-from ..core.redis import connection_env, healthcheck_timeout, tls_files
+from ..core.redis import connection_env, healthcheck_timeout, tls_certificates
 from ..core.settings import DockerSettings, LoadBalancerSettings, OpenWebUISettings, RedisSettings
 from ._docker import (
     STOP_GRACE_SECONDS,
@@ -81,11 +81,13 @@ class OpenWebUI(pulumi.ComponentResource):
         redis_idle_timeout: int = 0,
         websocket_redis_url: pulumi.Input[str] | None = None,
         redis: RedisSettings | None = None,
+        redis_ca_cert: pulumi.Input[str] | None = None,
     ) -> None:
         """``redis_url``: ``REDIS_URL`` (secret), and ``WEBSOCKET_REDIS_URL`` unless ``websocket_redis_url`` names
         another server. ``redis``: how Open WebUI reaches them (``redis.url`` itself is not read: pass the URLs):
         the key prefix, Sentinel's hosts (the healthcheck PINGs through them) and the TLS files, uploaded to
-        ``/run/secrets`` in each container before it starts.
+        ``/run/secrets`` in each container before it starts. ``redis_ca_cert``: the CA of a Valkey with TLS
+        (``Valkey.ca_cert``), uploaded where its URL's ``ssl_ca_certs`` points (``/run/secrets/redis-ca.pem``).
 
         ``secret_key``: ``WEBUI_SECRET_KEY`` as an Input (another resource's output, a secret), instead of
         ``settings.secret_key``; it is wrapped with ``Output.secret``.
@@ -121,7 +123,7 @@ class OpenWebUI(pulumi.ComponentResource):
         )
         defaults = env_defaults(settings, redis_idle_timeout)
         connection = connection_env(redis) if redis is not None else {}
-        certificates = tls_files(redis.tls if redis is not None else None)
+        certificates = tls_certificates(redis, redis_ca_cert)
         uploads = [
             docker.ContainerUploadArgs(
                 file=path,

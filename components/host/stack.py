@@ -25,6 +25,11 @@ OUTPUT_DESCRIPTIONS: dict[str, tuple[bool, str]] = {
         "Valkey container, for `docker exec` (and `python -m components.verify`); not with `redis.url`.",
     ),
     "valkeyVolumeName": (False, "Valkey's data volume (back it up); not with `redis.url`."),
+    "valkeyCaCert": (
+        False,
+        "The CA certificate (PEM) Valkey's server certificate verifies against, for other clients (only with "
+        "`valkey.tls`).",
+    ),
     **REDIS_OUTPUT_DESCRIPTIONS,
     "openWebuiContainerName": (False, "Open WebUI container."),
     "openWebuiVolumeName": (False, "Open WebUI's data volume (back it up)."),
@@ -114,6 +119,7 @@ class OpenWebUIStack(pulumi.ComponentResource):
             redis_idle_timeout=settings.redis_idle_timeout,
             websocket_redis_url=websocket_url,
             redis=settings.redis,
+            redis_ca_cert=self.valkey.ca_cert if self.valkey is not None else None,
         )
 
         self.url = self.open_webui.url
@@ -140,6 +146,8 @@ class OpenWebUIStack(pulumi.ComponentResource):
         if self.valkey_container_name is not None and self.valkey_volume_name is not None:
             outputs["valkeyContainerName"] = self.valkey_container_name
             outputs["valkeyVolumeName"] = self.valkey_volume_name
+        if self.valkey is not None and self.valkey.ca_cert is not None:
+            outputs["valkeyCaCert"] = self.valkey.ca_cert
         outputs |= redis_outputs(self.settings, self.url)
         if self.database_url is not None:
             outputs["databaseUrl"] = self.database_url

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 import pulumi_docker as docker
 
-from .._shared import redis_url_output
+from .._shared import redis_url_output, valkey_certificates
 from ..core.settings import ValkeySettings
 from ..core.valkey import (
     AUTH_CONFIG_PATH,
     DATA_PATH,
     KEPT_CAPABILITIES,
     PASSWORD_SPECIALS,
+    TLS_CA_PATH,
+    TLS_CERT_PATH,
+    TLS_KEY_PATH,
     auth_config,
     healthcheck_test,
     server_command,
@@ -36,8 +41,12 @@ class Valkey(pulumi.ComponentResource):
     """Port Valkey listens on inside the network."""
     password: pulumi.Output[str] | None
     """The password (secret), or None with ``auth`` off."""
+    ca_cert: pulumi.Output[str] | None
+    """With ``settings.tls``: the generated CA's certificate (PEM), which clients verify the server with."""
     redis_url: pulumi.Output[str]
-    """``redis://`` URL of ``settings.database`` (secret: it holds the password)."""
+    """``redis://`` URL of ``settings.database`` (secret: it holds the password). With ``settings.tls`` a
+    ``rediss://`` URL whose ``ssl_ca_certs`` names ``/run/secrets/redis-ca.pem``: a consumer puts ``ca_cert``
+    there (``OpenWebUI``'s ``redis_ca_cert`` does)."""
 
     def __init__(
         self,
@@ -71,14 +80,28 @@ class Valkey(pulumi.ComponentResource):
         volume = data_volume(f"{name}-data", settings.volume_name, retain=settings.retain_volume, parent=self)
 
         envs: pulumi.Input[list[str]] | None = None
-        uploads: pulumi.Input[list[docker.ContainerUploadArgs]] | None = None
+        uploads: list[docker.ContainerUploadArgs] = []
         if self.password is not None:
             envs = pulumi.Output.secret(self.password.apply(lambda pw: [f"REDISCLI_AUTH={pw}"]))
-            uploads = [
+            uploads.append(
                 docker.ContainerUploadArgs(
                     file=AUTH_CONFIG_PATH,
                     content=pulumi.Output.secret(self.password.apply(auth_config)),
                     permissions="0644",  # read by the valkey user after the entrypoint drops root
+                )
+            )
+        self.ca_cert = None
+        if settings.tls:
+            certificates = valkey_certificates(name, settings, self)
+            self.ca_cert = certificates.ca_cert
+            # An upload is a tar entry owned by root: the key, like the password file, is 0644 so that the valkey
+            # user can read it once the entrypoint drops root (only Valkey runs in this container).
+            uploads += [
+                docker.ContainerUploadArgs(file=path, content=pulumi.Output.secret(pem), permissions="0644")
+                for path, pem in (
+                    (TLS_CA_PATH, certificates.ca_cert),
+                    (TLS_CERT_PATH, certificates.server_cert),
+                    (TLS_KEY_PATH, certificates.server_key),
                 )
             ]
 
@@ -88,7 +111,7 @@ class Valkey(pulumi.ComponentResource):
             image=image.image_id,
             command=server_command(settings),
             envs=envs,
-            uploads=uploads,
+            uploads=uploads or None,
             volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path=DATA_PATH)],
             networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network_name, aliases=[settings.alias])],
             # A PING is cheap: probed every second from the start, so no start interval (which needs Docker 25).
@@ -118,17 +141,20 @@ class Valkey(pulumi.ComponentResource):
         # container's outputs, and the container is replaced delete-before-replace; see the README, Upgrades.)
         self.host = container.id.apply(lambda _: settings.alias)
         self.port = container.id.apply(lambda _: settings.port)
+        self.tls = settings.tls
         self.redis_url = self.url_for_database(settings.database)
-        self.register_outputs(
-            {
-                "container_name": self.container_name,
-                "volume_name": self.volume_name,
-                "host": self.host,
-                "port": self.port,
-                "redis_url": self.redis_url,
-            }
-        )
+        outputs: dict[str, pulumi.Output[Any]] = {
+            "container_name": self.container_name,
+            "volume_name": self.volume_name,
+            "host": self.host,
+            "port": self.port,
+            "redis_url": self.redis_url,
+        }
+        if self.ca_cert is not None:
+            outputs["ca_cert"] = self.ca_cert
+        self.register_outputs(outputs)
 
     def url_for_database(self, database: int) -> pulumi.Output[str]:
-        """The ``redis://`` URL of another database on this server (secret), for another consumer."""
-        return redis_url_output(self.host, self.port, self.password, database)
+        """The ``redis://`` (with TLS ``rediss://``) URL of another database on this server (secret), for another
+        consumer."""
+        return redis_url_output(self.host, self.port, self.password, database, tls=self.tls)

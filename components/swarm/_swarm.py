@@ -52,11 +52,16 @@ def swarm_config(name: str, content: str, parent: pulumi.Resource) -> docker.Ser
 
 
 def secret_file(
-    secret: docker.Secret, path: str, *, mode: int = SECRET_FILE_MODE
+    secret: docker.Secret, path: str, *, mode: int = SECRET_FILE_MODE, uid: int = 0, gid: int = 0
 ) -> docker.ServiceTaskSpecContainerSpecSecretArgs:
     """A reference to ``secret``, mounted at ``path``; uid, gid and mode as the provider reads them back."""
     return docker.ServiceTaskSpecContainerSpecSecretArgs(
-        secret_id=secret.id, secret_name=secret.name, file_name=path, file_uid="0", file_gid="0", file_mode=mode
+        secret_id=secret.id,
+        secret_name=secret.name,
+        file_name=path,
+        file_uid=str(uid),
+        file_gid=str(gid),
+        file_mode=mode,
     )
 
 

@@ -31,7 +31,7 @@ from ..core.open_webui import (
     secret_healthcheck_command,
     split_secret_env,
 )
-from ..core.redis import TLS_FILES, connection_env, healthcheck_timeout, tls_files
+from ..core.redis import TLS_FILES, connection_env, healthcheck_timeout, tls_certificates
 from ..core.settings import (
     LoadBalancerSettings,
     OpenWebUISettings,
@@ -129,10 +129,12 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
         publish_mode: str = "ingress",
         websocket_redis_url: pulumi.Input[str] | None = None,
         redis: RedisSettings | None = None,
+        redis_ca_cert: pulumi.Input[str] | None = None,
     ) -> None:
         """``redis_url``: ``REDIS_URL`` (secret), and ``WEBSOCKET_REDIS_URL`` unless ``websocket_redis_url`` names
         another server; ``redis``: the key prefix, Sentinel's hosts and the TLS files (Docker secrets under
-        ``/run/secrets``), as for the single-host ``OpenWebUI``.
+        ``/run/secrets``), as for the single-host ``OpenWebUI``; ``redis_ca_cert``: the CA of a Valkey with TLS
+        (``SwarmValkey.ca_cert``), a secret file where its URL's ``ssl_ca_certs`` points.
 
         ``constraints``: placement constraints (the data node, for node-local uploads); ``spread``: spread the
         tasks over the nodes. ``shared_volume``: the data directory on a volume every node mounts (NFS options).
@@ -199,7 +201,7 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
             s3_key = swarm_secret(f"{name}-s3-key", storage_secret, self)
             secrets.append(s3_key)
             files.append(secret_file(s3_key, f"{SECRETS_DIR}/S3_SECRET_ACCESS_KEY"))
-        certificates = tls_files(redis.tls if redis is not None else None)
+        certificates = tls_certificates(redis, redis_ca_cert)
         short = {path: field.replace("_", "-") for field, path in TLS_FILES.items()}
         for path, pem in sorted(certificates.items()):
             certificate = swarm_secret(f"{name}-redis-{short[path]}", pulumi.Output.secret(pem), self)

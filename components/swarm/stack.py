@@ -26,6 +26,11 @@ OUTPUT_DESCRIPTIONS: dict[str, tuple[bool, str]] = {
         "Valkey service (`python -m components.verify` finds its task); not with `redis.url`.",
     ),
     "valkeyVolumeName": (False, "Valkey's volume on the data node (back it up); not with `redis.url`."),
+    "valkeyCaCert": (
+        False,
+        "The CA certificate (PEM) Valkey's server certificate verifies against, for other clients (only with "
+        "`valkey.tls`).",
+    ),
     **REDIS_OUTPUT_DESCRIPTIONS,
     "openWebuiServiceName": (False, "The Open WebUI service that migrates the database (the only one on SQLite)."),
     "openWebuiServiceNames": (False, "Every Open WebUI service."),
@@ -133,6 +138,7 @@ class SwarmStack(pulumi.ComponentResource):
             redis_idle_timeout=settings.redis_idle_timeout,
             websocket_redis_url=websocket_url,
             redis=settings.redis,
+            redis_ca_cert=self.valkey.ca_cert if self.valkey is not None else None,
             constraints=None if spread else data_node,
             spread=spread,
             shared_volume=swarm.shared_volume,
@@ -169,6 +175,8 @@ class SwarmStack(pulumi.ComponentResource):
         if self.valkey is not None:
             outputs["valkeyServiceName"] = self.valkey.service_name
             outputs["valkeyVolumeName"] = self.valkey.volume_name
+            if self.valkey.ca_cert is not None:
+                outputs["valkeyCaCert"] = self.valkey.ca_cert
         outputs |= redis_outputs(self.settings, self.url)
         if self.database_url is not None:
             outputs["databaseUrl"] = self.database_url

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 import pulumi_docker as docker
 
-from .._shared import redis_url_output, secret_value
+from .._shared import redis_url_output, secret_value, valkey_certificates
 from ..core.settings import ValkeySettings
 from ..core.valkey import (
     DATA_PATH,
@@ -13,6 +15,11 @@ from ..core.valkey import (
     PASSWORD_SPECIALS,
     SWARM_AUTH_CONFIG,
     SWARM_PASSWORD_FILE,
+    TLS_CA_PATH,
+    TLS_CERT_PATH,
+    TLS_KEY_PATH,
+    VALKEY_GID,
+    VALKEY_UID,
     auth_config,
     swarm_healthcheck_test,
     swarm_server_command,
@@ -51,6 +58,8 @@ class SwarmValkey(pulumi.ComponentResource):
     port: pulumi.Output[int]
     password: pulumi.Output[str] | None
     """The password (secret), or None with ``auth`` off."""
+    ca_cert: pulumi.Output[str] | None
+    """With ``settings.tls``: the generated CA's certificate (PEM), which clients verify the server with."""
     secret_names: pulumi.Output[list[str]]
     """Names of its Docker secrets."""
     redis_url: pulumi.Output[str]
@@ -91,6 +100,24 @@ class SwarmValkey(pulumi.ComponentResource):
             bare = swarm_secret(f"{name}-password", self.password, self)
             created = [config, bare]
             secrets = [secret_file(config, SWARM_AUTH_CONFIG), secret_file(bare, SWARM_PASSWORD_FILE)]
+        self.ca_cert = None
+        if settings.tls:
+            certificates = valkey_certificates(name, settings, self)
+            self.ca_cert = certificates.ca_cert
+            for short, path, pem in (
+                ("tls-ca", TLS_CA_PATH, certificates.ca_cert),
+                ("tls-cert", TLS_CERT_PATH, certificates.server_cert),
+                ("tls-key", TLS_KEY_PATH, certificates.server_key),
+            ):
+                secret = swarm_secret(f"{name}-{short}", pulumi.Output.secret(pem), self)
+                created.append(secret)
+                # The key for the image's valkey user alone, which Valkey runs as once the entrypoint drops root.
+                key = path == TLS_KEY_PATH
+                secrets.append(
+                    secret_file(secret, path, mode=0o400, uid=VALKEY_UID, gid=VALKEY_GID)
+                    if key
+                    else secret_file(secret, path)
+                )
 
         service = docker.Service(
             f"{name}-service",
@@ -132,18 +159,21 @@ class SwarmValkey(pulumi.ComponentResource):
         self.host = service.id.apply(lambda _: settings.alias)
         self.port = service.id.apply(lambda _: settings.port)
         self.secret_names = pulumi.Output.all(*[secret.name for secret in created])
+        self.tls = settings.tls
         self.redis_url = self.url_for_database(settings.database)
-        self.register_outputs(
-            {
-                "service_name": self.service_name,
-                "volume_name": self.volume_name,
-                "host": self.host,
-                "port": self.port,
-                "secret_names": self.secret_names,
-                "redis_url": self.redis_url,
-            }
-        )
+        outputs: dict[str, pulumi.Output[Any]] = {
+            "service_name": self.service_name,
+            "volume_name": self.volume_name,
+            "host": self.host,
+            "port": self.port,
+            "secret_names": self.secret_names,
+            "redis_url": self.redis_url,
+        }
+        if self.ca_cert is not None:
+            outputs["ca_cert"] = self.ca_cert
+        self.register_outputs(outputs)
 
     def url_for_database(self, database: int) -> pulumi.Output[str]:
-        """The ``redis://`` URL of another database on this server (secret), for another consumer."""
-        return redis_url_output(self.host, self.port, self.password, database)
+        """The ``redis://`` (with TLS ``rediss://``) URL of another database on this server (secret), for another
+        consumer."""
+        return redis_url_output(self.host, self.port, self.password, database, tls=self.tls)
