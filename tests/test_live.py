@@ -165,6 +165,43 @@ def test_up_when_run_serves_open_webui_with_redis_managed_websockets(live_stack:
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
+@pytest.mark.skipif(os.environ.get("LIVE_UP") != "1", reason="deploys real containers: set LIVE_UP=1 to run it")
+def test_up_when_valkey_tls_is_on_makes_real_certificates_and_a_second_preview_changes_nothing(
+    live: LiveStack, tmp_path: Path
+) -> None:
+    """`valkey.tls` with the real pulumi-tls provider: `pulumi up` ends with both containers healthy (their
+    healthchecks PING over TLS with the generated CA), the exported CA verifies the server's certificate, a second
+    preview plans nothing (the certificates kept in state), and `components.verify` passes over TLS."""
+    live.configure(valkey={"tls": True})
+    live.pulumi("up", "--yes")
+    again = live.pulumi("preview", "--expect-no-changes", "--diff", check=False)
+    assert again.returncode == 0, again.stdout + again.stderr
+    outputs = json.loads(live.pulumi("stack", "output", "--json", "--show-secrets").stdout)
+    assert outputs["redisUrl"].startswith("rediss://")
+    ca = outputs["valkeyCaCert"]
+    assert ca.startswith("-----BEGIN CERTIFICATE-----")
+    container = outputs["valkeyContainerName"]
+    served = subprocess.run(
+        ["docker", "exec", container, "cat", "/run/secrets/valkey-server.pem"], capture_output=True, text=True
+    )
+    assert served.returncode == 0, served.stderr
+    ca_file, cert_file = tmp_path / "ca.pem", tmp_path / "server.pem"
+    ca_file.write_text(ca)
+    cert_file.write_text(served.stdout)
+    checked = subprocess.run(
+        ["openssl", "verify", "-CAfile", str(ca_file), str(cert_file)], capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    verify = subprocess.run(
+        [sys.executable, "-m", "components.verify", "--stack", live.name],
+        cwd=ROOT,
+        env=live.env,
+        capture_output=True,
+        text=True,
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
 # ---------------------------------------------------------------------------------------------------------
 # The replica lifecycle with the real engine: the order is the engine's, read from the daemon's events
 # ---------------------------------------------------------------------------------------------------------
