@@ -165,6 +165,18 @@ def test_up_when_run_serves_open_webui_with_redis_managed_websockets(live_stack:
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
+def verified(live: LiveStack) -> None:
+    """`python -m components.verify --stack <name>` passes on the live stack."""
+    verify = subprocess.run(
+        [sys.executable, "-m", "components.verify", "--stack", live.name],
+        cwd=ROOT,
+        env=live.env,
+        capture_output=True,
+        text=True,
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
 @pytest.mark.skipif(os.environ.get("LIVE_UP") != "1", reason="deploys real containers: set LIVE_UP=1 to run it")
 def test_up_when_valkey_tls_is_on_makes_real_certificates_and_a_second_preview_changes_nothing(
     live: LiveStack, tmp_path: Path
@@ -192,14 +204,7 @@ def test_up_when_valkey_tls_is_on_makes_real_certificates_and_a_second_preview_c
         ["openssl", "verify", "-CAfile", str(ca_file), str(cert_file)], capture_output=True, text=True
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    verify = subprocess.run(
-        [sys.executable, "-m", "components.verify", "--stack", live.name],
-        cwd=ROOT,
-        env=live.env,
-        capture_output=True,
-        text=True,
-    )
-    assert verify.returncode == 0, verify.stdout + verify.stderr
+    verified(live)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -345,14 +350,7 @@ def test_swarm_up_when_run_on_a_one_node_swarm_converges_and_a_second_preview_ch
         live.pulumi("up", "--yes")
         again = live.pulumi("preview", "--expect-no-changes", "--diff", check=False)
         assert again.returncode == 0, again.stdout[-4000:] + again.stderr[-2000:]
-        verify = subprocess.run(
-            [sys.executable, "-m", "components.verify", "--stack", live.name],
-            cwd=ROOT,
-            env=live.env,
-            capture_output=True,
-            text=True,
-        )
-        assert verify.returncode == 0, verify.stdout + verify.stderr
+        verified(live)
         url = json.loads(live.pulumi("stack", "output", "--json").stdout)["url"]
         with urllib.request.urlopen(f"{url}/health", timeout=10) as answer:  # noqa: S310 - loopback
             assert answer.status == 200

@@ -22,16 +22,11 @@ from components.testing import Deployment, StackMocks, render
 from tests.conftest import wait_until
 from tests.docker_applier import CONTAINER, Applier, EngineClient
 from tests.loopback import free_port
-from tests.test_real_docker import DockerReport, _cleanup, pytestmark, stack_config, verify_outputs
+from tests.test_real_docker import DockerReport, _cleanup, pytestmark, report, stack_config, verify_outputs
 from tests.tls_provider import ProviderState
 
-__all__ = ["pytestmark"]  # the real-Docker tier's marks and skip reason, as test_real_docker's
+__all__ = ["pytestmark", "report"]  # the real-Docker tier's marks, skip reason and figures, as test_real_docker's
 CA = "/run/secrets/valkey-ca.pem"
-
-
-@pytest.fixture(scope="session")
-def report(request: pytest.FixtureRequest) -> DockerReport:
-    return DockerReport.of(request.config)
 
 
 @dataclass

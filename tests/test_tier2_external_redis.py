@@ -495,26 +495,44 @@ class ExternalStack:
 def deployed_external(
     request: pytest.FixtureRequest, factory: pytest.TempPathFactory, label: str, config: Mapping[str, Any]
 ) -> Iterator[ExternalStack]:
-    """Render the program with ``config`` (``redis`` a secret, as ``pulumi config set --secret`` makes it), write
-    the rendered uploads into a temporary ``/run/secrets``, and run Open WebUI on the rendered env until healthy;
-    kill it after."""
+    """Render the program with ``config`` (``redis`` a secret, as ``pulumi config set --secret`` makes it), and run
+    Open WebUI on it (``open_webui_on``): the URLs as written, naming the user's own servers."""
+    deployment = render(config, secret_keys=["redis"])
+    with open_webui_on(request, factory, label, deployment, map_redis_hosts=False) as running:
+        yield running
+
+
+@contextmanager
+def open_webui_on(
+    request: pytest.FixtureRequest,
+    factory: pytest.TempPathFactory,
+    label: str,
+    deployment: Deployment,
+    *,
+    map_redis_hosts: bool,
+    replaced_uploads: Mapping[str, str] | None = None,
+) -> Iterator[ExternalStack]:
+    """Write a rendered deployment's Open WebUI uploads into a temporary ``/run/secrets`` (``replaced_uploads``:
+    other contents for some of them, such as another CA), and run Open WebUI on the rendered env until healthy;
+    kill it after. ``map_redis_hosts``: as ``local_open_webui_env`` (a network alias -> ``127.0.0.1``)."""
     venv = open_webui_venv()
     assert venv is not None
-    deployment = render(config, secret_keys=["redis"])
     container = deployment.container(deployment.outputs["openWebuiContainerName"])
     workdir = factory.mktemp(label)
     secrets_dir = workdir / "run-secrets"
     secrets_dir.mkdir(mode=0o700)
+    replaced = dict(replaced_uploads or {})
+    assert set(replaced) <= set(container.uploads), f"no such upload: {sorted(set(replaced) - set(container.uploads))}"
     for path, content in container.uploads.items():
         assert path.startswith(f"{TLS_DIR}/"), f"an upload outside {TLS_DIR}: {path}"
         local = Path(local_secrets(path, secrets_dir))
-        local.write_text(content)
+        local.write_text(replaced.get(path, content))
         local.chmod(0o600)
     rendered_env = dict(container.env)
     given = {name: local_secrets(value, secrets_dir) for name, value in rendered_env.items()}
     data_dir = workdir / "data"  # the volume at /app/backend/data
     data_dir.mkdir()
-    env = local_open_webui_env(given, data_dir, map_redis_hosts=False)
+    env = local_open_webui_env(given, data_dir, map_redis_hosts=map_redis_hosts)
     report = Tier2Report.of(request.config)
     with OpenWebUIProcess(venv, env, workdir, label=label) as open_webui:
         open_webui.wait_healthy(STARTUP_TIMEOUT)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,13 +32,11 @@ from components.testing import Deployment, StackMocks, render
 from components.verify import SOCKETIO_CHANNEL, Report, Target, check_deployment
 from tests.conftest import NO_RETRY, wait_until
 from tests.loopback import LOOPBACK, free_port, localize_valkey, valkey_cli
-from tests.open_webui_process import OpenWebUIProcess, Tier2Report, local_open_webui_env, open_webui_venv
 from tests.test_tier2_external_redis import (
     DELIVERY_TIMEOUT,
     LISTENER_FAILURE,
     REDIS_SERVER,
     REDIS_TIMEOUT,
-    STARTUP_TIMEOUT,
     Endpoint,
     ExternalRedisReport,
     ExternalStack,
@@ -47,7 +44,7 @@ from tests.test_tier2_external_redis import (
     event_client,
     figures,
     is_probe,
-    local_secrets,
+    open_webui_on,
     publish_event,
 )
 from tests.test_tier2_external_redis import pytestmark as tier2_marks
@@ -143,45 +140,14 @@ def managed(tmp_path_factory: pytest.TempPathFactory, figures: ExternalRedisRepo
         yield ManagedTLS(deployment, server, local.healthcheck, ca, workdir)
 
 
-@contextmanager
-def open_webui_on(
-    request: pytest.FixtureRequest,
-    factory: pytest.TempPathFactory,
-    label: str,
-    deployment: Deployment,
-    ca_text: str | None = None,
-) -> Iterator[ExternalStack]:
-    """Open WebUI on the rendered environment, its uploads (the CA) written to a temporary ``/run/secrets``;
-    ``ca_text``: another CA written there instead. Healthy, then killed after."""
-    venv = open_webui_venv()
-    assert venv is not None
-    container = deployment.container(str(deployment.outputs["openWebuiContainerName"]))
-    workdir = factory.mktemp(label)
-    secrets_dir = workdir / "run-secrets"
-    secrets_dir.mkdir(mode=0o700)
-    assert list(container.uploads) == ["/run/secrets/redis-ca.pem"]
-    for path, content in container.uploads.items():
-        Path(local_secrets(path, secrets_dir)).write_text(ca_text if ca_text is not None else content)
-    rendered_env = dict(container.env)
-    given = {name: local_secrets(value, secrets_dir) for name, value in rendered_env.items()}
-    data_dir = workdir / "data"
-    data_dir.mkdir()
-    env = local_open_webui_env(given, data_dir)  # the alias `redis` -> 127.0.0.1, in the certificate too
-    report = Tier2Report.of(request.config)
-    with OpenWebUIProcess(venv, env, workdir, label=label) as open_webui:
-        open_webui.wait_healthy(STARTUP_TIMEOUT)
-        report.healthy(open_webui)
-        try:
-            yield ExternalStack(deployment, open_webui, rendered_env, env, secrets_dir)
-        finally:
-            report.stopped(open_webui)
-
-
 @pytest.fixture(scope="class")
 def tls_open_webui(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, managed: ManagedTLS
 ) -> Iterator[ExternalStack]:
-    with open_webui_on(request, tmp_path_factory, "open-webui-valkey-tls", managed.deployment) as running:
+    # The alias `redis` -> 127.0.0.1, an address the certificate holds too (ssl_check_hostname still checks it).
+    with open_webui_on(
+        request, tmp_path_factory, "open-webui-valkey-tls", managed.deployment, map_redis_hosts=True
+    ) as running:
         yield running
 
 
@@ -200,7 +166,12 @@ def wrong_ca_open_webui(
     assert other_ca != managed.deployment.outputs["valkeyCaCert"]
     log_start = len(managed.server.log())
     with open_webui_on(
-        request, tmp_path_factory, "open-webui-valkey-wrong-ca", managed.deployment, other_ca
+        request,
+        tmp_path_factory,
+        "open-webui-valkey-wrong-ca",
+        managed.deployment,
+        map_redis_hosts=True,
+        replaced_uploads={"/run/secrets/redis-ca.pem": other_ca},
     ) as running:
         yield running, log_start
 
