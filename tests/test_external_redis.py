@@ -864,7 +864,13 @@ BAD = {
         {"redis": {"websocketUrl": WS_URL}},
         ["redis.websocketUrl is set without redis.url; set redis.url (the external server) too"],
     ),
-    "tls without url": ({"redis": {"tls": {"caCert": CA_PEM}}}, ["redis.tls: " + NEEDS_URL.format(key="tls")]),
+    "tls without url": (
+        {"redis": {"tls": {"caCert": CA_PEM}}},
+        [
+            "redis.tls: "
+            + NEEDS_URL.format(key="tls").replace("network)", "network; for TLS to it, set valkey.tls: true)")
+        ],
+    ),
     "sentinel without url": (
         {"redis": {"sentinel": {"hosts": ["s1"]}}},
         ["redis.sentinel: " + NEEDS_URL.format(key="sentinel")],

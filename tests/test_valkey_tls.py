@@ -17,7 +17,7 @@ from components import verify
 from components.core import valkey as core_valkey
 from components.core.settings import ValkeySettings
 from components.testing import Deployment, Resource, StackMocks
-from tests.test_external_redis import SECRET, deploy, input_texts, open_webuis, problems_of
+from tests.test_external_redis import SECRET, deploy, input_texts, open_webuis, problems_of, run_ping_program
 
 ENGINES = ["docker", "swarm"]
 PRIVATE_KEY = "tls:index/privateKey:PrivateKey"
@@ -196,12 +196,18 @@ class TestValkey:
         assert f"valkey-cli --tls --cacert {CA_PATH} -p 6390 ping" in view.healthcheck
 
     def test_valkey_when_tls_is_off_is_declared_exactly_as_before(self, engine: str) -> None:
-        """`tls: false` written out renders the same Valkey as no setting at all (no existing stack changes)."""
+        """Without TLS, the command and the healthcheck are those of the stacks before `valkey.tls` (a new one
+        would replace every existing Valkey); `tls: false` written out renders the same Valkey as no setting."""
+        auth = "/usr/local/etc/valkey/auth.conf" if engine == "docker" else "/run/secrets/valkey-auth.conf"
         before = ValkeyView(deploy(engine, None, secret_keys=()), engine)
+        assert before.command == [
+            "valkey-server", auth, "--port", "6379", "--save", "30", "1", "--appendonly", "no",
+            "--maxclients", "10000", "--timeout", "1800", "--maxmemory-policy", "noeviction",
+        ]  # fmt: skip
+        password = 'REDISCLI_AUTH="$(cat /run/secrets/valkey-password)" ' if engine == "swarm" else ""
+        assert before.healthcheck == f'[ "$({password}valkey-cli -p 6379 ping)" = PONG ]'
         after = ValkeyView(deploy(engine, None, secret_keys=(), valkey={"tls": False}), engine)
-        assert (after.command, after.healthcheck, after.files) == (before.command, before.healthcheck, before.files)
         assert after.resource.inputs == before.resource.inputs
-        assert "--tls-port" not in before.command
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -242,10 +248,12 @@ class TestOpenWebUI:
             assert server_key_pem(deployment) not in json.dumps(view.resource.inputs)
 
     def test_healthcheck_when_tls_pings_the_url_that_carries_the_tls_options(self, engine: str) -> None:
-        """Open WebUI's check PINGs with redis-py's `from_url` on its URL, so the TLS query applies to it too."""
+        """Open WebUI's check, run against a recording redis-py, PINGs with `from_url` on the very `rediss://` URL
+        Open WebUI is given, so its TLS options (the CA file, the name check) apply to the check too."""
         (view,) = open_webuis(on_tls(engine), engine)
-        assert "redis.Redis.from_url(" in view.healthcheck
-        assert "WEBSOCKET_REDIS_URL" in view.healthcheck
+        pinged = run_ping_program(view, engine)
+        assert [(kind, url) for kind, url, _ in pinged.calls] == [("url", view.env["WEBSOCKET_REDIS_URL"])]
+        assert "ssl_ca_certs=/run/secrets/redis-ca.pem" in pinged.calls[0][1]
 
     def test_outputs_when_tls_export_the_ca_and_the_secret_rediss_urls(self, engine: str) -> None:
         deployment = on_tls(engine)
@@ -282,6 +290,32 @@ def test_tls_when_mocked_with_real_certificates_gives_valkey_the_providers_outpu
     assert sorted(set(calls)) == sorted({PRIVATE_KEY, SELF_SIGNED, CERT_REQUEST, LOCALLY_SIGNED})
     assert deployment.outputs["valkeyCaCert"] == "CA FROM THE PROVIDER\n"
     assert ValkeyView(deployment, "docker").files[CA_PATH] == "CA FROM THE PROVIDER\n"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_open_webui_component_when_given_a_tls_valkey_url_without_its_ca_fails_naming_the_file(engine: str) -> None:
+    """Used on their own, `Valkey` (tls) and `OpenWebUI` without `redis_ca_cert`: the URL names a CA file the
+    container would not have (every connection would fail, `pulumi up` would wait out the timeout), so the Open
+    WebUI resource fails at once with what to pass; with it, the CA is given."""
+    from components.core.settings import OpenWebUISettings
+    from components.host.open_webui import OpenWebUI
+    from components.host.valkey import Valkey
+    from components.swarm.open_webui import SwarmOpenWebUI
+    from components.testing import run
+
+    def build(with_ca: bool) -> None:
+        valkey = Valkey("v", ValkeySettings(tls=True), "net")
+        ca = valkey.ca_cert if with_ca else None
+        if engine == "docker":
+            OpenWebUI("o", OpenWebUISettings(), "net", valkey.redis_url, redis_ca_cert=ca)
+        else:
+            SwarmOpenWebUI("o", OpenWebUISettings(), "net-id", valkey.redis_url, pin_image=False, redis_ca_cert=ca)
+
+    with pytest.raises(Exception, match=r"REDIS_URL's ssl_ca_certs names /run/secrets/redis-ca\.pem, a file this "
+                       r"Open WebUI is not given \(pass the Valkey's ca_cert as redis_ca_cert\)"):  # fmt: skip
+        run(lambda: build(False))
+    deployment = run(lambda: build(True))
+    assert [r.type for r in deployment.resources if r.type.endswith(("Container", "Service"))]
 
 
 # ---------------------------------------------------------------------------------------------------------

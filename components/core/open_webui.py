@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from .redis import healthcheck_sources, ping_program, sentinels
+from .redis import check_tls_files, healthcheck_sources, ping_program, sentinels
 from .settings import (
     OpenWebUISettings,
     RedisSettings,
@@ -169,9 +169,19 @@ def websocket_env(
 
 
 def env_from_inputs(
-    extra: dict[str, str], defaults: dict[str, str], values: dict[str, str], connection: dict[str, str] | None = None
+    extra: dict[str, str],
+    defaults: dict[str, str],
+    values: dict[str, str],
+    connection: dict[str, str] | None = None,
+    files: tuple[str, ...] | None = None,
 ) -> list[str]:
-    """``websocket_env`` from the resolved inputs (``after`` only orders: its value is not used)."""
+    """``websocket_env`` from the resolved inputs (``after`` only orders: its value is not used). ``files``: the
+    certificate files the container is given, which the URLs' TLS options may name (``check_tls_files``)."""
+    if files is not None:
+        urls = {"REDIS_URL": values["redis_url"]}
+        if values.get("websocket_redis_url"):
+            urls["WEBSOCKET_REDIS_URL"] = values["websocket_redis_url"]
+        check_tls_files(urls, files)
     return websocket_env(
         values["redis_url"],
         values["secret_key"],

@@ -45,6 +45,18 @@ def tls_certificates(redis: RedisSettings | None, ca_cert: Any = None) -> dict[s
     return files
 
 
+def check_tls_files(urls: dict[str, str], given: Any) -> None:
+    """Refuse a URL whose TLS options name a file under ``TLS_DIR`` that the container is not given (a
+    ``rediss://`` URL of a ``Valkey`` with TLS, without its CA): redis-py could not open it, and every connection,
+    the healthcheck's too, would fail. ``urls``: variable -> URL; ``given``: the paths the container receives."""
+    files = set(given)
+    for variable, url in sorted(urls.items()):
+        for name, value in parse_qsl(urlsplit(url).query):
+            if name.startswith("ssl_") and value.startswith(f"{TLS_DIR}/") and value not in files:
+                hint = " (pass the Valkey's ca_cert as redis_ca_cert)" if value == TLS_FILES["ca_cert"] else ""
+                raise ValueError(f"{variable}'s {name} names {value}, a file this Open WebUI is not given{hint}")
+
+
 def tls_query(tls: RedisTLSSettings) -> dict[str, str]:
     """redis-py's TLS options as URL query parameters (``from_url`` reads them; Open WebUI passes the URL on)."""
     query: dict[str, str] = {"ssl_cert_reqs": tls.cert_reqs}

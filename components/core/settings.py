@@ -1000,7 +1000,8 @@ class RedisSettings(_Settings):
                 if value is not None:
                     problems.append(
                         f"redis.{key}: is for an external server, and redis.url is not set; set redis.url, or remove "
-                        f"redis.{key} (the managed Valkey is one container on the stack's network)"
+                        f"redis.{key} (the managed Valkey is one container on the stack's network"
+                        + ("; for TLS to it, set valkey.tls: true)" if key == "tls" else ")")
                     )
         if problems:
             raise ValueError("\n".join(problems))

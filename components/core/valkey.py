@@ -39,8 +39,9 @@ VALKEY_GID = 1000
 """The official image's ``valkey`` user and group, which Valkey runs as once the entrypoint drops root: on Swarm
 the TLS key is a secret file readable by that user alone."""
 TLS_DNS_NAMES = ("localhost",)
-"""Names the server certificate holds besides the network alias and the container or service name: the
-healthcheck and ``docker exec`` connect to the container itself (``127.0.0.1``, also in the certificate)."""
+"""Names the server certificate holds besides the network alias and the container or service name (with
+``127.0.0.1``): what a client inside the container would check (valkey-cli verifies the chain only, redis-py the
+name too)."""
 
 
 def redis_url(host: str, port: int, database: int, password: str | None = None, *, tls: bool = False) -> str:

@@ -159,7 +159,7 @@ class OpenWebUI(pulumi.ComponentResource):
             if index > 1 and settings.upgrade == "recreate":
                 env_inputs["after"] = self.containers[0].id  # replica 1: the edge the replacement cascade follows
             envs: pulumi.Output[list[str]] = pulumi.Output.all(**env_inputs).apply(
-                functools.partial(env_from_inputs, extra, defaults, connection=connection)
+                functools.partial(env_from_inputs, extra, defaults, connection=connection, files=tuple(certificates))
             )
             container = docker.Container(
                 f"{name}-container" if index == 1 else f"{name}-container-{index}",

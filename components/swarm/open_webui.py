@@ -75,9 +75,13 @@ PLACEHOLDER = "[in a Docker secret]"
 
 
 def _secret_part(
-    extra: dict[str, str], defaults: dict[str, str], connection: dict[str, str], values: dict[str, Any]
+    extra: dict[str, str],
+    defaults: dict[str, str],
+    connection: dict[str, str],
+    files: tuple[str, ...],
+    values: dict[str, Any],
 ) -> dict[str, str]:
-    return split_secret_env(env_from_inputs(extra, defaults, values, connection))[1]
+    return split_secret_env(env_from_inputs(extra, defaults, values, connection, files))[1]
 
 
 def _pick(variable: str, env: dict[str, str]) -> str:
@@ -169,8 +173,11 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
         if websocket_redis_url is not None:
             env_inputs["websocket_redis_url"] = websocket_redis_url
         connection = connection_env(redis) if redis is not None else {}
+        certificates = tls_certificates(redis, redis_ca_cert)
         secret_env: pulumi.Output[dict[str, str]] = pulumi.Output.secret(
-            pulumi.Output.all(**env_inputs).apply(functools.partial(_secret_part, base_extra, defaults, connection))
+            pulumi.Output.all(**env_inputs).apply(
+                functools.partial(_secret_part, base_extra, defaults, connection, tuple(certificates))
+            )
         )
         # The plain part never holds a secret value (they all go to files), so it is computed without them: a
         # secret anywhere in the task spec would hide the whole spec in previews. It goes in a config, and
@@ -201,7 +208,6 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
             s3_key = swarm_secret(f"{name}-s3-key", storage_secret, self)
             secrets.append(s3_key)
             files.append(secret_file(s3_key, f"{SECRETS_DIR}/S3_SECRET_ACCESS_KEY"))
-        certificates = tls_certificates(redis, redis_ca_cert)
         short = {path: field.replace("_", "-") for field, path in TLS_FILES.items()}
         for path, pem in sorted(certificates.items()):
             certificate = swarm_secret(f"{name}-redis-{short[path]}", pulumi.Output.secret(pem), self)
