@@ -317,12 +317,11 @@ class StackMocks(pulumi.runtime.Mocks):
             state.setdefault("name", f"{args.name}-{hashlib.sha1(args.name.encode()).hexdigest()[:7]}")
         elif args.typ.startswith("tls:"):
             computed = self.tls(args.typ, args.name, args.inputs) if self.tls is not None else None
-            if computed is not None and "id" in computed:
-                computed = dict(computed)
-                resource_id = str(computed.pop("id"))  # the provider's id (a serial, a key's hash)
-                state.update(computed)
-                return resource_id, state
-            state.update(computed if computed is not None else _tls_placeholders(args.typ, args.name))
+            outputs = dict(computed if computed is not None else _tls_placeholders(args.typ, args.name))
+            provider_id = outputs.pop("id", None)  # the provider's id (a serial, a key's hash), when computed
+            state.update(outputs)
+            if provider_id is not None:
+                return str(provider_id), state
         elif args.typ in ("docker:index/secret:Secret", "docker:index/serviceConfig:ServiceConfig"):
             # Pulumi auto-names them (<name>-<7 random hex>), and a new value replaces them under a new random
             # name; here the suffix follows the data, so a changed value shows as a new name.

@@ -24,9 +24,9 @@ from components import ConfigurationError, settings_from_mapping
 from components.core.open_webui import EXTRA_ENV_PATH, HEALTHCHECK_COMMAND, STACK_ENV_PATH
 from components.testing import Deployment, Resource, StackMocks, render
 from tests.test_swarm import parse_env_file
+from tests.test_swarm import problems_of as refused_problems
 
 ENGINES = ["docker", "swarm"]
-HEADER = "Invalid configuration for project 'open-webui-redis' ({count}); nothing was deployed:"
 SECRET = "docker:index/secret:Secret"
 CONFIG = "docker:index/serviceConfig:ServiceConfig"
 
@@ -175,16 +175,9 @@ def tls_files(view: OpenWebUIView) -> dict[str, str]:
 
 
 def problems_of(config: dict[str, Any], secret_keys: tuple[str, ...] = ("redis",)) -> list[str]:
-    """Run the program; return the problems it reported, after checking that nothing was declared and that the
-    message is the header and one line per problem."""
-    mocks = StackMocks()
-    with pytest.raises(ConfigurationError) as raised:
-        render(config, mocks=mocks, secret_keys=secret_keys)
-    assert mocks.declared == [], "resources were declared before the configuration was refused"
-    problems = raised.value.problems
-    count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-    assert str(raised.value) == "\n".join([HEADER.format(count=count), *(f"  - {p}" for p in problems)])
-    return problems
+    """``tests.test_swarm.problems_of`` (nothing declared, the header and one line per problem), with ``redis``
+    held as a secret unless said otherwise, as ``pulumi config set --secret`` makes it."""
+    return refused_problems(config, secret_keys)
 
 
 def on(engine: str, config: dict[str, Any]) -> dict[str, Any]:

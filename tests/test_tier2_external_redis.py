@@ -144,11 +144,12 @@ def figures(request: pytest.FixtureRequest) -> ExternalRedisReport:
 
 @dataclass(frozen=True)
 class ClientTLS:
-    """What a redis-py client needs for the TLS server: the CA that signed it, and a client certificate."""
+    """What a redis-py client needs for a TLS server: the CA that signed it, and a client certificate when the server
+    asks for one."""
 
     ca: Path
-    cert: Path
-    key: Path
+    cert: Path | None = None
+    key: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -166,12 +167,9 @@ class Endpoint:
         kwargs.setdefault("socket_timeout", 5)
         kwargs.setdefault("socket_connect_timeout", 5)
         if self.tls is not None:
-            kwargs |= {
-                "ssl": True,
-                "ssl_ca_certs": str(self.tls.ca),
-                "ssl_certfile": str(self.tls.cert),
-                "ssl_keyfile": str(self.tls.key),
-            }
+            kwargs |= {"ssl": True, "ssl_ca_certs": str(self.tls.ca), "ssl_check_hostname": True}
+            if self.tls.cert is not None:
+                kwargs |= {"ssl_certfile": str(self.tls.cert), "ssl_keyfile": str(self.tls.key)}
         return redis.Redis(host=self.host, port=self.port, password=self.password, db=db, **kwargs)
 
     def answers(self) -> bool:

@@ -31,12 +31,13 @@ from components.core.valkey import TLS_CA_PATH
 from components.testing import Deployment, StackMocks, render
 from components.verify import SOCKETIO_CHANNEL, Report, Target, check_deployment
 from tests.conftest import NO_RETRY, wait_until
-from tests.loopback import LOOPBACK, free_port, localize_valkey, valkey_cli
+from tests.loopback import LOOPBACK, LocalValkey, free_port, localize_valkey, valkey_cli
 from tests.test_tier2_external_redis import (
     DELIVERY_TIMEOUT,
     LISTENER_FAILURE,
     REDIS_SERVER,
     REDIS_TIMEOUT,
+    ClientTLS,
     Endpoint,
     ExternalRedisReport,
     ExternalStack,
@@ -60,50 +61,29 @@ pytestmark = [
 ADMIN = {"name": "Tier Two", "email": "admin@example.com", "password": "tier-2-correct-horse-battery"}
 
 
-class TLSEndpoint(Endpoint):
-    """The managed Valkey as a client reaches it: TLS verified against the stack's CA, no client certificate."""
-
-    ca: Path
-
-    def __init__(self, port: int, password: str, ca: Path) -> None:
-        super().__init__(LOOPBACK, port, password)
-        object.__setattr__(self, "ca", ca)
-
-    def client(self, db: int = 0, **kwargs: Any) -> redis.Redis:
-        kwargs.setdefault("retry", NO_RETRY)
-        kwargs.setdefault("socket_timeout", 5)
-        kwargs.setdefault("socket_connect_timeout", 5)
-        return redis.Redis(
-            host=self.host, port=self.port, password=self.password, db=db, ssl=True, ssl_ca_certs=str(self.ca),
-            ssl_check_hostname=True, **kwargs,
-        )  # fmt: skip
-
-
 @dataclass
 class ManagedTLS:
     """The rendered deployment with ``valkey.tls``, and its Valkey running."""
 
     deployment: Deployment
     server: ServerProcess
-    healthcheck: str
-    """Valkey's rendered healthcheck, the CA's path mapped."""
-    ca: Path
-    """The CA the stack gave Valkey, written here."""
+    local: LocalValkey
+    """The rendered container mapped onto ``workdir`` (its files, its command and healthcheck)."""
     workdir: Path
 
     @property
-    def endpoint(self) -> TLSEndpoint:
-        assert isinstance(self.server.endpoint, TLSEndpoint)
+    def endpoint(self) -> Endpoint:
         return self.server.endpoint
+
+    @property
+    def ca(self) -> Path:
+        """The CA the stack gave Valkey, written under ``workdir``."""
+        assert self.endpoint.tls is not None
+        return self.endpoint.tls.ca
 
     def valkey_healthcheck(self, env: Mapping[str, str] | None = None) -> int:
         """Valkey's rendered healthcheck as Docker runs it (``sh -c``, the container's environment)."""
-        local = localize_valkey(self.container, self.workdir / "rerun", server=Path(str(REDIS_SERVER)))
-        return local.run_healthcheck(env).returncode
-
-    @property
-    def container(self) -> Any:
-        return self.deployment.container(str(self.deployment.outputs["valkeyContainerName"]))
+        return self.local.run_healthcheck(env).returncode
 
     def cli(self) -> Any:
         """valkey-cli (Debian's redis-cli) with TLS and the stack's CA, as verify runs it in the container."""
@@ -133,11 +113,11 @@ def managed(tmp_path_factory: pytest.TempPathFactory, figures: ExternalRedisRepo
     container = deployment.container(str(deployment.outputs["valkeyContainerName"]))
     local = localize_valkey(container, workdir, server=Path(str(REDIS_SERVER)))
     ca = workdir / "root" / TLS_CA_PATH.lstrip("/")
-    endpoint = TLSEndpoint(local.port, str(local.password), ca)
+    endpoint = Endpoint(LOOPBACK, local.port, str(local.password), ClientTLS(ca))
     server = ServerProcess(local.argv[0], Path(local.argv[1]), endpoint, "valkey-tls", *local.argv[2:])
     server.workdir, server.log_path = local.cwd, local.cwd / "valkey-tls.log"  # the volume, as the image's WORKDIR
     with server, figures.watching(server):
-        yield ManagedTLS(deployment, server, local.healthcheck, ca, workdir)
+        yield ManagedTLS(deployment, server, local, workdir)
 
 
 @pytest.fixture(scope="class")
@@ -201,7 +181,9 @@ class TestValkeyOnTLS:
         """The CA the stack exports (`valkeyCaCert`) verifies the server: a client trusting only it connects."""
         exported = managed.workdir / "exported-ca.pem"
         exported.write_text(str(managed.deployment.outputs["valkeyCaCert"]))
-        with TLSEndpoint(managed.endpoint.port, managed.endpoint.password, exported).client() as client:
+        with Endpoint(
+            LOOPBACK, managed.endpoint.port, managed.endpoint.password, ClientTLS(exported)
+        ).client() as client:
             assert client.ping() is True
 
 

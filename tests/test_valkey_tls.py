@@ -75,7 +75,7 @@ class ValkeyView:
         service = deployment.service(str(deployment.outputs["valkeyServiceName"]))
         self.resource = service
         spec = service.inputs["taskSpec"]["containerSpec"]
-        self.command = ["valkey-server", *spec["args"][1:]] if spec["args"][0] == "valkey-server" else spec["args"]
+        self.command = list(spec["args"])
         self.healthcheck = spec["healthcheck"]["tests"][1]
         secrets = {str(r.outputs["name"]): r for r in deployment.of_type(SECRET)}
         for reference in spec["secrets"]:
