@@ -37,7 +37,7 @@ TLS_KEY_PATH = "/run/secrets/valkey-server-key.pem"
 VALKEY_UID = 999
 VALKEY_GID = 1000
 """The official image's ``valkey`` user and group, which Valkey runs as once the entrypoint drops root: on Swarm
-the TLS key is a secret file readable by that user alone."""
+the TLS key is a secret file owned by that user, mode 0400 (root in the container can read it too)."""
 TLS_DNS_NAMES = ("localhost",)
 """Names the server certificate holds besides the network alias and the container or service name (with
 ``127.0.0.1``): what a client inside the container would check (valkey-cli verifies the chain only, redis-py the

@@ -111,13 +111,9 @@ class SwarmValkey(pulumi.ComponentResource):
             ):
                 secret = swarm_secret(f"{name}-{short}", pulumi.Output.secret(pem), self)
                 created.append(secret)
-                # The key for the image's valkey user alone, which Valkey runs as once the entrypoint drops root.
-                key = path == TLS_KEY_PATH
-                secrets.append(
-                    secret_file(secret, path, mode=0o400, uid=VALKEY_UID, gid=VALKEY_GID)
-                    if key
-                    else secret_file(secret, path)
-                )
+                # The key owned by the image's valkey user, which Valkey runs as once the entrypoint drops root.
+                owned = {"mode": 0o400, "uid": VALKEY_UID, "gid": VALKEY_GID} if path == TLS_KEY_PATH else {}
+                secrets.append(secret_file(secret, path, **owned))
 
         service = docker.Service(
             f"{name}-service",
