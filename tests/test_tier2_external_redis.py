@@ -982,9 +982,9 @@ class SentinelSet:
 
     def primary_client(self) -> redis.Redis:
         """A client of the current primary, found through the sentinels as redis-py (and Open WebUI) finds it."""
-        auth = {"password": self.password, "socket_timeout": 2, "socket_connect_timeout": 2}
-        sentinel = redis.sentinel.Sentinel(self.nodes(), sentinel_kwargs=auth, **auth)  # type: ignore[no-untyped-call]
-        primary: redis.Redis = sentinel.master_for(MASTER_NAME, retry=NO_RETRY, **auth)  # type: ignore[no-untyped-call]
+        auth: dict[str, Any] = {"password": self.password, "socket_timeout": 2, "socket_connect_timeout": 2}
+        sentinel = redis.sentinel.Sentinel(self.nodes(), sentinel_kwargs=auth, **auth)
+        primary: redis.Redis = sentinel.master_for(MASTER_NAME, retry=NO_RETRY, **auth)
         return primary
 
     def socketio_subscribers(self) -> int:

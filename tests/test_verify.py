@@ -58,7 +58,7 @@ def run_verify(server: RenderedValkey, tmp_path: Path, outputs: dict[str, Any] |
 @contextmanager
 def socketio_subscriber(server: RenderedValkey) -> Iterator[None]:
     """A client subscribed to ``socketio`` in a thread, as Open WebUI's socket.io manager is."""
-    pubsub = server.url_client(server.websocket_redis_url).pubsub()  # type: ignore[no-untyped-call]
+    pubsub = server.url_client(server.websocket_redis_url).pubsub()
     pubsub.subscribe(socketio=lambda message: None)
     thread = pubsub.run_in_thread(sleep_time=0.05, daemon=True)
     try:
