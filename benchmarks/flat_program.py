@@ -11,8 +11,8 @@ password = random.RandomPassword(
     "password", length=32, special=True, override_special="!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 )
 secret_key = random.RandomPassword("secret-key", length=48, special=False)
-valkey_image = docker.RemoteImage("valkey-image", name="docker.io/valkey/valkey:8.0.1-alpine", keep_locally=True)
-owui_image = docker.RemoteImage("owui-image", name="ghcr.io/open-webui/open-webui:main", keep_locally=True)
+valkey_image = docker.RemoteImage("valkey-image", name="docker.io/valkey/valkey:8.0.13-alpine", keep_locally=True)
+owui_image = docker.RemoteImage("owui-image", name="ghcr.io/open-webui/open-webui:v0.12.4", keep_locally=True)
 valkey_data = docker.Volume("valkey-data", name="redis-data", opts=pulumi.ResourceOptions(retain_on_delete=True))
 owui_data = docker.Volume("owui-data", name="open-webui", opts=pulumi.ResourceOptions(retain_on_delete=True))
 

@@ -36,6 +36,7 @@ from .core.config import describe_errors
 from .core.settings import DatabaseSettings as DatabaseModel
 from .core.settings import DockerSettings as DockerModel
 from .core.settings import LoadBalancerSettings as LoadBalancerModel
+from .core.settings import LogsSettings as LogsModel
 from .core.settings import NetworkSettings as NetworkModel
 from .core.settings import OpenWebUISettings as OpenWebUIModel
 from .core.settings import StackSettings as StackModel
@@ -118,7 +119,7 @@ class ValkeySettings(TypedDict, total=False):
 
     # Generated from ValkeySettings by tools/hosted_fields.py --write; do not edit.
     image: str
-    """Valkey image. Default: `docker.io/valkey/valkey:8.0.1-alpine`."""
+    """Valkey image. Default: `docker.io/valkey/valkey:8.0.13-alpine`."""
     container_name: str
     """Name of the Valkey container. Default: `redis-valkey`."""
     volume_name: str
@@ -165,7 +166,7 @@ class OpenWebUISettings(TypedDict, total=False):
 
     # Generated from OpenWebUISettings by tools/hosted_fields.py --write; do not edit.
     image: str
-    """Open WebUI image. Default: `ghcr.io/open-webui/open-webui:main`."""
+    """Open WebUI image. Default: `ghcr.io/open-webui/open-webui:v0.12.4`."""
     container_name: str
     """Name of the Open WebUI container. Default: `open-webui`."""
     volume_name: str
@@ -200,7 +201,7 @@ class DatabaseSettings(TypedDict, total=False):
     enabled: bool
     """Keep Open WebUI's data in PostgreSQL (behind the load balancer) even with one replica. Set it to scale back from several replicas to one in one `pulumi up`: without it Open WebUI would return to its SQLite file and the PostgreSQL container would go (see README, Scaling down). Default: `false`."""  # noqa: E501
     image: str
-    """PostgreSQL image; it must ship the pgvector extension when `vectorStore` is `pgvector`. Default: `docker.io/pgvector/pgvector:0.8.0-pg17`."""  # noqa: E501
+    """PostgreSQL image; it must ship the pgvector extension when `vectorStore` is `pgvector`. Default: `docker.io/pgvector/pgvector:0.8.6-pg17`."""  # noqa: E501
     container_name: str
     """Name of the PostgreSQL container. Default: `open-webui-postgres`."""
     volume_name: str
@@ -227,7 +228,7 @@ class LoadBalancerSettings(TypedDict, total=False):
 
     # Generated from LoadBalancerSettings by tools/hosted_fields.py --write; do not edit.
     image: str
-    """HAProxy image (the 2.6 LTS line, as Debian bookworm's haproxy that the real-process tests run). Default: `docker.io/library/haproxy:2.6-alpine`."""  # noqa: E501
+    """HAProxy image (the 2.6 LTS line, as Debian bookworm's haproxy that the real-process tests run). Default: `docker.io/library/haproxy:2.6.32-alpine`."""  # noqa: E501
     container_name: str
     """Name of the load balancer container. Default: `open-webui-lb`."""
     sticky_sessions: bool
@@ -250,6 +251,17 @@ class DockerSettings(TypedDict, total=False):
     # End of generated fields.
 
 
+class LogsSettings(TypedDict, total=False):
+    """Container logs: every container logs with Docker's json-file driver within these bounds."""
+
+    # Generated from LogsSettings by tools/hosted_fields.py --write; do not edit.
+    max_size: str
+    """Size at which a container's log file is rotated (`max-size`: `k`, `m` or `g`). Default: `10m`."""
+    max_files: int
+    """Log files kept per container (`max-file`), the current one included: a container's logs take at most `maxSize` times this on the host's disk (30 MB by default). Default: `3`."""  # noqa: E501
+    # End of generated fields.
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Component arguments. The analyzer takes a field's description from the class that declares it, so the
 # components' own arguments repeat the settings fields, generated as the settings objects' are.
@@ -265,7 +277,7 @@ class ValkeyArgs(TypedDict, total=False):
     """Valkey password. Default: generated (32 characters) and kept in the stack's state. Treated as a secret (wrapped with `Output.secret`) whether or not it arrives as one."""  # noqa: E501
     # Generated from ValkeySettings by tools/hosted_fields.py --write; do not edit.
     image: str
-    """Valkey image. Default: `docker.io/valkey/valkey:8.0.1-alpine`."""
+    """Valkey image. Default: `docker.io/valkey/valkey:8.0.13-alpine`."""
     container_name: str
     """Name of the Valkey container. Default: `redis-valkey`."""
     volume_name: str
@@ -328,7 +340,7 @@ class OpenWebUIArgs(TypedDict, total=False):
     """The CA certificate (PEM) of a `Valkey` with `tls` (its `caCert` output), put where its `redisUrl` tells Open WebUI to find it (`/run/secrets/redis-ca.pem`). Required with a `rediss://` URL of such a Valkey."""  # noqa: E501
     # Generated from OpenWebUISettings by tools/hosted_fields.py --write; do not edit.
     image: str
-    """Open WebUI image. Default: `ghcr.io/open-webui/open-webui:main`."""
+    """Open WebUI image. Default: `ghcr.io/open-webui/open-webui:v0.12.4`."""
     container_name: str
     """Name of the Open WebUI container. Default: `open-webui`."""
     volume_name: str
@@ -371,6 +383,10 @@ class OpenWebUIStackArgs(TypedDict, total=False):
     """Load balancer in front of replicas."""
     docker: DockerSettings
     """The Docker Engine."""
+    logs: LogsSettings
+    """Bounded container logs."""
+    allow_moving_image_tags: bool
+    """Accept a moving image tag (`main`, `latest`, a version without its patch number such as `8.0-alpine`) where it would change what runs without a change to the stack: with `openWebui.upgrade: rolling` (a new build behind the tag would roll replica by replica onto one database) and on Swarm with `swarm.pinImages` (each preview looks the tag's digest up again). Set it only when you want that. Default: `false`."""  # noqa: E501
     valkey_password: pulumi.Input[str]
     """Valkey password. Default: generated (32 characters) and kept in the stack's state. Treated as a secret (wrapped with `Output.secret`) whether or not it arrives as one."""  # noqa: E501
     open_webui_secret_key: pulumi.Input[str]
@@ -518,6 +534,7 @@ def stack_settings(args: Mapping[str, Any]) -> tuple[StackModel | None, list[str
         "database": DatabaseModel,
         "load_balancer": LoadBalancerModel,
         "docker": DockerModel,
+        "logs": LogsModel,
     }
     for name, model in sections.items():
         alias = StackModel.model_fields[name].alias or name
@@ -528,6 +545,11 @@ def stack_settings(args: Mapping[str, Any]) -> tuple[StackModel | None, list[str
         if isinstance(section, Mapping):
             values[alias], section_problems = _plain_settings(section, model, f"{alias}.")
             problems += section_problems
+    allow_moving = args.get("allow_moving_image_tags")
+    if allow_moving is not None:
+        if _holds_output(allow_moving):
+            problems.append("allowMovingImageTags: give a plain true or false, not another resource's output")
+        values["allowMovingImageTags"] = _plain(allow_moving)
     return _validated(StackModel, values, problems), problems
 
 
@@ -716,6 +738,7 @@ __all__ = [
     "DatabaseSettings",
     "InvalidArgumentsError",
     "LoadBalancerSettings",
+    "LogsSettings",
     "MaxMemoryPolicy",
     "Network",
     "NetworkSettings",

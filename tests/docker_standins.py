@@ -3,14 +3,14 @@
 No image registry is reachable from the machines this project is developed and tested on, so the real-Docker
 tests run these instead (``tests/standins/README.md`` lists every difference from the real images):
 
-=============  ==========================================  ===============================================
-name           stands in for                               made of
-=============  ==========================================  ===============================================
-``valkey``     ``docker.io/valkey/valkey:8.0.1-alpine``    Debian trixie's ``valkey-tools`` 8.1.1
-``open-webui`` ``ghcr.io/open-webui/open-webui:main``      the virtualenv of ``scripts/install-open-webui``
-``haproxy``    ``docker.io/library/haproxy:2.6-alpine``    Debian bookworm's ``haproxy`` 2.6
-``postgres``   ``docker.io/pgvector/pgvector:0.8.0-pg17``  Debian trixie's ``postgresql-17``, pgvector 0.8.0
-=============  ==========================================  ===============================================
+=============  ===============================================  ===============================================
+name           stands in for (components/core/images.py)        made of
+=============  ===============================================  ===============================================
+``valkey``     ``docker.io/valkey/valkey:8.0.13-alpine``        Debian trixie's ``valkey-tools`` 8.1.1
+``open-webui`` ``ghcr.io/open-webui/open-webui:v0.12.4``        the virtualenv of ``scripts/install-open-webui``
+``haproxy``    ``docker.io/library/haproxy:2.6.32-alpine``      Debian bookworm's ``haproxy`` 2.6
+``postgres``   ``docker.io/pgvector/pgvector:0.8.6-pg17``       Debian trixie's ``postgresql-17``, pgvector 0.8.0
+=============  ===============================================  ===============================================
 
 Each is tagged ``owr-standin/<name>:<hash>``, the hash (12 hex digits) covering everything that goes into the
 image: the files of ``tests/standins/<name>/``, the id of the base image, the binaries copied in. An image whose

@@ -115,12 +115,12 @@ class TestValkey:
         ]
 
     def test_valkey_when_default_is_hardened_like_the_tutorial(self) -> None:
-        """Capabilities dropped but three, capped json-file logs, unless-stopped, no published port."""
+        """Capabilities dropped but three, bounded json-file logs (10 MB x 3), unless-stopped, no published port."""
         inputs = valkey_run(ValkeySettings()).container("redis-valkey").resource.inputs
         # In the form Docker's Go client sends and the provider reads back (CAP_ prefix, sorted).
         assert inputs["capabilities"] == {"drops": ["ALL"], "adds": ["CAP_DAC_OVERRIDE", "CAP_SETGID", "CAP_SETUID"]}
         assert inputs["logDriver"] == "json-file"
-        assert inputs["logOpts"] == {"max-size": "1m", "max-file": "1"}
+        assert inputs["logOpts"] == {"max-size": "10m", "max-file": "3"}
         assert inputs["restart"] == "unless-stopped"
         assert "ports" not in inputs
         assert inputs["volumes"] == [{"volumeName": "redis-data", "containerPath": "/data"}]

@@ -34,17 +34,18 @@ class TestDefaults:
     """With no configuration at all, the settings are the tutorial's, corrected."""
 
     def test_settings_when_empty_match_the_tutorial(self) -> None:
-        """The network, images, names and Valkey flags default to the tutorial's values."""
+        """The network, names and Valkey flags default to the tutorial's values; the images are pinned releases
+        (the tutorial's Valkey 8.0.1 lacks the security fixes since, and Open WebUI's `main` moves)."""
         settings = settings_from_mapping({})
         assert settings.network.name == "openwebui-network"
         assert settings.network.external is False
-        assert settings.valkey.image == "docker.io/valkey/valkey:8.0.1-alpine"
+        assert settings.valkey.image == "docker.io/valkey/valkey:8.0.13-alpine"
         assert settings.valkey.container_name == "redis-valkey"
         assert settings.valkey.alias == "redis"
         assert settings.valkey.database == 1
         assert settings.valkey.save == "30 1"
         assert settings.valkey.restart == "unless-stopped"
-        assert settings.open_webui.image == "ghcr.io/open-webui/open-webui:main"
+        assert settings.open_webui.image == "ghcr.io/open-webui/open-webui:v0.12.4"
         assert settings.open_webui.volume_name == "open-webui"
 
     def test_settings_when_empty_add_what_current_docs_require(self) -> None:
@@ -100,13 +101,13 @@ class TestBadInput:
             (
                 {"valkey": {"image": "valkey/valkey"}},
                 "valkey.image: must be an image reference with a tag or digest, such as "
-                "'docker.io/valkey/valkey:8.0.1-alpine' or 'ghcr.io/open-webui/open-webui@sha256:<64 hex>' "
+                "'docker.io/valkey/valkey:8.0.13-alpine' or 'ghcr.io/open-webui/open-webui@sha256:<64 hex>' "
                 "(got 'valkey/valkey')",
             ),
             (
                 {"openWebui": {"image": "ghcr.io/Open WebUI:main"}},
                 "openWebui.image: must be an image reference with a tag or digest, such as "
-                "'docker.io/valkey/valkey:8.0.1-alpine' or 'ghcr.io/open-webui/open-webui@sha256:<64 hex>' "
+                "'docker.io/valkey/valkey:8.0.13-alpine' or 'ghcr.io/open-webui/open-webui@sha256:<64 hex>' "
                 "(got 'ghcr.io/Open WebUI:main')",
             ),
             (

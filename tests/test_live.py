@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from components.core.images import OPEN_WEBUI_IMAGE
 from tests.lifecycle import Event, Poller, assert_recreated, assert_rolled, assert_two_waves, record
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -259,7 +260,7 @@ def _new_release(name: str, tag: str) -> str:
     """A new image id (as a new release has) from the default image, tagged locally: the provider uses a
     local image of that name and pulls only when there is none."""
     reference = f"{name}-owui:{tag}"
-    dockerfile = f"FROM ghcr.io/open-webui/open-webui:main\nLABEL open-webui-redis.live.release={tag}\n"
+    dockerfile = f"FROM {OPEN_WEBUI_IMAGE}\nLABEL open-webui-redis.live.release={tag}\n"
     subprocess.run(["docker", "build", "-q", "-t", reference, "-"], input=dockerfile, text=True, check=True)
     return reference
 
@@ -295,8 +296,9 @@ def test_replicas_when_created_and_upgraded_by_the_cli_follow_openwebui_upgrade(
         token = json.loads(answer.read())["token"]
 
     figures = []
-    image = "ghcr.io/open-webui/open-webui:main"
-    for upgrade, tag in (("recreate", "minor"), ("rolling", "patch")):
+    image = OPEN_WEBUI_IMAGE
+    # Release-like tags: the stack refuses a moving tag with `rolling` (allowMovingImageTags).
+    for upgrade, tag in (("recreate", "0.99.0"), ("rolling", "0.99.1")):
         if upgrade == "rolling":  # switched in an update of its own (README): only edges change, nothing else
             live.configure(openWebui={"replicas": 3, "upgrade": "rolling", "image": image})
             live.pulumi("preview", "--expect-no-changes", "--diff")

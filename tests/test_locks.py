@@ -114,9 +114,13 @@ def test_lock_header_when_read_is_the_command_scripts_lock_runs(lock: str) -> No
 def test_installed_packages_when_listed_are_exactly_the_test_lock() -> None:
     """This virtualenv (scripts/test installs and syncs it) holds what requirements-dev.txt pins, at those
     versions, and nothing else but pip's own seed packages."""
-    locked = {name: version for name, (version, marker, _) in lock_entries("requirements-dev.txt").items() if applies(marker)}
-    installed = {canonicalize_name(d.metadata["Name"]): d.version for d in importlib.metadata.distributions()}
-    different = {name: (installed.get(name), version) for name, version in locked.items() if installed.get(name) != version}
+    locked = {
+        name: version for name, (version, marker, _) in lock_entries("requirements-dev.txt").items() if applies(marker)
+    }
+    installed = {str(canonicalize_name(d.metadata["Name"])): d.version for d in importlib.metadata.distributions()}
+    different = {
+        name: (installed.get(name), version) for name, version in locked.items() if installed.get(name) != version
+    }
     assert different == {}, "installed vs locked; run scripts/test (it installs the lock)"
     assert sorted(set(installed) - set(locked) - SEED_PACKAGES) == []
 
@@ -132,7 +136,7 @@ def test_open_webui_virtualenv_when_installed_is_the_lock_and_the_default_image_
         text=True,
         check=True,
     ).stdout
-    installed = {canonicalize_name(item["name"]): item["version"] for item in json.loads(listed)}
+    installed = {str(canonicalize_name(item["name"])): item["version"] for item in json.loads(listed)}
     assert installed["open-webui"] == OPEN_WEBUI_VERSION
     locked = lock_entries(OPEN_WEBUI_LOCK[0])
     different = {

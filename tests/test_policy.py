@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import re
 import runpy
 import sys
 from pathlib import Path
@@ -32,6 +33,7 @@ from pulumi_policy import (
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
+from components.core.images import BRANCH_TAGS, OPEN_WEBUI_IMAGE, VALKEY_IMAGE
 from components.testing import Deployment, Resource, read_stack_file, render
 from policy import rules
 
@@ -279,11 +281,9 @@ class TestContainerHealthcheckAndRestart:
 class TestImagePinned:
     policy = rules.IMAGE_PINNED
 
-    @pytest.mark.parametrize(
-        "reference", ["docker.io/valkey/valkey:8.0.1-alpine", "ghcr.io/open-webui/open-webui:main"]
-    )
+    @pytest.mark.parametrize("reference", [VALKEY_IMAGE, OPEN_WEBUI_IMAGE])
     def test_passes_on_the_dev_images(self, dev, reference):
-        """Both dev images have a tag other than latest (main is only advisory)."""
+        """Both dev images have a release tag."""
         assert violations(self.policy, validation_args(image(dev, reference))) == []
 
     def test_fails_when_the_stack_uses_latest(self):
@@ -297,7 +297,7 @@ class TestImagePinned:
 
     def test_fails_when_an_image_has_no_tag(self, dev):
         """No tag means latest (the settings refuse it; another program might not)."""
-        resource = image(dev, "docker.io/valkey/valkey:8.0.1-alpine")
+        resource = image(dev, VALKEY_IMAGE)
         inputs = changed(resource, name="localhost:5000/valkey/valkey")
         assert violations(self.policy, validation_args(resource, inputs=inputs)) == [
             "image 'localhost:5000/valkey/valkey' has no tag or digest, so Docker pulls 'latest', which changes with "
@@ -333,16 +333,24 @@ class TestImageTagNotMoving:
         """A moving tag warns; it does not block a deployment."""
         assert self.policy.enforcement_level == EnforcementLevel.ADVISORY
 
-    def test_warns_on_the_default_open_webui_image(self, dev):
-        """ghcr.io/open-webui/open-webui:main, the default, gets the warning."""
-        assert violations(self.policy, validation_args(image(dev, "ghcr.io/open-webui/open-webui:main"))) == [
+    def test_warns_on_open_webuis_main_branch_image(self):
+        """ghcr.io/open-webui/open-webui:main, the tutorial's image, gets the warning."""
+        reference = "ghcr.io/open-webui/open-webui:main"
+        resource = image(render({"openWebui": {"image": reference}}), reference)
+        assert violations(self.policy, validation_args(resource)) == [
             "image 'ghcr.io/open-webui/open-webui:main' uses the moving tag 'main': each pull can bring a different "
             "build; pin a release tag or a digest (@sha256:...) for deployments you can reproduce"
         ]
 
-    def test_passes_on_the_dev_valkey_image(self, dev):
+    @pytest.mark.parametrize("reference", [VALKEY_IMAGE, OPEN_WEBUI_IMAGE])
+    def test_passes_on_the_dev_images(self, dev, reference):
         """A release tag is not moving."""
-        assert violations(self.policy, validation_args(image(dev, "docker.io/valkey/valkey:8.0.1-alpine"))) == []
+        assert violations(self.policy, validation_args(image(dev, reference))) == []
+
+    def test_branch_tags_when_listed_are_the_ones_the_settings_refuse(self):
+        """The pack (its own virtualenv, no import of the components) knows the same branch tags as the settings;
+        `latest` is the mandatory image-pinned policy's."""
+        assert rules.MOVING_TAGS | {"latest"} == BRANCH_TAGS
 
     def test_passes_when_a_moving_tag_is_pinned_by_digest(self):
         """`:main@sha256:...` names the tag for people and pins the build for Docker."""
@@ -605,9 +613,14 @@ def analyze_stack(server: Any, deployment: Deployment) -> list[tuple[str, int, s
 
 
 class TestPolicyServer:
-    def test_dev_stack_passes_every_mandatory_policy(self, server, dev):
-        """Every rendered resource of the dev stack: no mandatory violation, one advisory warning."""
-        assert analyze_stack(server, dev) == [
+    def test_dev_stack_passes_every_policy(self, server, dev):
+        """Every rendered resource of the dev stack passes, advisory policies too (its images are releases)."""
+        assert analyze_stack(server, dev) == []
+
+    def test_a_branch_tag_gets_the_advisory_warning(self, server):
+        """The tutorial's `:main` passes every mandatory policy and gets one advisory warning."""
+        tutorial = render({"openWebui": {"image": "ghcr.io/open-webui/open-webui:main"}})
+        assert analyze_stack(server, tutorial) == [
             (
                 "image-tag-not-moving",
                 proto.ADVISORY,
@@ -648,7 +661,9 @@ class TestPolicyServer:
         config.properties.update({"allowPublicBind": True})
         server.Configure(proto.ConfigureAnalyzerRequest(policyConfig={"open-webui-loopback-only": config}), None)
         public = render({"openWebui": {"bindAddress": "0.0.0.0"}})
-        assert [policy for policy, _, _ in analyze_stack(server, public)] == ["image-tag-not-moving"]
+        assert analyze_stack(server, public) == []
+        server.Configure(proto.ConfigureAnalyzerRequest(policyConfig={}), None)
+        assert [policy for policy, _, _ in analyze_stack(server, public)] == ["open-webui-loopback-only"]
 
     def test_pack_describes_its_policies_and_config(self, server):
         """What `pulumi policy` and the CLI read: names, levels, the allowPublicBind schema."""
@@ -699,8 +714,10 @@ class TestPackFiles:
         assert document["runtime"] == {"name": "python", "options": {"virtualenv": "venv"}}
 
     def test_requirements_name_pulumi_policy(self):
-        """policy/requirements.txt installs pulumi-policy; requirements-dev.txt includes it for the tests."""
-        assert any(
-            line.startswith("pulumi-policy") for line in (ROOT / "policy" / "requirements.txt").read_text().splitlines()
-        )
-        assert "-r policy/requirements.txt" in (ROOT / "requirements-dev.txt").read_text().splitlines()
+        """policy/requirements.in names pulumi-policy, its lock pins it with hashes, and the tests' ranges include
+        the pack's (requirements-dev.in), so the tests run the pack's versions."""
+        ranges = (ROOT / "policy" / "requirements.in").read_text().splitlines()
+        assert any(line.startswith("pulumi-policy") for line in ranges)
+        lock = (ROOT / "policy" / "requirements.txt").read_text()
+        assert re.search(r"^pulumi-policy==[0-9.]+ \\\n    --hash=sha256:", lock, re.MULTILINE)
+        assert "-r policy/requirements.in" in (ROOT / "requirements-dev.in").read_text().splitlines()

@@ -26,6 +26,7 @@ from components import hosted
 from components.core.settings import DatabaseSettings as DatabaseModel
 from components.core.settings import DockerSettings as DockerModel
 from components.core.settings import LoadBalancerSettings as LoadBalancerModel
+from components.core.settings import LogsSettings as LogsModel
 from components.core.settings import NetworkSettings as NetworkModel
 from components.core.settings import OpenWebUISettings as OpenWebUIModel
 from components.core.settings import StackSettings as StackModel
@@ -129,6 +130,7 @@ LOAD_BALANCER = {
     "waitTimeout": "integer",
 }
 DOCKER = {"healthStartInterval": "boolean"}
+LOGS = {"maxSize": "string", "maxFiles": "integer"}
 SETTINGS_TYPES: dict[str, tuple[type[BaseModel], dict[str, str], set[str]]] = {
     # schema type: (settings model, properties, settings fields left out of it)
     "NetworkSettings": (NetworkModel, NETWORK, set()),
@@ -138,6 +140,7 @@ SETTINGS_TYPES: dict[str, tuple[type[BaseModel], dict[str, str], set[str]]] = {
     "DatabaseSettings": (DatabaseModel, DATABASE, {"url", "password"}),  # settings-only secrets in the core
     "LoadBalancerSettings": (LoadBalancerModel, LOAD_BALANCER, set()),
     "DockerSettings": (DockerModel, DOCKER, set()),
+    "LogsSettings": (LogsModel, LOGS, set()),
 }
 ENUMS = {
     "RestartPolicy": get_args(ValkeyModel.model_fields["restart"].annotation),
@@ -223,8 +226,10 @@ EXPECTED_INPUTS: dict[str, dict[str, In]] = {
                 "database": "DatabaseSettings",
                 "loadBalancer": "LoadBalancerSettings",
                 "docker": "DockerSettings",
+                "logs": "LogsSettings",
             }.items()
         },
+        "allowMovingImageTags": In("boolean", False, True, described(StackModel, "allowMovingImageTags")),
         "valkeyPassword": In("string", False, False, VALKEY_PASSWORD),
         "openWebuiSecretKey": In("string", False, False, SECRET_KEY),
     },

@@ -121,7 +121,7 @@ class TestTwoReplicas:
     def test_postgres_when_managed_is_pinned_healthchecked_retained_and_secret(self, deployment: Deployment) -> None:
         """Official pgvector image, authenticated healthcheck, retained volume, generated secret password."""
         postgres = deployment.container("open-webui-postgres")
-        assert postgres.image == "docker.io/pgvector/pgvector:0.8.0-pg17"
+        assert postgres.image == "docker.io/pgvector/pgvector:0.8.6-pg17"
         assert postgres.healthcheck["tests"] == [
             "CMD-SHELL",
             'PGPASSWORD="$POSTGRES_PASSWORD" psql --no-psqlrc -h 127.0.0.1 -p 5432 -U openwebui -d openwebui '

@@ -488,21 +488,23 @@ class TestOpenWebUIServices:
         looked_up = sorted(args["name"] for token, args in three.deployment.invokes if "getRegistryImage" in token)
         images = {n: spec(s)["image"] for n, s in three.deployment.services().items()}
         assert looked_up == sorted(
-            {"docker.io/valkey/valkey:8.0.1-alpine", "docker.io/pgvector/pgvector:0.8.0-pg17"}
-            | {"docker.io/library/haproxy:2.6-alpine", "ghcr.io/open-webui/open-webui:main"}
+            {"docker.io/valkey/valkey:8.0.13-alpine", "docker.io/pgvector/pgvector:0.8.6-pg17"}
+            | {"docker.io/library/haproxy:2.6.32-alpine", "ghcr.io/open-webui/open-webui:v0.12.4"}
         )
-        assert images["redis-valkey"].startswith("valkey/valkey:8.0.1-alpine@sha256:")
-        assert images["open-webui-lb"].startswith("haproxy:2.6-alpine@sha256:")
+        assert images["redis-valkey"].startswith("valkey/valkey:8.0.13-alpine@sha256:")
+        assert images["open-webui-lb"].startswith("haproxy:2.6.32-alpine@sha256:")
         for image in images.values():
             digest = image.split("@")[1]
             assert re.fullmatch(r"sha256:[0-9a-f]{64}", digest), image
-        assert images["open-webui"].startswith("ghcr.io/open-webui/open-webui:main@sha256:")
+        assert images["open-webui"].startswith("ghcr.io/open-webui/open-webui:v0.12.4@sha256:")
 
     def test_images_when_pinning_is_off_are_the_references_and_nothing_is_looked_up(self) -> None:
         """``swarm.pinImages: false`` (no registry): the configured references as they are."""
         unpinned = swarm({"openWebui": {"replicas": 3}, "swarm": {"pinImages": False}})
         assert not [token for token, _ in unpinned.deployment.invokes if "getRegistryImage" in token]
-        assert spec(unpinned.service("redis-valkey"))["image"] == "valkey/valkey:8.0.1-alpine"  # Docker's familiar form
+        assert (
+            spec(unpinned.service("redis-valkey"))["image"] == "valkey/valkey:8.0.13-alpine"
+        )  # Docker's familiar form
 
     def test_services_when_default_are_found_by_virtual_ip(self, three: Swarm) -> None:
         """Every service has Swarm's default endpoint mode, a virtual IP (the routing mesh publishes the port)."""

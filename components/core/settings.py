@@ -29,6 +29,8 @@ from pydantic._internal._model_construction import ModelMetaclass  # BaseModel's
 from pydantic.alias_generators import to_camel
 from pydantic_core import InitErrorDetails
 
+from .images import HAPROXY_IMAGE, OPEN_WEBUI_IMAGE, POSTGRES_IMAGE, VALKEY_IMAGE, moving_tag
+
 # ---------------------------------------------------------------------------------------------------------
 # Reusable constrained types
 # ---------------------------------------------------------------------------------------------------------
@@ -47,6 +49,7 @@ _IMAGE_REFERENCE = re.compile(
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SAVE_SCHEDULE = re.compile(r"(?:[0-9]+ [0-9]+(?: [0-9]+ [0-9]+)*)?")
 _MEMORY = re.compile(r"[0-9]+(?:[kKmMgG][bB]?)?")
+_LOG_SIZE = re.compile(r"[1-9][0-9]{0,5}[kmg]")
 _POSTGRES_URL = re.compile(r"(?:postgres|postgresql|postgresql\+psycopg)://[^/\s]+/[^\s]+")
 
 
@@ -61,8 +64,14 @@ def _image_reference(value: str) -> str:
     if not match or not (match["tag"] or match["digest"]):
         raise ValueError(
             "must be an image reference with a tag or digest, such as "
-            "'docker.io/valkey/valkey:8.0.1-alpine' or 'ghcr.io/open-webui/open-webui@sha256:<64 hex>'"
+            "'docker.io/valkey/valkey:8.0.13-alpine' or 'ghcr.io/open-webui/open-webui@sha256:<64 hex>'"
         )
+    return value
+
+
+def _log_size(value: str) -> str:
+    if not _LOG_SIZE.fullmatch(value):
+        raise ValueError("must be a size with its unit k, m or g, such as '10m' or '500k'")
     return value
 
 
@@ -305,6 +314,8 @@ Seconds = Annotated[int, Field(ge=1, le=3600)]
 RestartPolicy = Literal["no", "on-failure", "always", "unless-stopped"]
 SaveSchedule = Annotated[str, AfterValidator(_save_schedule)]
 MemorySize = Annotated[str, AfterValidator(_memory)]
+LogSize = Annotated[str, AfterValidator(_log_size)]
+"""A json-file log's ``max-size``, in the form Docker keeps and reads back (``10m``)."""
 EnvName = Annotated[str, AfterValidator(_env_name), AfterValidator(_unmanaged_env_name)]
 EnvValue = Annotated[str, BeforeValidator(_env_value)]
 PostgresURL = Annotated[SecretStr, AfterValidator(_postgres_url)]
@@ -376,7 +387,7 @@ class NetworkSettings(_Settings):
 class ValkeySettings(_Settings):
     """The Valkey server that manages Open WebUI's websockets."""
 
-    image: ImageReference = Field("docker.io/valkey/valkey:8.0.1-alpine", description="Valkey image.")
+    image: ImageReference = Field(VALKEY_IMAGE, description="Valkey image.")
     container_name: DockerName = Field("redis-valkey", description="Name of the Valkey container.")
     volume_name: DockerName = Field("redis-data", description="Name of the Docker volume mounted at `/data`.")
     alias: DockerName = Field(
@@ -487,7 +498,7 @@ class ValkeySettings(_Settings):
 class OpenWebUISettings(_Settings):
     """The Open WebUI container."""
 
-    image: ImageReference = Field("ghcr.io/open-webui/open-webui:main", description="Open WebUI image.")
+    image: ImageReference = Field(OPEN_WEBUI_IMAGE, description="Open WebUI image.")
     container_name: DockerName = Field("open-webui", description="Name of the Open WebUI container.")
     volume_name: DockerName = Field(
         "open-webui", description="Name of the Docker volume mounted at `/app/backend/data`."
@@ -633,7 +644,7 @@ class DatabaseSettings(_Settings):
         ),
     )
     image: ImageReference = Field(
-        "docker.io/pgvector/pgvector:0.8.0-pg17",
+        POSTGRES_IMAGE,
         description="PostgreSQL image; it must ship the pgvector extension when `vectorStore` is `pgvector`.",
     )
     container_name: DockerName = Field("open-webui-postgres", description="Name of the PostgreSQL container.")
@@ -669,11 +680,32 @@ class DatabaseSettings(_Settings):
         return self
 
 
+class LogsSettings(_Settings):
+    """Container logs: every container and Swarm service logs with Docker's json-file driver within these bounds."""
+
+    max_size: LogSize = Field(
+        "10m", description="Size at which a container's log file is rotated (`max-size`: `k`, `m` or `g`)."
+    )
+    max_files: int = Field(
+        3,
+        ge=1,
+        le=100,
+        description=(
+            "Log files kept per container (`max-file`), the current one included: a container's logs take at most "
+            "`maxSize` times this on the host's disk (30 MB by default)."
+        ),
+    )
+
+    def options(self) -> dict[str, str]:
+        """The json-file driver's options, as Docker stores them and the provider reads them back."""
+        return {"max-file": str(self.max_files), "max-size": self.max_size}
+
+
 class LoadBalancerSettings(_Settings):
     """The HAProxy load balancer in front of several Open WebUI replicas (used when `openWebui.replicas` > 1)."""
 
     image: ImageReference = Field(
-        "docker.io/library/haproxy:2.6-alpine",
+        HAPROXY_IMAGE,
         description="HAProxy image (the 2.6 LTS line, as Debian bookworm's haproxy that the real-process tests run).",
     )
     container_name: DockerName = Field("open-webui-lb", description="Name of the load balancer container.")
@@ -1218,6 +1250,16 @@ class StackSettings(_Settings):
         default_factory=LoadBalancerSettings, description="Load balancer in front of replicas."
     )
     docker: DockerSettings = Field(default_factory=DockerSettings, description="The Docker Engine.")
+    logs: LogsSettings = Field(default_factory=LogsSettings, description="Bounded container logs.")
+    allow_moving_image_tags: bool = Field(
+        False,
+        description=(
+            "Accept a moving image tag (`main`, `latest`, a version without its patch number such as `8.0-alpine`) "
+            "where it would change what runs without a change to the stack: with `openWebui.upgrade: rolling` (a "
+            "new build behind the tag would roll replica by replica onto one database) and on Swarm with "
+            "`swarm.pinImages` (each preview looks the tag's digest up again). Set it only when you want that."
+        ),
+    )
     redis: RedisSettings = Field(
         default_factory=RedisSettings,
         description="The Redis Open WebUI uses: the managed Valkey, or an external server (TLS, Sentinel).",
@@ -1406,6 +1448,45 @@ class StackSettings(_Settings):
             f"{shown}: the managed Valkey is not deployed with redis.url (an external server); remove "
             f"{'them' if len(keys) > 1 else 'it'}, or remove redis.url to deploy Valkey"
         )
+
+    def images(self) -> list[tuple[str, str]]:
+        """Every image the stack runs, as (configuration key, reference)."""
+        images = [("valkey.image", self.valkey.image)] if self.managed_valkey else []
+        images.append(("openWebui.image", self.open_webui.image))
+        if self.managed_database:
+            images.append(("database.image", self.database.image))
+        if self.uses_database:
+            images.append(("loadBalancer.image", self.load_balancer.image))
+        return images
+
+    @model_validator(mode="after")
+    def _images_do_not_move(self) -> StackSettings:
+        if self.allow_moving_image_tags:
+            return self
+        problems = []
+        pin = "pin a release tag or a digest (@sha256:...)"
+        opt_in = "set allowMovingImageTags: true to accept it knowingly"
+        rolling = self.open_webui.upgrade == "rolling"
+        swarm_pins = self.engine == "swarm" and self.swarm_effective.pin_images
+        for key, reference in self.images():
+            tag = moving_tag(reference)
+            if tag is None:
+                continue
+            if key == "openWebui.image" and rolling:
+                problems.append(
+                    f"{key}: {reference!r} has the moving tag {tag!r} while openWebui.upgrade is 'rolling': a new "
+                    "build behind the tag would roll out replica by replica, old and new versions on one database, "
+                    f"which Open WebUI's scaling guide forbids; {pin}, use upgrade: recreate, or {opt_in}"
+                )
+            elif swarm_pins:
+                problems.append(
+                    f"{key}: {reference!r} has the moving tag {tag!r} while swarm.pinImages is on: every preview "
+                    "looks the tag's digest up again, so any `pulumi up` can update the service to a build no test "
+                    f"ran; {pin}, or {opt_in}"
+                )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _health_check_below_timeout(self) -> StackSettings:

@@ -9,6 +9,7 @@ import pulumi_docker as docker
 
 from .._shared import secret_value as secret_value
 from ..core.docker_forms import duration_text
+from ..core.settings import LogsSettings
 
 TYPE_PREFIX = "open-webui-redis:index"
 """Type tokens of the single-host components (``open-webui-redis:index:Valkey``): part of every URN, never changed."""
@@ -40,6 +41,17 @@ def healthcheck(
         timeout=duration_text(timeout),
         retries=retries,
     )
+
+
+class LogOptions(TypedDict):
+    log_driver: str
+    log_opts: dict[str, str]
+
+
+def bounded_logs(logs: LogsSettings | None) -> LogOptions:
+    """A container's ``log_driver`` and ``log_opts``: json-file within ``logs``' bounds (its defaults when None),
+    whatever the daemon's default driver, in the form Docker stores and the provider reads back."""
+    return {"log_driver": "json-file", "log_opts": (logs or LogsSettings()).options()}
 
 
 class Intervals(TypedDict):

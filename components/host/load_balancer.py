@@ -6,8 +6,8 @@ import pulumi
 import pulumi_docker as docker
 
 from ..core.load_balancer import CONFIG_PATH, LISTEN_PORT, haproxy_config, nofile_limit
-from ..core.settings import DockerSettings, LoadBalancerSettings
-from ._docker import STOP_GRACE_SECONDS, TYPE_PREFIX, healthcheck, probe_intervals, pulled_image
+from ..core.settings import DockerSettings, LoadBalancerSettings, LogsSettings
+from ._docker import STOP_GRACE_SECONDS, TYPE_PREFIX, bounded_logs, healthcheck, probe_intervals, pulled_image
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -31,8 +31,10 @@ class LoadBalancer(pulumi.ComponentResource):
         replicas: list[pulumi.Resource],
         opts: pulumi.ResourceOptions | None = None,
         engine: DockerSettings | None = None,
+        logs: LogsSettings | None = None,
     ) -> None:
-        """``engine``: what the Docker Engine supports (health start intervals)."""
+        """``engine``: what the Docker Engine supports (health start intervals). ``logs``: the container's log
+        bounds (default: ``LogsSettings()``): HAProxy logs a line per request."""
         engine = engine or DockerSettings()
         super().__init__(f"{TYPE_PREFIX}:LoadBalancer", name, None, opts)
         self.config = haproxy_config(
@@ -55,6 +57,7 @@ class LoadBalancer(pulumi.ComponentResource):
                 **probe_intervals(engine.health_start_interval, steady=10),
             ),
             restart=settings.restart,
+            **bounded_logs(logs),
             # HAProxy needs about two descriptors per connection; don't depend on the daemon's default limit.
             ulimits=[
                 docker.ContainerUlimitArgs(

@@ -18,10 +18,11 @@ from ..core.open_webui import (
     public_url,
 )
 from ..core.redis import connection_env, healthcheck_timeout, tls_certificates
-from ..core.settings import DockerSettings, LoadBalancerSettings, OpenWebUISettings, RedisSettings
+from ..core.settings import DockerSettings, LoadBalancerSettings, LogsSettings, OpenWebUISettings, RedisSettings
 from ._docker import (
     STOP_GRACE_SECONDS,
     TYPE_PREFIX,
+    bounded_logs,
     data_volume,
     healthcheck,
     probe_intervals,
@@ -82,6 +83,7 @@ class OpenWebUI(pulumi.ComponentResource):
         websocket_redis_url: pulumi.Input[str] | None = None,
         redis: RedisSettings | None = None,
         redis_ca_cert: pulumi.Input[str] | None = None,
+        logs: LogsSettings | None = None,
     ) -> None:
         """``redis_url``: ``REDIS_URL`` (secret), and ``WEBSOCKET_REDIS_URL`` unless ``websocket_redis_url`` names
         another server. ``redis``: how Open WebUI reaches them (``redis.url`` itself is not read: pass the URLs):
@@ -180,6 +182,7 @@ class OpenWebUI(pulumi.ComponentResource):
                 healthcheck=open_webui_healthcheck(engine.health_start_interval, redis),
                 uploads=uploads,
                 restart=settings.restart,
+                **bounded_logs(logs),
                 memory=settings.memory_mb,
                 # The limit is a hard cap: without memory_swap Docker adds as much swap on top (and the provider
                 # reads that back, a difference on the next `pulumi up`).
@@ -218,6 +221,7 @@ class OpenWebUI(pulumi.ComponentResource):
                 replicas=list(self.containers),
                 opts=child,
                 engine=engine,
+                logs=logs,
             )
             self.url = self.load_balancer.container_name.apply(
                 lambda _: public_url(settings.bind_address, settings.host_port)

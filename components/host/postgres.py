@@ -6,8 +6,16 @@ import pulumi
 import pulumi_docker as docker
 
 from ..core.postgres import DATA_PATH, PORT, STOP_GRACE_SECONDS, database_url, healthcheck_test
-from ..core.settings import DatabaseSettings, DockerSettings
-from ._docker import TYPE_PREFIX, data_volume, healthcheck, probe_intervals, pulled_image, secret_value
+from ..core.settings import DatabaseSettings, DockerSettings, LogsSettings
+from ._docker import (
+    TYPE_PREFIX,
+    bounded_logs,
+    data_volume,
+    healthcheck,
+    probe_intervals,
+    pulled_image,
+    secret_value,
+)
 
 
 class Postgres(pulumi.ComponentResource):
@@ -28,8 +36,10 @@ class Postgres(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
         *,
         engine: DockerSettings | None = None,
+        logs: LogsSettings | None = None,
     ) -> None:
-        """``engine``: what the Docker Engine supports (health start intervals)."""
+        """``engine``: what the Docker Engine supports (health start intervals). ``logs``: the container's log
+        bounds (default: ``LogsSettings()``)."""
         engine = engine or DockerSettings()
         super().__init__(f"{TYPE_PREFIX}:Postgres", name, None, opts)
         # Alphanumeric when generated: the image's entrypoint and psql take it as is, and URLs need no encoding.
@@ -54,6 +64,7 @@ class Postgres(pulumi.ComponentResource):
                 **probe_intervals(engine.health_start_interval, steady=10),
             ),
             restart=settings.restart,
+            **bounded_logs(logs),
             wait=True,
             wait_timeout=settings.wait_timeout,
             # A clean shutdown (checkpoint) on replace and destroy instead of a forced removal.

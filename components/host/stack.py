@@ -91,6 +91,7 @@ class OpenWebUIStack(pulumi.ComponentResource):
                 self.network.network_name,
                 opts=child,
                 password=valkey_password,
+                logs=settings.logs,
             )
             redis_url = self.valkey.redis_url
         else:
@@ -99,7 +100,12 @@ class OpenWebUIStack(pulumi.ComponentResource):
         self.database_url: pulumi.Output[str] | None = None
         if settings.managed_database:
             self.postgres = Postgres(
-                f"{name}-postgres", settings.database, self.network.network_name, opts=child, engine=settings.docker
+                f"{name}-postgres",
+                settings.database,
+                self.network.network_name,
+                opts=child,
+                engine=settings.docker,
+                logs=settings.logs,
             )
             self.database_url = self.postgres.url
         elif settings.database.url is not None:
@@ -120,6 +126,7 @@ class OpenWebUIStack(pulumi.ComponentResource):
             websocket_redis_url=websocket_url,
             redis=settings.redis,
             redis_ca_cert=self.valkey.ca_cert if self.valkey is not None else None,
+            logs=settings.logs,
         )
 
         self.url = self.open_webui.url

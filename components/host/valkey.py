@@ -8,7 +8,7 @@ import pulumi
 import pulumi_docker as docker
 
 from .._shared import redis_url_output, valkey_certificates
-from ..core.settings import ValkeySettings
+from ..core.settings import LogsSettings, ValkeySettings
 from ..core.valkey import (
     AUTH_CONFIG_PATH,
     DATA_PATH,
@@ -21,7 +21,15 @@ from ..core.valkey import (
     healthcheck_test,
     server_command,
 )
-from ._docker import STOP_GRACE_SECONDS, TYPE_PREFIX, data_volume, healthcheck, pulled_image, secret_value
+from ._docker import (
+    STOP_GRACE_SECONDS,
+    TYPE_PREFIX,
+    bounded_logs,
+    data_volume,
+    healthcheck,
+    pulled_image,
+    secret_value,
+)
 
 
 class Valkey(pulumi.ComponentResource):
@@ -56,9 +64,11 @@ class Valkey(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
         *,
         password: pulumi.Input[str] | None = None,
+        logs: LogsSettings | None = None,
     ) -> None:
         """``password``: the password as an Input (another resource's output, a secret), instead of
-        ``settings.password``; it is wrapped with ``Output.secret``."""
+        ``settings.password``; it is wrapped with ``Output.secret``. ``logs``: the container's log bounds
+        (default: ``LogsSettings()``, json-file, 10 MB x 3)."""
         if password is not None and not settings.auth:
             raise ValueError("password is given while settings.auth is false; remove one of them")
         if password is not None and settings.password is not None:
@@ -118,8 +128,7 @@ class Valkey(pulumi.ComponentResource):
             healthcheck=healthcheck(healthcheck_test(settings), start_period=5, interval=1, timeout=3, retries=5),
             restart=settings.restart,
             capabilities=docker.ContainerCapabilitiesArgs(drops=["ALL"], adds=KEPT_CAPABILITIES),
-            log_driver="json-file",
-            log_opts={"max-size": "1m", "max-file": "1"},
+            **bounded_logs(logs),
             wait=True,
             wait_timeout=settings.wait_timeout,
             # Stop (SIGTERM) and let Valkey write its final snapshot before removal; without a grace period

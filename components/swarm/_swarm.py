@@ -10,7 +10,7 @@ import pulumi
 import pulumi_docker as docker
 
 from ..core.docker_forms import short_duration
-from ..core.settings import RestartPolicy, UpgradeStrategy
+from ..core.settings import LogsSettings, RestartPolicy, UpgradeStrategy
 
 TYPE_PREFIX = "open-webui-redis:swarm"
 """Type tokens of the Swarm components (``open-webui-redis:swarm:Valkey``)."""
@@ -139,9 +139,10 @@ def replicated(count: int) -> docker.ServiceModeArgs:
     return docker.ServiceModeArgs(replicated=docker.ServiceModeReplicatedArgs(replicas=count))
 
 
-def json_file_logs() -> docker.ServiceTaskSpecLogDriverArgs:
-    """The tutorial's log cap: json-file, 1 MB, one file."""
-    return docker.ServiceTaskSpecLogDriverArgs(name="json-file", options={"max-file": "1", "max-size": "1m"})
+def json_file_logs(logs: LogsSettings | None) -> docker.ServiceTaskSpecLogDriverArgs:
+    """A task's logs: json-file within ``logs``' bounds (its defaults when None), whatever the nodes' default
+    driver, in the form Docker stores and the provider reads back."""
+    return docker.ServiceTaskSpecLogDriverArgs(name="json-file", options=(logs or LogsSettings()).options())
 
 
 def endpoint(

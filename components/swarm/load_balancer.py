@@ -11,7 +11,7 @@ import pulumi
 import pulumi_docker as docker
 
 from ..core.load_balancer import CONFIG_PATH, LISTEN_PORT, haproxy_config
-from ..core.settings import LoadBalancerSettings
+from ..core.settings import LoadBalancerSettings, LogsSettings
 from ._swarm import (
     SERVICE_IGNORES,
     STOP_GRACE,
@@ -20,6 +20,7 @@ from ._swarm import (
     converge,
     endpoint,
     healthcheck,
+    json_file_logs,
     replicated,
     restart_policy,
     rollback_config,
@@ -52,8 +53,10 @@ class SwarmLoadBalancer(pulumi.ComponentResource):
         endpoint_mode: str = "vip",
         publish_mode: str = "ingress",
         opts: pulumi.ResourceOptions | None = None,
+        logs: LogsSettings | None = None,
     ) -> None:
-        """``backends``: ``(prefix, slots, tasks.<service>)`` per Open WebUI service."""
+        """``backends``: ``(prefix, slots, tasks.<service>)`` per Open WebUI service. ``logs``: the task's log
+        bounds (default: ``LogsSettings()``): HAProxy logs a line per request."""
         super().__init__(f"{TYPE_PREFIX}:LoadBalancer", name, None, opts)
         image = service_image(settings.image, pin_image, self)
         self.config = haproxy_config(
@@ -82,6 +85,7 @@ class SwarmLoadBalancer(pulumi.ComponentResource):
                 ),
                 networks_advanceds=[docker.ServiceTaskSpecNetworksAdvancedArgs(id=network_id)],
                 restart_policy=restart_policy(settings.restart),
+                log_driver=json_file_logs(logs),
             ),
             mode=replicated(1),
             endpoint_spec=endpoint(endpoint_mode, publish=(host_port, LISTEN_PORT), publish_mode=publish_mode),

@@ -34,6 +34,7 @@ from ..core.open_webui import (
 from ..core.redis import TLS_FILES, connection_env, healthcheck_timeout, tls_certificates
 from ..core.settings import (
     LoadBalancerSettings,
+    LogsSettings,
     OpenWebUISettings,
     RedisSettings,
     SharedVolumeSettings,
@@ -46,6 +47,7 @@ from ._swarm import (
     converge,
     endpoint,
     healthcheck,
+    json_file_logs,
     replicated,
     restart_policy,
     rollback_config,
@@ -134,6 +136,7 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
         websocket_redis_url: pulumi.Input[str] | None = None,
         redis: RedisSettings | None = None,
         redis_ca_cert: pulumi.Input[str] | None = None,
+        logs: LogsSettings | None = None,
     ) -> None:
         """``redis_url``: ``REDIS_URL`` (secret), and ``WEBSOCKET_REDIS_URL`` unless ``websocket_redis_url`` names
         another server; ``redis``: the key prefix, Sentinel's hosts and the TLS files (Docker secrets under
@@ -276,6 +279,7 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
                     placement=placement if (constraints or spread) else None,
                     resources=resources,
                     restart_policy=restart_policy(settings.restart),
+                    log_driver=json_file_logs(logs),
                 ),
                 mode=replicated(count),
                 endpoint_spec=endpoint(
@@ -328,6 +332,7 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
                 publish_mode=publish_mode,
                 pin_image=pin_image,
                 opts=pulumi.ResourceOptions(parent=self),
+                logs=logs,
             )
         self.service_name = primary.name
         self.service_names = [s.name for s in self.services]

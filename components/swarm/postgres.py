@@ -7,13 +7,14 @@ import pulumi_docker as docker
 
 from .._shared import secret_value
 from ..core.postgres import DATA_PATH, PORT, SWARM_PASSWORD_FILE, database_url, swarm_healthcheck_test
-from ..core.settings import DatabaseSettings
+from ..core.settings import DatabaseSettings, LogsSettings
 from ._swarm import (
     SERVICE_IGNORES,
     TYPE_PREFIX,
     converge,
     endpoint,
     healthcheck,
+    json_file_logs,
     replicated,
     restart_policy,
     rollback_config,
@@ -46,7 +47,9 @@ class SwarmPostgres(pulumi.ComponentResource):
         pin_image: bool = True,
         constraints: list[str] | None = None,
         endpoint_mode: str = "vip",
+        logs: LogsSettings | None = None,
     ) -> None:
+        """``logs``: the task's log bounds (default: ``LogsSettings()``)."""
         super().__init__(f"{TYPE_PREFIX}:Postgres", name, None, opts)
         image = service_image(settings.image, pin_image, self)
         password = secret_value(f"{name}-password", settings.password, self, length=32)
@@ -78,6 +81,7 @@ class SwarmPostgres(pulumi.ComponentResource):
                 ],
                 placement=docker.ServiceTaskSpecPlacementArgs(constraints=constraints) if constraints else None,
                 restart_policy=restart_policy(settings.restart),
+                log_driver=json_file_logs(logs),
             ),
             mode=replicated(1),
             endpoint_spec=endpoint(endpoint_mode),

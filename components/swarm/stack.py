@@ -98,6 +98,7 @@ class SwarmStack(pulumi.ComponentResource):
                 endpoint_mode=swarm.endpoint_mode,
                 password=valkey_password,
                 pin_image=swarm.pin_images,
+                logs=settings.logs,
             )
             redis_url = self.valkey.redis_url
         else:
@@ -113,6 +114,7 @@ class SwarmStack(pulumi.ComponentResource):
                 constraints=data_node,
                 endpoint_mode=swarm.endpoint_mode,
                 pin_image=swarm.pin_images,
+                logs=settings.logs,
             )
             self.database_url = self.postgres.url
         elif settings.database.url is not None:
@@ -148,6 +150,7 @@ class SwarmStack(pulumi.ComponentResource):
             endpoint_mode=swarm.endpoint_mode,
             publish_mode=swarm.publish_mode,
             pin_image=swarm.pin_images,
+            logs=settings.logs,
         )
         self.url = self.open_webui.url
         self.redis_url = redis_url

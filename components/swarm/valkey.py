@@ -8,7 +8,7 @@ import pulumi
 import pulumi_docker as docker
 
 from .._shared import redis_url_output, secret_value, valkey_certificates
-from ..core.settings import ValkeySettings
+from ..core.settings import LogsSettings, ValkeySettings
 from ..core.valkey import (
     DATA_PATH,
     KEPT_CAPABILITIES,
@@ -76,8 +76,10 @@ class SwarmValkey(pulumi.ComponentResource):
         constraints: list[str] | None = None,
         endpoint_mode: str = "vip",
         password: pulumi.Input[str] | None = None,
+        logs: LogsSettings | None = None,
     ) -> None:
-        """``constraints``: Swarm placement constraints (the stack passes ``node.labels.<dataLabel>==true``)."""
+        """``constraints``: Swarm placement constraints (the stack passes ``node.labels.<dataLabel>==true``).
+        ``logs``: the tasks' log bounds (default: ``LogsSettings()``)."""
         if password is not None and not settings.auth:
             raise ValueError("password is given while settings.auth is false; remove one of them")
         if password is not None and settings.password is not None:
@@ -140,7 +142,7 @@ class SwarmValkey(pulumi.ComponentResource):
                 ],
                 placement=docker.ServiceTaskSpecPlacementArgs(constraints=constraints) if constraints else None,
                 restart_policy=restart_policy(settings.restart),
-                log_driver=json_file_logs(),
+                log_driver=json_file_logs(logs),
             ),
             mode=replicated(1),
             endpoint_spec=endpoint(endpoint_mode),
