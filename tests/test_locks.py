@@ -15,7 +15,7 @@ from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from components.core.images import OPEN_WEBUI_VERSION
+from components.core.images import DEFAULT_IMAGES, OPEN_WEBUI_VERSION
 
 ROOT = Path(__file__).resolve().parent.parent
 HASHED_LOCKS = {
@@ -172,3 +172,31 @@ def test_scripts_when_they_install_python_packages_use_the_locks() -> None:
     assert "pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt" in script
     assert "uv pip sync --quiet --python venv/bin/python --require-hashes requirements-dev.txt" in script
     assert "pulumi install" in (ROOT / "scripts" / "deploy").read_text()
+
+
+def _python_regex(pattern: str) -> re.Pattern[str]:
+    """A Renovate (JavaScript) regex with named groups, as Python's ``re`` writes them."""
+    return re.compile(pattern.replace("(?<", "(?P<").replace("(?P<=", "(?<=").replace("(?P<!", "(?<!"))
+
+
+def test_renovate_when_configured_proposes_every_lock_action_and_image() -> None:
+    """renovate.json re-locks the four locks, pins actions by commit, and finds every default image and Open
+    WebUI's version where they are written, with the version that Renovate would change."""
+    config = json.loads((ROOT / "renovate.json").read_text())
+    assert "helpers:pinGitHubActionDigests" in config["extends"]
+    patterns = [_python_regex(p.strip("/")) for p in config["pip-compile"]["managerFilePatterns"]]
+    for lock in [*HASHED_LOCKS, OPEN_WEBUI_LOCK[0]]:
+        assert any(pattern.fullmatch(lock) for pattern in patterns), lock
+    assert config["pip_requirements"] == {"enabled": False}  # the locks are not read twice
+    images, version = config["customManagers"]
+    found: set[tuple[str, str]] = set()
+    for path in ["components/core/images.py", "Pulumi.dev.yaml", "Pulumi.swarm.yaml"]:
+        assert any(_python_regex(p.strip("/")).fullmatch(path) for p in images["managerFilePatterns"]), path
+        text = (ROOT / path).read_text()
+        for pattern in images["matchStrings"]:
+            found |= {(m["depName"], m["currentValue"]) for m in _python_regex(pattern).finditer(text)}
+    expected = {tuple(reference.rsplit(":", 1)) for reference in DEFAULT_IMAGES.values()}
+    assert found == expected  # Open WebUI's tag from the stacks, its version below
+    (match,) = _python_regex(version["matchStrings"][0]).finditer((ROOT / "components/core/images.py").read_text())
+    assert match["currentValue"] == OPEN_WEBUI_VERSION
+    assert version["depNameTemplate"] == "ghcr.io/open-webui/open-webui"

@@ -5,6 +5,7 @@ check-jsonschema and zizmor run offline from this virtualenv (requirements-dev.t
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import subprocess
@@ -20,6 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
 BIN = Path(sys.executable).parent
 TEST_COMMAND = "scripts/test --all"
+STACKS = sorted(path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in ROOT.glob("Pulumi.*.yaml"))
+"""Every stack the repository ships (Pulumi.<stack>.yaml): each is previewed and deployed."""
 """The README's test command with every tier; .ci/run runs the same."""
 PINS = {
     "actions/checkout": ("3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),
@@ -133,8 +136,9 @@ def test_preview_job_comments_a_policy_checked_preview_per_stack():
     job = load("ci.yml")["jobs"]["preview"]
     assert job["needs"] == "test"
     assert job["if"].startswith("github.event_name == 'pull_request'")
-    assert [entry["stack"] for entry in job["strategy"]["matrix"]["include"]] == ["dev"]
+    assert [entry["stack"] for entry in job["strategy"]["matrix"]["include"]] == STACKS
     assert "${{ matrix.stack }}" in job["concurrency"]["group"]
+    assert job["environment"] == "preview-${{ matrix.stack }}"  # each stack's own Docker host secrets
     assert pulumi_step(load("ci.yml"), "preview")["with"] == {
         "command": "preview",
         "stack-name": "${{ matrix.stack }}",
@@ -167,13 +171,18 @@ def test_state_passphrase_and_docker_host_come_from_secrets(job):
 
 
 def test_deploy_runs_up_through_the_stacks_protected_environment():
-    """push to main and workflow_dispatch (stack: dev); environment and concurrency per stack, never cancelled."""
+    """push to main (every stack) and workflow_dispatch (one of them); environment and concurrency per stack,
+    never cancelled."""
     document = load("deploy.yml")
     assert document["on"]["push"] == {"branches": ["main"]}
     assert document["on"]["workflow_dispatch"]["inputs"]["stack"]["type"] == "choice"
-    assert document["on"]["workflow_dispatch"]["inputs"]["stack"]["options"] == ["dev"]
+    assert document["on"]["workflow_dispatch"]["inputs"]["stack"]["options"] == STACKS
     job = document["jobs"]["deploy"]
-    stack = "${{ inputs.stack || 'dev' }}"
+    assert job["strategy"]["matrix"]["stack"] == (
+        "${{ fromJSON(github.event_name == 'workflow_dispatch' && format('[\"{0}\"]', inputs.stack) || "
+        f"'{json.dumps(STACKS)}') }}}}"
+    )
+    stack = "${{ matrix.stack }}"
     assert job["environment"] == stack
     assert job["concurrency"] == {"group": "deploy-" + stack, "cancel-in-progress": False}
     assert job["if"] == "github.ref == 'refs/heads/main'"
