@@ -135,7 +135,7 @@ class ValkeySettings(TypedDict, total=False):
     save: str
     """RDB snapshot schedule: `<seconds> <changes>` pairs (`30 1`: after 30 s if a key changed). Default: `30 1`."""
     append_only: bool
-    """AOF persistence (`--appendonly yes`): every write logged, fsynced per `appendFsync`, so a crash loses at most about a second instead of up to `save`'s interval. Default: on for stacks on PostgreSQL (replicas share Valkey's state: revoked sign-ins, config sync), off for one container on SQLite and for a `Valkey` component used on its own. Turning it on for an existing Valkey starts it empty unless you first run `CONFIG SET appendonly yes` (README, Upgrades)."""  # noqa: E501
+    """AOF persistence (`--appendonly yes`): every write logged, fsynced per `appendFsync`, so a crash loses at most about a second instead of up to `save`'s interval. Default: on for stacks on PostgreSQL (replicas share Valkey's state: revoked sign-ins, config sync), off for one container on SQLite and for a `Valkey` component used on its own. Turning it on for an existing Valkey starts it empty unless you first run `CONFIG SET appendonly yes` (docs/upgrades.md)."""  # noqa: E501
     append_fsync: AppendFsync
     """AOF fsync policy when `appendOnly` is on. Default: `everysec`."""
     max_clients: int
@@ -199,7 +199,7 @@ class DatabaseSettings(TypedDict, total=False):
 
     # Generated from DatabaseSettings by tools/hosted_fields.py --write; do not edit.
     enabled: bool
-    """Keep Open WebUI's data in PostgreSQL (behind the load balancer) even with one replica. Set it to scale back from several replicas to one in one `pulumi up`: without it Open WebUI would return to its SQLite file and the PostgreSQL container would go (see README, Scaling down). Default: `false`."""  # noqa: E501
+    """Keep Open WebUI's data in PostgreSQL (behind the load balancer) even with one replica. Set it to scale back from several replicas to one in one `pulumi up`: without it Open WebUI would return to its SQLite file and the PostgreSQL container would go (see docs/upgrades.md, Scaling down). Default: `false`."""  # noqa: E501
     image: str
     """PostgreSQL image; it must ship the pgvector extension when `vectorStore` is `pgvector`. Default: `docker.io/pgvector/pgvector:0.8.6-pg17`."""  # noqa: E501
     container_name: str
@@ -293,7 +293,7 @@ class ValkeyArgs(TypedDict, total=False):
     save: str
     """RDB snapshot schedule: `<seconds> <changes>` pairs (`30 1`: after 30 s if a key changed). Default: `30 1`."""
     append_only: bool
-    """AOF persistence (`--appendonly yes`): every write logged, fsynced per `appendFsync`, so a crash loses at most about a second instead of up to `save`'s interval. Default: on for stacks on PostgreSQL (replicas share Valkey's state: revoked sign-ins, config sync), off for one container on SQLite and for a `Valkey` component used on its own. Turning it on for an existing Valkey starts it empty unless you first run `CONFIG SET appendonly yes` (README, Upgrades)."""  # noqa: E501
+    """AOF persistence (`--appendonly yes`): every write logged, fsynced per `appendFsync`, so a crash loses at most about a second instead of up to `save`'s interval. Default: on for stacks on PostgreSQL (replicas share Valkey's state: revoked sign-ins, config sync), off for one container on SQLite and for a `Valkey` component used on its own. Turning it on for an existing Valkey starts it empty unless you first run `CONFIG SET appendonly yes` (docs/upgrades.md)."""  # noqa: E501
     append_fsync: AppendFsync
     """AOF fsync policy when `appendOnly` is on. Default: `everysec`."""
     max_clients: int
@@ -702,11 +702,11 @@ class OpenWebUIStack(_stack.OpenWebUIStack):
     database_url: pulumi.Output[str] | None
     """`DATABASE_URL` of the replicas' shared PostgreSQL (only with a database)."""
     postgres_container_name: pulumi.Output[str] | None
-    """PostgreSQL container (only with `openWebui.replicas` > 1)."""
+    """PostgreSQL container (only with the stack's own PostgreSQL)."""
     postgres_volume_name: pulumi.Output[str] | None
-    """PostgreSQL's data volume (only with `openWebui.replicas` > 1; back it up)."""
+    """PostgreSQL's data volume (only with the stack's own PostgreSQL; back it up)."""
     load_balancer_container_name: pulumi.Output[str] | None
-    """HAProxy container (only with `openWebui.replicas` > 1)."""
+    """HAProxy container (only with Open WebUI on PostgreSQL)."""
 
     def __init__(self, name: str, args: OpenWebUIStackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         settings, problems = stack_settings(args)

@@ -157,8 +157,8 @@ class TestBadInput:
             (
                 {"openWebui": {"env": {"REDIS_URL": "redis://elsewhere:6379/0"}}},
                 "openWebui.env.REDIS_URL: is set by the stack and cannot be overridden; any variable but the "
-                "managed ones may be set (README: Default settings, 'Managed env'); an external server is redis.url "
-                "(a secret) (got 'REDIS_URL')",
+                "managed ones may be set (docs/configuration.md: Default settings, 'Managed env'); an external "
+                "server is redis.url (a secret) (got 'REDIS_URL')",
             ),
             (
                 {"openWebui": {"env": {"1ST": "x"}}},
@@ -257,7 +257,7 @@ class TestBadInput:
         (problem,) = problems_of({"openWebui": {"env": {name: "2"}}})
         assert problem == (
             f"openWebui.env.{name}: is set by the stack and cannot be overridden; any variable but the managed ones "
-            f"may be set (README: Default settings, 'Managed env'); {hint} (got '{name}')"
+            f"may be set (docs/configuration.md: Default settings, 'Managed env'); {hint} (got '{name}')"
         )
 
     def test_program_when_several_values_are_bad_reports_all_at_once(self) -> None:

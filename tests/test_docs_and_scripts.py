@@ -1,4 +1,6 @@
-"""The README, the set-up scripts and CI agree with the code, and the deploy script fails safely."""
+"""The README, the set-up scripts and CI agree with the code, and the deploy script fails safely.
+
+Every snippet of README.md and docs/*.md runs in tests/test_docs.py."""
 
 from __future__ import annotations
 
@@ -16,10 +18,11 @@ from components.testing import run
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
+COMPONENTS_PAGE = (ROOT / "docs" / "components.md").read_text()
 
 
-def test_readme_reference_when_generated_matches_the_code() -> None:
-    """The configuration reference between the markers is what tools/reference.py generates now."""
+def test_configuration_reference_when_generated_matches_the_code() -> None:
+    """docs/configuration.md's reference between the markers is what tools/reference.py generates now."""
     result = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "reference.py"), "--check"], capture_output=True, text=True
     )
@@ -48,10 +51,12 @@ def test_hosted_fields_when_a_description_is_edited_by_hand_are_rewritten_from_t
     assert tool.generated(source) == source
 
 
-def test_readme_python_snippet_when_run_declares_what_it_says() -> None:
-    """The "own program" example in the README runs and publishes a second Open WebUI on port 3001."""
-    (snippet,) = [block for block in re.findall(r"```python\n(.*?)```", README, re.S) if "pulumi.export" in block]
-    deployment = run(lambda: exec(compile(snippet, "README.md", "exec"), {}))  # noqa: S102 - our own README
+def test_components_page_python_snippet_when_run_declares_what_it_says() -> None:
+    """The "own program" example of docs/components.md runs and publishes a second Open WebUI on port 3001."""
+    (snippet,) = [
+        block for block in re.findall(r"```python\n(.*?)```", COMPONENTS_PAGE, re.S) if "pulumi.export" in block
+    ]
+    deployment = run(lambda: exec(compile(snippet, "docs/components.md", "exec"), {}))  # noqa: S102 - our own docs
     assert deployment.outputs == {"chat_url": "http://127.0.0.1:3001"}
     assert deployment.container("chat").env["REDIS_URL"].endswith("@redis:6379/2")
 

@@ -1012,7 +1012,7 @@ class TestBadInput:
         (problem,) = problems_of(on(engine, {"openWebui": {"env": {name: "x"}}}), secret_keys=())
         assert problem == (
             f"openWebui.env.{name}: is set by the stack and cannot be overridden; any variable but the managed ones "
-            f"may be set (README: Default settings, 'Managed env'); set {setting} (got '{name}')"
+            f"may be set (docs/configuration.md: Default settings, 'Managed env'); set {setting} (got '{name}')"
         )
 
     def test_program_when_several_redis_inputs_are_bad_reports_them_together(self, engine: str) -> None:

@@ -577,6 +577,16 @@ def test_fleet_when_applied_again_changes_nothing(fleet: Fleet) -> None:
     assert all(changes == [] for changes in fleet.applier.read_back().values())
 
 
+def test_fleet_logs_when_inspected_are_bounded_json_files_on_every_container(fleet: Fleet) -> None:
+    """Valkey, PostgreSQL, every replica and HAProxy log with json-file, 10 MB x 3, as Docker stores it (the
+    second apply above reads the same back: no change)."""
+    names = [a.inputs["name"] for a in fleet.applier.state.values() if a.resource.type == CONTAINER]
+    assert len(names) == 7  # Valkey, PostgreSQL, four replicas, HAProxy
+    configs = {name: fleet.inspect(name)["HostConfig"]["LogConfig"] for name in names}
+    bounded = {"Type": "json-file", "Config": {"max-file": "3", "max-size": "10m"}}
+    assert {name: config for name, config in configs.items() if config != bounded} == {}
+
+
 def test_fleet_replicas_when_running_share_every_guide_value(fleet: Fleet) -> None:
     """As the containers hold them: one key of each kind, the origin, one uvicorn worker, the Redis check."""
     envs = [dict(e.split("=", 1) for e in fleet.inspect(n)["Config"]["Env"]) for n in fleet.replica_names]

@@ -244,6 +244,21 @@ def test_swarm_stack_when_applied_converges_in_order_with_every_task_healthy(one
     assert when("create done", "open-webui-replicas") < when("create", "lb")
 
 
+def test_swarm_logs_when_inspected_are_bounded_json_files_on_every_service(one_node: SwarmRun) -> None:
+    """Every service's task template logs with json-file, 10 MB x 3, as Docker stores it, and so does each task's
+    container (the second apply reads the same back: no change)."""
+    client = one_node.applier.client
+    bounded = {"Name": "json-file", "Options": {"max-file": "3", "max-size": "10m"}}
+    services = [a for a in one_node.applier.state.values() if a.resource.type == "docker:index/service:Service"]
+    assert len(services) == 5
+    for applied in services:
+        assert client.call("GET", f"/services/{applied.docker_id}")["Spec"]["TaskTemplate"]["LogDriver"] == bounded
+    for service in ("valkey", "postgres", "open-webui", "open-webui-replicas", "lb"):
+        for task in one_node.tasks(service):
+            container = client.call("GET", f"/containers/{task['Status']['ContainerStatus']['ContainerID']}/json")
+            assert container["HostConfig"]["LogConfig"] == {"Type": "json-file", "Config": bounded["Options"]}
+
+
 def test_swarm_services_when_inspected_show_no_secret(one_node: SwarmRun) -> None:
     """``docker service inspect`` of every service holds no password, key or URL with a password in it."""
     client = one_node.applier.client

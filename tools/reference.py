@@ -1,7 +1,7 @@
-"""Generate the README's configuration and output reference from the code, or check that it is current.
+"""Generate the configuration and output reference of docs/configuration.md from the code, or check it is current.
 
-venv/bin/python tools/reference.py --write   # rewrite the README between the markers
-venv/bin/python tools/reference.py --check   # exit 1 if the README is stale (the tests do this too)
+venv/bin/python tools/reference.py --write   # rewrite docs/configuration.md between the markers
+venv/bin/python tools/reference.py --check   # exit 1 if the page's reference is stale (the tests do this too)
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from components import StackSettings  # noqa: E402
 from components.host.stack import OUTPUT_DESCRIPTIONS  # noqa: E402
 from components.swarm.stack import OUTPUT_DESCRIPTIONS as SWARM_OUTPUTS  # noqa: E402
 
-README = ROOT / "README.md"
+PAGE = ROOT / "docs" / "configuration.md"
+"""The page that holds the generated reference, between ``BEGIN`` and ``END``."""
 BEGIN = "<!-- BEGIN GENERATED REFERENCE (tools/reference.py --write) -->"
 END = "<!-- END GENERATED REFERENCE -->"
 SECRET_FIELDS = {"password", "secretKey", "secretAccessKey"}
@@ -109,8 +110,11 @@ def reference() -> str:
     return "\n".join(lines[:-1]) + "\n"
 
 
-def current_readme() -> str:
-    text = README.read_text()
+def current_page() -> str:
+    """The page with its reference regenerated; a page without both markers is an error, not a silent pass."""
+    text = PAGE.read_text()
+    if text.count(BEGIN) != 1 or text.count(END) != 1:
+        raise SystemExit(f"{PAGE.relative_to(ROOT)} must hold the markers {BEGIN!r} and {END!r} once each")
     return re.sub(
         re.escape(BEGIN) + r".*?" + re.escape(END), lambda _: f"{BEGIN}\n{reference()}{END}", text, flags=re.S
     )
@@ -122,12 +126,15 @@ def main() -> int:
     mode.add_argument("--write", action="store_true")
     mode.add_argument("--check", action="store_true")
     args = parser.parse_args()
-    updated = current_readme()
+    updated = current_page()
     if args.write:
-        README.write_text(updated)
+        PAGE.write_text(updated)
         return 0
-    if updated != README.read_text():
-        print("README.md's reference is stale: run venv/bin/python tools/reference.py --write", file=sys.stderr)
+    if updated != PAGE.read_text():
+        print(
+            "docs/configuration.md's reference is stale: run venv/bin/python tools/reference.py --write",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

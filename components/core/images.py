@@ -38,17 +38,20 @@ BRANCH_TAGS = frozenset(
 """Tags that follow a branch: each pull may bring a different build (Open WebUI's ``cuda``/``ollama`` follow main)."""
 _RELEASE = re.compile(r"v?[0-9]+\.[0-9]+\.[0-9]+(?:[-._].*)?")
 """A tag that names a whole release, major, minor and patch (``8.0.13-alpine``, ``v0.12.4``, ``0.8.6-pg17``)."""
+_BUILD = re.compile(r"(?:git-|sha-)?[0-9a-f]{7,64}")
+"""A tag that names one build by its commit or content hash (Open WebUI's ``git-1a2b3c4``): never moved."""
 
 
 def moving_tag(reference: str) -> str | None:
     """The tag of ``reference`` when it moves (a branch, ``latest``, or a version without its patch number such as
-    ``8.0-alpine``), else None. A digest pins the reference whatever its tag says."""
+    ``8.0-alpine``), else None: a whole release and a build's hash (``git-1a2b3c4``) do not move, and a digest pins
+    the reference whatever its tag says."""
     if "@sha256:" in reference:
         return None
     name = reference.rsplit("/", 1)[-1]
     tag = name.partition(":")[2]
     if not tag:
         return "latest"  # Docker's default
-    if tag in BRANCH_TAGS or not _RELEASE.fullmatch(tag):
+    if tag in BRANCH_TAGS or not (_RELEASE.fullmatch(tag) or _BUILD.fullmatch(tag)):
         return tag
     return None

@@ -2,7 +2,7 @@
 
 Each model is one block of stack configuration: ``network``, ``valkey`` and ``openWebui`` under the
 project namespace. Field names are snake_case in Python and camelCase in stack configuration.
-Defaults follow the tutorial, corrected where it was wrong (see the README, "Where the tutorial was wrong").
+Defaults follow the tutorial, corrected where it was wrong (docs/configuration.md, "Where the tutorial was wrong").
 """
 
 from __future__ import annotations
@@ -181,7 +181,7 @@ def _unmanaged_env_name(value: str) -> str:
     if value.upper() in MANAGED_ENV:
         raise ValueError(
             "is set by the stack and cannot be overridden; any variable but the managed ones may be set "
-            f"(README: Default settings, 'Managed env'){_MANAGED_ENV_HINTS.get(value.upper(), '')}"
+            f"(docs/configuration.md: Default settings, 'Managed env'){_MANAGED_ENV_HINTS.get(value.upper(), '')}"
         )
     return value
 
@@ -423,7 +423,7 @@ class ValkeySettings(_Settings):
             "(replicas share Valkey's state: revoked sign-ins, config sync), off for one container on SQLite and "
             "for a `Valkey` component used on its own. "
             "Turning it on for an existing Valkey starts it empty unless you first run `CONFIG SET appendonly yes` "
-            "(README, Upgrades)."
+            "(docs/upgrades.md)."
         ),
     )
     append_fsync: Literal["always", "everysec", "no"] = Field(
@@ -633,7 +633,7 @@ class DatabaseSettings(_Settings):
         description=(
             "Keep Open WebUI's data in PostgreSQL (behind the load balancer) even with one replica. Set it to scale "
             "back from several replicas to one in one `pulumi up`: without it Open WebUI would return to its "
-            "SQLite file and the PostgreSQL container would go (see README, Scaling down)."
+            "SQLite file and the PostgreSQL container would go (see docs/upgrades.md, Scaling down)."
         ),
     )
     url: PostgresURL | None = Field(
@@ -958,7 +958,7 @@ class RedisSettings(_Settings):
         DEFAULT_KEY_PREFIX,
         description=(
             "`REDIS_KEY_PREFIX`: the prefix of Open WebUI's keys, so that several deployments can share one server. "
-            "The websocket pub/sub channel does not follow it (README, Sharing one Redis)."
+            "The websocket pub/sub channel does not follow it (docs/external-redis.md, Sharing one Redis)."
         ),
     )
     tls: RedisTLSSettings | None = Field(None, description="TLS options for a `rediss://` URL.")

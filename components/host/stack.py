@@ -35,9 +35,15 @@ OUTPUT_DESCRIPTIONS: dict[str, tuple[bool, str]] = {
     "openWebuiVolumeName": (False, "Open WebUI's data volume (back it up)."),
     "openWebuiContainerNames": (False, "Every Open WebUI replica's container."),
     "databaseUrl": (True, "`DATABASE_URL` of the replicas' shared PostgreSQL (only with a database)."),
-    "postgresContainerName": (False, "PostgreSQL container (only with `openWebui.replicas` > 1)."),
-    "postgresVolumeName": (False, "PostgreSQL's data volume (only with `openWebui.replicas` > 1; back it up)."),
-    "loadBalancerContainerName": (False, "HAProxy container (only with `openWebui.replicas` > 1)."),
+    "postgresContainerName": (
+        False,
+        "PostgreSQL container (only with the stack's own PostgreSQL).",
+    ),
+    "postgresVolumeName": (False, "PostgreSQL's data volume (only with the stack's own PostgreSQL; back it up)."),
+    "loadBalancerContainerName": (
+        False,
+        "HAProxy container (only with Open WebUI on PostgreSQL).",
+    ),
 }
 """Stack outputs by name: whether each is a secret, and what it is for."""
 

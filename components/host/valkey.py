@@ -147,7 +147,7 @@ class Valkey(pulumi.ComponentResource):
         self.volume_name = volume.name
         # The alias, not the container's name, is the host: it survives replacement, so a new Valkey
         # container does not change the URL. (Consumers are still replaced with it: the URL comes from the
-        # container's outputs, and the container is replaced delete-before-replace; see the README, Upgrades.)
+        # container's outputs, and the container is replaced delete-before-replace; see docs/upgrades.md.)
         self.host = container.id.apply(lambda _: settings.alias)
         self.port = container.id.apply(lambda _: settings.port)
         self.tls = settings.tls

@@ -42,7 +42,10 @@ OUTPUT_DESCRIPTIONS: dict[str, tuple[bool, str]] = {
     "databaseUrl": (True, "`DATABASE_URL` of the shared PostgreSQL (only with a database)."),
     "postgresServiceName": (False, "PostgreSQL service (only with the managed database)."),
     "postgresVolumeName": (False, "PostgreSQL's volume on the data node (only with the managed database)."),
-    "loadBalancerServiceName": (False, "HAProxy service publishing the port (only with `openWebui.replicas` > 1)."),
+    "loadBalancerServiceName": (
+        False,
+        "HAProxy service publishing the port (only with Open WebUI on PostgreSQL).",
+    ),
 }
 """Swarm stack outputs by name: whether each is a secret, and what it is for."""
 
