@@ -135,3 +135,50 @@ def test_gitignore_when_read_keeps_state_and_passphrase_out_of_git() -> None:
     assert ".pulumi-state/" in ignored
     assert ".pulumi-passphrase" in ignored
     assert os.access(ROOT / "scripts" / "deploy", os.X_OK)
+
+
+def test_scripts_when_listed_are_executable_but_the_sourced_env() -> None:
+    """Every script the README, the docs and other scripts run directly can be run (scripts/env is sourced)."""
+    not_executable = [p.name for p in (ROOT / "scripts").iterdir() if p.name != "env" and not os.access(p, os.X_OK)]
+    assert not_executable == []
+
+
+def _fake_apt(tmp_path: Path, lock_failures: int) -> dict[str, str]:
+    """PATH with a dpkg-query that finds nothing installed and an apt-get that reports dpkg's lock held for its
+    first ``lock_failures`` calls, logging each call."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "dpkg-query").write_text("#!/bin/sh\nexit 1\n")
+    (bin_dir / "apt-get").write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> {tmp_path}/calls\n'
+        f"n=$(cat {tmp_path}/count 2>/dev/null || echo 0); echo $((n + 1)) > {tmp_path}/count\n"
+        f'if [ "$n" -lt {lock_failures} ]; then\n'
+        "  echo 'E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 42 (apt-get)' >&2; exit 100\n"
+        "fi\n"
+    )
+    for tool in (bin_dir / "dpkg-query", bin_dir / "apt-get"):
+        tool.chmod(0o755)
+    return {"PATH": f"{bin_dir}:{os.environ['PATH']}", "HOME": str(tmp_path)}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the fake apt-get is called without sudo only as root")
+def test_apt_install_when_the_lock_is_held_waits_and_then_installs(tmp_path: Path) -> None:
+    """Another installer holding dpkg's lock: apt-install says so, retries, and installs once it is free."""
+    env = {**_fake_apt(tmp_path, lock_failures=1), "APT_LOCK_WAIT_SECONDS": "60"}
+    result = subprocess.run([str(ROOT / "scripts" / "apt-install"), "haproxy"], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "apt's lock is held by another process; waiting (up to 60s)" in result.stderr
+    calls = (tmp_path / "calls").read_text().splitlines()
+    assert calls[0] == "-o DPkg::Lock::Timeout=60 -qq update"
+    assert calls[-1] == "-o DPkg::Lock::Timeout=60 -qq install -y --no-install-recommends haproxy"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the fake apt-get is called without sudo only as root")
+def test_apt_install_when_the_lock_stays_held_gives_up_after_the_bound_saying_so(tmp_path: Path) -> None:
+    """A lock held past APT_LOCK_WAIT_SECONDS: apt's own error and the bound, exit non-zero."""
+    env = {**_fake_apt(tmp_path, lock_failures=100), "APT_LOCK_WAIT_SECONDS": "3"}
+    result = subprocess.run([str(ROOT / "scripts" / "apt-install"), "haproxy"], capture_output=True, text=True, env=env)
+    assert result.returncode == 100
+    assert "Could not get lock /var/lib/dpkg/lock-frontend" in result.stderr
+    assert "apt's lock was still held after 3s" in result.stderr
