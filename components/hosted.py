@@ -259,6 +259,8 @@ class LogsSettings(TypedDict, total=False):
     """Size at which a container's log file is rotated (`max-size`: `k`, `m` or `g`). Default: `10m`."""
     max_files: int
     """Log files kept per container (`max-file`), the current one included: a container's logs take at most `maxSize` times this on the host's disk (30 MB by default). Default: `3`."""  # noqa: E501
+    options: dict[str, str]
+    """Other json-file options (`compress`, `labels`, `labels-regex`, `env`, `env-regex`, `tag`). Docker adds the daemon's own `log-opts` (daemon.json) to a container on the daemon's default driver, and the provider reads them back: repeat them here, or every `pulumi up` replaces the containers."""  # noqa: E501
     # End of generated fields.
 
 

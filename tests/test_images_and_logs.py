@@ -3,6 +3,7 @@ without a change to the stack, and every container and service keeps bounded log
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -11,9 +12,10 @@ from typing import Any
 
 import pytest
 
+from components import OpenWebUI, OpenWebUISettings, SwarmOpenWebUI
 from components.core.config import ConfigurationError
 from components.core.images import DEFAULT_IMAGES, OPEN_WEBUI_VERSION, moving_tag
-from components.testing import Deployment, StackMocks, read_stack_file, render
+from components.testing import Deployment, StackMocks, read_stack_file, render, run
 
 ROOT = Path(__file__).resolve().parent.parent
 SWARM: dict[str, Any] = {"engine": "swarm", "swarm": {"pinImages": False}}
@@ -90,6 +92,8 @@ class TestMovingTags:
             ("ghcr.io/open-webui/open-webui:git-1a2b3c4", None),
             ("owr-standin/open-webui:5b35cec9e69d", None),
             ("docker.io/library/haproxy:beef", "beef"),
+            ("example.com/app:20240101", "20240101"),
+            ("example.com/app:deadbee", None),
             ("ghcr.io/open-webui/open-webui:main@sha256:" + "a" * 64, None),
             ("ghcr.io/open-webui/open-webui@sha256:" + "b" * 64, None),
         ],
@@ -101,7 +105,8 @@ class TestMovingTags:
 
     def test_rolling_when_open_webui_moves_is_refused_naming_why_and_the_opt_in(self) -> None:
         """`rolling` with `:main` could roll a schema-changing build replica by replica onto one database."""
-        assert refused({"openWebui": {"image": "ghcr.io/open-webui/open-webui:main", "upgrade": "rolling"}}) == [
+        config = {"openWebui": {"image": "ghcr.io/open-webui/open-webui:main", "upgrade": "rolling", "replicas": 2}}
+        assert refused(config) == [
             "openWebui.image: 'ghcr.io/open-webui/open-webui:main' has the moving tag 'main' while openWebui.upgrade "
             "is 'rolling': a new build behind the tag would roll out replica by replica, old and new versions on one "
             "database, which Open WebUI's scaling guide forbids; pin a release tag or a digest (@sha256:...), use "
@@ -146,6 +151,41 @@ class TestMovingTags:
         """Recreate, a digest, Swarm without pinning, or the opt-in: the stack renders."""
         assert render(config).resources
 
+    def test_rolling_when_one_container_on_one_host_moves_nothing_side_by_side(self) -> None:
+        """One replica on one host is replaced delete-then-create whatever `upgrade` says: nothing to refuse. On
+        Swarm a start-first update runs the old and the new task together even with one replica."""
+        image = "ghcr.io/open-webui/open-webui:main"
+        assert render({"openWebui": {"image": image, "upgrade": "rolling"}}).resources
+        assert refused({**SWARM, "openWebui": {"image": image, "upgrade": "rolling"}}) == [
+            f"openWebui.image: '{image}' has the moving tag 'main' while openWebui.upgrade is 'rolling': a new build "
+            "behind the tag would roll out replica by replica, old and new versions on one database, which Open "
+            "WebUI's scaling guide forbids; pin a release tag or a digest (@sha256:...), use upgrade: recreate, or "
+            "set allowMovingImageTags: true to accept it knowingly"
+        ]
+
+    @pytest.mark.parametrize("engine", ["docker", "swarm"])
+    def test_open_webui_component_when_used_alone_refuses_the_same_and_takes_the_opt_in(self, engine: str) -> None:
+        """The rule holds for a program that builds an Open WebUI component itself, on either engine."""
+        settings = OpenWebUISettings(image="ghcr.io/open-webui/open-webui:main", upgrade="rolling", replicas=3)
+        component = OpenWebUI if engine == "docker" else SwarmOpenWebUI
+        network = {"network_name": "net"} if engine == "docker" else {"network_id": "net-id", "pin_image": False}
+
+        def build(allow: bool) -> None:
+            component(
+                "chat",
+                settings,
+                redis_url="redis://redis:6379/1",
+                database_url="postgresql://u:p@db:5432/o",
+                allow_moving_image_tags=allow,
+                **network,
+            )
+
+        with pytest.raises(
+            ValueError, match=re.escape("openWebui.image: 'ghcr.io/open-webui/open-webui:main' has the moving tag")
+        ):
+            run(lambda: build(False))
+        assert run(lambda: build(True)).resources
+
     def test_bad_opt_in_when_given_is_refused_naming_the_key(self) -> None:
         assert refused({"allowMovingImageTags": "sometimes"}) == [
             "allowMovingImageTags: Input should be a valid boolean, unable to interpret input (got 'sometimes')"
@@ -171,6 +211,14 @@ class TestBoundedLogs:
         assert len(found) == count, label
         assert [name for name, value in found.items() if value != ("json-file", BOUNDED)] == []
 
+    def test_logs_options_when_set_join_the_bounds_on_containers_and_services(self) -> None:
+        """The daemon's own json-file options (daemon.json's log-opts), repeated so the read-back matches."""
+        options = {"compress": "true", "labels": "com.example.team"}
+        expected = ("json-file", {**options, **BOUNDED})
+        for config in ({"logs": {"options": options}}, {**SWARM, "logs": {"options": options}}):
+            found = log_configs(render(config))
+            assert [name for name, value in found.items() if value != expected] == []
+
     def test_logs_when_set_apply_to_every_container(self) -> None:
         found = log_configs(render({"openWebui": {"replicas": 2}, "logs": {"maxSize": "50m", "maxFiles": 5}}))
         assert set(found) == {"redis-valkey", "open-webui-1", "open-webui-2", "open-webui-lb", "open-webui-postgres"}
@@ -189,6 +237,11 @@ class TestBoundedLogs:
             ),
             ({"maxFiles": 0}, "logs.maxFiles: Input should be greater than or equal to 1 (got 0)"),
             ({"maxFile": 2}, "logs.maxFile: unknown key; did you mean 'maxFiles'?"),
+            (
+                {"options": {"max-size": "1m"}},
+                "logs.options.max-size: Input should be 'compress', 'labels', 'labels-regex', 'env', 'env-regex' or "
+                "'tag' (got 'max-size')",
+            ),
         ],
     )
     def test_bad_logs_when_given_are_refused_naming_key_and_value(self, logs: dict[str, Any], problem: str) -> None:

@@ -130,7 +130,7 @@ LOAD_BALANCER = {
     "waitTimeout": "integer",
 }
 DOCKER = {"healthStartInterval": "boolean"}
-LOGS = {"maxSize": "string", "maxFiles": "integer"}
+LOGS = {"maxSize": "string", "maxFiles": "integer", "options": "map<string>"}
 SETTINGS_TYPES: dict[str, tuple[type[BaseModel], dict[str, str], set[str]]] = {
     # schema type: (settings model, properties, settings fields left out of it)
     "NetworkSettings": (NetworkModel, NETWORK, set()),

@@ -165,9 +165,11 @@ def _cleanup(engine: EngineClient, run: str) -> None:
             if any(n.startswith(f"{run}-") for n in names):
                 with contextlib.suppress(DockerError):
                     engine.call("DELETE", path.format(item.get("Id") or item["Name"]), query=query)
-    for image in engine.call("GET", "/images/json"):  # the derived "new release" images of this run
+    # The derived "new release" images of this run, tagged like releases (`0.99.1-<run>`): the stack refuses a
+    # moving tag with `upgrade: rolling`.
+    for image in engine.call("GET", "/images/json"):
         for tag in image.get("RepoTags") or []:
-            if f":{run}-" in tag:
+            if tag.endswith(f"-{run}"):
                 with contextlib.suppress(DockerError):
                     engine.call("DELETE", f"/images/{tag}")
 
@@ -392,7 +394,7 @@ def test_valkey_data_when_its_container_is_replaced_by_a_new_image_survives(
     """A new image tag replaces Valkey (and Open WebUI through the data edge) delete-before-replace, as the engine
     does: Valkey is stopped with its 30 s grace, snapshots, and the new container reads the data back."""
     dev.valkey_cli("-n", "1", "SET", "realdocker:survives", "yes")
-    next_tag = derived_image(images["valkey"], f"{images['valkey'].split(':')[0]}:{dev.run}-next")
+    next_tag = derived_image(images["valkey"], f"{images['valkey'].split(':')[0]}:0.99.0-{dev.run}")
     config = {**dev.config, "valkey": {**dev.config["valkey"], "image": next_tag}}
     started = time.monotonic()
     steps = dev.applier.apply(render(config))
@@ -618,7 +620,7 @@ def test_fleet_when_the_image_changes_under_recreate_stops_all_then_migrates_the
         fleet.token = json.loads(answer.read())["token"]
     assert fleet.signed_in_user() == ADMIN["email"]
     before = fleet.ids()
-    image = derived_image(images["open-webui"], f"{images['open-webui'].split(':')[0]}:{fleet.run}-minor")
+    image = derived_image(images["open-webui"], f"{images['open-webui'].split(':')[0]}:0.99.1-{fleet.run}")
     steps, events, poller = fleet.upgrade(image, "recreate", report)
     after = fleet.ids()
     assert {s.name for s in steps if s.op != "same"} == {
@@ -645,7 +647,7 @@ def test_fleet_when_the_image_changes_under_rolling_replaces_one_at_a_time_and_n
     """`rolling`: replica n is back (healthy) before replica n+1 stops; a client polling every 100 ms through
     HAProxy sees no failed request; the user signed in before both upgrades still is."""
     before = fleet.ids()
-    image = derived_image(images["open-webui"], f"{images['open-webui'].split(':')[0]}:{fleet.run}-patch")
+    image = derived_image(images["open-webui"], f"{images['open-webui'].split(':')[0]}:0.99.2-{fleet.run}")
     _, events, poller = fleet.upgrade(image, "rolling", report)
     after = fleet.ids()
     assert_rolled(events, before, after, fleet.replica_names)

@@ -377,7 +377,8 @@ def test_image_when_changed_under_rolling_updates_task_by_task_without_a_failed_
     """A new image under ``rolling`` (start-first, one task at a time): the primary, then the replicas' service;
     no request through the published port fails. The figures go in the README."""
     client = one_node.applier.client
-    new_image = f"{images['open-webui'].rsplit(':', 1)[0]}:{one_node.run}-next"
+    # Tagged like a release: the stack refuses a moving tag with `upgrade: rolling`.
+    new_image = f"{images['open-webui'].rsplit(':', 1)[0]}:0.99.1-{one_node.run}"
     docker("tag", images["open-webui"], new_image)
     try:
         deployment = one_node.render(openWebui={"image": new_image})
@@ -414,7 +415,7 @@ def test_image_when_changed_under_recreate_updates_the_primary_then_every_other_
     client = one_node.applier.client
     switched = one_node.render(openWebui={"upgrade": "recreate"})
     one_node.applier.apply(switched)  # update_config only: the tasks keep running
-    new_image = f"{images['open-webui'].rsplit(':', 1)[0]}:{one_node.run}-recreate"
+    new_image = f"{images['open-webui'].rsplit(':', 1)[0]}:0.99.2-{one_node.run}"
     docker("tag", images["open-webui"], new_image)
     try:
         deployment = one_node.render(openWebui={"image": new_image})

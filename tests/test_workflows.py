@@ -168,6 +168,10 @@ def test_state_passphrase_and_docker_host_come_from_secrets(job):
         "DOCKER_SSH_KEY": "${{ secrets.DOCKER_SSH_KEY }}",
         "DOCKER_KNOWN_HOSTS": "${{ secrets.DOCKER_KNOWN_HOSTS }}",
     }
+    # Each stack's Docker secrets live in its environment: the first step stops a job whose environment has none.
+    first = load(path)["jobs"][name]["steps"][0]
+    assert 'if [ -z "$DOCKER_HOST" ]; then' in first["run"]
+    assert "exit 1" in first["run"]
 
 
 def test_deploy_runs_up_through_the_stacks_protected_environment():

@@ -1,9 +1,13 @@
-"""The default images: pinned releases that the tests run, and the rule that tells a pinned reference from a
-moving one.
+"""The default images: pinned releases, and the rule that tells a pinned reference from a moving one.
 
-Each default is a release tag (or a digest), never a tag that moves. ``scripts/bump-image NAME VERSION`` changes a
-version here together with what the tests install (``tests/requirements-open-webui.in`` for Open WebUI) and the
-example stacks; Renovate proposes the same edits as pull requests. Upgrading a deployment: docs/upgrades.md.
+Each default is a release tag, never a tag that follows a branch or a release line. Open WebUI's is the release
+that Tier 2 installs and the stand-in image carries; the real-Docker tiers run Debian stand-ins of the others
+(tests/standins/README.md). An official image's release tag is rebuilt when its base system gets security
+fixes (the same release on a patched base): pin a digest (``tag@sha256:...``) to freeze even that.
+
+``scripts/bump-image NAME VERSION`` changes a version here together with what the tests install
+(``tests/requirements-open-webui.in`` for Open WebUI) and the example stacks; Renovate proposes the same edits as
+pull requests. Upgrading a deployment: docs/upgrades.md.
 """
 
 from __future__ import annotations
@@ -38,8 +42,9 @@ BRANCH_TAGS = frozenset(
 """Tags that follow a branch: each pull may bring a different build (Open WebUI's ``cuda``/``ollama`` follow main)."""
 _RELEASE = re.compile(r"v?[0-9]+\.[0-9]+\.[0-9]+(?:[-._].*)?")
 """A tag that names a whole release, major, minor and patch (``8.0.13-alpine``, ``v0.12.4``, ``0.8.6-pg17``)."""
-_BUILD = re.compile(r"(?:git-|sha-)?[0-9a-f]{7,64}")
-"""A tag that names one build by its commit or content hash (Open WebUI's ``git-1a2b3c4``): never moved."""
+_BUILD = re.compile(r"(?:git-|sha-)[0-9a-f]{7,64}|(?=[0-9]*[a-f])[0-9a-f]{7,64}")
+"""A tag that names one build by its commit or content hash (Open WebUI's ``git-1a2b3c4``): never moved. A bare
+hash needs a letter, so that a date (``20240101``) is not taken for one."""
 
 
 def moving_tag(reference: str) -> str | None:
@@ -55,3 +60,35 @@ def moving_tag(reference: str) -> str | None:
     if tag in BRANCH_TAGS or not (_RELEASE.fullmatch(tag) or _BUILD.fullmatch(tag)):
         return tag
     return None
+
+
+def moving_image_problems(
+    images: list[tuple[str, str]], *, rolling_key: str | None = None, digest_lookup: bool = False
+) -> list[str]:
+    """What is wrong with running these images, as (configuration key, reference): a moving tag where it would
+    change what runs without a change to the stack.
+
+    ``rolling_key``: the key of Open WebUI's image when its replicas are replaced one at a time, old and new side
+    by side on one database (``upgrade: rolling`` with several replicas, or on Swarm); a new build behind a moving
+    tag would roll out that way. ``digest_lookup``: Swarm's ``pinImages``, which looks every tag's digest up again
+    at each preview. The settings and the Open WebUI components of both engines ask this one function."""
+    pin = "pin a release tag or a digest (@sha256:...)"
+    opt_in = "set allowMovingImageTags: true to accept it knowingly"
+    problems = []
+    for key, reference in images:
+        tag = moving_tag(reference)
+        if tag is None:
+            continue
+        if key == rolling_key:
+            problems.append(
+                f"{key}: {reference!r} has the moving tag {tag!r} while openWebui.upgrade is 'rolling': a new "
+                "build behind the tag would roll out replica by replica, old and new versions on one database, "
+                f"which Open WebUI's scaling guide forbids; {pin}, use upgrade: recreate, or {opt_in}"
+            )
+        elif digest_lookup:
+            problems.append(
+                f"{key}: {reference!r} has the moving tag {tag!r} while swarm.pinImages is on: every preview "
+                "looks the tag's digest up again, so any `pulumi up` can update the service to a build no test "
+                f"ran; {pin}, or {opt_in}"
+            )
+    return problems

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from .images import moving_image_problems
 from .redis import check_tls_files, healthcheck_sources, ping_program, sentinels
 from .settings import (
     OpenWebUISettings,
@@ -216,9 +217,27 @@ def public_url(bind_address: str, port: int) -> str:
 
 
 def check_arguments(
-    settings: OpenWebUISettings, *, secret_key_given: bool, has_database: bool, redis_idle_timeout: int
+    settings: OpenWebUISettings,
+    *,
+    secret_key_given: bool,
+    has_database: bool,
+    redis_idle_timeout: int,
+    rolls_side_by_side: bool,
+    digest_lookup: bool = False,
+    allow_moving_image_tags: bool = False,
 ) -> None:
-    """What an Open WebUI component (either engine) refuses before it declares anything (``ValueError``)."""
+    """What an Open WebUI component (either engine) refuses before it declares anything (``ValueError``).
+
+    ``rolls_side_by_side``: the engine replaces replicas one at a time with ``upgrade: rolling`` (old and new
+    running together); ``digest_lookup``: Swarm's pinned images; ``allow_moving_image_tags``: the opt-in."""
+    if not allow_moving_image_tags:
+        problems = moving_image_problems(
+            [("openWebui.image", settings.image)],
+            rolling_key="openWebui.image" if rolls_side_by_side else None,
+            digest_lookup=digest_lookup,
+        )
+        if problems:
+            raise ValueError(problems[0])
     if secret_key_given and settings.secret_key is not None:
         raise ValueError("secret_key is given both as an argument and in settings.secret_key; give one")
     if not health_check_interval_fits(settings.env.get("REDIS_HEALTH_CHECK_INTERVAL"), redis_idle_timeout):

@@ -29,7 +29,7 @@ from pydantic._internal._model_construction import ModelMetaclass  # BaseModel's
 from pydantic.alias_generators import to_camel
 from pydantic_core import InitErrorDetails
 
-from .images import HAPROXY_IMAGE, OPEN_WEBUI_IMAGE, POSTGRES_IMAGE, VALKEY_IMAGE, moving_tag
+from .images import HAPROXY_IMAGE, OPEN_WEBUI_IMAGE, POSTGRES_IMAGE, VALKEY_IMAGE, moving_image_problems
 
 # ---------------------------------------------------------------------------------------------------------
 # Reusable constrained types
@@ -315,6 +315,8 @@ RestartPolicy = Literal["no", "on-failure", "always", "unless-stopped"]
 SaveSchedule = Annotated[str, AfterValidator(_save_schedule)]
 MemorySize = Annotated[str, AfterValidator(_memory)]
 LogSize = Annotated[str, AfterValidator(_log_size)]
+JsonFileOption = Literal["compress", "labels", "labels-regex", "env", "env-regex", "tag"]
+"""json-file's options besides the two bounds (Docker's ``daemon/logger/jsonfilelog``)."""
 """A json-file log's ``max-size``, in the form Docker keeps and reads back (``10m``)."""
 EnvName = Annotated[str, AfterValidator(_env_name), AfterValidator(_unmanaged_env_name)]
 EnvValue = Annotated[str, BeforeValidator(_env_value)]
@@ -696,9 +698,19 @@ class LogsSettings(_Settings):
         ),
     )
 
-    def options(self) -> dict[str, str]:
+    options: dict[JsonFileOption, EnvValue] = Field(
+        default_factory=dict,
+        description=(
+            "Other json-file options (`compress`, `labels`, `labels-regex`, `env`, `env-regex`, `tag`). Docker adds "
+            "the daemon's own `log-opts` (daemon.json) to a container on the daemon's default driver, and the "
+            "provider reads them back: repeat them here, or every `pulumi up` replaces the containers."
+        ),
+    )
+
+    def options_for_docker(self) -> dict[str, str]:
         """The json-file driver's options, as Docker stores them and the provider reads them back."""
-        return {"max-file": str(self.max_files), "max-size": self.max_size}
+        options: dict[str, str] = dict(self.options)
+        return {**options, "max-file": str(self.max_files), "max-size": self.max_size}
 
 
 class LoadBalancerSettings(_Settings):
@@ -1463,27 +1475,13 @@ class StackSettings(_Settings):
     def _images_do_not_move(self) -> StackSettings:
         if self.allow_moving_image_tags:
             return self
-        problems = []
-        pin = "pin a release tag or a digest (@sha256:...)"
-        opt_in = "set allowMovingImageTags: true to accept it knowingly"
-        rolling = self.open_webui.upgrade == "rolling"
-        swarm_pins = self.engine == "swarm" and self.swarm_effective.pin_images
-        for key, reference in self.images():
-            tag = moving_tag(reference)
-            if tag is None:
-                continue
-            if key == "openWebui.image" and rolling:
-                problems.append(
-                    f"{key}: {reference!r} has the moving tag {tag!r} while openWebui.upgrade is 'rolling': a new "
-                    "build behind the tag would roll out replica by replica, old and new versions on one database, "
-                    f"which Open WebUI's scaling guide forbids; {pin}, use upgrade: recreate, or {opt_in}"
-                )
-            elif swarm_pins:
-                problems.append(
-                    f"{key}: {reference!r} has the moving tag {tag!r} while swarm.pinImages is on: every preview "
-                    "looks the tag's digest up again, so any `pulumi up` can update the service to a build no test "
-                    f"ran; {pin}, or {opt_in}"
-                )
+        open_webui = self.open_webui
+        rolls = open_webui.upgrade == "rolling" and (self.engine == "swarm" or open_webui.replicas > 1)
+        problems = moving_image_problems(
+            self.images(),
+            rolling_key="openWebui.image" if rolls else None,
+            digest_lookup=self.engine == "swarm" and self.swarm_effective.pin_images,
+        )
         if problems:
             raise ValueError("\n".join(problems))
         return self

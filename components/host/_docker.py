@@ -51,7 +51,7 @@ class LogOptions(TypedDict):
 def bounded_logs(logs: LogsSettings | None) -> LogOptions:
     """A container's ``log_driver`` and ``log_opts``: json-file within ``logs``' bounds (its defaults when None),
     whatever the daemon's default driver, in the form Docker stores and the provider reads back."""
-    return {"log_driver": "json-file", "log_opts": (logs or LogsSettings()).options()}
+    return {"log_driver": "json-file", "log_opts": (logs or LogsSettings()).options_for_docker()}
 
 
 class Intervals(TypedDict):

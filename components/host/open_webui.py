@@ -84,6 +84,7 @@ class OpenWebUI(pulumi.ComponentResource):
         redis: RedisSettings | None = None,
         redis_ca_cert: pulumi.Input[str] | None = None,
         logs: LogsSettings | None = None,
+        allow_moving_image_tags: bool = False,
     ) -> None:
         """``redis_url``: ``REDIS_URL`` (secret), and ``WEBSOCKET_REDIS_URL`` unless ``websocket_redis_url`` names
         another server. ``redis``: how Open WebUI reaches them (``redis.url`` itself is not read: pass the URLs):
@@ -112,6 +113,8 @@ class OpenWebUI(pulumi.ComponentResource):
             secret_key_given=secret_key is not None,
             has_database=database_url is not None,
             redis_idle_timeout=redis_idle_timeout,
+            rolls_side_by_side=settings.upgrade == "rolling" and settings.replicas > 1,
+            allow_moving_image_tags=allow_moving_image_tags,
         )
         super().__init__(f"{TYPE_PREFIX}:OpenWebUI", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

@@ -133,6 +133,7 @@ class OpenWebUIStack(pulumi.ComponentResource):
             redis=settings.redis,
             redis_ca_cert=self.valkey.ca_cert if self.valkey is not None else None,
             logs=settings.logs,
+            allow_moving_image_tags=settings.allow_moving_image_tags,
         )
 
         self.url = self.open_webui.url

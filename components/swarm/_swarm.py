@@ -142,7 +142,7 @@ def replicated(count: int) -> docker.ServiceModeArgs:
 def json_file_logs(logs: LogsSettings | None) -> docker.ServiceTaskSpecLogDriverArgs:
     """A task's logs: json-file within ``logs``' bounds (its defaults when None), whatever the nodes' default
     driver, in the form Docker stores and the provider reads back."""
-    return docker.ServiceTaskSpecLogDriverArgs(name="json-file", options=(logs or LogsSettings()).options())
+    return docker.ServiceTaskSpecLogDriverArgs(name="json-file", options=(logs or LogsSettings()).options_for_docker())
 
 
 def endpoint(

@@ -137,6 +137,7 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
         redis: RedisSettings | None = None,
         redis_ca_cert: pulumi.Input[str] | None = None,
         logs: LogsSettings | None = None,
+        allow_moving_image_tags: bool = False,
     ) -> None:
         """``redis_url``: ``REDIS_URL`` (secret), and ``WEBSOCKET_REDIS_URL`` unless ``websocket_redis_url`` names
         another server; ``redis``: the key prefix, Sentinel's hosts and the TLS files (Docker secrets under
@@ -151,6 +152,10 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
             secret_key_given=secret_key is not None,
             has_database=database_url is not None,
             redis_idle_timeout=redis_idle_timeout,
+            # A start-first update runs old and new tasks together, even with one replica.
+            rolls_side_by_side=settings.upgrade == "rolling",
+            digest_lookup=pin_image,
+            allow_moving_image_tags=allow_moving_image_tags,
         )
         super().__init__(f"{TYPE_PREFIX}:OpenWebUI", name, None, opts)
         image = service_image(settings.image, pin_image, self)

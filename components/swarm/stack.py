@@ -154,6 +154,7 @@ class SwarmStack(pulumi.ComponentResource):
             publish_mode=swarm.publish_mode,
             pin_image=swarm.pin_images,
             logs=settings.logs,
+            allow_moving_image_tags=settings.allow_moving_image_tags,
         )
         self.url = self.open_webui.url
         self.redis_url = redis_url
