@@ -709,7 +709,7 @@ class LogsSettings(_Settings):
 
     def options_for_docker(self) -> dict[str, str]:
         """The json-file driver's options, as Docker stores them and the provider reads them back."""
-        options: dict[str, str] = dict(self.options)
+        options = {str(name): value for name, value in self.options.items()}
         return {**options, "max-file": str(self.max_files), "max-size": self.max_size}
 
 
