@@ -24,9 +24,11 @@ def secret_value(
     length: int,
     special: bool = False,
     override_special: str | None = None,
+    when_new: str | None = None,
 ) -> pulumi.Output[str]:
     """``supplied`` (an Input or a configuration secret) or, when None, a password generated once and kept in
-    the stack's state. Either way a Pulumi secret."""
+    the stack's state. Either way a Pulumi secret. ``when_new``: a warning that `pulumi preview` and `pulumi up`
+    print when they are about to generate it (a new stack's state, after `pulumi destroy` too)."""
     if isinstance(supplied, SecretStr):
         return pulumi.Output.secret(supplied.get_secret_value())
     if supplied is not None:
@@ -38,6 +40,17 @@ def secret_value(
         override_special=override_special,
         opts=pulumi.ResourceOptions(parent=parent),
     )
+    if when_new is not None and pulumi.runtime.is_dry_run():
+        message = when_new
+
+        async def warn_when_new(urn: str) -> str:
+            # A resource about to be created has no id yet during the preview that `pulumi up` starts with.
+            if not await generated.id.is_known():
+                pulumi.log.warn(message, resource=generated)
+            return urn
+
+        # pulumi types Input[T] so that mypy infers no T from a coroutine.
+        generated.urn.apply(lambda urn: pulumi.Output.from_input(warn_when_new(urn)))  # type: ignore[arg-type]
     return pulumi.Output.secret(generated.result)
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from google.protobuf import json_format
 from pulumi.runtime import mocks as _mocks
 from pulumi.runtime import rpc
 
@@ -109,6 +110,12 @@ class Resource:
     replace_on_changes: list[str]
     ignore_changes: list[str]
     aliases: list[str]
+    replace_with: list[str] = field(default_factory=list)
+    """URNs whose replacement replaces this resource too (``ResourceOptions.replace_with``)."""
+    deleted_with: str = ""
+    """The URN whose deletion deletes this one (``ResourceOptions.deleted_with``; its own Delete is skipped)."""
+    replacement_trigger: Any = None
+    """``ResourceOptions.replacement_trigger``: a new value replaces the resource."""
     id: str = ""
     """The id the (mock) provider gave it."""
     outputs: dict[str, Any] = field(default_factory=dict)
@@ -284,6 +291,8 @@ class StackMocks(pulumi.runtime.Mocks):
     ``passwords``: values for ``RandomPassword`` results by resource name, instead of the deterministic ones.
     ``tls``: computes pulumi-tls resources' outputs (real keys and certificates, for tests that hand them to real
     servers); by default they are PEM-shaped placeholders.
+    ``creating``: resource types the (preview) engine is about to create: their id is not known yet, as in the
+    preview that `pulumi up` starts with on a new stack.
     """
 
     def __init__(
@@ -291,7 +300,9 @@ class StackMocks(pulumi.runtime.Mocks):
         existing_networks: Iterable[str] | None = None,
         passwords: Mapping[str, str] | None = None,
         tls: TLSEmulation | None = None,
+        creating: Iterable[str] = (),
     ) -> None:
+        self.creating = set(creating)
         self.existing_networks = None if existing_networks is None else set(existing_networks)
         self.passwords = dict(passwords or {})
         self.tls = tls
@@ -327,7 +338,7 @@ class StackMocks(pulumi.runtime.Mocks):
             # name; here the suffix follows the data, so a changed value shows as a new name.
             seed = f"{args.name}\0{args.inputs.get('data', '')}"
             state.setdefault("name", f"{args.name}-{hashlib.sha1(seed.encode()).hexdigest()[:7]}")
-        return f"{args.name}-id", state
+        return ("" if args.typ in self.creating else f"{args.name}-id"), state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         self.invokes.append((args.token, dict(args.args)))
@@ -374,6 +385,13 @@ class RecordingMonitor(_mocks.MockMonitor):
                     replace_on_changes=list(request.replaceOnChanges),
                     ignore_changes=list(request.ignoreChanges),
                     aliases=[alias.urn or alias.spec.name for alias in request.aliases],
+                    replace_with=list(request.replace_with),
+                    deleted_with=request.deletedWith,
+                    replacement_trigger=(
+                        _unwrap(json_format.MessageToDict(request.replacement_trigger), "", set())
+                        if request.HasField("replacement_trigger")
+                        else None
+                    ),
                     id=response.id if request.custom else "",
                     outputs=_unwrap(rpc.deserialize_properties(response.object), "", set()) if request.custom else {},
                 )

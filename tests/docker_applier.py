@@ -14,9 +14,10 @@ v4.5, ``internal/provider/resource_docker_*``; the Docker Go client it vendors, 
   started; with ``wait`` its health is polled every second until healthy or ``wait_timeout`` runs out (the
   provider does not delete a container that timed out);
 - delete stops with ``destroy_grace_seconds`` (0 without: a kill) and force-removes;
-- the engine's order: dependencies first, delete-before-replace where declared, the resources whose inputs
-  come from a resource replaced delete-before-replace replaced with it (deleted first), removed resources
-  deleted at the end.
+- the engine's order: dependencies first, delete-before-replace where declared, what the engine replaces along
+  with a resource replaced delete-before-replace (``tests/engine_rules.py``: ``replace_with``, ``deleted_with``,
+  and input edges only where pulumi-docker answers "replace" for the unknown input) deleted first, removed
+  resources deleted at the end.
 
 ``read_container`` is the provider's ``resourceDockerContainerRead`` for the fields it reads back (``envs``,
 ``labels``, ``volumes``, ``uploads`` and ``networks_advanced`` are not read, so state keeps what was declared);
@@ -45,6 +46,7 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from components.testing import Deployment, Resource, _image_id
+from tests.engine_rules import cascades
 from tests.loopback import go_duration
 
 CLIENT_API_VERSION = "1.51"
@@ -481,7 +483,8 @@ class _Plan:
     needs: dict[str, set[str]]
     """What each Docker resource waits for (``_needs``)."""
     dependents: dict[str, set[str]]
-    """What takes its inputs from each resource (``_property_dependents``)."""
+    """What the engine replaces along with each resource replaced delete-before-replace (its direct dependents
+    under ``tests/engine_rules.py``)."""
 
 
 class Applier:
@@ -521,19 +524,15 @@ class Applier:
             visit(urn, ())
         return ordered
 
-    def _property_dependents(self, deployment: Deployment) -> dict[str, set[str]]:
-        """URN -> the custom resources whose inputs come from it (the engine's dependent-replacement edges).
-
-        As the engine does, from the previous state's edges for what is in the state (``calculateDependentReplacements``
-        walks the last snapshot's dependency graph), and from the declarations for what is new."""
-        dependents: dict[str, set[str]] = {}
-        for resource in deployment.resources:
-            known = self.state.get(resource.urn)
-            edges = (known.resource if known is not None else resource).property_dependencies
-            for urns in edges.values():
-                for urn in urns:
-                    dependents.setdefault(urn, set()).add(resource.urn)
-        return dependents
+    def _edges(self, deployment: Deployment) -> dict[str, Resource]:
+        """Each custom resource as the engine sees its dependencies when it decides what a replacement drags
+        along: from the previous state for what is in the state (``calculateDependentReplacements`` walks the last
+        snapshot's dependency graph), from the declarations for what is new."""
+        return {
+            resource.urn: (self.state[resource.urn].resource if resource.urn in self.state else resource)
+            for resource in deployment.resources
+            if resource.custom
+        }
 
     def _inputs(self, resource: Resource, images: Mapping[str, str]) -> dict[str, Any]:
         inputs: dict[str, Any] = json.loads(json.dumps(resource.inputs))
@@ -709,19 +708,24 @@ class Applier:
                     if inputs.get(k) != old.inputs.get(k)
                 ]
                 steps.append(Step("replace" if changes else "same", resource.urn, resource.name, changes))
-        # Dependent replacement: what takes its inputs from a resource replaced delete-before-replace goes too.
-        dependents = self._property_dependents(deployment)
+        # Dependent replacement, as the engine decides it (tests/engine_rules.py): what names a resource replaced
+        # delete-before-replace in replace_with, or takes an input from it that the provider would replace for.
+        edges = self._edges(deployment)
         by_urn = {step.urn: step for step in steps}
         resources = {r.urn: r for r in ordered}
+        dependents: dict[str, set[str]] = {}
         pending = [s.urn for s in steps if s.op == "replace" and self._delete_first(resources[s.urn])]
         while pending:
             urn = pending.pop()
-            for dependent in dependents.get(urn, ()):
+            if urn in dependents:
+                continue
+            dependents[urn] = {d for d, resource in edges.items() if d != urn and cascades(resource, urn)}
+            for dependent in sorted(dependents[urn]):
                 step = by_urn.get(dependent)
                 if step is not None and step.op in ("same", "update"):
                     step.op = "replace"
-                    step.changes.append(Change("(inputs from a replaced resource)", None, None, "replace"))
-                    pending.append(dependent)
+                    step.changes.append(Change("(replaced with a resource it depends on)", None, None, "replace"))
+                pending.append(dependent)
         declared = {r.urn for r in ordered}
         for urn in reversed(list(self.state)):
             if urn not in declared:

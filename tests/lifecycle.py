@@ -7,15 +7,22 @@ the daemon's own timestamps.
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import itertools
 import json
+import socket
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+if TYPE_CHECKING:
+    from tests.docker_applier import EngineClient
 
 
 class Poller:
@@ -140,3 +147,40 @@ def assert_rolled(events: list[Event], before: dict[str, str], after: dict[str, 
         assert first(events, "die", before[name]) < first(events, "start", after[name])
     for name, following in itertools.pairwise(replicas):
         assert first(events, "health_status: healthy", after[name]) <= first(events, "die", before[following])
+
+
+class EventRecorder:
+    """The daemon's own record of what happens to this run's containers, streamed while the block runs.
+
+    Streamed, not asked for afterwards with ``since``: the daemon keeps only its last 256 events, and every
+    healthcheck probe adds three (``exec_create``, ``exec_start``, ``exec_die``), so a minute of a stack's
+    healthchecks pushes the starts out."""
+
+    FILTERS = json.dumps({"type": ["container"], "event": ["create", "start", "die", "destroy", "health_status"]})
+
+    def __init__(self, engine: EngineClient, prefix: str) -> None:
+        self.prefix = prefix
+        self.events: list[Event] = []
+        self._connection = engine._connection()
+        self._connection.timeout = None
+        self._connection.request("GET", f"/v{engine.version}/events?{urlencode({'filters': self.FILTERS})}")
+        self._response = self._connection.getresponse()
+        assert self._response.status == 200, self._response.read(300)
+        self._thread = threading.Thread(target=self._read, daemon=True)
+
+    def _read(self) -> None:
+        with contextlib.suppress(OSError, ValueError, http.client.HTTPException):
+            record(iter(self._response.readline, b""), self.prefix, self.events)
+
+    def __enter__(self) -> EventRecorder:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        time.sleep(0.5)  # the last events are on their way
+        sock = self._connection.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        self._thread.join(timeout=5)
+        self._connection.close()

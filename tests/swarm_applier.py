@@ -39,6 +39,7 @@ from typing import Any
 from components.swarm._swarm import familiar_reference
 from components.testing import Deployment, Resource
 from tests.docker_applier import Change, DockerError, EngineClient, duration_string, parse_duration
+from tests.engine_rules import replaced_with
 
 NETWORK = "docker:index/network:Network"
 SECRET = "docker:index/secret:Secret"
@@ -586,7 +587,13 @@ class SwarmApplier:
             changes = diff_service(inputs, read_service(self.client.call("GET", f"/services/{previous.docker_id}")))
             if not changes:
                 return SwarmStep("same", resource.urn, resource.name)
-            op = "replace" if any(change.action == "replace" for change in changes) else "update"
+            # replace_on_changes: the engine turns a provider's update of those properties into a replacement.
+            forced = [
+                change
+                for change in changes
+                if any(change.key == p or change.key.startswith(f"{p}.") for p in resource.replace_on_changes)
+            ]
+            op = "replace" if forced or any(change.action == "replace" for change in changes) else "update"
             return SwarmStep(op, resource.urn, resource.name, changes)
         if resource.type == NETWORK and "options" in inputs and "options" not in resource.ignore_changes:
             read = self.client.call("GET", f"/networks/{previous.docker_id}")
@@ -614,7 +621,8 @@ class SwarmApplier:
 
     def apply(self, deployment: Deployment) -> list[SwarmStep]:
         """Carry the deployment out: each resource once what it depends on is done, independent ones at once;
-        replaced secrets and configs and removed resources are deleted at the end, dependents first."""
+        a replaced service deletes what is replaced with it first; replaced secrets and configs and removed
+        resources are deleted at the end, dependents first."""
         resources = self._custom(deployment)
         urns = {resource.urn for resource in resources}
         # What each resource waits for: its declared dependencies (through components: the mock URNs of
@@ -629,6 +637,16 @@ class SwarmApplier:
         steps: list[SwarmStep] = []
         errors: list[BaseException] = []
         replaced: list[SwarmApplied] = []
+        # A service replaced (its name is fixed: delete-before-replace) takes along what the engine replaces with
+        # it (tests/engine_rules.py: replace_with, and input edges the provider would replace for), deleted first,
+        # newest first; each of those is then created again once what it needs is done.
+        edges = {r.urn: (self.state[r.urn].resource if r.urn in self.state else r) for r in resources}
+        ids = self._ids()
+        dragged = {
+            r.urn: replaced_with(edges, r.urn)
+            for r in resources
+            if r.type == SERVICE and r.urn in self.state and self._step(r, self._resolve(r.inputs, ids)).op == "replace"
+        }
 
         def run(resource: Resource) -> None:
             for urn in needs[resource.urn]:
@@ -652,6 +670,12 @@ class SwarmApplier:
                     self._note("replace", resource.name)
                     old = self.state[resource.urn]
                     if resource.type == SERVICE:  # an explicit name: the bridge deletes first
+                        for dependent in reversed(dragged.get(resource.urn, [])):
+                            with self._lock:
+                                gone = self.state.pop(dependent, None)
+                            if gone is not None:
+                                self._note("delete (replaced with it)", gone.name)
+                                self._delete(gone)
                         self._delete(old)
                     else:
                         replaced.append(old)

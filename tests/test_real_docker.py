@@ -10,14 +10,13 @@ them. Runs with ``scripts/test --all`` (which starts a daemon, ``scripts/start-d
 from __future__ import annotations
 
 import contextlib
-import http.client
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -25,12 +24,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 import socketio
 
-from components.testing import Deployment, _image_id, render
+from components.testing import Deployment, StackMocks, _image_id, render
 from tests.conftest import wait_until
 from tests.docker_applier import (
     CONTAINER,
@@ -45,7 +43,15 @@ from tests.docker_applier import (
     EngineClient,
     diff_container,
 )
-from tests.lifecycle import Event, Poller, assert_recreated, assert_rolled, assert_two_waves, first, record
+from tests.lifecycle import (
+    Event,
+    EventRecorder,
+    Poller,
+    assert_recreated,
+    assert_rolled,
+    assert_two_waves,
+    first,
+)
 from tests.loopback import free_port
 from tests.open_webui_process import SOCKET_PATH, FiguresReport
 
@@ -440,43 +446,6 @@ def test_valkey_loss_table_when_stopped_or_killed_holds_in_containers(dev: Runni
 # ---------------------------------------------------------------------------------------------------------
 
 
-class EventRecorder:
-    """The daemon's own record of what happens to this run's containers, streamed while the block runs.
-
-    Streamed, not asked for afterwards with ``since``: the daemon keeps only its last 256 events, and every
-    healthcheck probe adds three (``exec_create``, ``exec_start``, ``exec_die``), so a minute of a stack's
-    healthchecks pushes the starts out."""
-
-    FILTERS = json.dumps({"type": ["container"], "event": ["create", "start", "die", "destroy", "health_status"]})
-
-    def __init__(self, engine: EngineClient, prefix: str) -> None:
-        self.prefix = prefix
-        self.events: list[Event] = []
-        self._connection = engine._connection()
-        self._connection.timeout = None
-        self._connection.request("GET", f"/v{engine.version}/events?{urlencode({'filters': self.FILTERS})}")
-        self._response = self._connection.getresponse()
-        assert self._response.status == 200, self._response.read(300)
-        self._thread = threading.Thread(target=self._read, daemon=True)
-
-    def _read(self) -> None:
-        with contextlib.suppress(OSError, ValueError, http.client.HTTPException):
-            record(iter(self._response.readline, b""), self.prefix, self.events)
-
-    def __enter__(self) -> EventRecorder:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        time.sleep(0.5)  # the last events are on their way
-        sock = self._connection.sock
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        self._thread.join(timeout=5)
-        self._connection.close()
-
-
 @dataclass
 class Fleet(Running):
     """The four-replica stack, and a user who signed in at the start."""
@@ -753,5 +722,73 @@ def test_existing_network_example_when_applied_adopts_the_network_and_leaves_it(
         assert [(s.op, s.name, s.changes) for s in again if s.op != "same"] == []
         applier.destroy()
         assert engine.call("GET", f"/networks/{network}")["Name"] == network
+    finally:
+        _cleanup(engine, run)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A redeploy onto kept volumes
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _post(url: str, body: dict[str, Any]) -> dict[str, Any]:
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - loopback
+        result: dict[str, Any] = json.loads(answer.read())
+        return result
+
+
+def new_state_mocks(deployment: Deployment) -> StackMocks:
+    """Mocks whose generated passwords and keys all differ from ``deployment``'s: what a `pulumi up` after
+    `pulumi destroy` generates (random's values go with the destroyed state)."""
+    passwords = {
+        r.name: secrets.token_hex(16)
+        for r in deployment.resources
+        if r.type == "random:index/randomPassword:RandomPassword"
+    }
+    return StackMocks(passwords=passwords)
+
+
+def test_redeploy_when_destroyed_with_kept_volumes_finds_its_data_under_new_secrets(
+    engine: EngineClient, images: dict[str, str], report: DockerReport
+) -> None:
+    """`pulumi destroy` keeps the data volumes (the default); the next `pulumi up` starts from new state, so
+    every generated password and key is new. PostgreSQL takes the new password (its start script), every
+    replica reaches it, the account made before signs in again, and what Valkey held is still there."""
+    run = f"owrt{os.getpid()}r"
+    port = free_port()
+    kept = {"retainVolume": True}
+    config = stack_config(run, images, port, openWebui={"replicas": 2, **kept}, valkey=kept, database=kept)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        first = render(config)
+        applier = Applier(engine, log=lambda line: print(f"[{run}] {line}", file=sys.stderr))
+        applier.apply(first)
+        _post(f"{url}/api/v1/auths/signup", ADMIN)
+        code, output = applier.client.exec(f"{run}-valkey", ["valkey-cli", "SET", "redeploy:kept", "written before"])
+        assert (code, output.strip()) == (0, "OK")
+        applier.destroy()
+        volumes = {v["Name"] for v in engine.call("GET", "/volumes")["Volumes"] or []}
+        assert {f"{run}-redis-data", f"{run}-open-webui", f"{run}-postgres"} <= volumes
+        assert not [c for c in engine.call("GET", "/containers/json", query={"all": "1"}) if f"/{run}-" in str(c)]
+
+        second = render(config, mocks=new_state_mocks(first))
+        old, new = (d.container(f"{run}-postgres").env["POSTGRES_PASSWORD"] for d in (first, second))
+        assert old != new
+        started = time.monotonic()
+        again = Applier(engine, log=lambda line: print(f"[{run}] {line}", file=sys.stderr))
+        again.apply(second)
+        report.add(f"{run}: redeploy onto kept volumes with new secrets healthy in {time.monotonic() - started:.1f} s")
+        signed_in = _post(f"{url}/api/v1/auths/signin", {"email": ADMIN["email"], "password": ADMIN["password"]})
+        assert signed_in["email"] == ADMIN["email"]
+        code, output = again.client.exec(f"{run}-valkey", ["valkey-cli", "GET", "redeploy:kept"])
+        assert (code, output.strip()) == (0, "written before")
+        for name in (f"{run}-open-webui-1", f"{run}-open-webui-2"):
+            inspected = again.client.inspect_container(name)
+            assert inspected is not None
+            assert inspected["State"]["Health"]["Status"] == "healthy"
+        again.destroy()
     finally:
         _cleanup(engine, run)

@@ -15,6 +15,7 @@ import base64
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import time
@@ -26,10 +27,10 @@ from typing import Any
 
 import pytest
 
-from components.testing import Deployment, render
+from components.testing import Deployment, StackMocks, render
 from components.verify import DockerValkeyCli, Target, check_deployment, locate_task
 from tests.docker_applier import KEPT_CAPABILITY_BITS, EngineClient
-from tests.lifecycle import Poller
+from tests.lifecycle import EventRecorder, Poller, first
 from tests.loopback import free_port
 from tests.open_webui_process import FiguresReport
 from tests.swarm_applier import SwarmApplier, task_addresses, tasks_of
@@ -82,6 +83,9 @@ def endpoint_mode() -> str:
     """``vip`` where the kernel has IPVS (Swarm's virtual IPs and routing mesh need it), else ``dnsrr``: this
     project's test machines have none (FIELD-NOTES; tests/swarm_nodes.py)."""
     return "vip" if Path("/proc/net/ip_vs").exists() else "dnsrr"
+
+
+ADMIN = {"name": "Real Swarm", "email": "swarm@example.com", "password": "real-swarm-correct-horse"}
 
 
 def swarm_config(run: str, images: dict[str, str], port: int, **blocks: dict[str, Any]) -> dict[str, Any]:
@@ -407,35 +411,114 @@ def test_image_when_changed_under_rolling_updates_task_by_task_without_a_failed_
         docker("rmi", new_image, check=False)
 
 
-def test_image_when_changed_under_recreate_updates_the_primary_then_every_other_task_at_once(
+def _task_containers(client: EngineClient, service: str) -> list[str]:
+    """The ids of the containers of ``service``'s tasks on this daemon, running or not."""
+    label = json.dumps({"label": [f"com.docker.swarm.service.name={service}"]})
+    return [c["Id"] for c in client.call("GET", "/containers/json", query={"all": "1", "filters": label})]
+
+
+def test_image_when_changed_under_recreate_stops_every_task_then_migrates_then_starts_the_rest(
     one_node: SwarmRun, images: dict[str, str], swarm_report: SwarmReport
 ) -> None:
-    """``recreate`` on Swarm: the primary's task stopped, then started on the new image (it migrates), then every
-    task of the replicas' service at once (stop-first, parallelism 0); the figures go in the README."""
+    """``recreate`` on Swarm, across both Open WebUI services: every old task (the primary's and the replicas'
+    service's) has stopped before the new primary starts on the new image and migrates, and the replicas start
+    once it is healthy: both services are replaced (the replicas' with the primary), not updated side by side."""
     client = one_node.applier.client
+    primary, rest = one_node.service("open-webui"), one_node.service("open-webui-replicas")
     switched = one_node.render(openWebui={"upgrade": "recreate"})
-    one_node.applier.apply(switched)  # update_config only: the tasks keep running
+    assert [s.op for s in one_node.applier.apply(switched) if s.op != "same"] == ["update", "update"]  # update_config
+    old_tasks = _task_containers(client, primary) + _task_containers(client, rest)
+    old_services = {name: client.call("GET", f"/services/{name}")["ID"] for name in (primary, rest)}
     new_image = f"{images['open-webui'].rsplit(':', 1)[0]}:0.99.2-{one_node.run}"
     docker("tag", images["open-webui"], new_image)
     try:
         deployment = one_node.render(openWebui={"image": new_image})
-        with Poller(f"http://127.0.0.1:{one_node.port}") as poller:
+        with EventRecorder(client, f"{primary}") as recorder, Poller(f"http://127.0.0.1:{one_node.port}") as poller:
             started = time.monotonic()
-            one_node.applier.apply(deployment)
+            steps = one_node.applier.apply(deployment)
             took = time.monotonic() - started
-        for service in ("open-webui", "open-webui-replicas"):
-            spec = client.call("GET", f"/services/{one_node.service(service)}")["Spec"]
-            assert spec["TaskTemplate"]["ContainerSpec"]["Image"] == new_image
-            assert spec["UpdateConfig"]["Order"] == "stop-first"
+        assert {s.name: s.op for s in steps if s.op != "same"} == {
+            "open-webui-open-webui-service": "replace",
+            "open-webui-open-webui-replicas": "create",  # deleted first with the primary, created after it
+        }
+        for name in (primary, rest):
+            service = client.call("GET", f"/services/{name}")
+            assert service["ID"] != old_services[name]
+            assert service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"] == new_image
+        (new_primary,) = _task_containers(client, primary)
+        new_rest = _task_containers(client, rest)
+        assert new_rest
+        events = recorder.events
+        last_old_died = max(first(events, "die", task) for task in old_tasks)
+        assert last_old_died < first(events, "start", new_primary)
+        primary_healthy = first(events, "health_status: healthy", new_primary)
+        assert all(primary_healthy <= first(events, "start", task) for task in new_rest)
         assert poller.covered(started + took)
         swarm_report.add(
-            f"{one_node.run}: a new image under recreate took {took:.0f} s for both Open WebUI services; "
+            f"{one_node.run}: a new image under recreate took {took:.0f} s for both Open WebUI services; the last old "
+            f"task died {first(events, 'start', new_primary) - last_old_died:.1f} s before the new primary started; "
             f"{poller.failed} of {poller.ok + poller.failed} requests failed, longest outage "
             f"{poller.longest_outage():.1f} s"
         )
         one_node.deployment = deployment
     finally:
         docker("rmi", new_image, check=False)
+
+
+def _post(url: str, body: dict[str, Any]) -> dict[str, Any]:
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - loopback
+        result: dict[str, Any] = json.loads(answer.read())
+        return result
+
+
+def _valkey_cli(client: EngineClient, service: str, *args: str) -> str:
+    states = {c: (client.inspect_container(c) or {}).get("State", {}) for c in _task_containers(client, service)}
+    (container,) = [c for c, state in states.items() if state.get("Running")]
+    code, output = client.exec(container, ["sh", "-c", 'REDISCLI_AUTH="$(cat /run/secrets/valkey-password)" "$@"', "sh",
+                                           "valkey-cli", *args])  # fmt: skip
+    assert code == 0, output
+    return output.strip()
+
+
+def test_redeploy_when_destroyed_with_kept_volumes_finds_its_data_under_new_secrets(
+    engine: EngineClient, images: dict[str, str], manager: str, swarm_report: SwarmReport
+) -> None:
+    """On Swarm as on one host: the volumes outlive the stack (Swarm never removes them); a new stack with new
+    state, so new generated passwords and keys, finds PostgreSQL with its new password, the account made before
+    and Valkey's data."""
+    name = f"owrs{os.getpid()}k"
+    config = swarm_config(name, images, free_port())
+    label_data_node(manager, f"{name}.data")
+    url = f"http://127.0.0.1:{config['openWebui']['hostPort']}"
+    first: SwarmRun | None = None
+    try:
+        first = apply(engine, name, config, swarm_report)
+        client = first.applier.client
+        _post(f"{url}/api/v1/auths/signup", ADMIN)
+        assert _valkey_cli(client, f"{name}-valkey", "SET", "redeploy:kept", "written before") == "OK"
+        first.applier.destroy()
+        volumes = {v["Name"] for v in engine.call("GET", "/volumes")["Volumes"] or []}
+        assert {f"{name}-redis-data", f"{name}-open-webui", f"{name}-postgres"} <= volumes
+
+        generated = [
+            r.name for r in first.deployment.resources if r.type == "random:index/randomPassword:RandomPassword"
+        ]
+        second = render(config, mocks=StackMocks(passwords={n: secrets.token_hex(16) for n in generated}))
+        assert second.swarm_secrets().keys().isdisjoint(first.deployment.swarm_secrets().keys())  # new values
+        started = time.monotonic()
+        first.applier.apply(second)
+        first.deployment = second
+        swarm_report.add(
+            f"{name}: redeploy onto kept volumes with new secrets converged in {time.monotonic() - started:.0f} s"
+        )
+        signed_in = _post(f"{url}/api/v1/auths/signin", {"email": ADMIN["email"], "password": ADMIN["password"]})
+        assert signed_in["email"] == ADMIN["email"]
+        assert _valkey_cli(client, f"{name}-valkey", "GET", "redeploy:kept") == "written before"
+    finally:
+        cleanup(first, engine, [None])
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -5,9 +5,10 @@ The graph is what Pulumi's engine orders by. Two of its rules matter here, read 
 
 - a resource is registered, so created or replaced, only once every resource it depends on (``depends_on`` or an
   input's Output) has finished its own step;
-- when a resource is replaced delete-before-replace, the resources whose *inputs* (property dependencies) come
-  from it, and that the provider would replace for an unknown value there, are deleted first, in reverse
-  dependency order (``calculateDependentReplacements``); a ``depends_on`` edge alone is never followed.
+- when a resource is replaced delete-before-replace, what names it in ``replace_with`` is replaced too, and so is
+  what takes an input from it only where the provider would replace for an unknown value there (pulumi-docker
+  does not for ``envs``): those are deleted first (``tests/engine_rules.py``); a ``depends_on`` edge alone is
+  never followed.
 
 The real-Docker tier (``tests/test_real_docker.py``) carries both out on a daemon and reads the order back from it.
 """
@@ -21,6 +22,7 @@ from typing import Any
 import pytest
 
 from components.testing import Deployment, Resource, render
+from tests.engine_rules import replaced_with
 
 CONTAINER = "docker:index/container:Container"
 SHARED = (
@@ -61,19 +63,11 @@ def longest_open_webui_path(deployment: Deployment) -> int:
 
 
 def deleted_first(deployment: Deployment, root: Resource) -> list[str]:
-    """What the engine deletes before ``root`` when ``root`` is replaced delete-before-replace: the containers
-    whose inputs come from it, transitively (every container input is replace-on-change in pulumi-docker)."""
-    containers = deployment.of_type(CONTAINER)
-    doomed: list[Resource] = []
-    frontier = [root]
-    while frontier:
-        current = frontier.pop()
-        for resource in containers:
-            takes_input = any(current.urn in urns for urns in resource.property_dependencies.values())
-            if takes_input and resource not in doomed:
-                doomed.append(resource)
-                frontier.append(resource)
-    return sorted(r.inputs["name"] for r in doomed)
+    """What the engine deletes before ``root`` when ``root`` is replaced delete-before-replace
+    (``tests/engine_rules.py``): the containers replaced along with it, transitively."""
+    edges = {resource.urn: resource for resource in deployment.resources if resource.custom}
+    names = {resource.urn: resource.inputs.get("name", resource.name) for resource in edges.values()}
+    return sorted(names[urn] for urn in replaced_with(edges, root.urn))
 
 
 class TestCreateInTwoWaves:
@@ -93,13 +87,16 @@ class TestCreateInTwoWaves:
         assert longest_open_webui_path(deployment) == path
 
     def test_graph_when_four_recreate_waits_on_replica_one_only(self) -> None:
-        """Replicas 2-4 each wait for replica 1 (an input edge) and for nothing of each other."""
+        """Replicas 2-4 each wait for replica 1 (depends_on), go whenever it is replaced (replace_with), and
+        depend on nothing of each other; none takes an input from replica 1."""
         deployment = stack(4)
         first, *rest = (deployment.container(n).resource for n in replica_names(deployment))
+        assert first.replace_with == []
         for replica in rest:
-            assert first.urn in replica.property_dependencies["envs"]
-            others = {r.urn for r in rest} - {replica.urn}
-            assert not others & set(replica.dependencies)
+            assert first.urn in replica.dependencies
+            assert not {r.urn for r in rest} & set(replica.dependencies)
+            assert replica.replace_with == [first.urn]
+            assert not any(first.urn in urns for urns in replica.property_dependencies.values())
 
     def test_load_balancer_when_four_waits_for_every_replica_without_taking_their_inputs(self) -> None:
         """HAProxy is created last, and no replica's replacement replaces it (depends_on only)."""
@@ -132,12 +129,15 @@ class TestReplacement:
             assert deployment.container(before).resource.urn in replica.dependencies
             assert deleted_first(deployment, deployment.container(before).resource) == []
 
-    def test_valkey_when_replaced_takes_every_replica_down_under_either_strategy(self) -> None:
-        """Every replica takes Valkey's URL: a new Valkey container replaces them all, whatever `upgrade` says."""
+    def test_valkey_when_replaced_leaves_every_replica_running_under_either_strategy(self) -> None:
+        """Every replica takes Valkey's URL in `envs`, for which pulumi-docker answers "no change" while it is
+        unknown: a new Valkey container (same alias, same password) replaces no replica; they reconnect."""
         for upgrade in ("recreate", "rolling"):
             deployment = stack(3, upgrade)
             valkey = deployment.container("redis-valkey").resource
-            assert deleted_first(deployment, valkey) == ["open-webui-1", "open-webui-2", "open-webui-3"]
+            replica = deployment.container("open-webui-1").resource
+            assert valkey.urn in replica.property_dependencies["envs"]
+            assert deleted_first(deployment, valkey) == []
 
     @pytest.mark.parametrize("count", [1, 2, 4])
     def test_switching_strategy_when_applied_changes_no_input(self, count: int) -> None:

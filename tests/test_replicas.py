@@ -119,14 +119,22 @@ class TestTwoReplicas:
         assert deployment.container("open-webui-2").resource.inputs["memory"] == 1536
 
     def test_postgres_when_managed_is_pinned_healthchecked_retained_and_secret(self, deployment: Deployment) -> None:
-        """Official pgvector image, authenticated healthcheck, retained volume, generated secret password."""
+        """Official pgvector image started through the password script, a healthcheck that waits for it, retained
+        volume, generated secret password."""
         postgres = deployment.container("open-webui-postgres")
         assert postgres.image == "docker.io/pgvector/pgvector:0.8.6-pg17"
         assert postgres.healthcheck["tests"] == [
             "CMD-SHELL",
-            'PGPASSWORD="$POSTGRES_PASSWORD" psql --no-psqlrc -h 127.0.0.1 -p 5432 -U openwebui -d openwebui '
-            "-tAc 'SELECT 1' >/dev/null",
+            'test -f /tmp/open-webui-redis-password-set && PGPASSWORD="$POSTGRES_PASSWORD" psql --no-psqlrc '
+            "-h 127.0.0.1 -p 5432 -U openwebui -d openwebui -tAc 'SELECT 1' >/dev/null",
         ]
+        inputs = postgres.resource.inputs
+        assert inputs["entrypoints"] == ["/bin/sh", "/usr/local/bin/open-webui-redis-postgres-start"]
+        assert inputs["command"] == ["postgres"]
+        (upload,) = inputs["uploads"]
+        assert upload["file"] == "/usr/local/bin/open-webui-redis-postgres-start"
+        assert 'docker-entrypoint.sh "$@" &' in upload["content"]
+        assert "ALTER ROLE" in upload["content"]
         assert postgres.resource.inputs["wait"] is True
         assert postgres.resource.inputs["destroyGraceSeconds"] == 60
         assert postgres.ports == []

@@ -176,7 +176,7 @@ def env_from_inputs(
     connection: dict[str, str] | None = None,
     files: tuple[str, ...] | None = None,
 ) -> list[str]:
-    """``websocket_env`` from the resolved inputs (``after`` only orders: its value is not used). ``files``: the
+    """``websocket_env`` from the resolved inputs. ``files``: the
     certificate files the container is given, which the URLs' TLS options may name (``check_tls_files``)."""
     if files is not None:
         urls = {"REDIS_URL": values["redis_url"]}
@@ -214,6 +214,15 @@ def public_url(bind_address: str, port: int) -> str:
     else:
         host = str(address)
     return f"http://{host}:{port}"
+
+
+NEW_SECRET_KEY = (
+    "a new WEBUI_SECRET_KEY is generated for this stack: if its Open WebUI data volume (or database) was kept from "
+    "an earlier deployment, for instance across `pulumi destroy`, every user is signed out and signs in again; "
+    "accounts and chats stay. To keep the old key, set it first: pulumi config set --secret --path "
+    "openWebui.secretKey <key> (docs/backups.md)"
+)
+"""What `pulumi up` warns when it is about to generate the secret key (new state)."""
 
 
 def check_arguments(

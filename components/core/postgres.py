@@ -26,17 +26,66 @@ def normalize_database_url(url: str) -> str:
     return re.sub(r"^postgres(?:ql)?://", "postgresql+psycopg://", url)
 
 
+START_PATH = "/usr/local/bin/open-webui-redis-postgres-start"
+"""Where the container's start script is put (an upload on one host, a Docker config on Swarm)."""
+START_COMMAND = ["/bin/sh", START_PATH]
+"""The container's entrypoint: the script, which runs the image's own ``docker-entrypoint.sh postgres``."""
+START_ARGS = ["postgres"]
+PASSWORD_SET = "/tmp/open-webui-redis-password-set"  # noqa: S108 - inside the PostgreSQL container
+"""A file the start script makes once the user has the stack's password (removed at each start): the
+healthcheck waits for it (inside the container the image's pg_hba.conf trusts every local connection, so a
+login there proves nothing about the password)."""
+START_SCRIPT = r"""#!/bin/sh
+# Start PostgreSQL as the image does, then give the database user the stack's password, on every start.
+# The image applies POSTGRES_PASSWORD only when it initialises an empty data directory: a volume kept from an
+# earlier deployment (`pulumi destroy` keeps it), or shared with another stack, would keep the password of its
+# first initialisation while the stack, with new state, generates another. (open-webui-redis)
+set -u
+rm -f __MARKER__
+password=${POSTGRES_PASSWORD:-}
+if [ -z "$password" ] && [ -n "${POSTGRES_PASSWORD_FILE:-}" ]; then
+  password=$(cat "$POSTGRES_PASSWORD_FILE")
+fi
+docker-entrypoint.sh "$@" &
+server=$!
+# docker stop sends the image's stop signal (SIGINT: a fast shutdown) to this shell: pass it on as it came.
+trap 'kill -INT "$server" 2>/dev/null' INT
+trap 'kill -TERM "$server" 2>/dev/null' TERM
+# The server proper listens on TCP; the image's temporary one while it initialises a cluster does not.
+until pg_isready -q -h 127.0.0.1 -p __PORT__; do
+  if ! kill -0 "$server" 2>/dev/null; then
+    wait "$server"
+    exit $?
+  fi
+  sleep 1
+done
+# Through the local socket, which the image's pg_hba.conf trusts; psql quotes the name and the password.
+printf '%s\n' "ALTER ROLE :\"owr_user\" WITH PASSWORD :'owr_password';" |
+  psql --no-psqlrc -q -v ON_ERROR_STOP=1 -v owr_user="$POSTGRES_USER" -v owr_password="$password" \
+    -U "$POSTGRES_USER" -d postgres >/dev/null &&
+  : >__MARKER__ ||
+  echo "open-webui-redis: could not set the password of $POSTGRES_USER; the healthcheck will fail" >&2
+status=0
+wait "$server" || status=$?
+# A trapped signal interrupts wait: wait again for the server's own exit.
+while kill -0 "$server" 2>/dev/null; do
+  wait "$server" || status=$?
+done
+exit "$status"
+""".replace("__PORT__", str(PORT)).replace("__MARKER__", PASSWORD_SET)
+
+
 def healthcheck_test(settings: DatabaseSettings) -> list[str]:
     """A query as Open WebUI makes it: over TCP, with the password from the container's environment.
 
-    ``pg_isready`` would pass on a volume initialised with another password (the image sets the password only
-    when it creates the cluster, for instance after a `pulumi destroy` that kept the volume and a new stack
-    that generated a new password); this fails there, so `pulumi up` stops at PostgreSQL, not at the replicas.
+    Healthy once the start script has given the user the stack's password (on a volume initialised with another
+    one, kept from an earlier deployment) and the server answers a query, so `pulumi up` goes on to the replicas
+    only when they can log in.
     """
     return [
         "CMD-SHELL",
-        f'PGPASSWORD="$POSTGRES_PASSWORD" psql --no-psqlrc -h 127.0.0.1 -p {PORT} -U {settings.user} '
-        f"-d {settings.name} -tAc 'SELECT 1' >/dev/null",
+        f'test -f {PASSWORD_SET} && PGPASSWORD="$POSTGRES_PASSWORD" psql --no-psqlrc -h 127.0.0.1 -p {PORT} '
+        f"-U {settings.user} -d {settings.name} -tAc 'SELECT 1' >/dev/null",
     ]
 
 
@@ -48,6 +97,6 @@ def swarm_healthcheck_test(settings: DatabaseSettings) -> list[str]:
     """``healthcheck_test`` with the password read from its secret file."""
     return [
         "CMD-SHELL",
-        f'PGPASSWORD="$(cat {SWARM_PASSWORD_FILE})" psql --no-psqlrc -h 127.0.0.1 -p {PORT} -U {settings.user} '
-        f"-d {settings.name} -tAc 'SELECT 1' >/dev/null",
+        f'test -f {PASSWORD_SET} && PGPASSWORD="$(cat {SWARM_PASSWORD_FILE})" psql --no-psqlrc -h 127.0.0.1 '
+        f"-p {PORT} -U {settings.user} -d {settings.name} -tAc 'SELECT 1' >/dev/null",
     ]

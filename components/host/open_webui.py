@@ -11,6 +11,7 @@ import pulumi_docker as docker
 from ..core.open_webui import (
     CONTAINER_PORT,
     DATA_PATH,
+    NEW_SECRET_KEY,
     check_arguments,
     env_defaults,
     env_from_inputs,
@@ -103,10 +104,13 @@ class OpenWebUI(pulumi.ComponentResource):
         ``redis_idle_timeout``: the Redis server's ``timeout`` (0: never closes idle clients), which the default
         ``REDIS_HEALTH_CHECK_INTERVAL`` stays below; an interval set in ``settings.env`` must be below it too.
 
-        Replicas follow ``settings.upgrade``. ``recreate``: replicas 2..N take a property dependency on replica 1
-        (no value: an input edge), so they are created once it is healthy, all at once, and Pulumi's
-        delete-before-replace of replica 1 deletes them first; ``rolling``: each replica ``depends_on`` the one
-        before it (an edge that replacement does not follow), so one is replaced at a time."""
+        Replicas follow ``settings.upgrade``. ``recreate``: replicas 2..N ``depends_on`` replica 1, so they are
+        created once it is healthy, all at once, and name it in ``replace_with``, so that when replica 1 is
+        replaced (delete-before-replace) the engine deletes them first: every old replica has stopped before the
+        new replica 1 starts and migrates the database. (An input edge would not do: the engine follows one only
+        where the provider answers "replace" for the unknown input, and pulumi-docker answers "no change" for
+        ``envs``; measured with the real engine.) ``rolling``: each replica ``depends_on`` the one before it (an
+        edge that replacement does not follow), so one is replaced at a time."""
         engine = engine or DockerSettings()
         check_arguments(
             settings,
@@ -120,7 +124,11 @@ class OpenWebUI(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         self.secret_key = secret_value(
-            f"{name}-secret-key", secret_key if secret_key is not None else settings.secret_key, self, length=48
+            f"{name}-secret-key",
+            secret_key if secret_key is not None else settings.secret_key,
+            self,
+            length=48,
+            when_new=NEW_SECRET_KEY,
         )
         # Not 44 characters: Open WebUI would take a 44-character key as a Fernet key; any other it hashes into one.
         self.oauth_session_token_encryption_key = secret_value(
@@ -161,8 +169,6 @@ class OpenWebUI(pulumi.ComponentResource):
                 env_inputs["database_url"] = database_url
             if websocket_redis_url is not None:
                 env_inputs["websocket_redis_url"] = websocket_redis_url
-            if index > 1 and settings.upgrade == "recreate":
-                env_inputs["after"] = self.containers[0].id  # replica 1: the edge the replacement cascade follows
             envs: pulumi.Output[list[str]] = pulumi.Output.all(**env_inputs).apply(
                 functools.partial(env_from_inputs, extra, defaults, connection=connection, files=tuple(certificates))
             )
@@ -198,8 +204,9 @@ class OpenWebUI(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(
                     parent=self,
                     # rolling: each replica after the first waits for the one before it, created and replaced
-                    # one at a time. (recreate: the input edge to replica 1 above.)
-                    depends_on=self.containers[-1:] if settings.upgrade == "rolling" else None,
+                    # one at a time. recreate: the others wait for replica 1 and go whenever it is replaced.
+                    depends_on=(self.containers[-1:] if settings.upgrade == "rolling" else self.containers[:1]) or None,
+                    replace_with=[*self.containers[:1]] if settings.upgrade == "recreate" and index > 1 else None,
                     replace_on_changes=["healthcheck"],
                     delete_before_replace=True,
                 ),

@@ -5,7 +5,17 @@ from __future__ import annotations
 import pulumi
 import pulumi_docker as docker
 
-from ..core.postgres import DATA_PATH, PORT, STOP_GRACE_SECONDS, database_url, healthcheck_test
+from ..core.postgres import (
+    DATA_PATH,
+    PORT,
+    START_ARGS,
+    START_COMMAND,
+    START_PATH,
+    START_SCRIPT,
+    STOP_GRACE_SECONDS,
+    database_url,
+    healthcheck_test,
+)
 from ..core.settings import DatabaseSettings, DockerSettings, LogsSettings
 from ._docker import (
     TYPE_PREFIX,
@@ -53,6 +63,10 @@ class Postgres(pulumi.ComponentResource):
             f"{name}-container",
             name=settings.container_name,
             image=image.image_id,
+            # The image's own start, then the stack's password given to the user on every start (a kept volume).
+            entrypoints=START_COMMAND,
+            command=START_ARGS,
+            uploads=[docker.ContainerUploadArgs(file=START_PATH, content=START_SCRIPT, permissions="0755")],
             envs=pulumi.Output.secret(envs),  # type: ignore[arg-type]  # pulumi types secret() narrowly
             volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path=DATA_PATH)],
             networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network_name, aliases=[settings.alias])],

@@ -21,6 +21,7 @@ from ..core.open_webui import (
     ENTRYPOINT_PATH,
     ENTRYPOINT_SCRIPT,
     EXTRA_ENV_PATH,
+    NEW_SECRET_KEY,
     SECRETS_DIR,
     STACK_ENV_PATH,
     START_COMMAND,
@@ -160,7 +161,11 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
         super().__init__(f"{TYPE_PREFIX}:OpenWebUI", name, None, opts)
         image = service_image(settings.image, pin_image, self)
         self.secret_key = secret_value(
-            f"{name}-secret-key", secret_key if secret_key is not None else settings.secret_key, self, length=48
+            f"{name}-secret-key",
+            secret_key if secret_key is not None else settings.secret_key,
+            self,
+            length=48,
+            when_new=NEW_SECRET_KEY,
         )
         self.oauth_session_token_encryption_key = secret_value(
             f"{name}-oauth-key", settings.oauth_session_token_encryption_key, self, length=48
@@ -251,6 +256,7 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
         )
 
         strategy = settings.upgrade
+        replicas = settings.replicas
 
         def service(
             resource_name: str, service_name: str, count: int, migrates: bool, ports: bool, after: list[pulumi.Resource]
@@ -298,10 +304,20 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
                     strategy, monitor=update_monitor, single=ports and publish_mode == "host"
                 ),
                 converge_config=converge(settings.wait_timeout),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=after or None, ignore_changes=SERVICE_IGNORES),
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=after or None,
+                    ignore_changes=SERVICE_IGNORES,
+                    # recreate: a change to the primary's task (an image, a setting, a secret) replaces it, and the
+                    # replicas' service with it (replace_with), deleted first: every old task stops before the
+                    # new primary starts and migrates; the replicas start once it has converged (depends_on).
+                    # Swarm's own stop-first holds within one service only.
+                    replace_on_changes=["taskSpec"] if strategy == "recreate" and migrates and replicas > 1 else None,
+                    replace_with=after if strategy == "recreate" and after else None,
+                    delete_before_replace=True,  # the service's name is fixed
+                ),
             )
 
-        replicas = settings.replicas
         # On a shared database the port is always the load balancer's, even with one replica: it never moves
         # between services when the count changes (the primary could not take a port the load balancer, deleted
         # only at the end of the update, still holds).

@@ -6,11 +6,22 @@ import pulumi
 import pulumi_docker as docker
 
 from .._shared import secret_value
-from ..core.postgres import DATA_PATH, PORT, SWARM_PASSWORD_FILE, database_url, swarm_healthcheck_test
+from ..core.postgres import (
+    DATA_PATH,
+    PORT,
+    START_ARGS,
+    START_COMMAND,
+    START_PATH,
+    START_SCRIPT,
+    SWARM_PASSWORD_FILE,
+    database_url,
+    swarm_healthcheck_test,
+)
 from ..core.settings import DatabaseSettings, LogsSettings
 from ._swarm import (
     SERVICE_IGNORES,
     TYPE_PREFIX,
+    config_file,
     converge,
     endpoint,
     healthcheck,
@@ -20,6 +31,7 @@ from ._swarm import (
     rollback_config,
     secret_file,
     service_image,
+    swarm_config,
     swarm_secret,
     update_config,
 )
@@ -54,12 +66,17 @@ class SwarmPostgres(pulumi.ComponentResource):
         image = service_image(settings.image, pin_image, self)
         password = secret_value(f"{name}-password", settings.password, self, length=32)
         secret = swarm_secret(f"{name}-password-file", password, self)
+        start = swarm_config(f"{name}-start", START_SCRIPT, self)
         service = docker.Service(
             f"{name}-service",
             name=settings.container_name,
             task_spec=docker.ServiceTaskSpecArgs(
                 container_spec=docker.ServiceTaskSpecContainerSpecArgs(
                     image=image,
+                    # The image's own start, then the stack's password given to the user on every start.
+                    commands=START_COMMAND,
+                    args=START_ARGS,
+                    configs=[config_file(start, START_PATH, mode=0o555)],
                     env={
                         "POSTGRES_DB": settings.name,
                         "POSTGRES_PASSWORD_FILE": SWARM_PASSWORD_FILE,
