@@ -110,6 +110,16 @@ def record(lines: Iterable[str | bytes], prefix: str, into: list[Event]) -> None
                 into.append(event)
 
 
+def post_json(url: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST ``body`` as JSON (Open WebUI's sign-up and sign-in) and return the JSON answer."""
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - loopback
+        result: dict[str, Any] = json.loads(answer.read())
+        return result
+
+
 def first(events: list[Event], action: str, container_id: str) -> float:
     """When the container ``container_id`` first did ``action``."""
     found = [e.time for e in events if e.action == action and e.id == container_id]

@@ -682,6 +682,8 @@ class SwarmApplier:
                     applied = self._create(resource, inputs)
                     with self._lock:
                         self.state[resource.urn] = applied
+                if resource.urn in self.state:  # the new state records the new edges and options ("same" too)
+                    self.state[resource.urn].resource = resource
                 step.seconds = time.monotonic() - started
                 with self._lock:
                     steps.append(step)

@@ -8,6 +8,8 @@ workflow's preview job and on any workstation that has both.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
 import shutil
@@ -25,7 +27,17 @@ import pytest
 import yaml
 
 from components.core.images import OPEN_WEBUI_IMAGE
-from tests.lifecycle import Event, Poller, assert_recreated, assert_rolled, assert_two_waves, record
+from components.swarm.preflight import ipvs_available
+from tests.lifecycle import (
+    Event,
+    Poller,
+    assert_recreated,
+    assert_rolled,
+    assert_two_waves,
+    first,
+    post_json,
+    record,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,6 +46,10 @@ def _docker_daemon_answers() -> bool:
     return (
         shutil.which("docker") is not None and subprocess.run(["docker", "info"], capture_output=True).returncode == 0
     )
+
+
+def _docker_out(*args: str) -> str:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=False).stdout.strip()
 
 
 pytestmark = [
@@ -64,8 +80,26 @@ def _config(name: str, *, swarm: bool = False, **blocks: dict[str, object]) -> d
         for block in config.values():
             block.pop("retainVolume", None)
         result["open-webui-redis:engine"] = "swarm"
-        result["open-webui-redis:swarm"] = {"dataLabel": f"{name}.data"}
+        result["open-webui-redis:swarm"] = {"dataLabel": f"{name}.data", **_swarm_machine()}
     return result
+
+
+@functools.cache
+def _swarm_machine() -> dict[str, object]:
+    """What this machine lets a Swarm stack use, said in the output: ``vip`` only where the kernel has IPVS
+    (components.swarm.preflight), and images pinned by digest only where a registry serves them (a stand-in
+    tagged as the default image here: no registry to ask; LIVE_PIN_IMAGES=1 or 0 decides instead)."""
+    mode = "vip" if ipvs_available() else "dnsrr"
+    pinned = os.environ.get("LIVE_PIN_IMAGES")
+    if pinned is None:
+        label = _docker_out(
+            "image", "inspect", "--format", '{{index .Config.Labels "open-webui-redis.test"}}', OPEN_WEBUI_IMAGE
+        )
+        pinned = "0" if label == "standin" else "1"
+    choice: dict[str, object] = {"endpointMode": mode, "pinImages": pinned == "1"}
+    ipvs = "found" if mode == "vip" else "missing"
+    print(f"live Swarm stacks: endpointMode {mode} (IPVS {ipvs}), pinImages {pinned == '1'}")
+    return choice
 
 
 @dataclass
@@ -289,11 +323,7 @@ def test_replicas_when_created_and_upgraded_by_the_cli_follow_openwebui_upgrade(
     live.pulumi("preview", "--expect-no-changes", "--diff")
 
     admin = {"name": "Live", "email": "live@example.com", "password": "live-correct-horse-battery"}
-    request = urllib.request.Request(  # noqa: S310 - loopback
-        f"{url}/api/v1/auths/signup", data=json.dumps(admin).encode(), headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - loopback
-        token = json.loads(answer.read())["token"]
+    token = post_json(f"{url}/api/v1/auths/signup", admin)["token"]
 
     figures = []
     image = OPEN_WEBUI_IMAGE
@@ -332,15 +362,10 @@ def test_replicas_when_created_and_upgraded_by_the_cli_follow_openwebui_upgrade(
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _docker_out(*args: str) -> str:
-    return subprocess.run(["docker", *args], capture_output=True, text=True, check=False).stdout.strip()
-
-
-@pytest.mark.skipif(os.environ.get("LIVE_UP") != "1", reason="deploys real services: set LIVE_UP=1 to run it")
-def test_swarm_up_when_run_on_a_one_node_swarm_converges_and_a_second_preview_changes_nothing(live: LiveStack) -> None:
-    """`pulumi up` of the Swarm stack (two replicas, HAProxy, PostgreSQL) on `docker swarm init`: every service
-    converges, a second preview plans nothing (images pinned as the provider reads them back, durations in its
-    short form), `components.verify` finds Valkey's task and passes, and the published port answers."""
+@contextlib.contextmanager
+def one_node_swarm(live: LiveStack) -> Iterator[None]:
+    """This daemon as a one-node swarm (initialised here unless it is one already), its node labelled as the
+    stack's data node; the stack's volumes removed afterwards (Swarm never removes them)."""
     initialised = _docker_out("info", "--format", "{{.Swarm.LocalNodeState}}") != "active"
     if initialised:
         init = subprocess.run(["docker", "swarm", "init"], capture_output=True, text=True, check=False)
@@ -348,6 +373,21 @@ def test_swarm_up_when_run_on_a_one_node_swarm_converges_and_a_second_preview_ch
     try:
         node = _docker_out("info", "--format", "{{.Swarm.NodeID}}")
         subprocess.run(["docker", "node", "update", "--label-add", f"{live.name}.data=true", node], check=True)
+        yield
+    finally:
+        live.pulumi("destroy", "--yes", check=False)
+        for volume in _docker_out("volume", "ls", "-q", "--filter", f"name={live.name}-").split():
+            subprocess.run(["docker", "volume", "rm", "-f", volume], capture_output=True, check=False)
+        if initialised:
+            subprocess.run(["docker", "swarm", "leave", "--force"], capture_output=True, check=False)
+
+
+@pytest.mark.skipif(os.environ.get("LIVE_UP") != "1", reason="deploys real services: set LIVE_UP=1 to run it")
+def test_swarm_up_when_run_on_a_one_node_swarm_converges_and_a_second_preview_changes_nothing(live: LiveStack) -> None:
+    """`pulumi up` of the Swarm stack (two replicas, HAProxy, PostgreSQL) on `docker swarm init`: every service
+    converges, a second preview plans nothing (images pinned as the provider reads them back, durations in its
+    short form), `components.verify` finds Valkey's task and passes, and the published port answers."""
+    with one_node_swarm(live):
         live.configure(swarm=True, openWebui={"replicas": 2, "upgrade": "rolling"})
         live.pulumi("up", "--yes")
         again = live.pulumi("preview", "--expect-no-changes", "--diff", check=False)
@@ -356,9 +396,77 @@ def test_swarm_up_when_run_on_a_one_node_swarm_converges_and_a_second_preview_ch
         url = json.loads(live.pulumi("stack", "output", "--json").stdout)["url"]
         with urllib.request.urlopen(f"{url}/health", timeout=10) as answer:  # noqa: S310 - loopback
             assert answer.status == 200
-    finally:
-        live.pulumi("destroy", "--yes", check=False)
-        for volume in _docker_out("volume", "ls", "-q", "--filter", f"name={live.name}-").split():
-            subprocess.run(["docker", "volume", "rm", "-f", volume], capture_output=True, check=False)
-        if initialised:
-            subprocess.run(["docker", "swarm", "leave", "--force"], capture_output=True, check=False)
+
+
+def _task_containers(service: str) -> list[str]:
+    return _docker_out("ps", "-aq", "--no-trunc", "--filter", f"label=com.docker.swarm.service.name={service}").split()
+
+
+@pytest.mark.skipif(os.environ.get("LIVE_UP") != "1", reason="deploys real services: set LIVE_UP=1 to run it")
+def test_swarm_recreate_when_the_image_changes_stops_every_task_before_the_new_primary_starts(live: LiveStack) -> None:
+    """`recreate` on Swarm with the real engine, across both Open WebUI services: the primary's service is
+    replaced and the replicas' with it (deleted first), so every old task has died before the new primary
+    starts on the new image; the replicas start once it is healthy."""
+    with one_node_swarm(live):
+        primary, rest = f"{live.name}-owui", f"{live.name}-owui-replicas"
+        live.configure(swarm=True, openWebui={"replicas": 3, "upgrade": "recreate"})
+        live.pulumi("up", "--yes")
+        old = _task_containers(primary) + _task_containers(rest)
+        image = _new_release(live.name, "0.99.2")
+        live.configure(swarm=True, openWebui={"replicas": 3, "upgrade": "recreate", "image": image})
+        with DockerEvents(primary) as upgraded:
+            live.pulumi("up", "--yes")
+        (new_primary,) = [c for c in _task_containers(primary) if c not in old]
+        new_rest = [c for c in _task_containers(rest) if c not in old]
+        assert len(new_rest) == 2
+        events = upgraded.events
+        last_old_died = max(first(events, "die", task) for task in old)
+        assert last_old_died < first(events, "start", new_primary)
+        primary_healthy = first(events, "health_status: healthy", new_primary)
+        assert all(primary_healthy <= first(events, "start", task) for task in new_rest)
+        live.pulumi("preview", "--expect-no-changes", "--diff")
+        gap = first(events, "start", new_primary) - last_old_died
+        print(f"live Swarm recreate: the last old task died {gap:.1f} s before the new primary started")
+
+
+def _new_state(live: LiveStack) -> None:
+    """`pulumi stack rm` and `init` again under the same name: the stack file stays, the state (and with it every
+    generated password and key) is new, as after `pulumi destroy` on a stack made again."""
+    live.pulumi("stack", "rm", "--yes", "--force", "--preserve-config")
+    subprocess.run(["pulumi", "stack", "init", live.name], cwd=ROOT, env=live.env, check=True)
+
+
+@pytest.mark.parametrize("engine", ["docker", "swarm"])
+@pytest.mark.skipif(os.environ.get("LIVE_UP") != "1", reason="deploys real containers: set LIVE_UP=1 to run it")
+def test_redeploy_when_destroyed_with_kept_volumes_serves_the_same_accounts_with_new_secrets(
+    live: LiveStack, engine: str
+) -> None:
+    """`pulumi up`, an account made, `pulumi destroy` (the volumes stay: the default), a new state, `pulumi up`:
+    PostgreSQL takes the new generated password, every replica is healthy, the account signs in again, and the
+    preview announced the new WEBUI_SECRET_KEY."""
+    swarm = engine == "swarm"
+    kept: dict[str, object] = {} if swarm else {"retainVolume": True}
+    blocks: dict[str, dict[str, object]] = {"openWebui": {"replicas": 2, **kept}, "valkey": kept, "database": kept}
+    port = int(_config(live.name)["open-webui-redis:openWebui"]["hostPort"])  # type: ignore[index]
+    url = f"http://127.0.0.1:{port}"
+    admin = {"name": "Live", "email": "redeploy@example.com", "password": "live-redeploy-correct-horse"}
+    with contextlib.ExitStack() as cleanup:
+        if swarm:
+            cleanup.enter_context(one_node_swarm(live))
+        live.configure(swarm=swarm, **blocks)
+        live.pulumi("up", "--yes")
+        post_json(f"{url}/api/v1/auths/signup", admin)
+        live.pulumi("destroy", "--yes")
+        if not swarm:
+            kept_volumes = _docker_out("volume", "ls", "-q", "--filter", f"name={live.name}-").split()
+            assert {f"{live.name}-pg-data", f"{live.name}-owui-data", f"{live.name}-valkey-data"} <= set(kept_volumes)
+        _new_state(live)
+        redeployed = live.pulumi("up", "--yes")
+        assert "a new WEBUI_SECRET_KEY is generated for this stack" in redeployed.stdout + redeployed.stderr
+        signed_in = post_json(f"{url}/api/v1/auths/signin", {"email": admin["email"], "password": admin["password"]})
+        assert signed_in["email"] == admin["email"]
+        verified(live)
+        if not swarm:
+            live.pulumi("destroy", "--yes")
+            for volume in _docker_out("volume", "ls", "-q", "--filter", f"name={live.name}-").split():
+                subprocess.run(["docker", "volume", "rm", "-f", volume], capture_output=True, check=False)

@@ -30,7 +30,7 @@ import pytest
 from components.testing import Deployment, StackMocks, render
 from components.verify import DockerValkeyCli, Target, check_deployment, locate_task
 from tests.docker_applier import KEPT_CAPABILITY_BITS, EngineClient
-from tests.lifecycle import EventRecorder, Poller, first
+from tests.lifecycle import EventRecorder, Poller, first, post_json
 from tests.loopback import free_port
 from tests.open_webui_process import FiguresReport
 from tests.swarm_applier import SwarmApplier, task_addresses, tasks_of
@@ -465,15 +465,6 @@ def test_image_when_changed_under_recreate_stops_every_task_then_migrates_then_s
         docker("rmi", new_image, check=False)
 
 
-def _post(url: str, body: dict[str, Any]) -> dict[str, Any]:
-    request = urllib.request.Request(  # noqa: S310 - loopback
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - loopback
-        result: dict[str, Any] = json.loads(answer.read())
-        return result
-
-
 def _valkey_cli(client: EngineClient, service: str, *args: str) -> str:
     states = {c: (client.inspect_container(c) or {}).get("State", {}) for c in _task_containers(client, service)}
     (container,) = [c for c, state in states.items() if state.get("Running")]
@@ -497,7 +488,7 @@ def test_redeploy_when_destroyed_with_kept_volumes_finds_its_data_under_new_secr
     try:
         first = apply(engine, name, config, swarm_report)
         client = first.applier.client
-        _post(f"{url}/api/v1/auths/signup", ADMIN)
+        post_json(f"{url}/api/v1/auths/signup", ADMIN)
         assert _valkey_cli(client, f"{name}-valkey", "SET", "redeploy:kept", "written before") == "OK"
         first.applier.destroy()
         volumes = {v["Name"] for v in engine.call("GET", "/volumes")["Volumes"] or []}
@@ -507,14 +498,18 @@ def test_redeploy_when_destroyed_with_kept_volumes_finds_its_data_under_new_secr
             r.name for r in first.deployment.resources if r.type == "random:index/randomPassword:RandomPassword"
         ]
         second = render(config, mocks=StackMocks(passwords={n: secrets.token_hex(16) for n in generated}))
-        assert second.swarm_secrets().keys().isdisjoint(first.deployment.swarm_secrets().keys())  # new values
+        postgres = [
+            {v for k, v in d.swarm_secrets().items() if k.startswith("open-webui-postgres-password-file")}
+            for d in (first.deployment, second)
+        ]
+        assert postgres[0].isdisjoint(postgres[1])  # a new generated password
         started = time.monotonic()
         first.applier.apply(second)
         first.deployment = second
         swarm_report.add(
             f"{name}: redeploy onto kept volumes with new secrets converged in {time.monotonic() - started:.0f} s"
         )
-        signed_in = _post(f"{url}/api/v1/auths/signin", {"email": ADMIN["email"], "password": ADMIN["password"]})
+        signed_in = post_json(f"{url}/api/v1/auths/signin", {"email": ADMIN["email"], "password": ADMIN["password"]})
         assert signed_in["email"] == ADMIN["email"]
         assert _valkey_cli(client, f"{name}-valkey", "GET", "redeploy:kept") == "written before"
     finally:
