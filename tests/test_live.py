@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.core.images import OPEN_WEBUI_IMAGE
+from components.core.images import OPEN_WEBUI_IMAGE, VALKEY_IMAGE
 from components.swarm.preflight import ipvs_available
 from tests.lifecycle import (
     Event,
@@ -470,3 +470,40 @@ def test_redeploy_when_destroyed_with_kept_volumes_serves_the_same_accounts_with
             live.pulumi("destroy", "--yes")
             for volume in _docker_out("volume", "ls", "-q", "--filter", f"name={live.name}-").split():
                 subprocess.run(["docker", "volume", "rm", "-f", volume], capture_output=True, check=False)
+
+
+@pytest.mark.skipif(os.environ.get("LIVE_UP") != "1", reason="deploys real containers: set LIVE_UP=1 to run it")
+def test_valkey_when_its_image_changes_is_replaced_alone_and_open_webui_subscribes_again(live: LiveStack) -> None:
+    """The rule the emulated engine follows, with the real one: Valkey replaced delete-before-replace does not
+    take Open WebUI along (its `envs` come from Valkey, and pulumi-docker answers "no change" for them unknown);
+    Open WebUI keeps running and `components.verify` passes on the new Valkey."""
+    live.pulumi("up", "--yes")
+    open_webui = f"{live.name}-owui"
+    before = _ids([open_webui, f"{live.name}-valkey"])
+    reference = f"{live.name}-valkey:8.0.99"
+    dockerfile = f"FROM {VALKEY_IMAGE}\nLABEL open-webui-redis.live.release=valkey\n"
+    subprocess.run(["docker", "build", "-q", "-t", reference, "-"], input=dockerfile, text=True, check=True)
+    try:
+        live.configure(valkey={"image": reference})
+        preview = json.loads(live.pulumi("preview", "--json").stdout)
+        replaced = sorted(
+            s["urn"].rsplit("::", 1)[-1] for s in preview["steps"] if s["op"] in ("replace", "create-replacement")
+        )
+        assert replaced == ["open-webui-valkey-container", "open-webui-valkey-image"]
+        live.pulumi("up", "--yes")
+        after = _ids([open_webui, f"{live.name}-valkey"])
+        assert after[open_webui] == before[open_webui]
+        assert after[f"{live.name}-valkey"] != before[f"{live.name}-valkey"]
+        deadline = time.monotonic() + 120
+        while True:  # the websocket manager subscribes again on its own (python-socketio's backoff)
+            check = subprocess.run(
+                [sys.executable, "-m", "components.verify", "--stack", live.name],
+                cwd=ROOT, env=live.env, capture_output=True, text=True,
+            )  # fmt: skip
+            if check.returncode == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(2)
+        assert check.returncode == 0, check.stdout + check.stderr
+    finally:
+        live.pulumi("destroy", "--yes", check=False)
+        subprocess.run(["docker", "rmi", reference], capture_output=True, check=False)
