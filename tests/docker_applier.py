@@ -46,7 +46,7 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from components.testing import Deployment, Resource, _image_id
-from tests.engine_rules import cascades
+from tests.engine_rules import replaced_with
 from tests.loopback import go_duration
 
 CLIENT_API_VERSION = "1.51"
@@ -714,18 +714,13 @@ class Applier:
         by_urn = {step.urn: step for step in steps}
         resources = {r.urn: r for r in ordered}
         dependents: dict[str, set[str]] = {}
-        pending = [s.urn for s in steps if s.op == "replace" and self._delete_first(resources[s.urn])]
-        while pending:
-            urn = pending.pop()
-            if urn in dependents:
-                continue
-            dependents[urn] = {d for d, resource in edges.items() if d != urn and cascades(resource, urn)}
+        for urn in [s.urn for s in steps if s.op == "replace" and self._delete_first(resources[s.urn])]:
+            dependents[urn] = set(replaced_with(edges, urn))
             for dependent in sorted(dependents[urn]):
                 step = by_urn.get(dependent)
                 if step is not None and step.op in ("same", "update"):
                     step.op = "replace"
                     step.changes.append(Change("(replaced with a resource it depends on)", None, None, "replace"))
-                pending.append(dependent)
         declared = {r.urn for r in ordered}
         for urn in reversed(list(self.state)):
             if urn not in declared:
@@ -795,14 +790,8 @@ class Applier:
             resource = resources[step.urn]
             inputs = inputs_by_urn[step.urn]
             if step.op == "replace" and self._delete_first(resource):
-                doomed = [step.urn]
-                stack = [step.urn]
-                while stack:
-                    for dependent in sorted(dependents.get(stack.pop(), ()), key=lambda u: order.get(u, 0)):
-                        if dependent in replaced and dependent not in doomed:
-                            doomed.append(dependent)
-                            stack.append(dependent)
-                for urn in [*sorted(doomed[1:], key=lambda u: order.get(u, 0), reverse=True), step.urn]:
+                dragged = [d for d in dependents.get(step.urn, ()) if d in replaced]
+                for urn in [*sorted(dragged, key=lambda u: order.get(u, 0), reverse=True), step.urn]:
                     delete_replaced(urn)
             elif step.op == "replace":
                 with lock:

@@ -12,7 +12,8 @@ Read from the engine (``pkg/resource/deploy/step_generator.go``, CLI 3.276) and 
   ``deleted_with`` is replaced with it whatever the provider says;
 - a ``depends_on`` edge alone is never followed.
 
-Transitively: what is replaced with a resource takes its own dependents along.
+Input edges are followed transitively; ``replace_with`` and ``deleted_with`` one level (what depends on such a
+dependent in turn is replaced when it registers, not deleted before the root).
 """
 
 from __future__ import annotations
@@ -36,11 +37,9 @@ class UnknownProviderAnswerError(AssertionError):
     """An input edge whose provider answer the emulation does not know: measure it with the real engine."""
 
 
-def cascades(dependent: Resource, replaced: str) -> bool:
-    """Whether the engine replaces ``dependent`` when the resource ``replaced`` (a URN) is replaced
-    delete-before-replace."""
-    if replaced in dependent.replace_with or dependent.deleted_with == replaced:
-        return True
+def input_cascades(dependent: Resource, replaced: str) -> bool:
+    """Whether the engine replaces ``dependent`` for its inputs that come from ``replaced`` (a URN), replaced
+    delete-before-replace: only where the provider answers "replace" for them unknown."""
     answers = []
     for prop in sorted(p for p, urns in dependent.property_dependencies.items() if replaced in urns):
         key = (dependent.type, prop)
@@ -54,15 +53,28 @@ def cascades(dependent: Resource, replaced: str) -> bool:
     return any(answers)
 
 
+def cascades(dependent: Resource, replaced: str) -> bool:
+    """Whether the engine replaces ``dependent`` directly along with ``replaced`` (a URN)."""
+    if replaced in dependent.replace_with or dependent.deleted_with == replaced:
+        return True
+    return input_cascades(dependent, replaced)
+
+
 def replaced_with(edges: Mapping[str, Resource], replaced: str) -> list[str]:
-    """The URNs the engine replaces along with ``replaced``, transitively, nearest first. ``edges``: each
-    resource as the engine sees its dependencies (the last state's, for what is in the state)."""
-    found: list[str] = []
+    """The URNs the engine replaces along with ``replaced``, nearest first. ``edges``: each resource as the engine
+    sees its dependencies (the last state's, for what is in the state). What names ``replaced`` in
+    ``replace_with`` or ``deleted_with`` goes with it (one level: what depends on that in turn is replaced when it
+    registers, not deleted first); input edges are followed transitively."""
+    found = [
+        urn
+        for urn, r in edges.items()
+        if urn != replaced and (replaced in r.replace_with or r.deleted_with == replaced)
+    ]
     frontier = [replaced]
     while frontier:
         current = frontier.pop(0)
         for urn, resource in edges.items():
-            if urn != replaced and urn not in found and cascades(resource, current):
+            if urn != replaced and urn not in found and input_cascades(resource, current):
                 found.append(urn)
                 frontier.append(urn)
     return found

@@ -424,8 +424,10 @@ class SwarmApplier:
 
     def _ids(self) -> dict[str, str]:
         """Mock id -> real id, and an auto-named resource's mock name -> its real name, for everything carried out."""
-        ids = {applied.resource.id: applied.docker_id for applied in self.state.values()}
-        ids.update({a.rendered_name: a.name for a in self.state.values() if a.rendered_name})
+        with self._lock:
+            applied = list(self.state.values())
+        ids = {a.resource.id: a.docker_id for a in applied}
+        ids.update({a.rendered_name: a.name for a in applied if a.rendered_name})
         return ids
 
     def _resolve(self, value: Any, ids: Mapping[str, str]) -> Any:
@@ -640,13 +642,8 @@ class SwarmApplier:
         # A service replaced (its name is fixed: delete-before-replace) takes along what the engine replaces with
         # it (tests/engine_rules.py: replace_with, and input edges the provider would replace for), deleted first,
         # newest first; each of those is then created again once what it needs is done.
-        edges = {r.urn: (self.state[r.urn].resource if r.urn in self.state else r) for r in resources}
-        ids = self._ids()
-        dragged = {
-            r.urn: replaced_with(edges, r.urn)
-            for r in resources
-            if r.type == SERVICE and r.urn in self.state and self._step(r, self._resolve(r.inputs, ids)).op == "replace"
-        }
+        with self._lock:
+            edges = {r.urn: (self.state[r.urn].resource if r.urn in self.state else r) for r in resources}
 
         def run(resource: Resource) -> None:
             for urn in needs[resource.urn]:
@@ -670,7 +667,7 @@ class SwarmApplier:
                     self._note("replace", resource.name)
                     old = self.state[resource.urn]
                     if resource.type == SERVICE:  # an explicit name: the bridge deletes first
-                        for dependent in reversed(dragged.get(resource.urn, [])):
+                        for dependent in reversed(replaced_with(edges, resource.urn)):
                             with self._lock:
                                 gone = self.state.pop(dependent, None)
                             if gone is not None:

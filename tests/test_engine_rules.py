@@ -63,11 +63,12 @@ def test_input_edge_when_never_measured_stops_the_emulation_instead_of_guessing(
         cascades(dependent, REPLICA_1)
 
 
-def test_replaced_with_when_chained_follows_each_link_once() -> None:
-    """Transitively, nearest first, each resource once."""
+def test_replaced_with_when_chained_follows_replace_with_one_level() -> None:
+    """What names the root in replace_with or deleted_with goes with it, each once; what names one of those in
+    turn is replaced when it registers, not deleted before the root; an envs edge takes nothing."""
     second = resource("replica-2", replace_with=[REPLICA_1])
     third = resource("replica-3", replace_with=[REPLICA_1, second.urn])
     sidecar = resource("sidecar", deleted_with=third.urn)
     bystander = resource("bystander", property_dependencies={"envs": [REPLICA_1]})
     edges = {r.urn: r for r in (second, third, sidecar, bystander)}
-    assert replaced_with(edges, REPLICA_1) == [second.urn, third.urn, sidecar.urn]
+    assert replaced_with(edges, REPLICA_1) == [second.urn, third.urn]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import platform
 import subprocess
 import sys
@@ -10,17 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from components.swarm.preflight import endpoint_mode, ipvs_available, problem
+from components.swarm.preflight import ipvs_available, local_daemon, problem
 
-
-def config(engine: str | None = "swarm", swarm: dict[str, str] | None = None) -> dict[str, dict[str, object]]:
-    """What `pulumi config --json` prints for these keys."""
-    found: dict[str, dict[str, object]] = {}
-    if engine is not None:
-        found["open-webui-redis:engine"] = {"value": engine, "secret": False}
-    if swarm is not None:
-        found["open-webui-redis:swarm"] = {"value": json.dumps(swarm), "objectValue": swarm, "secret": False}
-    return found
+LOCAL: dict[str, str] = {}
+"""No DOCKER_HOST: this machine's daemon."""
 
 
 def kernel(tmp_path: Path, *, loaded: bool = False, module: bool = False, builtin: bool = False) -> Path:
@@ -46,53 +38,68 @@ def test_ipvs_when_the_kernel_has_none_is_missing(tmp_path: Path) -> None:
     assert ipvs_available(kernel(tmp_path)) is False
 
 
+@pytest.mark.skipif(platform.system() != "Linux", reason="the daemon is local only on Linux")
 @pytest.mark.parametrize(
-    ("given", "mode"),
+    ("environ", "local"),
     [
-        (config(engine=None), None),
-        (config(engine="docker"), None),
-        (config(), "vip"),
-        (config(swarm={"dataLabel": "x"}), "vip"),
-        (config(swarm={"endpointMode": "dnsrr"}), "dnsrr"),
+        ({}, True),
+        ({"DOCKER_HOST": "unix:///var/run/docker.sock"}, True),
+        ({"DOCKER_HOST": "ssh://deploy@manager"}, False),
+        ({"DOCKER_HOST": "tcp://10.0.0.5:2376"}, False),
+        ({"DOCKER_CONTEXT": "production"}, False),
     ],
 )
-def test_endpoint_mode_when_read_from_pulumi_config_is_swarms_default_unless_set(
-    given: dict[str, dict[str, object]], mode: str | None
-) -> None:
-    assert endpoint_mode(given) == mode
+def test_local_daemon_when_docker_host_names_another_machine_is_false(environ: dict[str, str], local: bool) -> None:
+    assert local_daemon(environ) is local
 
 
-def test_problem_when_vip_without_ipvs_names_the_cause_and_the_fix(tmp_path: Path) -> None:
-    found = problem(config(), kernel(tmp_path))
+@pytest.mark.skipif(platform.system() != "Linux", reason="the daemon is local only on Linux")
+def test_problem_when_vip_on_a_local_kernel_without_ipvs_stops_naming_the_cause_and_the_fix(tmp_path: Path) -> None:
+    found = problem("vip", kernel(tmp_path), LOCAL)
     assert found is not None
-    assert "this node's kernel has no IPVS" in found
-    assert "did not converge" in found
-    assert "pulumi config set --path swarm.endpointMode dnsrr" in found
+    message, stops = found
+    assert stops is True
+    assert message.startswith("this node's kernel has no IPVS.")
+    assert "did not converge" in message
+    assert "pulumi config set --path swarm.endpointMode dnsrr" in message
 
 
-@pytest.mark.parametrize(
-    "given", [config(engine="docker"), config(swarm={"endpointMode": "dnsrr"})], ids=["one host", "dnsrr"]
-)
-def test_problem_when_ipvs_is_not_needed_is_none(tmp_path: Path, given: dict[str, dict[str, object]]) -> None:
-    assert problem(given, kernel(tmp_path)) is None
+@pytest.mark.skipif(platform.system() != "Linux", reason="the daemon is local only on Linux")
+def test_problem_when_skipped_on_purpose_is_a_note(tmp_path: Path) -> None:
+    refused = problem("vip", kernel(tmp_path), LOCAL)
+    assert refused is not None
+    assert problem("vip", kernel(tmp_path), {"OWR_SKIP_PREFLIGHT": "1"}) == (refused[0], False)
 
 
-def test_problem_when_the_kernel_has_ipvs_is_none(tmp_path: Path) -> None:
-    assert problem(config(), kernel(tmp_path, loaded=True)) is None
+def test_problem_when_the_daemon_is_elsewhere_is_a_note_to_check_each_node(tmp_path: Path) -> None:
+    """Another machine's kernel cannot be read: nothing is stopped, the user is told what to check."""
+    found = problem("vip", kernel(tmp_path), {"DOCKER_HOST": "ssh://deploy@manager"})
+    assert found is not None
+    message, stops = found
+    assert stops is False
+    assert message.startswith("the nodes' kernels cannot be read from here; check each for IPVS")
 
 
-def test_command_when_a_single_host_stack_is_given_passes(tmp_path: Path) -> None:
-    """The module as scripts/deploy runs it: `pulumi config --json` on stdin, exit 0 for a one-host stack."""
+@pytest.mark.parametrize("mode", ["dnsrr"])
+def test_problem_when_dnsrr_is_none(tmp_path: Path, mode: str) -> None:
+    assert problem(mode, kernel(tmp_path), LOCAL) is None
+
+
+@pytest.mark.skipif(platform.system() != "Linux", reason="the daemon is local only on Linux")
+def test_problem_when_the_local_kernel_has_ipvs_is_none(tmp_path: Path) -> None:
+    assert problem("vip", kernel(tmp_path, loaded=True), LOCAL) is None
+
+
+def test_command_when_dnsrr_passes_silently() -> None:
+    """The module as scripts/deploy runs it."""
     run = subprocess.run(
-        [sys.executable, "-m", "components.swarm.preflight"],
-        input=json.dumps(config(engine=None)),
-        capture_output=True,
-        text=True,
+        [sys.executable, "-m", "components.swarm.preflight", "--endpoint-mode", "dnsrr"], capture_output=True, text=True
     )
     assert (run.returncode, run.stderr) == (0, "")
 
 
-def test_deploy_script_when_read_runs_the_check_before_pulumi_up() -> None:
+def test_deploy_script_when_read_runs_the_check_for_swarm_stacks_before_pulumi_up() -> None:
     script = (Path(__file__).resolve().parent.parent / "scripts" / "deploy").read_text()
-    check = script.index("venv/bin/python -m components.swarm.preflight")
+    check = script.index('venv/bin/python -m components.swarm.preflight --endpoint-mode "$mode"')
     assert script.index('pulumi stack select --create "$stack"') < check < script.index("exec pulumi up")
+    assert 'pulumi config get --path swarm.endpointMode --stack "$stack"' in script

@@ -45,9 +45,14 @@ def test_preview_when_the_secret_key_exists_or_is_set_warns_nothing(monkeypatch:
 
 
 def test_postgres_start_script_when_read_sets_the_password_through_psql_variables() -> None:
-    """The password reaches PostgreSQL as a psql variable (quoted by psql), never spliced into SQL or argv of
-    the server; the healthcheck's marker is removed at every start and made only after the password is set."""
+    """The password reaches PostgreSQL as a psql variable (quoted by psql) read from the environment, never on a
+    command line (which every user of the host can read) nor in the server's log of a failed statement; the
+    healthcheck's marker is removed at every start and made only after the password is set."""
     assert """ALTER ROLE :\\"owr_user\\" WITH PASSWORD :'owr_password';""" in START_SCRIPT
-    assert '-v owr_password="$password"' in START_SCRIPT
+    assert "'\\getenv owr_password OWR_PASSWORD'" in START_SCRIPT
+    assert "SET log_min_error_statement = panic;" in START_SCRIPT
+    (psql,) = [line for line in START_SCRIPT.splitlines() if line.strip().startswith("psql ")]
+    assert "PASSWORD" not in psql
+    assert "owr_password=" not in START_SCRIPT
     assert START_SCRIPT.index(f"rm -f {PASSWORD_SET}") < START_SCRIPT.index("docker-entrypoint.sh")
     assert START_SCRIPT.index("ALTER ROLE") < START_SCRIPT.index(f": >{PASSWORD_SET}")

@@ -41,10 +41,11 @@ START_SCRIPT = r"""#!/bin/sh
 # earlier deployment (`pulumi destroy` keeps it), or shared with another stack, would keep the password of its
 # first initialisation while the stack, with new state, generates another. (open-webui-redis)
 set -u
+# Job control: the server runs in its own process group and keeps SIGINT (a plain `&` would ignore it).
+set -m
 rm -f __MARKER__
-password=${POSTGRES_PASSWORD:-}
-if [ -z "$password" ] && [ -n "${POSTGRES_PASSWORD_FILE:-}" ]; then
-  password=$(cat "$POSTGRES_PASSWORD_FILE")
+if [ -z "${POSTGRES_PASSWORD:-}" ] && [ -n "${POSTGRES_PASSWORD_FILE:-}" ]; then
+  POSTGRES_PASSWORD=$(cat "$POSTGRES_PASSWORD_FILE")
 fi
 docker-entrypoint.sh "$@" &
 server=$!
@@ -52,24 +53,29 @@ server=$!
 trap 'kill -INT "$server" 2>/dev/null' INT
 trap 'kill -TERM "$server" 2>/dev/null' TERM
 # The server proper listens on TCP; the image's temporary one while it initialises a cluster does not.
-until pg_isready -q -h 127.0.0.1 -p __PORT__; do
+until pg_isready -q -h 127.0.0.1 -p __PORT__ -U "$POSTGRES_USER"; do
   if ! kill -0 "$server" 2>/dev/null; then
     wait "$server"
     exit $?
   fi
   sleep 1
 done
-# Through the local socket, which the image's pg_hba.conf trusts; psql quotes the name and the password.
-printf '%s\n' "ALTER ROLE :\"owr_user\" WITH PASSWORD :'owr_password';" |
-  psql --no-psqlrc -q -v ON_ERROR_STOP=1 -v owr_user="$POSTGRES_USER" -v owr_password="$password" \
-    -U "$POSTGRES_USER" -d postgres >/dev/null &&
+# Through the local socket, which the image's pg_hba.conf trusts. The password goes through the environment
+# (readable by this user alone, unlike a command line) into a psql variable, which psql quotes; the session
+# logs no failed statement, which would hold it.
+OWR_PASSWORD=$POSTGRES_PASSWORD
+export OWR_PASSWORD
+printf '%s\n' "SET log_min_error_statement = panic;" '\getenv owr_password OWR_PASSWORD' \
+  "ALTER ROLE :\"owr_user\" WITH PASSWORD :'owr_password';" |
+  psql --no-psqlrc -q -v ON_ERROR_STOP=1 -v owr_user="$POSTGRES_USER" -U "$POSTGRES_USER" -d postgres >/dev/null &&
   : >__MARKER__ ||
   echo "open-webui-redis: could not set the password of $POSTGRES_USER; the healthcheck will fail" >&2
-status=0
-wait "$server" || status=$?
-# A trapped signal interrupts wait: wait again for the server's own exit.
-while kill -0 "$server" 2>/dev/null; do
+unset OWR_PASSWORD
+# A trapped signal interrupts wait: wait again until the server has exited, and exit with its status.
+while :; do
+  status=0
   wait "$server" || status=$?
+  kill -0 "$server" 2>/dev/null || break
 done
 exit "$status"
 """.replace("__PORT__", str(PORT)).replace("__MARKER__", PASSWORD_SET)
