@@ -52,6 +52,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import socketio
 
+from components.core.postgres import PASSWORD_SET
 from components.core.postgres import PORT as POSTGRES_PORT
 from components.testing import Container, Deployment
 from tests.loopback import LOOPBACK, free_port, host_path, local_healthcheck
@@ -337,16 +338,27 @@ class PostgresServer:
             psql = [str(self.bin_dir / "psql"), "-X", "-v", "ON_ERROR_STOP=1", "-h", str(self.cluster)]
             connection = ["-p", str(self.port), "-U", self.user, "-d", "postgres", "-v", f"db={self.database}"]
             self._run([*psql, *connection], input='CREATE DATABASE :"db";\n')
+        # The container's start script marks that the user has the stack's password; initdb gave it here.
+        self.password_set.touch()
         self.wait_healthy(timeout)
         self.seconds_to_healthy = time.monotonic() - self.started_at
         return self.seconds_to_healthy
 
+    @property
+    def password_set(self) -> Path:
+        """The local stand-in for the start script's marker (``PASSWORD_SET``)."""
+        return self.cluster / "password-set"
+
     def local_healthcheck(self) -> str:
-        """The rendered healthcheck with ``-p 5432`` mapped to the local port (the only change)."""
+        """The rendered healthcheck with ``-p 5432`` mapped to the local port and the start script's marker to a
+        file of this cluster (the only changes)."""
         rendered = f"-p {POSTGRES_PORT} "
-        if self.healthcheck.count(rendered) != 1:
-            raise ValueError(f"the rendered healthcheck does not name -p {POSTGRES_PORT} once: {self.healthcheck!r}")
-        return self.healthcheck.replace(rendered, f"-p {self.port} ")
+        if self.healthcheck.count(rendered) != 1 or self.healthcheck.count(PASSWORD_SET) != 1:
+            raise ValueError(
+                f"the rendered healthcheck does not name -p {POSTGRES_PORT} and {PASSWORD_SET} once: "
+                f"{self.healthcheck!r}"
+            )
+        return self.healthcheck.replace(rendered, f"-p {self.port} ").replace(PASSWORD_SET, str(self.password_set))
 
     def wait_healthy(self, timeout: float) -> None:
         command = self.local_healthcheck()

@@ -411,10 +411,11 @@ def test_image_when_changed_under_rolling_updates_task_by_task_without_a_failed_
         docker("rmi", new_image, check=False)
 
 
-def _task_containers(client: EngineClient, service: str) -> list[str]:
-    """The ids of the containers of ``service``'s tasks on this daemon, running or not."""
+def _task_containers(client: EngineClient, service: str, *, running: bool = False) -> list[str]:
+    """The ids of the containers of ``service``'s tasks on this daemon (``running``: only those that run)."""
     label = json.dumps({"label": [f"com.docker.swarm.service.name={service}"]})
-    return [c["Id"] for c in client.call("GET", "/containers/json", query={"all": "1", "filters": label})]
+    found = client.call("GET", "/containers/json", query={"all": "1", "filters": label})
+    return [c["Id"] for c in found if not running or c["State"] == "running"]
 
 
 def test_image_when_changed_under_recreate_stops_every_task_then_migrates_then_starts_the_rest(
@@ -427,7 +428,9 @@ def test_image_when_changed_under_recreate_stops_every_task_then_migrates_then_s
     primary, rest = one_node.service("open-webui"), one_node.service("open-webui-replicas")
     switched = one_node.render(openWebui={"upgrade": "recreate"})
     assert [s.op for s in one_node.applier.apply(switched) if s.op != "same"] == ["update", "update"]  # update_config
-    old_tasks = _task_containers(client, primary) + _task_containers(client, rest)
+    # The tasks that run now (earlier updates left exited containers of the same services behind).
+    old_tasks = _task_containers(client, primary, running=True) + _task_containers(client, rest, running=True)
+    assert len(old_tasks) == 2
     old_services = {name: client.call("GET", f"/services/{name}")["ID"] for name in (primary, rest)}
     new_image = f"{images['open-webui'].rsplit(':', 1)[0]}:0.99.2-{one_node.run}"
     docker("tag", images["open-webui"], new_image)
