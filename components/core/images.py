@@ -62,16 +62,22 @@ def moving_tag(reference: str) -> str | None:
     return None
 
 
+def rolls_side_by_side(upgrade: str, replicas: int, *, swarm: bool) -> bool:
+    """Whether replacing Open WebUI runs old and new versions together: ``rolling`` with several replicas on one
+    host, at any count on Swarm (a start-first update)."""
+    return upgrade == "rolling" and (swarm or replicas > 1)
+
+
 def moving_image_problems(
-    images: list[tuple[str, str]], *, rolling_key: str | None = None, digest_lookup: bool = False
+    images: list[tuple[str, str]], *, open_webui_rolls: bool = False, digest_lookup: bool = False
 ) -> list[str]:
     """What is wrong with running these images, as (configuration key, reference): a moving tag where it would
     change what runs without a change to the stack.
 
-    ``rolling_key``: the key of Open WebUI's image when its replicas are replaced one at a time, old and new side
-    by side on one database (``upgrade: rolling`` with several replicas, or on Swarm); a new build behind a moving
-    tag would roll out that way. ``digest_lookup``: Swarm's ``pinImages``, which looks every tag's digest up again
-    at each preview. The settings and the Open WebUI components of both engines ask this one function."""
+    ``open_webui_rolls``: Open WebUI's replicas are replaced side by side on one database
+    (``rolls_side_by_side``); a new build behind a moving tag would roll out that way. ``digest_lookup``: Swarm's
+    ``pinImages``, which looks every tag's digest up again at each preview. The settings and the Open WebUI
+    components of both engines ask this one function."""
     pin = "pin a release tag or a digest (@sha256:...)"
     opt_in = "set allowMovingImageTags: true to accept it knowingly"
     problems = []
@@ -79,7 +85,7 @@ def moving_image_problems(
         tag = moving_tag(reference)
         if tag is None:
             continue
-        if key == rolling_key:
+        if key == "openWebui.image" and open_webui_rolls:
             problems.append(
                 f"{key}: {reference!r} has the moving tag {tag!r} while openWebui.upgrade is 'rolling': a new "
                 "build behind the tag would roll out replica by replica, old and new versions on one database, "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from .images import moving_image_problems
+from .images import moving_image_problems, rolls_side_by_side
 from .redis import check_tls_files, healthcheck_sources, ping_program, sentinels
 from .settings import (
     OpenWebUISettings,
@@ -176,8 +176,8 @@ def env_from_inputs(
     connection: dict[str, str] | None = None,
     files: tuple[str, ...] | None = None,
 ) -> list[str]:
-    """``websocket_env`` from the resolved inputs. ``files``: the
-    certificate files the container is given, which the URLs' TLS options may name (``check_tls_files``)."""
+    """``websocket_env`` from the resolved inputs. ``files``: the certificate files the container is given, which
+    the URLs' TLS options may name (``check_tls_files``)."""
     if files is not None:
         urls = {"REDIS_URL": values["redis_url"]}
         if values.get("websocket_redis_url"):
@@ -231,18 +231,18 @@ def check_arguments(
     secret_key_given: bool,
     has_database: bool,
     redis_idle_timeout: int,
-    rolls_side_by_side: bool,
+    swarm: bool = False,
     digest_lookup: bool = False,
     allow_moving_image_tags: bool = False,
 ) -> None:
     """What an Open WebUI component (either engine) refuses before it declares anything (``ValueError``).
 
-    ``rolls_side_by_side``: the engine replaces replicas one at a time with ``upgrade: rolling`` (old and new
-    running together); ``digest_lookup``: Swarm's pinned images; ``allow_moving_image_tags``: the opt-in."""
+    ``swarm``: the engine (how replicas roll); ``digest_lookup``: Swarm's pinned images;
+    ``allow_moving_image_tags``: the opt-in."""
     if not allow_moving_image_tags:
         problems = moving_image_problems(
             [("openWebui.image", settings.image)],
-            rolling_key="openWebui.image" if rolls_side_by_side else None,
+            open_webui_rolls=rolls_side_by_side(settings.upgrade, settings.replicas, swarm=swarm),
             digest_lookup=digest_lookup,
         )
         if problems:

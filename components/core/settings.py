@@ -29,7 +29,14 @@ from pydantic._internal._model_construction import ModelMetaclass  # BaseModel's
 from pydantic.alias_generators import to_camel
 from pydantic_core import InitErrorDetails
 
-from .images import HAPROXY_IMAGE, OPEN_WEBUI_IMAGE, POSTGRES_IMAGE, VALKEY_IMAGE, moving_image_problems
+from .images import (
+    HAPROXY_IMAGE,
+    OPEN_WEBUI_IMAGE,
+    POSTGRES_IMAGE,
+    VALKEY_IMAGE,
+    moving_image_problems,
+    rolls_side_by_side,
+)
 
 # ---------------------------------------------------------------------------------------------------------
 # Reusable constrained types
@@ -1475,12 +1482,11 @@ class StackSettings(_Settings):
     def _images_do_not_move(self) -> StackSettings:
         if self.allow_moving_image_tags:
             return self
-        open_webui = self.open_webui
-        rolls = open_webui.upgrade == "rolling" and (self.engine == "swarm" or open_webui.replicas > 1)
+        swarm = self.engine == "swarm"
         problems = moving_image_problems(
             self.images(),
-            rolling_key="openWebui.image" if rolls else None,
-            digest_lookup=self.engine == "swarm" and self.swarm_effective.pin_images,
+            open_webui_rolls=rolls_side_by_side(self.open_webui.upgrade, self.open_webui.replicas, swarm=swarm),
+            digest_lookup=swarm and self.swarm_effective.pin_images,
         )
         if problems:
             raise ValueError("\n".join(problems))

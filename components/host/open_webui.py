@@ -117,7 +117,6 @@ class OpenWebUI(pulumi.ComponentResource):
             secret_key_given=secret_key is not None,
             has_database=database_url is not None,
             redis_idle_timeout=redis_idle_timeout,
-            rolls_side_by_side=settings.upgrade == "rolling" and settings.replicas > 1,
             allow_moving_image_tags=allow_moving_image_tags,
         )
         super().__init__(f"{TYPE_PREFIX}:OpenWebUI", name, None, opts)

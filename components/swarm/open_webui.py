@@ -153,8 +153,7 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
             secret_key_given=secret_key is not None,
             has_database=database_url is not None,
             redis_idle_timeout=redis_idle_timeout,
-            # A start-first update runs old and new tasks together, even with one replica.
-            rolls_side_by_side=settings.upgrade == "rolling",
+            swarm=True,
             digest_lookup=pin_image,
             allow_moving_image_tags=allow_moving_image_tags,
         )
