@@ -161,6 +161,17 @@ class ValkeySettings(TypedDict, total=False):
     # End of generated fields.
 
 
+class SelfHealSettings(TypedDict, total=False):
+    """How Open WebUI replicas notice silent Redis connections and deaf websocket listeners."""
+
+    # Generated from SelfHealSettings by tools/hosted_fields.py --write; do not edit.
+    silent_connection_seconds: int
+    """How long a Redis connection that stopped answering without closing (a network partition, a NAT or load balancer that dropped it, a node gone) may go unnoticed. The container's TCP keepalive (idle connections: `net.ipv4.tcp_keepalive_time`/`_intvl`/`_probes`, 3 probes) and retransmission limit (data in flight: `net.ipv4.tcp_retries2`, at least 5, 12.6 s) are set from it as `sysctls`; Open WebUI's Redis clients turn keepalive on (`WEBSOCKET_REDIS_OPTIONS`, `REDIS_SOCKET_KEEPALIVE`) and reconnect once the kernel ends the connection. These sysctls apply to the container's other TCP connections too (a browser whose network drops everything that long reconnects). Default: `10`."""  # noqa: E501
+    unhealthy_after_seconds: int
+    """A replica whose websocket listener has not delivered the healthcheck's event for this long, while Redis answers a new connection, is unhealthy: Swarm replaces its task. Each check (every 5 s) publishes an event through Redis to a socket.io client of that replica. On one host Docker does not restart an unhealthy container: `docker restart` it (README: Faults). While Redis itself is unreachable the replicas stay healthy (a new one would not reach it either), once they have delivered an event. Must exceed the silent connection's retransmission budget by 5 s, so that TCP ends a silent connection before the replica is called unhealthy. Default: `20`."""  # noqa: E501
+    # End of generated fields.
+
+
 class OpenWebUISettings(TypedDict, total=False):
     """The Open WebUI container (its secret key is a separate input)."""
 
@@ -191,6 +202,8 @@ class OpenWebUISettings(TypedDict, total=False):
     """Memory limit per Open WebUI container in MiB (one process takes about 810 MB). Default: no limit."""
     retain_volume: bool
     """Keep the data volume when the stack is destroyed or the volume replaced. `false` for throwaway stacks. Default: `true`."""  # noqa: E501
+    self_heal: SelfHealSettings
+    """How replicas notice silent Redis connections and deaf listeners (README: Faults)."""
     # End of generated fields.
 
 
@@ -367,6 +380,8 @@ class OpenWebUIArgs(TypedDict, total=False):
     """Memory limit per Open WebUI container in MiB (one process takes about 810 MB). Default: no limit."""
     retain_volume: bool
     """Keep the data volume when the stack is destroyed or the volume replaced. `false` for throwaway stacks. Default: `true`."""  # noqa: E501
+    self_heal: SelfHealSettings
+    """How replicas notice silent Redis connections and deaf listeners (README: Faults)."""
     # End of generated fields.
 
 
@@ -453,6 +468,13 @@ def _plain_settings(
             problems.append(
                 f"{path}{key}: must be a plain value known before deployment, not another resource's output or a secret"
             )
+        elif (
+            isinstance(field.annotation, type)
+            and issubclass(field.annotation, BaseModel)
+            and isinstance(value, Mapping)
+        ):
+            values[key], nested = _plain_settings(value, field.annotation, f"{path}{key}.")
+            problems += nested
         else:
             values[key] = _plain(value)
     return values, problems
@@ -750,6 +772,7 @@ __all__ = [
     "OpenWebUIStack",
     "OpenWebUIStackArgs",
     "RestartPolicy",
+    "SelfHealSettings",
     "Valkey",
     "ValkeyArgs",
     "ValkeySettings",

@@ -293,6 +293,8 @@ def create_request(inputs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str,
     if "memorySwap" in inputs:
         swap = int(inputs["memorySwap"])
         host["MemorySwap"] = swap * MIB if swap > 0 else swap
+    if inputs.get("sysctls"):  # d.GetOk: sent only when declared
+        host["Sysctls"] = {str(name): str(value) for name, value in inputs["sysctls"].items()}
     if inputs.get("ulimits"):
         host["Ulimits"] = [
             {"Name": u["name"], "Soft": int(u["soft"]), "Hard": int(u["hard"])} for u in inputs["ulimits"]
@@ -337,6 +339,7 @@ def read_container(inspect: Mapping[str, Any], declared: Mapping[str, Any]) -> d
         if (host.get("MemorySwap") or 0) > 0
         else (host.get("MemorySwap") or 0),
         "logDriver": host["LogConfig"]["Type"],
+        "sysctls": dict(host.get("Sysctls") or {}),  # d.Set on every read; ForceNew
         "stopSignal": config.get("StopSignal", ""),
         "mustRun": declared.get("mustRun", True) if running else False,
     }

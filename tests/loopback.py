@@ -31,7 +31,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Self
 from urllib.parse import urlsplit, urlunsplit
 
-from components.core.open_webui import REDIS_CHECKED
+from components.core.open_webui import PROBE_PATH
+from components.core.probe import STATE_PATH as PROBE_STATE_PATH
 from components.core.valkey import DATA_PATH
 from components.verify import ValkeyCli
 
@@ -111,16 +112,19 @@ def host_path(workdir: Path, container_path: str) -> Path:
     return workdir / "root" / relative
 
 
-def local_healthcheck(command: str, workdir: Path) -> str:
-    """A rendered ``CMD-SHELL`` healthcheck with the container files it writes mapped under ``workdir``.
+PROBE_FILE = Path(__file__).resolve().parent.parent / "components" / "core" / "probe.py"
+"""The healthcheck's program, as the stack ships it into every Open WebUI container (``PROBE_PATH``)."""
 
-    Open WebUI's check leaves a marker in the container's ``/tmp`` once Valkey accepted its URL; on this machine
-    each process gets its own, or one test's marker would make another skip the PING."""
-    if REDIS_CHECKED not in command:
+
+def local_healthcheck(command: str, workdir: Path) -> str:
+    """A rendered ``CMD-SHELL`` healthcheck as it runs for a process of this machine: Open WebUI's probe runs from
+    this repository (the file the stack ships into the container) and keeps its state under ``workdir`` (each
+    process its own)."""
+    if PROBE_PATH not in command:
         return command
-    marker = host_path(workdir, REDIS_CHECKED)
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    return command.replace(REDIS_CHECKED, str(marker))
+    state = host_path(workdir, PROBE_STATE_PATH)
+    state.parent.mkdir(parents=True, exist_ok=True)
+    return f"{command.replace(PROBE_PATH, str(PROBE_FILE))} --state {state}"
 
 
 def go_duration(value: str) -> float:

@@ -142,6 +142,7 @@ def service_spec(inputs: Mapping[str, Any]) -> dict[str, Any]:
         "StopGracePeriod": parse_duration(container.get("stopGracePeriod", "")),
         "CapabilityAdd": list(container.get("capAdds") or []) or None,
         "CapabilityDrop": list(container.get("capDrops") or []) or None,
+        "Sysctls": {str(k): str(v) for k, v in (container.get("sysctl") or {}).items()} or None,
         "DNSConfig": {},
         "Isolation": "default",
     }
@@ -234,6 +235,7 @@ def read_service(inspect: Mapping[str, Any]) -> dict[str, Any]:
         "env": dict(entry.split("=", 1) for entry in container.get("Env") or []),
         "secrets": [_read_reference(item, "Secret") for item in container.get("Secrets") or []],
         "configs": [_read_reference(item, "Config") for item in container.get("Configs") or []],
+        **({"sysctl": dict(container["Sysctls"])} if container.get("Sysctls") else {}),  # len(in.Sysctls) > 0
         "mounts": [
             {
                 "type": mount["Type"],
@@ -372,7 +374,7 @@ def _compare(path: str, declared: Any, state: Any, changes: list[Change]) -> Non
         have = _canonical(leaf, [{k: v for k, v in item.items() if k in keys} for item in have or []])
     if want != have and not (want in (None, [], {}) and have in (None, [], {}, "", 0)):
         top = path.split(".", 1)[0]
-        action = "replace" if top in _FORCE_NEW or leaf == "networksAdvanceds" else "update"
+        action = "replace" if top in _FORCE_NEW or leaf in ("networksAdvanceds", "sysctl") else "update"
         changes.append(Change(path, want, have, action))
 
 

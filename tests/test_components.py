@@ -19,7 +19,9 @@ from components import (
     Valkey,
     ValkeySettings,
 )
+from components.core.open_webui import PROBE_PATH
 from components.testing import Deployment, StackMocks, run
+from tests.loopback import PROBE_FILE
 
 CONTAINER = "docker:index/container:Container"
 VOLUME = "docker:index/volume:Volume"
@@ -302,6 +304,15 @@ class TestOpenWebUI:
             "CORS_ALLOW_ORIGIN": "http://127.0.0.1:3000;http://localhost:3000",
             "REDIS_HEALTH_CHECK_INTERVAL": "60",
             "UVICORN_WORKERS": "1",
+            # Keepalive on every Redis connection: the container's sysctls end a silent one (openWebui.selfHeal).
+            "REDIS_SOCKET_KEEPALIVE": "true",
+            "WEBSOCKET_REDIS_OPTIONS": '{"socket_keepalive":true}',
+        }
+        assert container.resource.inputs["sysctls"] == {
+            "net.ipv4.tcp_keepalive_intvl": "2",
+            "net.ipv4.tcp_keepalive_probes": "3",
+            "net.ipv4.tcp_keepalive_time": "4",
+            "net.ipv4.tcp_retries2": "5",
         }
         assert len(seen["secret_key"]) == 48
         assert len(seen["oauth_key"]) == 48  # not 44: Open WebUI would read 44 characters as a Fernet key
@@ -330,22 +341,22 @@ class TestOpenWebUI:
 
     def test_open_webui_healthcheck_when_declared_reports_within_seconds(self) -> None:
         """Probes every 5 s (no start interval: Docker 20.10 refuses one), so `pulumi up` waits at most about 5 s
-        after Open WebUI answers; the first probe that finds it up also PINGs Valkey with its URL."""
+        after Open WebUI answers; each check sends an event through Redis back to this replica (the probe the
+        container is given), and a replica deaf for 20 s while Redis answers is unhealthy."""
         container = owui_run(OpenWebUISettings()).container("open-webui")
         assert container.healthcheck == {
             "tests": [
                 "CMD-SHELL",
                 "curl --silent --fail --max-time 3 http://localhost:${PORT:-8080}/health >/dev/null"
-                " && { [ -f /tmp/.open-webui-redis-auth-ok ] || {"
-                " python3 -c \"import os, redis; redis.Redis.from_url(os.environ['WEBSOCKET_REDIS_URL'],"
-                ' socket_timeout=3, socket_connect_timeout=3).ping()" >/dev/null 2>&1'
-                " && touch /tmp/.open-webui-redis-auth-ok; }; } || exit 1",
+                " && python3 /usr/local/lib/open-webui-redis/probe.py health --deadline 4 --unhealthy-after 20",
             ],
             "startPeriod": "5m0s",
             "interval": "5s",
             "timeout": "5s",
-            "retries": 3,
+            "retries": 2,
         }
+        [probe] = [u for u in container.resource.inputs["uploads"] if u["file"] == PROBE_PATH]
+        assert probe["content"] == PROBE_FILE.read_text()
         assert container.resource.inputs["wait"] is True
         assert container.resource.inputs["waitTimeout"] == 300
         assert container.resource.inputs["destroyGraceSeconds"] == 30

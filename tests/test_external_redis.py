@@ -6,22 +6,18 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 import re
-import sys
-import types
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from unittest import mock
 from urllib.parse import parse_qsl
 
 import pytest
 from redis.connection import SSLConnection, parse_url
 
 from components import ConfigurationError, settings_from_mapping
-from components.core.open_webui import EXTRA_ENV_PATH, HEALTHCHECK_COMMAND, STACK_ENV_PATH
+from components.core.open_webui import EXTRA_ENV_PATH, PROBE_PATH, STACK_ENV_PATH
 from components.testing import Deployment, Resource, StackMocks, render
 from tests.test_swarm import parse_env_file
 from tests.test_swarm import problems_of as refused_problems
@@ -55,20 +51,6 @@ CERT_PATH = "/run/secrets/redis-client.pem"
 KEY_PATH = "/run/secrets/redis-client-key.pem"
 FULL_TLS = {"caCert": CA_PEM, "clientCert": CERT_PEM, "clientKey": KEY_PEM}
 SENTINEL: dict[str, Any] = {"hosts": ["sentinel-1", "10.0.0.5", "sentinel-3.example.com"], "port": 26380}
-
-OLD_HEALTHCHECK = (
-    "curl --silent --fail --max-time 3 http://localhost:${PORT:-8080}/health >/dev/null"
-    " && { [ -f /tmp/.open-webui-redis-auth-ok ] || {"
-    ' python3 -c "import os, redis; redis.Redis.from_url({source}, socket_timeout=3, socket_connect_timeout=3).ping()"'
-    " >/dev/null 2>&1 && touch /tmp/.open-webui-redis-auth-ok; }; } || exit 1"
-)
-"""Open WebUI's healthcheck before issue #11 (a changed one replaces every container)."""
-HEALTHCHECK = re.compile(
-    r"curl --silent --fail --max-time 3 http://localhost:\$\{PORT:-8080\}/health >/dev/null"
-    r" && \{ \[ -f (?P<marker>\S+) \] \|\| \{ python3 -c \"(?P<program>[^\"]*)\" >/dev/null 2>&1"
-    r" && touch (?P=marker); \}; \} \|\| exit 1"
-)
-
 
 # ---------------------------------------------------------------------------------------------------------
 # Rendering, and what an Open WebUI container or task is given
@@ -502,119 +484,39 @@ class TestSentinelAndKeyPrefix:
 # ---------------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Pinged:
-    """What the healthcheck's Python program did with the (fake) redis-py."""
-
-    calls: list[tuple[Any, ...]]
-
-
-def run_ping_program(view: OpenWebUIView, engine: str, fail: bool = False) -> Pinged:
-    """Run the Python program of a healthcheck command against a recording stand-in for redis-py, reading the
-    URLs from the environment (one host) or the secret files (Swarm) that Open WebUI was given."""
-    match = HEALTHCHECK.fullmatch(view.healthcheck)
-    assert match, view.healthcheck
-    program = match["program"]
-    assert not set(program) & set('$`\\"'), "the program sits in double quotes in a shell"
-    calls: list[tuple[Any, ...]] = []
-
-    def ping(*record: Any) -> bool:
-        calls.append(record)
-        if fail:
-            raise ConnectionError("refused")
-        return True
-
-    class Redis:
-        @staticmethod
-        def from_url(url: str, **kwargs: Any) -> Any:
-            return types.SimpleNamespace(ping=lambda: ping("url", url, kwargs))
-
-    class Sentinel:
-        def __init__(self, sentinels: list[tuple[str, int]], **kwargs: Any) -> None:
-            self.sentinels, self.kwargs = list(sentinels), kwargs
-
-        def master_for(self, service: str, **kwargs: Any) -> Any:
-            return types.SimpleNamespace(
-                ping=lambda: ping("sentinel", self.sentinels, service, kwargs, self.kwargs["sentinel_kwargs"])
-            )
-
-    fake = types.ModuleType("redis")
-    fake_sentinel = types.ModuleType("redis.sentinel")
-    fake.Redis = Redis  # type: ignore[attr-defined]
-    fake.sentinel = fake_sentinel  # type: ignore[attr-defined]
-    fake_sentinel.Sentinel = Sentinel  # type: ignore[attr-defined]
-    fake_retry = types.ModuleType("redis.retry")
-    fake_backoff = types.ModuleType("redis.backoff")
-    fake_retry.Retry = lambda backoff, retries: ("retry", retries)  # type: ignore[attr-defined]
-    fake_backoff.NoBackoff = lambda: "no backoff"  # type: ignore[attr-defined]
-    fake.retry, fake.backoff = fake_retry, fake_backoff  # type: ignore[attr-defined]
-
-    def fake_open(path: str, *args: Any, **kwargs: Any) -> Any:
-        return types.SimpleNamespace(read=lambda: view.files[path])
-
-    names: dict[str, Any] = {"open": fake_open} if engine == "swarm" else {}
-    environment = view.env if engine == "docker" else {}
-    with (
-        mock.patch.dict(
-            sys.modules,
-            {"redis": fake, "redis.sentinel": fake_sentinel, "redis.retry": fake_retry, "redis.backoff": fake_backoff},
-        ),
-        mock.patch.dict(os.environ, environment, clear=engine == "docker"),
-    ):
-        exec(program, names)  # noqa: S102 - the rendered healthcheck's own program, against stand-ins
-    return Pinged(calls)
+def probe_arguments(view: OpenWebUIView) -> list[str]:
+    """The probe's arguments in a rendered healthcheck (``curl .../health && python3 PROBE_PATH <arguments>``)."""
+    before, probe, after = view.healthcheck.partition(f" && python3 {PROBE_PATH} ")
+    assert probe, view.healthcheck
+    assert before.startswith("curl --silent --fail --max-time 3 http://localhost:${PORT:-8080}/health")
+    return after.split()
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 class TestHealthcheck:
-    """The first healthcheck PINGs Redis as Open WebUI reaches it."""
+    """Each check runs the probe the container is given (tests/test_probe.py runs it against real servers): it
+    reads the URLs Open WebUI was given itself, and is told only what Open WebUI reads elsewhere."""
 
-    def test_healthcheck_with_the_managed_valkey_is_unchanged(self, engine: str) -> None:
-        """Exactly the command of before issue #11 (a new one would replace every Open WebUI container)."""
-        view = the_open_webui(deploy(engine), engine)
-        if engine == "docker":
-            assert view.healthcheck == HEALTHCHECK_COMMAND
-            assert view.healthcheck == OLD_HEALTHCHECK.replace("{source}", "os.environ['WEBSOCKET_REDIS_URL']")
-        else:
-            assert view.healthcheck == OLD_HEALTHCHECK.replace(
-                "{source}", "open('/run/secrets/WEBSOCKET_REDIS_URL').read()"
-            )
+    def test_healthcheck_with_the_managed_valkey_names_no_sentinel(self, engine: str) -> None:
+        args = probe_arguments(the_open_webui(deploy(engine), engine))
+        assert "--sentinels" not in args
+        assert args[args.index("health") + 1 :][:4] == ["--deadline", "4", "--unhealthy-after", "20"]
 
-    def test_healthcheck_with_one_external_url_pings_it(self, engine: str) -> None:
-        """The TLS URL Open WebUI was given, with 3 s timeouts."""
-        view = the_open_webui(deploy(engine, {"url": URL, "tls": FULL_TLS}), engine)
-        pinged = run_ping_program(view, engine)
-        timeouts = {"socket_timeout": 3, "socket_connect_timeout": 3}
-        assert pinged.calls == [("url", view.env["WEBSOCKET_REDIS_URL"], timeouts)]
-
-    def test_healthcheck_with_a_websocket_url_pings_both(self, engine: str) -> None:
-        """redis.url and redis.websocketUrl are both PINGed: a wrong password in either fails `pulumi up`."""
-        view = the_open_webui(deploy(engine, {"url": PLAIN_URL, "websocketUrl": PLAIN_WS_URL}), engine)
-        pinged = run_ping_program(view, engine)
-        assert [(kind, url) for kind, url, _ in pinged.calls] == [("url", PLAIN_URL), ("url", PLAIN_WS_URL)]
-
-    def test_healthcheck_when_a_ping_fails_fails(self, engine: str) -> None:
-        """A refused PING raises, so `python3 -c` exits non-zero and the healthcheck fails."""
-        view = the_open_webui(deploy(engine, {"url": PLAIN_URL, "websocketUrl": PLAIN_WS_URL}), engine)
-        with pytest.raises(ConnectionError):
-            run_ping_program(view, engine, fail=True)
-
-    def test_healthcheck_with_sentinel_asks_the_sentinels_for_each_primary(self, engine: str) -> None:
-        """The command names every sentinel; each URL's master (its host) is reached through them, with the
-        URL's database and password, as Open WebUI does."""
+    def test_healthcheck_with_sentinel_names_every_sentinel(self, engine: str) -> None:
+        """The sentinels are in the command: on Swarm the healthcheck does not see the stack's environment file."""
         redis = {"url": SENTINEL_URL, "websocketUrl": SENTINEL_WS_URL, "sentinel": SENTINEL}
         view = the_open_webui(deploy(engine, redis), engine)
-        for host in SENTINEL["hosts"]:
-            assert f"('{host}', 26380)" in view.healthcheck
-        pinged = run_ping_program(view, engine)
-        nodes = [(host, 26380) for host in SENTINEL["hosts"]]
-        assert [(kind, sentinels, service, kwargs) for kind, sentinels, service, kwargs, _ in pinged.calls] == [
-            ("sentinel", nodes, "mymaster", {"db": 2, "username": None, "password": PASSWORD}),
-            ("sentinel", nodes, "wsmaster", {"db": 5, "username": "sockets", "password": WS_PASSWORD}),
-        ]
-        assert [auth["password"] for *_, auth in pinged.calls] == [PASSWORD, WS_PASSWORD]  # the sentinels' AUTH
-        # No retries and 1 s per sentinel: with one down the next answers within Docker's timeout for the check.
-        assert [(auth["retry"], auth["socket_connect_timeout"]) for *_, auth in pinged.calls] == [(("retry", 0), 1)] * 2
+        args = probe_arguments(view)
+        nodes = ",".join(f"{host}:26380" for host in SENTINEL["hosts"])
+        assert args[args.index("--sentinels") + 1] == nodes
+        # Docker's timeout (5 s, and 1 s per sentinel for each of the two URLs: 11 s) leaves the probe 10 s.
+        assert args[args.index("--deadline") + 1] == "10"
+
+    def test_healthcheck_when_room_channels_are_off_says_so(self, engine: str) -> None:
+        """With WEBSOCKET_REDIS_ROOM_CHANNELS off the probe publishes on the common channel, as Open WebUI then
+        listens only there."""
+        view = the_open_webui(deploy(engine, openWebui={"env": {"WEBSOCKET_REDIS_ROOM_CHANNELS": "False"}}), engine)
+        assert "--room-channels false" in " ".join(probe_arguments(view))
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from components.core.settings import LoadBalancerSettings as LoadBalancerModel
 from components.core.settings import LogsSettings as LogsModel
 from components.core.settings import NetworkSettings as NetworkModel
 from components.core.settings import OpenWebUISettings as OpenWebUIModel
+from components.core.settings import SelfHealSettings as SelfHealModel
 from components.core.settings import StackSettings as StackModel
 from components.core.settings import ValkeySettings as ValkeyModel
 from components.host import network as _network
@@ -107,7 +108,9 @@ OPEN_WEBUI = {
     "publicUrl": "string",
     "memoryMb": "integer",
     "retainVolume": "boolean",
+    "selfHeal": "ref:SelfHealSettings",
 }
+SELF_HEAL = {"silentConnectionSeconds": "integer", "unhealthyAfterSeconds": "integer"}
 DATABASE = {
     "enabled": "boolean",
     "image": "string",
@@ -141,6 +144,7 @@ SETTINGS_TYPES: dict[str, tuple[type[BaseModel], dict[str, str], set[str]]] = {
     "LoadBalancerSettings": (LoadBalancerModel, LOAD_BALANCER, set()),
     "DockerSettings": (DockerModel, DOCKER, set()),
     "LogsSettings": (LogsModel, LOGS, set()),
+    "SelfHealSettings": (SelfHealModel, SELF_HEAL, set()),
 }
 ENUMS = {
     "RestartPolicy": get_args(ValkeyModel.model_fields["restart"].annotation),

@@ -22,6 +22,7 @@ from components.core.open_webui import (
     ENTRYPOINT_PATH,
     ENTRYPOINT_SCRIPT,
     EXTRA_ENV_PATH,
+    PROBE_PATH,
     SECRET_ENV,
     SECRETS_DIR,
     STACK_ENV_PATH,
@@ -449,7 +450,7 @@ class TestOpenWebUIServices:
         assert container["commands"] == ["/bin/sh", ENTRYPOINT_PATH]
         assert container["args"] == ["bash", "start.sh"]
         modes = {config["fileName"]: config["fileMode"] for config in container["configs"]}
-        assert modes == {ENTRYPOINT_PATH: 0o555, STACK_ENV_PATH: 0o444}
+        assert modes == {ENTRYPOINT_PATH: 0o555, STACK_ENV_PATH: 0o444, PROBE_PATH: 0o444}
         assert three.config_file(name, ENTRYPOINT_PATH) == ENTRYPOINT_SCRIPT
         stack_env = three.config_file(name, STACK_ENV_PATH)
         assert stack_env.splitlines() == sorted(stack_env.splitlines())

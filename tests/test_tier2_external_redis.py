@@ -53,12 +53,21 @@ import pytest
 import redis
 import redis.sentinel
 
-from components.core.open_webui import REDIS_CHECKED
+from components.core.open_webui import PROBE_PATH
+from components.core.probe import STATE_PATH as PROBE_STATE_PATH
 from components.core.redis import TLS_DIR
 from components.testing import Deployment, render
 from components.verify import DEFAULT_KEY_PREFIX, SOCKETIO_CHANNEL, RedisPyCli, Report, Target, check_deployment
 from tests.conftest import NO_RETRY, wait_until
-from tests.loopback import LOOPBACK, free_port, go_duration, host_path, local_healthcheck, valkey_server_binary
+from tests.loopback import (
+    LOOPBACK,
+    PROBE_FILE,
+    free_port,
+    go_duration,
+    host_path,
+    local_healthcheck,
+    valkey_server_binary,
+)
 from tests.open_webui_process import (
     SKIP_REASON,
     FiguresReport,
@@ -445,13 +454,13 @@ class ExternalStack:
         self, *, fresh: bool = True, env_overrides: Mapping[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
         """Run the healthcheck as Docker does: ``sh -c`` with the container's environment (``PORT`` -> this
-        process's port, ``python3`` -> the Open WebUI virtualenv's). ``fresh``: remove the marker a passing PING
-        leaves first, so that this run PINGs Redis again (as a new container's first probe does)."""
+        process's port, ``python3`` -> the Open WebUI virtualenv's). ``fresh``: forget what earlier checks saw first
+        (as a new container's first check: Redis unreachable then fails it)."""
         venv = open_webui_venv()
         assert venv is not None
         workdir = self.open_webui.workdir / self.open_webui.label
         if fresh:
-            host_path(workdir, REDIS_CHECKED).unlink(missing_ok=True)
+            host_path(workdir, PROBE_STATE_PATH).unlink(missing_ok=True)
         env = {
             **self.env,
             "PORT": str(self.open_webui.port),
@@ -522,6 +531,9 @@ def open_webui_on(
     replaced = dict(replaced_uploads or {})
     assert set(replaced) <= set(container.uploads), f"no such upload: {sorted(set(replaced) - set(container.uploads))}"
     for path, content in container.uploads.items():
+        if path == PROBE_PATH:  # the healthcheck's program: local_healthcheck runs this repository's copy
+            assert content == PROBE_FILE.read_text()
+            continue
         assert path.startswith(f"{TLS_DIR}/"), f"an upload outside {TLS_DIR}: {path}"
         local = Path(local_secrets(path, secrets_dir))
         local.write_text(replaced.get(path, content))
@@ -664,7 +676,10 @@ class TestPlainExternalServers:
         assert plain_stack.rendered_env["REDIS_KEY_PREFIX"] == KEY_PREFIX
         assert plain_stack.rendered_env["REDIS_URL"].endswith(f"/{APP_DB}")
         assert plain_stack.rendered_env["WEBSOCKET_REDIS_URL"].endswith(f"/{WEBSOCKET_DB}")
-        assert plain_stack.deployment.container(plain_stack.container_name).uploads == {}
+        # No file but the healthcheck's program: no certificates without TLS.
+        assert plain_stack.deployment.container(plain_stack.container_name).uploads == {
+            PROBE_PATH: PROBE_FILE.read_text()
+        }
 
     def test_open_webui_when_started_on_two_external_servers_answers_health(self, plain_stack: ExternalStack) -> None:
         """Open WebUI started with the rendered environment answers GET /health with 200."""
@@ -854,6 +869,7 @@ class TestTLSExternalServer:
         assert {"envs", "uploads"} <= container.resource.secret_inputs
         assert {"redisUrl", "websocketRedisUrl"} <= tls_stack.deployment.secret_outputs
         assert container.uploads == {
+            PROBE_PATH: PROBE_FILE.read_text(),
             f"{TLS_DIR}/redis-ca.pem": certificates.ca.read_text(),
             f"{TLS_DIR}/redis-client.pem": certificates.client.read_text(),
             f"{TLS_DIR}/redis-client-key.pem": certificates.client_key.read_text(),

@@ -105,6 +105,8 @@ class Running:
     haproxy_check: str = ""
     lb_url: str = ""
     report: ReplicasReport = field(default_factory=ReplicasReport, repr=False)
+    unhealthy: dict[str, str] = field(default_factory=dict)
+    """What the rendered healthcheck said of each replica that was not waited for (the deliberate edit)."""
 
     @property
     def origin(self) -> str:
@@ -178,13 +180,22 @@ def running_replicas(
                 )
                 watch(name, replica_log(process))
                 answered = process.wait_healthy(HEALTHY_TIMEOUT)
-                # Docker's health, which `wait=True` and so the next replica's creation wait for.
-                healthy = wait_open_webui_healthcheck(container.healthcheck_command, process, venv, HEALTHY_TIMEOUT)
                 migrations = container.env.get("ENABLE_DB_MIGRATIONS", "true (default)")
-                report.note(
-                    f"{label}: {name} healthy (rendered healthcheck passes) {healthy:.1f} s after start,"
-                    f" GET /health 200 after {answered:.1f} s (ENABLE_DB_MIGRATIONS={migrations})"
-                )
+                if edit is not None:
+                    # The edited replicas' listeners never hear Redis: the rendered healthcheck says so (Docker
+                    # would never call them healthy, and `pulumi up` would fail); they run on for the event tests.
+                    check = run_open_webui_healthcheck(container.healthcheck_command, process, venv)
+                    running.unhealthy[name] = check.stdout.strip()
+                    report.note(
+                        f"{label}: {name} GET /health 200 after {answered:.1f} s; healthcheck: {check.stdout.strip()}"
+                    )
+                else:
+                    # Docker's health, which `wait=True` and so the next replica's creation wait for.
+                    healthy = wait_open_webui_healthcheck(container.healthcheck_command, process, venv, HEALTHY_TIMEOUT)
+                    report.note(
+                        f"{label}: {name} healthy (rendered healthcheck passes) {healthy:.1f} s after start,"
+                        f" GET /health 200 after {answered:.1f} s (ENABLE_DB_MIGRATIONS={migrations})"
+                    )
                 running.replicas[name] = process
                 running.env[name] = env
             elif name == lb_name and load_balancer:
@@ -469,6 +480,14 @@ def test_channel_message_when_posted_through_load_balancer_reaches_every_client_
 # ---------------------------------------------------------------------------------------------------------
 # WEBSOCKET_MANAGER removed: the same events stay on the replica that raised them
 # ---------------------------------------------------------------------------------------------------------
+
+
+def test_healthcheck_when_websocket_manager_is_removed_never_passes(replicas_without_manager: Running) -> None:
+    """The probe's event never comes back through a replica without the Redis manager: unhealthy from the start,
+    so `pulumi up` would fail on it instead of serving replicas that do not share events."""
+    assert set(replicas_without_manager.unhealthy) == set(replicas_without_manager.replicas)
+    for said in replicas_without_manager.unhealthy.values():
+        assert said.startswith("unhealthy: this replica has not delivered an event yet"), said
 
 
 def test_env_when_websocket_manager_is_removed_differs_only_by_that_variable(replicas_without_manager: Running) -> None:

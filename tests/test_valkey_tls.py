@@ -17,7 +17,7 @@ from components import verify
 from components.core import valkey as core_valkey
 from components.core.settings import ValkeySettings
 from components.testing import Deployment, Resource, StackMocks
-from tests.test_external_redis import SECRET, deploy, input_texts, open_webuis, problems_of, run_ping_program
+from tests.test_external_redis import SECRET, deploy, input_texts, open_webuis, problems_of
 
 ENGINES = ["docker", "swarm"]
 PRIVATE_KEY = "tls:index/privateKey:PrivateKey"
@@ -247,13 +247,13 @@ class TestOpenWebUI:
             assert pems == {OPEN_WEBUI_CA: ca_pem(deployment)}, view.resource.urn
             assert server_key_pem(deployment) not in json.dumps(view.resource.inputs)
 
-    def test_healthcheck_when_tls_pings_the_url_that_carries_the_tls_options(self, engine: str) -> None:
-        """Open WebUI's check, run against a recording redis-py, PINGs with `from_url` on the very `rediss://` URL
-        Open WebUI is given, so its TLS options (the CA file, the name check) apply to the check too."""
+    def test_healthcheck_when_tls_reads_the_url_that_carries_the_tls_options(self, engine: str) -> None:
+        """The probe reads the very `rediss://` URL Open WebUI is given (its CA file, its name check apply) and
+        the container has the CA there (tests/test_probe.py connects with such a URL to a real TLS Valkey)."""
         (view,) = open_webuis(on_tls(engine), engine)
-        pinged = run_ping_program(view, engine)
-        assert [(kind, url) for kind, url, _ in pinged.calls] == [("url", view.env["WEBSOCKET_REDIS_URL"])]
-        assert "ssl_ca_certs=/run/secrets/redis-ca.pem" in pinged.calls[0][1]
+        assert "ssl_ca_certs=/run/secrets/redis-ca.pem" in view.env["WEBSOCKET_REDIS_URL"]
+        assert "/run/secrets/redis-ca.pem" in view.files
+        assert "WEBSOCKET_REDIS_URL" not in view.healthcheck
 
     def test_outputs_when_tls_export_the_ca_and_the_secret_rediss_urls(self, engine: str) -> None:
         deployment = on_tls(engine)

@@ -58,6 +58,8 @@ def hosted_type(model: type[BaseModel], name: str, enums: dict[frozenset[str], s
         return "dict[str, str]"
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         raise SystemExit(f"{model.__name__}.{name}: enum fields are written as Literal in the settings")
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation.__name__  # the TypedDict of hosted.py with the model's name
     if annotation in (str, int, bool):
         return str(annotation.__name__)
     raise SystemExit(f"{model.__name__}.{name}: no schema type for {annotation!r}")

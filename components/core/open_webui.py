@@ -3,46 +3,57 @@
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 
 from .images import moving_image_problems, rolls_side_by_side
-from .redis import check_tls_files, healthcheck_sources, ping_program, sentinels
+from .redis import check_tls_files
 from .settings import (
     OpenWebUISettings,
-    RedisSettings,
     S3Settings,
     default_health_check_interval,
     health_check_interval_fits,
+    websocket_redis_options,
 )
 
 CONTAINER_PORT = 8080
 DATA_PATH = "/app/backend/data"
-REDIS_CHECKED = "/tmp/.open-webui-redis-auth-ok"  # noqa: S108 - a marker inside the container, not on the host
-"""Marks a container whose Redis URL has been checked once (a replaced Valkey replaces the container too)."""
-# /health answers 200 even when Valkey refuses Open WebUI's password, so the first check that finds Open WebUI
-# up also PINGs Valkey with the URL Open WebUI was given (the image's Python and redis-py): a wrong password
-# fails `pulumi up`. Later checks skip that PING: it costs about 0.2 s of CPU, the curl about 10 ms.
+PROBE_PATH = "/usr/local/lib/open-webui-redis/probe.py"
+"""Where the healthcheck's program (``components/core/probe.py``) is in an Open WebUI container: uploaded on one host,
+a Docker config on Swarm."""
+PROBE_SCRIPT = (Path(__file__).with_name("probe.py")).read_text(encoding="utf-8")
+HEALTHCHECK_INTERVAL = 5
+"""Seconds between two healthchecks of a running replica (each costs about 30 ms of CPU)."""
+HEALTHCHECK_RETRIES = 2
+"""Failed checks in a row before Docker calls a replica unhealthy: one check that times out on a busy host does not
+(the probe's own clock, ``selfHeal.unhealthyAfterSeconds``, decides when a deaf replica fails)."""
+
+
+def room_channels(settings: OpenWebUISettings) -> bool:
+    """``WEBSOCKET_REDIS_ROOM_CHANNELS`` as Open WebUI reads it (on unless ``openWebui.env`` turns it off)."""
+    return settings.env.get("WEBSOCKET_REDIS_ROOM_CHANNELS", "True").strip().lower() == "true"
 
 
 def healthcheck_command(
-    redis_url_source: str | list[str] = "os.environ['WEBSOCKET_REDIS_URL']",
+    settings: OpenWebUISettings,
     sentinel_hosts: list[tuple[str, int]] | None = None,
+    *,
+    timeout: int,
 ) -> str:
-    """The shell command of Open WebUI's healthcheck; ``redis_url_source`` is the Python expression that reads
-    the Redis URL, or a list of them (an external server's ``REDIS_URL`` and ``WEBSOCKET_REDIS_URL``, both
-    PINGed); on Swarm the secrets' files (a healthcheck does not see what the entrypoint exported).
-    ``sentinel_hosts``: reach each through the sentinels' current primary, as Open WebUI does."""
-    sources = [redis_url_source] if isinstance(redis_url_source, str) else list(redis_url_source)
-    program = ping_program(sources, sentinel_hosts or [])
+    """The shell command of Open WebUI's healthcheck: ``/health``, then the probe (``components/core/probe.py``):
+    an event published to Redis must come back through this replica's websocket listener; a replica deaf for
+    ``selfHeal.unhealthyAfterSeconds`` fails it."""
+    heal = settings.self_heal
+    options = ""
+    if sentinel_hosts:
+        options += " --sentinels " + ",".join(f"{host}:{port}" for host, port in sentinel_hosts)
+    if not room_channels(settings):
+        options += " --room-channels false"
+    after = heal.unhealthy_after_seconds
     return (
         "curl --silent --fail --max-time 3 http://localhost:${PORT:-8080}/health >/dev/null"
-        f" && {{ [ -f {REDIS_CHECKED} ] || {{"
-        f' python3 -c "{program}" >/dev/null 2>&1'
-        f" && touch {REDIS_CHECKED}; }}; }}"
-        " || exit 1"
+        f" && python3 {PROBE_PATH}{options} health --deadline {timeout - 1} --unhealthy-after {after}"
     )
 
-
-HEALTHCHECK_COMMAND = healthcheck_command()
 
 SECRETS_DIR = "/run/secrets"
 """Where Swarm mounts a service's secrets (tmpfs, never on disk)."""
@@ -92,18 +103,6 @@ def env_file(env: dict[str, str]) -> str:
     import shlex
 
     return "".join(f"export {name}={shlex.quote(value)}\n" for name, value in sorted(env.items()))
-
-
-def secret_healthcheck_command(redis: RedisSettings | None = None) -> str:
-    """Open WebUI's healthcheck on Swarm, the Redis URLs read from their secret files."""
-    sources = healthcheck_sources(redis, f"open('{SECRETS_DIR}/{{}}').read()")
-    return healthcheck_command(sources[0] if len(sources) == 1 else sources, sentinels(redis))
-
-
-def env_healthcheck_command(redis: RedisSettings | None = None) -> str:
-    """Open WebUI's healthcheck on one host, the Redis URLs read from the environment."""
-    sources = healthcheck_sources(redis, "os.environ['{}']")
-    return healthcheck_command(sources[0] if len(sources) == 1 else sources, sentinels(redis))
 
 
 def split_secret_env(entries: list[str]) -> tuple[dict[str, str], dict[str, str]]:
@@ -195,12 +194,19 @@ def env_from_inputs(
     )
 
 
-def env_defaults(settings: OpenWebUISettings, redis_idle_timeout: int) -> dict[str, str]:
-    """What the stack sets unless ``openWebui.env`` does: the browsers' origin, and a Redis connection check
-    below the server's idle ``timeout`` (else Open WebUI finds a closed connection after a quiet spell)."""
+def env_defaults(
+    settings: OpenWebUISettings, redis_idle_timeout: int, connect_timeout: float | None = None
+) -> dict[str, str]:
+    """What the stack sets unless ``openWebui.env`` does: the browsers' origin, a Redis connection check below the
+    server's idle ``timeout`` (else Open WebUI finds a closed connection after a quiet spell), and TCP keepalive
+    on every Redis connection (the socket.io manager's through ``WEBSOCKET_REDIS_OPTIONS``, with
+    ``connect_timeout``, ``redis.socketConnectTimeout``): the container's sysctls then end a silent one.
+    ``openWebui.env``'s own ``WEBSOCKET_REDIS_OPTIONS`` has keepalive added where it is validated."""
     return {
         "CORS_ALLOW_ORIGIN": ";".join(settings.cors_origins()),
         "REDIS_HEALTH_CHECK_INTERVAL": str(default_health_check_interval(redis_idle_timeout)),
+        "REDIS_SOCKET_KEEPALIVE": "true",
+        "WEBSOCKET_REDIS_OPTIONS": websocket_redis_options(connect_timeout=connect_timeout),
     }
 
 

@@ -1,6 +1,6 @@
 """The Redis connection Open WebUI is given, engine-neutral: an external server's URLs with their TLS parameters,
-the certificate files the containers receive, the Sentinel and key-prefix variables, and a PING that follows
-them (the healthcheck, ``components.verify``)."""
+the certificate files the containers receive, the Sentinel and key-prefix variables, and how long the
+healthcheck may take."""
 
 from __future__ import annotations
 
@@ -109,13 +109,6 @@ def connection_env(settings: RedisSettings) -> dict[str, str]:
     return env
 
 
-def healthcheck_sources(settings: RedisSettings | None, read: str) -> list[str]:
-    """Python expressions reading the URLs the healthcheck PINGs; ``read`` formats one from a variable's name
-    (``os.environ['{}']``, or a secret's file on Swarm). Both URLs when websockets have their own server."""
-    names = ["REDIS_URL", "WEBSOCKET_REDIS_URL"] if settings is not None and settings.websocket_url else []
-    return [read.format(name) for name in names or ["WEBSOCKET_REDIS_URL"]]
-
-
 def sentinels(settings: RedisSettings | None) -> list[tuple[str, int]]:
     """The sentinels as (host, port), or none."""
     if settings is None or settings.sentinel is None:
@@ -123,44 +116,8 @@ def sentinels(settings: RedisSettings | None) -> list[tuple[str, int]]:
     return [(host, settings.sentinel.port) for host in settings.sentinel.hosts]
 
 
-PING_TIMEOUT = 3
-"""Seconds a PING of the healthcheck waits to connect and for the answer."""
 SENTINEL_TIMEOUT = 1
 """Seconds the healthcheck waits for one sentinel (on loopback or a LAN it answers in milliseconds)."""
-
-
-def ping_program(url_sources: list[str], sentinel_hosts: list[tuple[str, int]]) -> str:
-    """A Python program (for ``python3 -c``, inside double quotes in a shell: no ``$``, ``"``, backslash or
-    backquote) that PINGs Redis at each URL as Open WebUI reaches it: through the sentinels' current primary when
-    there are sentinels (the URL's host is the master name), else with redis-py's ``from_url`` (TLS parameters
-    included). ``url_sources`` are Python expressions that read each URL."""
-    urls = "[" + ", ".join(url_sources) + "]"
-    if not sentinel_hosts and len(url_sources) == 1:  # the managed Valkey's (unchanged: a new one replaces containers)
-        return (
-            f"import os, redis; redis.Redis.from_url({url_sources[0]}, socket_timeout={PING_TIMEOUT}, "
-            f"socket_connect_timeout={PING_TIMEOUT}).ping()"
-        )
-    if not sentinel_hosts:
-        return (
-            "import os, redis; "
-            f"[redis.Redis.from_url(u, socket_timeout={PING_TIMEOUT}, socket_connect_timeout={PING_TIMEOUT}).ping() "
-            f"for u in {urls}]"
-        )
-    nodes = "[" + ", ".join(f"('{host}', {port})" for host, port in sentinel_hosts) + "]"
-    # Open WebUI's parse_redis_url: the master name is the host as written, user and password as written. No
-    # retries, and 1 s per sentinel: with a sentinel down the others answer within the check's timeout.
-    return (
-        "import os, redis.sentinel, redis.retry, redis.backoff, urllib.parse as p; "
-        f"t = {PING_TIMEOUT}; r = redis.retry.Retry(redis.backoff.NoBackoff(), 0); "
-        "c = lambda u: (lambda s: dict(service=s.netloc.rpartition('@')[2].split(':')[0] or 'mymaster', "
-        "db=int(s.path.lstrip('/') or 0), username=s.username or None, password=s.password or None))(p.urlsplit(u)); "
-        "[(lambda k: redis.sentinel.Sentinel("
-        f"{nodes}, socket_timeout=t, socket_connect_timeout=t, retry=r, "
-        f"sentinel_kwargs=dict(username=k['username'], password=k['password'], socket_timeout={SENTINEL_TIMEOUT}, "
-        f"socket_connect_timeout={SENTINEL_TIMEOUT}, retry=r)).master_for(k['service'], db=k['db'], "
-        "username=k['username'], password=k['password']).ping())(c(u)) "
-        f"for u in {urls}]"
-    )
 
 
 def healthcheck_timeout(settings: RedisSettings | None) -> int:

@@ -11,7 +11,9 @@ import base64
 import binascii
 import ipaddress
 import json
+import math
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
@@ -504,6 +506,86 @@ class ValkeySettings(_Settings):
         return self
 
 
+TCP_RTO_MIN = 0.2
+"""Linux's minimum retransmission timeout (``TCP_RTO_MIN``, seconds): the base of ``tcp_retries2``'s time budget."""
+MIN_TCP_RETRIES2 = 5
+"""The fewest retransmissions the stack lets a container's TCP make before it gives a connection up (12.6 s)."""
+
+
+def retransmission_budget(retries: int) -> float:
+    """Seconds Linux retransmits unacknowledged data before it drops the connection, for ``tcp_retries2``
+    (``tcp_retransmits_timed_out``: doubling from ``TCP_RTO_MIN`` up to ``TCP_RTO_MAX``, 120 s)."""
+    boundary = 9  # ilog2(TCP_RTO_MAX / TCP_RTO_MIN)
+    if retries <= boundary:
+        return ((2 << retries) - 1) * TCP_RTO_MIN
+    return ((2 << boundary) - 1) * TCP_RTO_MIN + (retries - boundary) * 120
+
+
+def tcp_retries(seconds: int) -> int:
+    """The smallest ``tcp_retries2`` (at least ``MIN_TCP_RETRIES2``) whose budget reaches ``seconds``."""
+    retries = MIN_TCP_RETRIES2
+    while retransmission_budget(retries) < seconds:
+        retries += 1
+    return retries
+
+
+class SelfHealSettings(_Settings):
+    """How an Open WebUI replica notices a Redis connection that went silent, and when a deaf replica is
+    unhealthy (the README's fault table)."""
+
+    silent_connection_seconds: int = Field(
+        10,
+        ge=5,
+        le=600,
+        description=(
+            "How long a Redis connection that stopped answering without closing (a network partition, a NAT or "
+            "load balancer that dropped it, a node gone) may go unnoticed. The container's TCP keepalive (idle "
+            "connections: `net.ipv4.tcp_keepalive_time`/`_intvl`/`_probes`, 3 probes) and retransmission limit "
+            "(data in flight: `net.ipv4.tcp_retries2`, at least 5, 12.6 s) are set from it as `sysctls`; Open "
+            "WebUI's Redis clients turn keepalive on (`WEBSOCKET_REDIS_OPTIONS`, `REDIS_SOCKET_KEEPALIVE`) and "
+            "reconnect once the kernel ends the connection. These sysctls apply to the container's other TCP "
+            "connections too (a browser whose network drops everything that long reconnects)."
+        ),
+    )
+    unhealthy_after_seconds: int = Field(
+        20,
+        ge=10,
+        le=3600,
+        description=(
+            "A replica whose websocket listener has not delivered the healthcheck's event for this long, while "
+            "Redis answers a new connection, is unhealthy: Swarm replaces its task. Each check (every 5 s) "
+            "publishes an event through Redis to a socket.io client of that replica. On one host Docker does not "
+            "restart an unhealthy container: `docker restart` it (README: Faults). While Redis itself is "
+            "unreachable the replicas stay healthy (a new one would not reach it either), once they have "
+            "delivered an event. Must exceed the silent connection's retransmission budget by 5 s, so that TCP "
+            "ends a silent connection before the replica is called unhealthy."
+        ),
+    )
+
+    def sysctls(self) -> dict[str, str]:
+        """The container's kernel settings, as Docker stores them and the provider reads them back."""
+        probes = 3
+        interval = max(1, self.silent_connection_seconds // 5)
+        return {
+            "net.ipv4.tcp_keepalive_intvl": str(interval),
+            "net.ipv4.tcp_keepalive_probes": str(probes),
+            "net.ipv4.tcp_keepalive_time": str(self.silent_connection_seconds - probes * interval),
+            "net.ipv4.tcp_retries2": str(tcp_retries(self.silent_connection_seconds)),
+        }
+
+    @model_validator(mode="after")
+    def _unhealthy_after_tcp(self) -> SelfHealSettings:
+        budget = retransmission_budget(tcp_retries(self.silent_connection_seconds))
+        least = math.ceil(budget) + 5
+        if self.unhealthy_after_seconds < least:
+            raise ValueError(
+                f"openWebui.selfHeal.unhealthyAfterSeconds is {self.unhealthy_after_seconds}; with "
+                f"silentConnectionSeconds {self.silent_connection_seconds} it must be at least {least} (TCP gives up a "
+                f"silent connection with data in flight after {budget:g} s; the replica gets 5 s more to reconnect)"
+            )
+        return self
+
+
 class OpenWebUISettings(_Settings):
     """The Open WebUI container."""
 
@@ -579,6 +661,10 @@ class OpenWebUISettings(_Settings):
         True,
         description=_RETAIN,
     )
+    self_heal: SelfHealSettings = Field(
+        default_factory=SelfHealSettings,
+        description="How replicas notice silent Redis connections and deaf listeners (README: Faults).",
+    )
 
     def replica_names(self, load_balanced: bool | None = None) -> list[str]:
         """Docker names of the Open WebUI containers: ``containerName`` alone, or ``<containerName>-<n>`` behind
@@ -629,9 +715,64 @@ class OpenWebUISettings(_Settings):
                 "openWebui.env.REDIS_HEALTH_CHECK_INTERVAL: must be a whole number of seconds written in digits, "
                 "such as '60' (Open WebUI turns what it cannot read as one into no check at all)"
             )
+        problems += _keepalive_env_problems(self.env)
         if problems:
             raise ValueError("\n".join(problems))
+        options = self.env.get("WEBSOCKET_REDIS_OPTIONS")
+        if options is not None:
+            self.env["WEBSOCKET_REDIS_OPTIONS"] = websocket_redis_options(options)
         return self
+
+
+KEEPALIVE_OPTIONS = {"socket_keepalive": True}
+"""What the stack puts in ``WEBSOCKET_REDIS_OPTIONS`` (redis-py's keyword arguments for the socket.io manager):
+keepalive on, so that the container's keepalive sysctls end a silent connection."""
+
+
+def websocket_redis_options(given: str | None = None, connect_timeout: float | None = None) -> str:
+    """``WEBSOCKET_REDIS_OPTIONS`` as JSON (sorted, compact): ``given`` (``openWebui.env``'s, already checked) with
+    keepalive added, or the stack's own with ``socket_connect_timeout`` (Open WebUI takes
+    ``REDIS_SOCKET_CONNECT_TIMEOUT`` into it only when the variable is unset)."""
+    options: dict[str, Any] = json.loads(given) if given is not None else {}
+    if given is None and connect_timeout is not None:
+        options["socket_connect_timeout"] = connect_timeout
+    options.update(KEEPALIVE_OPTIONS)
+    return json.dumps(options, sort_keys=True, separators=(",", ":"))
+
+
+def _keepalive_env_problems(env: Mapping[str, str]) -> list[str]:
+    """``WEBSOCKET_REDIS_OPTIONS`` and ``REDIS_SOCKET_KEEPALIVE`` as ``openWebui.env`` may set them."""
+    problems = []
+    keepalive = env.get("REDIS_SOCKET_KEEPALIVE")
+    if keepalive is not None and keepalive.strip().lower() != "true":
+        problems.append(
+            f"openWebui.env.REDIS_SOCKET_KEEPALIVE: is {keepalive!r}; only 'true' (the stack's default) is allowed: "
+            "without keepalive a silent Redis connection is never noticed (openWebui.selfHeal)"
+        )
+    options = env.get("WEBSOCKET_REDIS_OPTIONS")
+    if options is None:
+        return problems
+    where = f"openWebui.env.WEBSOCKET_REDIS_OPTIONS: is {options!r};"
+    try:
+        parsed = json.loads(options)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        problems.append(
+            f"{where} it must be a JSON object of redis-py options, such as '{{\"socket_connect_timeout\": 5}}' "
+            "(Open WebUI ignores anything else and falls back to its defaults)"
+        )
+    elif parsed.get("socket_keepalive", True) is not True:
+        problems.append(
+            f"{where} socket_keepalive may only be true (the stack adds it): without it a silent Redis connection "
+            "is never noticed (openWebui.selfHeal)"
+        )
+    elif "socket_keepalive_options" in parsed:
+        problems.append(
+            f"{where} socket_keepalive_options cannot be given as JSON (redis-py needs integer keys); the keepalive "
+            "timing is openWebui.selfHeal.silentConnectionSeconds (the container's sysctls)"
+        )
+    return problems
 
 
 class DatabaseSettings(_Settings):

@@ -11,14 +11,18 @@ import pulumi_docker as docker
 from ..core.open_webui import (
     CONTAINER_PORT,
     DATA_PATH,
+    HEALTHCHECK_INTERVAL,
+    HEALTHCHECK_RETRIES,
     NEW_SECRET_KEY,
+    PROBE_PATH,
+    PROBE_SCRIPT,
     check_arguments,
     env_defaults,
     env_from_inputs,
-    env_healthcheck_command,
+    healthcheck_command,
     public_url,
 )
-from ..core.redis import connection_env, healthcheck_timeout, tls_certificates
+from ..core.redis import connection_env, healthcheck_timeout, sentinels, tls_certificates
 from ..core.settings import DockerSettings, LoadBalancerSettings, LogsSettings, OpenWebUISettings, RedisSettings
 from ._docker import (
     STOP_GRACE_SECONDS,
@@ -33,17 +37,21 @@ from ._docker import (
 from .load_balancer import LoadBalancer
 
 
-def open_webui_healthcheck(start_interval: bool, redis: RedisSettings | None = None) -> docker.ContainerHealthcheckArgs:
+def open_webui_healthcheck(
+    start_interval: bool, settings: OpenWebUISettings, redis: RedisSettings | None = None
+) -> docker.ContainerHealthcheckArgs:
     """Failures inside the 5-minute start period do not count, so a slow first start (migrations) is fine.
 
-    With a start interval (Docker 25+) it probes every second while starting and every 30 s after; without,
-    every 5 s throughout, which bounds how long `pulumi up` waits after Open WebUI answers."""
+    Every 5 s (and every second while starting, with a start interval: Docker 25+) the probe checks that an event
+    published to Redis comes back through this replica; one deaf for ``selfHeal.unhealthyAfterSeconds`` while
+    Redis answers is unhealthy (Docker leaves it running: README, Faults)."""
+    timeout = healthcheck_timeout(redis)
     return healthcheck(
-        ["CMD-SHELL", env_healthcheck_command(redis)],
+        ["CMD-SHELL", healthcheck_command(settings, sentinels(redis), timeout=timeout)],
         start_period=300,
-        timeout=healthcheck_timeout(redis),
-        retries=3,
-        **probe_intervals(start_interval, steady=30),
+        timeout=timeout,
+        retries=HEALTHCHECK_RETRIES,
+        **probe_intervals(start_interval, steady=HEALTHCHECK_INTERVAL),
     )
 
 
@@ -133,17 +141,20 @@ class OpenWebUI(pulumi.ComponentResource):
         self.oauth_session_token_encryption_key = secret_value(
             f"{name}-oauth-key", settings.oauth_session_token_encryption_key, self, length=48
         )
-        defaults = env_defaults(settings, redis_idle_timeout)
+        defaults = env_defaults(settings, redis_idle_timeout, redis.connect_timeout if redis is not None else None)
         connection = connection_env(redis) if redis is not None else {}
         certificates = tls_certificates(redis, redis_ca_cert)
         uploads = [
-            docker.ContainerUploadArgs(
-                file=path,
-                content=pulumi.Output.secret(pem),
-                permissions="0600" if path.endswith("key.pem") else "0644",
-            )
-            for path, pem in sorted(certificates.items())
-        ] or None
+            docker.ContainerUploadArgs(file=PROBE_PATH, content=PROBE_SCRIPT, permissions="0644"),
+            *(
+                docker.ContainerUploadArgs(
+                    file=path,
+                    content=pulumi.Output.secret(pem),
+                    permissions="0600" if path.endswith("key.pem") else "0644",
+                )
+                for path, pem in sorted(certificates.items())
+            ),
+        ]
         image = pulled_image(f"{name}-image", settings.image, self)
         volume = data_volume(f"{name}-data", settings.volume_name, retain=settings.retain_volume, parent=self)
         database_url = pulumi.Output.from_input(database_url) if database_url is not None else None
@@ -187,8 +198,9 @@ class OpenWebUI(pulumi.ComponentResource):
                 ),
                 volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path=DATA_PATH)],
                 networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network_name)],
-                healthcheck=open_webui_healthcheck(engine.health_start_interval, redis),
+                healthcheck=open_webui_healthcheck(engine.health_start_interval, settings, redis),
                 uploads=uploads,
+                sysctls=settings.self_heal.sysctls(),
                 restart=settings.restart,
                 **bounded_logs(logs),
                 memory=settings.memory_mb,

@@ -21,7 +21,11 @@ from ..core.open_webui import (
     ENTRYPOINT_PATH,
     ENTRYPOINT_SCRIPT,
     EXTRA_ENV_PATH,
+    HEALTHCHECK_INTERVAL,
+    HEALTHCHECK_RETRIES,
     NEW_SECRET_KEY,
+    PROBE_PATH,
+    PROBE_SCRIPT,
     SECRETS_DIR,
     STACK_ENV_PATH,
     START_COMMAND,
@@ -29,10 +33,10 @@ from ..core.open_webui import (
     env_defaults,
     env_file,
     env_from_inputs,
-    secret_healthcheck_command,
+    healthcheck_command,
     split_secret_env,
 )
-from ..core.redis import TLS_FILES, connection_env, healthcheck_timeout, tls_certificates
+from ..core.redis import TLS_FILES, connection_env, healthcheck_timeout, sentinels, tls_certificates
 from ..core.settings import (
     LoadBalancerSettings,
     LogsSettings,
@@ -171,7 +175,11 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
         )
         # The port is on every interface of a node: the loopback origins (a browser on a node, or through an SSH
         # tunnel); other browsers need openWebui.publicUrl (SwarmStack warns without it).
-        defaults = env_defaults(settings.model_copy(update={"bind_address": "0.0.0.0"}), redis_idle_timeout)  # noqa: S104
+        defaults = env_defaults(
+            settings.model_copy(update={"bind_address": "0.0.0.0"}),  # noqa: S104
+            redis_idle_timeout,
+            redis.connect_timeout if redis is not None else None,
+        )
         base_extra = {**(storage_env or {}), **settings.env}
         if database_url is not None:
             base_extra["VECTOR_DB"] = vector_store
@@ -227,6 +235,8 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
             # The key readable by root alone (Open WebUI runs as root), as the single-host upload's 0600.
             files.append(secret_file(certificate, path, mode=0o400 if path.endswith("key.pem") else 0o444))
         entrypoint = swarm_config(f"{name}-entrypoint", ENTRYPOINT_SCRIPT, self)
+        probe = swarm_config(f"{name}-probe", PROBE_SCRIPT, self)
+        timeout = healthcheck_timeout(redis)
         stack_env_config = swarm_config(f"{name}-stack-env", env_file(stack_env), self)
         if settings.env:
             extra = swarm_secret(f"{name}-env", pulumi.Output.secret(env_file(dict(settings.env))), self)
@@ -274,15 +284,21 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
                         configs=[
                             config_file(entrypoint, ENTRYPOINT_PATH, mode=0o555),
                             config_file(stack_env_config, STACK_ENV_PATH, mode=0o444),
+                            config_file(probe, PROBE_PATH, mode=0o444),
                         ],
                         mounts=mounts,
+                        # Swarm replaces an unhealthy task: a deaf one too.
                         healthcheck=healthcheck(
-                            ["CMD-SHELL", secret_healthcheck_command(redis)],
+                            [
+                                "CMD-SHELL",
+                                healthcheck_command(settings, sentinels(redis), timeout=timeout),
+                            ],
                             start_period=300,
-                            interval=5,
-                            timeout=healthcheck_timeout(redis),
-                            retries=3,
+                            interval=HEALTHCHECK_INTERVAL,
+                            timeout=timeout,
+                            retries=HEALTHCHECK_RETRIES,
                         ),
+                        sysctl=settings.self_heal.sysctls(),
                         stop_grace_period=STOP_GRACE,
                     ),
                     networks_advanceds=[docker.ServiceTaskSpecNetworksAdvancedArgs(id=network_id)],

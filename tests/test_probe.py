@@ -1,0 +1,148 @@
+"""The healthcheck's probe (``components/core/probe.py``) against a real valkey-server, as a process.
+
+Its round trip through a real Open WebUI (an event published to Redis coming back through the replica's listener)
+runs in Tier 2 (``tests/test_tier2_*.py`` run the rendered healthcheck) and in the faults tier; here: what it
+makes of Redis answering, refusing or not being there, and of a replica that does not deliver.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from components.core import probe
+from tests.conftest import wait_until
+from tests.loopback import PROBE_FILE, free_port, valkey_server_binary
+
+PASSWORD = "probe-test-password"
+
+
+@pytest.fixture(scope="module")
+def valkey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """A valkey-server with a password on a free loopback port."""
+    port = free_port()
+    workdir = tmp_path_factory.mktemp("probe-valkey")
+    server = subprocess.Popen(
+        [
+            str(valkey_server_binary()),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--requirepass",
+            PASSWORD,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert wait_until(lambda: _answers(port), timeout=10), "valkey-server did not start"
+        yield port
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _answers(port: int) -> bool:
+    try:
+        probe.connect(f"redis://:{PASSWORD}@127.0.0.1:{port}/1", [], 1.0).close()
+    except (probe.UnreachableError, probe.RefusedError):
+        return False
+    return True
+
+
+def run_health(state: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """The probe as the healthcheck runs it, its state in ``state``, with nothing listening on its port (a
+    replica whose websocket never answers: deaf)."""
+    argv = [sys.executable, str(PROBE_FILE), "--port", str(free_port()), "health", "--state", str(state), *args]
+    return subprocess.run(argv, env={"PATH": os.environ["PATH"], **env}, capture_output=True, text=True, timeout=30)
+
+
+def test_connect_when_the_password_is_right_answers_and_publishes(valkey: int) -> None:
+    client = probe.connect(f"redis://default:{PASSWORD}@127.0.0.1:{valkey}/1", [], 2.0)
+    try:
+        assert probe.publish(client, "sid-1", "nonce", room_channels=True) == 0  # nobody listens here
+    finally:
+        client.close()
+
+
+def test_connect_when_the_password_is_wrong_is_refused_without_echoing_it(valkey: int) -> None:
+    with pytest.raises(probe.RefusedError) as refused:
+        probe.connect(f"redis://:not-{PASSWORD}@127.0.0.1:{valkey}/1", [], 2.0)
+    assert f"127.0.0.1:{valkey} refuses the password" in str(refused.value)
+    assert PASSWORD not in str(refused.value)
+
+
+def test_connect_when_nothing_listens_is_unreachable() -> None:
+    with pytest.raises(probe.UnreachableError):
+        probe.connect(f"redis://:{PASSWORD}@127.0.0.1:{free_port()}/1", [], 1.0)
+
+
+def test_health_when_redis_is_unreachable_before_any_delivery_fails(tmp_path: Path) -> None:
+    """A new replica must prove the path once: a wrong host in redis.url fails `pulumi up`."""
+    url = f"redis://:{PASSWORD}@127.0.0.1:{free_port()}/1"
+    result = run_health(tmp_path / "state.json", {"WEBSOCKET_REDIS_URL": url})
+    assert result.returncode == 1, result.stdout
+    assert "Redis unreachable" in result.stdout
+
+
+def test_health_when_redis_is_unreachable_after_a_delivery_passes(tmp_path: Path) -> None:
+    """Once delivered, an unreachable Redis is not this replica's fault: no engine should restart it for that."""
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"delivered": True}))
+    url = f"redis://:{PASSWORD}@127.0.0.1:{free_port()}/1"
+    result = run_health(state, {"WEBSOCKET_REDIS_URL": url})
+    assert result.returncode == 0, result.stdout
+    assert "Redis unreachable" in result.stdout
+
+
+def test_health_when_the_password_is_refused_fails_even_after_a_delivery(valkey: int, tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"delivered": True}))
+    result = run_health(state, {"WEBSOCKET_REDIS_URL": f"redis://:wrong@127.0.0.1:{valkey}/1"})
+    assert result.returncode == 1
+    assert "refuses the password" in result.stdout
+    assert "wrong" not in result.stdout
+
+
+def test_health_when_redis_answers_but_the_replica_is_deaf_fails_only_after_the_bound(
+    valkey: int, tmp_path: Path
+) -> None:
+    """Deaf (Redis answers, the replica delivers nothing): healthy for now, unhealthy once deaf that long."""
+    state = tmp_path / "state.json"
+    env = {"WEBSOCKET_REDIS_URL": f"redis://:{PASSWORD}@127.0.0.1:{valkey}/1"}
+    never = run_health(state, env, "--unhealthy-after", "20")
+    assert never.returncode == 1, never.stdout  # a new replica must deliver once: `pulumi up` waits for that
+    assert "has not delivered an event yet" in never.stdout
+    state.write_text(json.dumps({"delivered": True}))
+    first = run_health(state, env, "--unhealthy-after", "20")
+    assert first.returncode == 0, first.stdout
+    assert "deaf for 0 s of 20" in first.stdout
+    since = json.loads(state.read_text())["deaf_since"]
+    state.write_text(json.dumps({"delivered": True, "deaf_since": since - 25}))
+    later = run_health(state, env, "--unhealthy-after", "20")
+    assert later.returncode == 1, later.stdout
+    assert "unhealthy: deaf for 25 s" in later.stdout
+
+
+def test_health_reads_the_url_from_a_swarm_secret_file_when_the_environment_lacks_it(
+    valkey: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "WEBSOCKET_REDIS_URL").write_text(f"redis://:{PASSWORD}@127.0.0.1:{valkey}/1")
+    monkeypatch.delenv("WEBSOCKET_REDIS_URL", raising=False)
+    monkeypatch.setattr(probe, "SECRETS_DIR", str(secrets))
+    assert probe._redis_urls() == [f"redis://:{PASSWORD}@127.0.0.1:{valkey}/1"]
