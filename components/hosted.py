@@ -350,7 +350,7 @@ class OpenWebUIArgs(TypedDict, total=False):
     load_balancer: LoadBalancerSettings
     """The load balancer in front of the replicas (with `replicas` above 1)."""
     redis_idle_timeout: int
-    """The Redis server's `timeout` in seconds (a `Valkey`'s `timeout` setting; 0: it never closes idle clients). `REDIS_HEALTH_CHECK_INTERVAL` stays below it: 60 s, or half of a shorter timeout. Default: `0`."""  # noqa: E501
+    """The Redis server's `timeout` in seconds (a `Valkey`'s `timeout` setting; 0: it never closes idle clients). `REDIS_HEALTH_CHECK_INTERVAL` stays below it: 60 s, or half of a shorter timeout, and at most half of `selfHeal.silentConnectionSeconds`. Default: `0`."""  # noqa: E501
     redis_ca_cert: pulumi.Input[str]
     """The CA certificate (PEM) of a `Valkey` with `tls` (its `caCert` output), put where its `redisUrl` tells Open WebUI to find it (`/run/secrets/redis-ca.pem`). Required with a `rediss://` URL of such a Valkey."""  # noqa: E501
     # Generated from OpenWebUISettings by tools/hosted_fields.py --write; do not edit.

@@ -302,11 +302,12 @@ class TestOpenWebUI:
             "WEBUI_SECRET_KEY": seen["secret_key"],
             "OAUTH_SESSION_TOKEN_ENCRYPTION_KEY": seen["oauth_key"],
             "CORS_ALLOW_ORIGIN": "http://127.0.0.1:3000;http://localhost:3000",
-            "REDIS_HEALTH_CHECK_INTERVAL": "60",
             "UVICORN_WORKERS": "1",
-            # Keepalive on every Redis connection: the container's sysctls end a silent one (openWebui.selfHeal).
+            # Keepalive on every Redis connection (the container's sysctls end a silent one), and a connection
+            # check every 5 s that makes each listener notice (openWebui.selfHeal).
+            "REDIS_HEALTH_CHECK_INTERVAL": "5",
             "REDIS_SOCKET_KEEPALIVE": "true",
-            "WEBSOCKET_REDIS_OPTIONS": '{"socket_keepalive":true}',
+            "WEBSOCKET_REDIS_OPTIONS": '{"health_check_interval":5,"socket_keepalive":true}',
         }
         assert container.resource.inputs["sysctls"] == {
             "net.ipv4.tcp_keepalive_intvl": "2",

@@ -209,7 +209,8 @@ EXPECTED_INPUTS: dict[str, dict[str, In]] = {
             False,
             True,
             "The Redis server's `timeout` in seconds (a `Valkey`'s `timeout` setting; 0: it never closes idle "
-            "clients). `REDIS_HEALTH_CHECK_INTERVAL` stays below it: 60 s, or half of a shorter timeout. Default: `0`.",
+            "clients). `REDIS_HEALTH_CHECK_INTERVAL` stays below it: 60 s, or half of a shorter timeout, and at most "
+            "half of `selfHeal.silentConnectionSeconds`. Default: `0`.",
         ),
         "redisCaCert": In(
             "string",
@@ -583,9 +584,10 @@ class TestHostedComponents:
         assert open_webui.env["WEBUI_SECRET_KEY"]
         assert deployment.outputs["containerNames"] == ["open-webui"]
 
-    @pytest.mark.parametrize(("timeout", "interval"), [(None, "60"), (0, "60"), (30, "15"), (1800, "60")])
+    @pytest.mark.parametrize(("timeout", "interval"), [(None, "5"), (0, "5"), (8, "4"), (1800, "5")])
     def test_open_webui_when_given_the_redis_idle_timeout_checks_connections_below_it(self, timeout, interval):
-        """`redisIdleTimeout` (a Valkey's `timeout`) keeps the default REDIS_HEALTH_CHECK_INTERVAL below it."""
+        """`redisIdleTimeout` (a Valkey's `timeout`) keeps the default REDIS_HEALTH_CHECK_INTERVAL below it (and
+        `selfHeal` at 5 s)."""
         inputs: dict[str, Any] = {"networkName": "shared", "redisUrl": "redis://redis:6379/1"}
         if timeout is not None:
             inputs["redisIdleTimeout"] = timeout

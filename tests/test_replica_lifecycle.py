@@ -163,7 +163,7 @@ class TestSharedValues:
         first = envs[0]
         assert first["UVICORN_WORKERS"] == "1"
         assert first["CORS_ALLOW_ORIGIN"] == "http://127.0.0.1:3000;http://localhost:3000"
-        assert first["REDIS_HEALTH_CHECK_INTERVAL"] == "60"  # below valkey.timeout 1800
+        assert first["REDIS_HEALTH_CHECK_INTERVAL"] == "5"  # half of selfHeal.silentConnectionSeconds
         assert len(first["OAUTH_SESSION_TOKEN_ENCRYPTION_KEY"]) == 48
         assert first["OAUTH_SESSION_TOKEN_ENCRYPTION_KEY"] != first["WEBUI_SECRET_KEY"]
         assert "ENABLE_DB_MIGRATIONS" not in first
@@ -220,16 +220,31 @@ class TestSharedValues:
     @pytest.mark.parametrize(
         ("blocks", "interval"),
         [
-            ({"valkey": {"timeout": 30}}, "15"),
-            ({"valkey": {"timeout": 0}}, "60"),
-            ({"valkey": {"timeout": 7200}}, "60"),
+            ({"valkey": {"timeout": 30}}, "5"),
+            ({"valkey": {"timeout": 0}}, "5"),
+            ({"valkey": {"timeout": 8}}, "4"),
+            (
+                {
+                    "valkey": {"timeout": 7200},
+                    "openWebui": {"selfHeal": {"silentConnectionSeconds": 300, "unhealthyAfterSeconds": 330}},
+                },
+                "60",
+            ),
+            (
+                {
+                    "valkey": {"timeout": 60},
+                    "openWebui": {"selfHeal": {"silentConnectionSeconds": 300, "unhealthyAfterSeconds": 330}},
+                },
+                "30",
+            ),
             ({"openWebui": {"env": {"REDIS_HEALTH_CHECK_INTERVAL": "20"}}, "valkey": {"timeout": 30}}, "20"),
         ],
     )
     def test_redis_health_check_interval_when_valkey_timeout_changes_stays_below_it(
         self, blocks: dict[str, Any], interval: str
     ) -> None:
-        """60 s, or half of a shorter `valkey.timeout`; a value in `openWebui.env` is kept."""
+        """60 s, or half of a shorter `valkey.timeout`, and at most half of `selfHeal.silentConnectionSeconds` (so
+        that a listener whose connection the kernel ended notices); a value in `openWebui.env` is kept."""
         deployment = stack(2, **blocks)
         assert deployment.container("open-webui-2").env["REDIS_HEALTH_CHECK_INTERVAL"] == interval
 

@@ -198,15 +198,21 @@ def env_defaults(
     settings: OpenWebUISettings, redis_idle_timeout: int, connect_timeout: float | None = None
 ) -> dict[str, str]:
     """What the stack sets unless ``openWebui.env`` does: the browsers' origin, a Redis connection check below the
-    server's idle ``timeout`` (else Open WebUI finds a closed connection after a quiet spell), and TCP keepalive
-    on every Redis connection (the socket.io manager's through ``WEBSOCKET_REDIS_OPTIONS``, with
-    ``connect_timeout``, ``redis.socketConnectTimeout``): the container's sysctls then end a silent one.
+    server's idle ``timeout`` (else Open WebUI finds a closed connection after a quiet spell) and at most half of
+    ``selfHeal.silentConnectionSeconds``, and TCP keepalive on every Redis connection (the socket.io manager's
+    through ``WEBSOCKET_REDIS_OPTIONS``, with the same check and ``connect_timeout``,
+    ``redis.socketConnectTimeout``): the container's sysctls end a silent connection, and the check makes the
+    listeners notice (``SelfHealSettings.health_check_interval``).
     ``openWebui.env``'s own ``WEBSOCKET_REDIS_OPTIONS`` has keepalive added where it is validated."""
     return {
         "CORS_ALLOW_ORIGIN": ";".join(settings.cors_origins()),
-        "REDIS_HEALTH_CHECK_INTERVAL": str(default_health_check_interval(redis_idle_timeout)),
+        "REDIS_HEALTH_CHECK_INTERVAL": str(
+            default_health_check_interval(redis_idle_timeout, settings.self_heal.silent_connection_seconds)
+        ),
         "REDIS_SOCKET_KEEPALIVE": "true",
-        "WEBSOCKET_REDIS_OPTIONS": websocket_redis_options(connect_timeout=connect_timeout),
+        "WEBSOCKET_REDIS_OPTIONS": websocket_redis_options(
+            connect_timeout=connect_timeout, health_check_interval=settings.self_heal.health_check_interval()
+        ),
     }
 
 

@@ -279,9 +279,12 @@ HEALTH_CHECK_INTERVAL = 60
 """Open WebUI's ``REDIS_HEALTH_CHECK_INTERVAL`` by default: the Redis guide's figure for ``timeout 1800``."""
 
 
-def default_health_check_interval(timeout: int) -> int:
-    """``REDIS_HEALTH_CHECK_INTERVAL`` for a Valkey ``timeout`` (0: never): 60 s, or half the timeout if shorter."""
-    return HEALTH_CHECK_INTERVAL if timeout == 0 else min(HEALTH_CHECK_INTERVAL, timeout // 2)
+def default_health_check_interval(timeout: int, silent_seconds: int | None = None) -> int:
+    """``REDIS_HEALTH_CHECK_INTERVAL`` for a Valkey ``timeout`` (0: never): 60 s, or half the timeout if shorter;
+    and with ``silent_seconds`` (``openWebui.selfHeal.silentConnectionSeconds``) at most half of that
+    (``SelfHealSettings.health_check_interval``)."""
+    base = HEALTH_CHECK_INTERVAL if timeout == 0 else min(HEALTH_CHECK_INTERVAL, timeout // 2)
+    return base if silent_seconds is None else min(base, max(1, silent_seconds // 2))
 
 
 def health_check_interval_fits(interval: str | None, timeout: int) -> bool:
@@ -562,6 +565,14 @@ class SelfHealSettings(_Settings):
         ),
     )
 
+    def health_check_interval(self) -> int:
+        """redis-py's ``health_check_interval`` for Open WebUI's Redis clients: half the silent time. A blocking
+        pub/sub read that the kernel ends with ``ETIMEDOUT`` returns nothing in redis-py 8 on Python 3.11 (its
+        ``except asyncio.TimeoutError`` takes the socket's ``TimeoutError`` for a read timeout); the listener's
+        next read then sends the health check's PING on the closed connection, which raises, and the listener
+        reconnects. Without it the socket.io manager's listener stays deaf (measured: Tier 2 and real Docker)."""
+        return max(1, self.silent_connection_seconds // 2)
+
     def sysctls(self) -> dict[str, str]:
         """The container's kernel settings, as Docker stores them and the provider reads them back."""
         probes = 3
@@ -720,23 +731,25 @@ class OpenWebUISettings(_Settings):
             raise ValueError("\n".join(problems))
         options = self.env.get("WEBSOCKET_REDIS_OPTIONS")
         if options is not None:
-            self.env["WEBSOCKET_REDIS_OPTIONS"] = websocket_redis_options(options)
+            interval = self.self_heal.health_check_interval()
+            self.env["WEBSOCKET_REDIS_OPTIONS"] = websocket_redis_options(options, health_check_interval=interval)
         return self
 
 
-KEEPALIVE_OPTIONS = {"socket_keepalive": True}
-"""What the stack puts in ``WEBSOCKET_REDIS_OPTIONS`` (redis-py's keyword arguments for the socket.io manager):
-keepalive on, so that the container's keepalive sysctls end a silent connection."""
-
-
-def websocket_redis_options(given: str | None = None, connect_timeout: float | None = None) -> str:
-    """``WEBSOCKET_REDIS_OPTIONS`` as JSON (sorted, compact): ``given`` (``openWebui.env``'s, already checked) with
-    keepalive added, or the stack's own with ``socket_connect_timeout`` (Open WebUI takes
+def websocket_redis_options(
+    given: str | None = None, connect_timeout: float | None = None, health_check_interval: int | None = None
+) -> str:
+    """``WEBSOCKET_REDIS_OPTIONS`` (redis-py's keyword arguments for the socket.io manager) as JSON (sorted,
+    compact): keepalive on, so that the container's keepalive sysctls end a silent connection, and
+    ``health_check_interval`` (``SelfHealSettings.health_check_interval``) unless ``given`` (``openWebui.env``'s,
+    already checked) sets one; without ``given``, ``socket_connect_timeout`` (Open WebUI takes
     ``REDIS_SOCKET_CONNECT_TIMEOUT`` into it only when the variable is unset)."""
     options: dict[str, Any] = json.loads(given) if given is not None else {}
     if given is None and connect_timeout is not None:
         options["socket_connect_timeout"] = connect_timeout
-    options.update(KEEPALIVE_OPTIONS)
+    if health_check_interval is not None:
+        options.setdefault("health_check_interval", health_check_interval)
+    options["socket_keepalive"] = True
     return json.dumps(options, sort_keys=True, separators=(",", ":"))
 
 
@@ -766,6 +779,12 @@ def _keepalive_env_problems(env: Mapping[str, str]) -> list[str]:
         problems.append(
             f"{where} socket_keepalive may only be true (the stack adds it): without it a silent Redis connection "
             "is never noticed (openWebui.selfHeal)"
+        )
+    elif not isinstance(parsed.get("health_check_interval", 1), int) or parsed.get("health_check_interval", 1) < 1:
+        problems.append(
+            f"{where} health_check_interval must be a whole number of seconds from 1 (the stack sets half of "
+            "openWebui.selfHeal.silentConnectionSeconds unless you do): without it a listener whose connection the "
+            "kernel ended stays deaf"
         )
     elif "socket_keepalive_options" in parsed:
         problems.append(
