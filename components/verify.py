@@ -10,6 +10,11 @@ even when Open WebUI cannot reach Redis, so the checks look at the server itself
 
 - Valkey answers ``PING`` with the password in ``websocketRedisUrl``;
 - someone subscribes to the ``socketio`` channel (Open WebUI's socket.io Redis manager does);
+- every replica (the containers on this Docker host; on Swarm the tasks here) hears Redis, and an event published
+  from each replica reaches a socket.io client on each: a client connects to each replica (with per-room channels,
+  the default, Open WebUI answers the connect once its listener has subscribed the client's room; without them it
+  listens on ``socketio`` alone), and each replica publishes an event for it as its websocket manager would
+  (``python3`` and the probe the stack ships into each container, ``docker exec``);
 - Open WebUI's keys (``<redisKeyPrefix>:*``, by default ``open-webui:usage_cleanup_lock``,
   ``open-webui:session_pool``) are in the database ``websocketRedisUrl`` names, and in no database that no URL
   names.
@@ -324,6 +329,149 @@ def check_deployment(target: Target, run: ValkeyCli, key_prefix: str = DEFAULT_K
     return Report(target, tuple(checks))
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Every replica: its listener hears Redis, and an event from each replica reaches a client on each
+# ---------------------------------------------------------------------------------------------------------
+
+PROBE_PATH = "/usr/local/lib/open-webui-redis/probe.py"
+"""The program the stack ships into every Open WebUI container (``components.core.open_webui.PROBE_PATH``): its
+healthcheck, and a socket.io client (``listen``) and an event publisher (``publish``) for these checks."""
+LISTEN_SECONDS = 15.0
+
+StartProbe = Callable[[str, Sequence[str]], "subprocess.Popen[str]"]
+"""Starts ``python3 PROBE_PATH <args>`` inside one Open WebUI container (by name), its stdout a text pipe."""
+
+
+class _Lines:
+    """The lines a process prints, read by a thread so that waiting for one can time out."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        import queue
+        import threading
+
+        self.process = process
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.strip())
+        self.lines.put(None)
+
+    def next(self, timeout: float) -> str | None:
+        import queue
+        import time
+
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                return None
+            if line is None:
+                return None
+            if line:
+                return line
+        return None
+
+
+def check_replicas(replicas: Sequence[str], start: StartProbe, timeout: float = 10.0) -> tuple[Check, ...]:
+    """For each replica j a socket.io client connects to it (with per-room channels, Open WebUI answers the connect
+    only once its listener has subscribed the client's room and Redis has answered its PING); then an event for that
+    client is published to Redis from each replica i, as replica i's websocket manager publishes (its URL, its
+    network, its TLS files), and must reach the client through replica j's listener. One replica: its own event."""
+    import secrets as random
+
+    checks: list[Check] = []
+    for j in replicas:
+        listener = start(j, ["listen", "--seconds", str(LISTEN_SECONDS)])
+        lines = _Lines(listener)
+        try:
+            first = lines.next(timeout) or "no answer"
+            if not first.startswith("sid "):
+                checks += [
+                    Check(f"an event from {i} reaches a client on {j}", "FAIL", f"no client on {j}: {first}")
+                    for i in replicas
+                ]
+                continue
+            sid = first.split(" ", 1)[1]
+            for i in replicas:
+                nonce = random.token_hex(8)
+                published = start(i, ["publish", sid, nonce])
+                try:
+                    said = (published.communicate(timeout=timeout)[0] or "").strip()
+                except subprocess.TimeoutExpired:
+                    published.kill()
+                    said = "no answer"
+                name = f"an event from {i} reaches a client on {j}"
+                if not said.startswith("receivers "):
+                    checks.append(Check(name, "FAIL", f"{i} could not publish: {said}"))
+                    continue
+                got = None
+                while (line := lines.next(timeout)) is not None:
+                    if line == f"event {nonce}":
+                        got = line
+                        break
+                checks.append(
+                    Check(name, "PASS", "delivered")
+                    if got
+                    else Check(
+                        name,
+                        "FAIL",
+                        f"published ({said}) but {j} did not deliver it within {timeout:g} s: its websocket listener "
+                        "does not hear Redis (docker logs; the healthcheck says how long it has been deaf)",
+                    )
+                )
+        finally:
+            listener.kill()
+            listener.wait()
+    return tuple(checks)
+
+
+def probe_options(healthcheck: Sequence[str]) -> list[str]:
+    """The probe's options in a container's healthcheck (``--sentinels``, ``--room-channels``): the checks run it as
+    Docker does."""
+    command = " ".join(healthcheck[1:]).split()
+    if PROBE_PATH not in command:
+        return []
+    after = command[command.index(PROBE_PATH) + 1 :]
+    return after[: after.index("health")] if "health" in after else []
+
+
+def docker_probe(docker: str = "docker") -> StartProbe:
+    """``docker exec <container> python3 PROBE_PATH <options> <args>``, the options read from its healthcheck."""
+    options: dict[str, list[str]] = {}
+
+    def start(container: str, args: Sequence[str]) -> subprocess.Popen[str]:
+        if container not in options:
+            found = subprocess.run(
+                [docker, "inspect", "--format", "{{json .Config.Healthcheck.Test}}", container],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            test = json.loads(found.stdout or "null") if found.returncode == 0 else None
+            options[container] = probe_options(test or [])
+        argv = [docker, "exec", container, "python3", PROBE_PATH, *options[container], *args]
+        return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    return start
+
+
+def replica_containers(outputs: Mapping[str, Any], docker: str, run: Callable[..., Any] = subprocess.run) -> list[str]:
+    """The Open WebUI containers of the stack on this Docker host: ``openWebuiContainerNames``, or on Swarm the
+    running tasks of ``openWebuiServiceNames`` here (a task on another node is checked from that node)."""
+    if outputs.get("openWebuiContainerNames"):
+        return [str(name) for name in outputs["openWebuiContainerNames"]]
+    names: list[str] = []
+    for service in outputs.get("openWebuiServiceNames") or []:
+        argv = [docker, "ps", "--filter", f"label={SWARM_SERVICE_LABEL}={service}", "--format", "{{.Names}}"]
+        result = run(argv, capture_output=True, text=True, check=False)
+        names += sorted(line for line in (result.stdout or "").split() if line)
+    return names
+
+
 def redact(text: str, *secrets: str | None) -> str:
     """``text`` with each secret (as is, and percent-encoded) replaced by ``[secret]``."""
     forms = {form for secret in secrets if secret for form in (secret, quote(secret, safe=""))}
@@ -489,10 +637,14 @@ def main(
     *,
     which: Callable[[str], str | None] = shutil.which,
     make_cli: Callable[[Target], ValkeyCli] | None = None,
+    start_probe: StartProbe | None = None,
+    replica_names: Sequence[str] | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
-    """The ``verify`` command. ``which`` finds tools; ``make_cli`` replaces ``docker exec`` (tests)."""
+    """The ``verify`` command. ``which`` finds tools; ``make_cli`` replaces ``docker exec`` (tests), and
+    ``start_probe`` with ``replica_names`` the replicas' probes (without them, and without docker, no replica is
+    checked)."""
     out, err = stdout or sys.stdout, stderr or sys.stderr
     parser = argparse.ArgumentParser(
         prog="python -m components.verify",
@@ -528,7 +680,8 @@ def main(
         return EXIT_CANNOT_RUN
 
     try:
-        target = Target.from_outputs(read_outputs(pulumi, options.stack, options.outputs))
+        outputs = read_outputs(pulumi, options.stack, options.outputs)
+        target = Target.from_outputs(outputs)
     except CannotVerify as error:
         print(f"verify: cannot run: {error}", file=err)
         return EXIT_CANNOT_RUN
@@ -547,6 +700,11 @@ def main(
     else:
         cli = make_cli(target)
     report = check_deployment(target, cli, options.key_prefix or target.key_prefix or DEFAULT_KEY_PREFIX)
+    if start_probe is not None or make_cli is None:
+        replicas = replica_names if replica_names is not None else replica_containers(outputs, str(docker))
+        if replicas and report.passed:
+            probe = start_probe or docker_probe(str(docker))
+            report = dataclasses.replace(report, checks=report.checks + check_replicas(replicas, probe))
     print(report.render(), file=out)
     return EXIT_PASSED if report.passed else EXIT_FAILED
 

@@ -111,6 +111,22 @@ def main() -> int:
     if mode == "events":
         clients = [Client(label, base, token, origin, False) for label, base in options["clients"].items()]
         result = raise_event(options["raise"], token, clients)
+    elif mode == "recover":
+        # After a fault: raise on task A every second until the client on task B gets one (tests/faults.py).
+        clients = [Client(label, base, token, origin, True) for label, base in options["clients"].items()]
+        since = float(options["since"])
+        result = {"seconds": None, "attempts": 0, "errors": []}
+        while time.time() < since + options.get("timeout", 90):
+            sent = time.time()
+            result["attempts"] += 1
+            try:
+                if raise_event(options["raise"], token, clients, timeout=1)["latency_ms"][clients[0].label] is not None:
+                    result["seconds"] = round(max(0.0, sent - since), 1)
+                    break
+            except Exception as error:  # a task answering 500 while Redis is away: again
+                result["errors"] = [*result["errors"][-2:], f"{type(error).__name__}: {str(error)[:200]}"]
+            time.sleep(max(0.0, 1 - (time.time() - sent)))
+        result["latency_ms"] = {clients[0].label: 0 if result["seconds"] is not None else None}
     else:
         clients = [Client(f"client-{n}", options["raise"], token, origin, True) for n in range(options["count"])]
         print("READY", flush=True)

@@ -17,6 +17,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import time
 import urllib.request
@@ -30,6 +31,7 @@ import pytest
 from components.testing import Deployment, StackMocks, render
 from components.verify import DockerValkeyCli, Target, check_deployment, locate_task
 from tests.docker_applier import KEPT_CAPABILITY_BITS, EngineClient
+from tests.faults import RECOVERY_BOUND
 from tests.lifecycle import EventRecorder, Poller, first, post_json
 from tests.loopback import free_port
 from tests.open_webui_process import FiguresReport
@@ -330,6 +332,36 @@ def test_events_when_raised_through_one_task_reach_a_client_on_another(
     result = json.loads(output.splitlines()[-1])
     assert all(value is not None for value in result["latency_ms"].values()), result
     swarm_report.add(f"{one_node.run}: channel:created raised on task A: {result['latency_ms']} (ms)")
+
+
+@pytest.mark.faults
+def test_valkey_task_when_killed_is_replaced_by_swarm_and_events_flow_again_within_the_bound(
+    one_node: SwarmRun, swarm_report: SwarmReport
+) -> None:
+    """The faults tier's Swarm case (tests/faults.py): kill -9 of the Valkey task's server; Swarm starts a new
+    task (a new container), and an event raised on task A reaches a client on task B again within the bound."""
+    (primary,) = one_node.tasks("open-webui")
+    (replica,) = one_node.tasks("open-webui-replicas")
+    a = task_addresses(primary, one_node.network_id)[0]
+    b = task_addresses(replica, one_node.network_id)[0]
+    (old,) = one_node.tasks("valkey")
+    container = old["Status"]["ContainerStatus"]["ContainerID"]
+    pid = int(docker("inspect", "--format", "{{.State.Pid}}", container).strip())
+    killed = time.time()
+    os.kill(pid, signal.SIGKILL)
+    output = one_node.probe(
+        "recover",
+        {"raise": f"http://{a}:8080", "clients": {"on B": f"http://{b}:8080"}, "since": killed, "timeout": 90},
+    )
+    result = json.loads(output.splitlines()[-1])
+    (new,) = one_node.tasks("valkey")
+    assert new["ID"] != old["ID"]
+    swarm_report.add(
+        f"{one_node.run}: Valkey task killed: Swarm's new task running, events reach task B again "
+        f"{result['seconds']} s after the kill ({result['attempts']} raised)"
+    )
+    assert result["seconds"] is not None, result
+    assert result["seconds"] <= RECOVERY_BOUND
 
 
 def test_swarm_stack_when_applied_again_changes_nothing(one_node: SwarmRun) -> None:

@@ -102,6 +102,7 @@ class Running:
     """What each replica was given: the rendered environment mapped to loopback, offline settings added."""
     haproxy: HAProxyProcess | None = None
     postgres: PostgresServer | None = None
+    valkey: RenderedValkey | None = None
     haproxy_check: str = ""
     lb_url: str = ""
     report: ReplicasReport = field(default_factory=ReplicasReport, repr=False)
@@ -162,6 +163,7 @@ def running_replicas(
             if name == outputs["valkeyContainerName"]:
                 local = localize_valkey(container, factory.mktemp(f"{label}-valkey"), port=valkey_port)
                 valkey = stack.enter_context(RenderedValkey(local, deployment))
+                running.valkey = valkey
                 watch(name, lambda valkey=valkey: valkey.log()[-6000:])  # type: ignore[misc]
             elif name == outputs["postgresContainerName"]:
                 postgres = stack.enter_context(PostgresServer(container, POSTGRES_BIN, factory.mktemp(f"{label}-pg")))
@@ -542,3 +544,47 @@ def test_channel_message_when_websocket_manager_is_off_stays_on_replica_a(
     running.report.note(
         f"no-manager: {delivery.what} posted on A: {delivery.latencies()}; on B: none in {NOT_DELIVERED_WAIT:g} s"
     )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# components.verify's replica checks, each replica's probe run as `docker exec` would run it
+# ---------------------------------------------------------------------------------------------------------
+
+
+def local_probe(running: Running) -> Any:
+    """``components.verify.StartProbe`` for the processes: the probe of this repository, with each replica's
+    environment and port, and the options of its rendered healthcheck."""
+    from components.verify import probe_options
+    from tests.loopback import PROBE_FILE
+
+    venv = open_webui_venv()
+    assert venv is not None
+
+    def start(name: str, args: Any) -> subprocess.Popen[str]:
+        process = running.replicas[name]
+        options = probe_options(["CMD-SHELL", running.deployment.container(name).healthcheck_command])
+        argv = [str(venv / "bin" / "python3"), str(PROBE_FILE), "--port", str(process.port), *options, *args]
+        return subprocess.Popen(
+            argv, env=running.env[name], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+
+    return start
+
+
+def test_verify_replicas_when_the_deployment_runs_delivers_every_event_to_every_replica(replicas: Running) -> None:
+    """An event published from each replica reaches a socket.io client on each (four checks for two)."""
+    from components.verify import check_replicas
+
+    checks = check_replicas(list(replicas.replicas), local_probe(replicas))
+    assert len(checks) == 4
+    assert all(check.status == "PASS" for check in checks), checks
+
+
+def test_verify_replicas_when_websocket_manager_is_removed_fails_every_event(
+    replicas_without_manager: Running,
+) -> None:
+    """Without the Redis manager no replica hears Redis: every event is reported undelivered."""
+    from components.verify import check_replicas
+
+    checks = check_replicas(list(replicas_without_manager.replicas), local_probe(replicas_without_manager), timeout=3)
+    assert [check.status for check in checks] == ["FAIL"] * 4

@@ -286,3 +286,106 @@ def test_verify_when_external_through_redis_py_finds_stray_keys_in_another_datab
         "writing here?)",
     )
     assert PASSWORD not in report.render()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Every replica (the real round trip runs in Tier 2 and on real Docker)
+# ---------------------------------------------------------------------------------------------------------
+
+
+class _Scripted:
+    """A ``StartProbe`` whose replicas answer from a script: ``deaf`` replicas never deliver."""
+
+    def __init__(self, deaf: set[str]) -> None:
+        self.deaf = deaf
+        self.clients: dict[str, list[str]] = {}
+        self.started: list[tuple[str, tuple[str, ...]]] = []
+
+    def __call__(self, container: str, args: Any) -> Any:
+        import io
+
+        self.started.append((container, tuple(args)))
+        if args[0] == "listen":
+            sid = f"sid-of-{container}"
+            self.clients[sid] = []
+            owner = self
+
+            class Listener:
+                stdout = io.StringIO()
+
+                def __init__(self) -> None:
+                    lines = [f"sid {sid}\n"]
+                    self.stdout = _Feed(lines, owner.clients[sid], container in owner.deaf)
+
+                def kill(self) -> None: ...
+                def wait(self) -> int:
+                    return 0
+
+            return Listener()
+        sid, nonce = args[1], args[2]
+        self.clients[sid].append(nonce)
+
+        class Publisher:
+            def communicate(self, timeout: float) -> tuple[str, str]:
+                return ("receivers 1\n", "")
+
+            def kill(self) -> None: ...
+
+        return Publisher()
+
+
+class _Feed:
+    """stdout of a listener: its sid, then one line per event published for it (none when deaf)."""
+
+    def __init__(self, first: list[str], published: list[str], deaf: bool) -> None:
+        self.first, self.published, self.deaf = first, published, deaf
+
+    def __iter__(self) -> Any:
+        import time
+
+        yield from self.first
+        sent = 0
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            while sent < len(self.published):
+                if not self.deaf:
+                    yield f"event {self.published[sent]}\n"
+                sent += 1
+            time.sleep(0.01)
+
+
+def test_check_replicas_when_every_replica_delivers_passes_each_pair() -> None:
+    from components.verify import check_replicas
+
+    checks = check_replicas(["owui-1", "owui-2"], _Scripted(set()), timeout=1)
+    assert [(c.name, c.status) for c in checks] == [
+        ("an event from owui-1 reaches a client on owui-1", "PASS"),
+        ("an event from owui-2 reaches a client on owui-1", "PASS"),
+        ("an event from owui-1 reaches a client on owui-2", "PASS"),
+        ("an event from owui-2 reaches a client on owui-2", "PASS"),
+    ]
+
+
+def test_check_replicas_when_one_replica_is_deaf_fails_every_event_to_its_clients() -> None:
+    from components.verify import check_replicas
+
+    checks = check_replicas(["owui-1", "owui-2"], _Scripted({"owui-2"}), timeout=0.5)
+    failed = [c.name for c in checks if c.status == "FAIL"]
+    assert failed == [
+        "an event from owui-1 reaches a client on owui-2",
+        "an event from owui-2 reaches a client on owui-2",
+    ]
+    assert all("does not hear Redis" in c.detail for c in checks if c.status == "FAIL")
+
+
+def test_probe_options_when_read_from_a_healthcheck_are_what_docker_passes() -> None:
+    from components.core.open_webui import PROBE_PATH as CORE_PROBE_PATH
+    from components.verify import PROBE_PATH, probe_options
+
+    assert PROBE_PATH == CORE_PROBE_PATH  # verify imports nothing of the project: the same path, written twice
+    test = [
+        "CMD-SHELL",
+        f"python3 {PROBE_PATH} --sentinels s1:26379,s2:26379 --room-channels false health --deadline 4",
+    ]
+    assert probe_options(test) == ["--sentinels", "s1:26379,s2:26379", "--room-channels", "false"]
+    assert probe_options(["CMD-SHELL", "curl -f http://localhost:8080/health"]) == []

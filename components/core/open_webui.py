@@ -6,7 +6,7 @@ import ipaddress
 from pathlib import Path
 
 from .images import moving_image_problems, rolls_side_by_side
-from .redis import check_tls_files
+from .redis import HEALTHCHECK_TIMEOUT, check_tls_files
 from .settings import (
     OpenWebUISettings,
     S3Settings,
@@ -22,10 +22,15 @@ PROBE_PATH = "/usr/local/lib/open-webui-redis/probe.py"
 a Docker config on Swarm."""
 PROBE_SCRIPT = (Path(__file__).with_name("probe.py")).read_text(encoding="utf-8")
 HEALTHCHECK_INTERVAL = 5
-"""Seconds between two healthchecks of a running replica (each costs about 30 ms of CPU)."""
-HEALTHCHECK_RETRIES = 2
-"""Failed checks in a row before Docker calls a replica unhealthy: one check that times out on a busy host does not
-(the probe's own clock, ``selfHeal.unhealthyAfterSeconds``, decides when a deaf replica fails)."""
+"""Seconds between two healthchecks of a running replica (Docker counts from the end of the last; each costs about
+30 ms of CPU)."""
+HEALTHCHECK_RETRIES = 1
+"""Failed checks in a row before Docker calls a replica unhealthy: the probe's own clock already waits
+``selfHeal.unhealthyAfterSeconds`` before a deaf replica fails, so one failed check is the verdict."""
+PROBE_DEADLINE = 2
+"""Seconds the probe gives the round trip (milliseconds measured), besides the sentinels' share: a deaf replica's
+checks take that long, so checks run every 7 s while it is deaf and it is reported within
+``unhealthyAfterSeconds`` + 8 s of going deaf."""
 
 
 def room_channels(settings: OpenWebUISettings) -> bool:
@@ -39,9 +44,9 @@ def healthcheck_command(
     *,
     timeout: int,
 ) -> str:
-    """The shell command of Open WebUI's healthcheck: ``/health``, then the probe (``components/core/probe.py``):
-    an event published to Redis must come back through this replica's websocket listener; a replica deaf for
-    ``selfHeal.unhealthyAfterSeconds`` fails it."""
+    """The shell command of Open WebUI's healthcheck: the probe (``components/core/probe.py``). An event published to
+    Redis must come back through this replica's websocket listener (which also proves its HTTP server answers); a
+    replica deaf for ``selfHeal.unhealthyAfterSeconds`` fails it. ``timeout``: Docker's for the check."""
     heal = settings.self_heal
     options = ""
     if sentinel_hosts:
@@ -49,10 +54,8 @@ def healthcheck_command(
     if not room_channels(settings):
         options += " --room-channels false"
     after = heal.unhealthy_after_seconds
-    return (
-        "curl --silent --fail --max-time 3 http://localhost:${PORT:-8080}/health >/dev/null"
-        f" && python3 {PROBE_PATH}{options} health --deadline {timeout - 1} --unhealthy-after {after}"
-    )
+    deadline = PROBE_DEADLINE + (timeout - HEALTHCHECK_TIMEOUT)  # the sentinels' share, as Docker's timeout has
+    return f"python3 {PROBE_PATH}{options} health --deadline {deadline} --unhealthy-after {after}"
 
 
 SECRETS_DIR = "/run/secrets"

@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import http.client
 import json
 import os
 import socket
@@ -408,10 +409,37 @@ def deliver(
             redis_client.close()
 
 
+def answers_health(port: int, timeout: float) -> bool:
+    """Whether this replica's ``GET /health`` answers 200 (its HTTP server is up)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request("GET", "/health")
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()
+
+
 def health(args: argparse.Namespace) -> int:
     now = time.time()
     deadline = time.monotonic() + args.deadline
     state = _load_state(args.state)
+
+    def deaf(error: object) -> int:
+        """Not delivered while Redis answers (or this replica's server does not): unhealthy once it has lasted."""
+        if not state.get("delivered"):  # a new replica proves its listener once: else `pulumi up` fails
+            print(f"unhealthy: this replica has not delivered an event yet ({error})")
+            return 1
+        since = float(state.get("deaf_since") or now)  # type: ignore[arg-type]
+        state["deaf_since"] = since
+        _save_state(args.state, state)
+        if now - since >= args.unhealthy_after:
+            print(f"unhealthy: deaf for {now - since:.0f} s: {error}")
+            return 1
+        print(f"healthy for now: deaf for {now - since:.0f} s of {args.unhealthy_after:g} ({error})")
+        return 0
+
     try:
         seconds = deliver(
             args.port, _redis_urls(), _sentinels(args.sentinels), _room_channels(args.room_channels), deadline
@@ -420,28 +448,18 @@ def health(args: argparse.Namespace) -> int:
         print(f"unhealthy: {error}")
         return 1
     except UnreachableError as error:
-        state.pop("deaf_since", None)
-        _save_state(args.state, state)
         if not state.get("delivered"):
             print(f"unhealthy: Redis unreachable ({error}) and this replica has not delivered an event yet")
             return 1
+        if not answers_health(args.port, max(0.5, deadline - time.monotonic())):
+            return deaf(f"Redis unreachable ({error}) and GET /health does not answer 200")
+        state.pop("deaf_since", None)
+        _save_state(args.state, state)
         print(f"healthy: Redis unreachable ({error}); events wait for it, and a new replica would not reach it either")
         return 0
     except DeafError as error:
-        if not state.get("delivered"):  # a new replica proves its listener once: else `pulumi up` fails
-            print(f"unhealthy: this replica has not delivered an event yet ({error})")
-            return 1
-        since = float(state.get("deaf_since") or now)  # type: ignore[arg-type]
-        state["deaf_since"] = since
-        _save_state(args.state, state)
-        deaf = now - since
-        if deaf >= args.unhealthy_after:
-            print(f"unhealthy: deaf for {deaf:.0f} s: {error}")
-            return 1
-        print(f"healthy for now: deaf for {deaf:.0f} s of {args.unhealthy_after} ({error})")
-        return 0
-    state = {"delivered": True}
-    _save_state(args.state, state)
+        return deaf(error)
+    _save_state(args.state, {"delivered": True})
     print(f"healthy: an event published to Redis came back through this replica in {seconds * 1000:.1f} ms")
     return 0
 
@@ -483,7 +501,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--room-channels", default="true", help="WEBSOCKET_REDIS_ROOM_CHANNELS as Open WebUI reads it")
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("health")
-    check.add_argument("--deadline", type=float, default=4.0)
+    check.add_argument("--deadline", type=float, default=2.0)
     check.add_argument("--unhealthy-after", type=float, default=20.0)
     check.add_argument("--state", default=STATE_PATH, help="where the probe keeps what it saw between checks")
     check.set_defaults(run=health)

@@ -120,9 +120,13 @@ SENTINEL_TIMEOUT = 1
 """Seconds the healthcheck waits for one sentinel (on loopback or a LAN it answers in milliseconds)."""
 
 
+HEALTHCHECK_TIMEOUT = 5
+"""Seconds Docker gives Open WebUI's healthcheck without Sentinel."""
+
+
 def healthcheck_timeout(settings: RedisSettings | None) -> int:
     """Seconds Docker gives one healthcheck: 5, and with Sentinel room for every sentinel to be tried once per URL."""
     if settings is None or settings.sentinel is None:
-        return 5
+        return HEALTHCHECK_TIMEOUT
     urls = 2 if settings.websocket_url is not None else 1
-    return 5 + urls * len(settings.sentinel.hosts) * SENTINEL_TIMEOUT
+    return HEALTHCHECK_TIMEOUT + urls * len(settings.sentinel.hosts) * SENTINEL_TIMEOUT

@@ -556,8 +556,9 @@ class SelfHealSettings(_Settings):
         le=3600,
         description=(
             "A replica whose websocket listener has not delivered the healthcheck's event for this long, while "
-            "Redis answers a new connection, is unhealthy: Swarm replaces its task. Each check (every 5 s) "
-            "publishes an event through Redis to a socket.io client of that replica. On one host Docker does not "
+            "Redis answers a new connection, fails its next check and is unhealthy (within this plus 8 s of going "
+            "deaf): Swarm replaces its task. Each check (5 s after the last) publishes an event through Redis to a "
+            "socket.io client of that replica. On one host Docker does not "
             "restart an unhealthy container: `docker restart` it (README: Faults). While Redis itself is "
             "unreachable the replicas stay healthy (a new one would not reach it either), once they have "
             "delivered an event. Must exceed the silent connection's retransmission budget by 5 s, so that TCP "
@@ -731,8 +732,9 @@ class OpenWebUISettings(_Settings):
             raise ValueError("\n".join(problems))
         options = self.env.get("WEBSOCKET_REDIS_OPTIONS")
         if options is not None:
-            interval = self.self_heal.health_check_interval()
-            self.env["WEBSOCKET_REDIS_OPTIONS"] = websocket_redis_options(options, health_check_interval=interval)
+            self.env["WEBSOCKET_REDIS_OPTIONS"] = websocket_redis_options(
+                options, health_check_interval=self.self_heal.health_check_interval()
+            )
         return self
 
 

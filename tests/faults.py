@@ -1,0 +1,112 @@
+"""What the faults tier shares: how long until an event raised through replica 1 reaches a client on replica 2
+again, and how to make a real connection go silent (packets dropped, no FIN, no RST).
+
+``tests/test_faults.py`` runs each fault on the real Open WebUI (Tier 2, loopback), on real Docker (two replicas
+behind the load balancer) and one on a real swarm; the seconds to recovery go to the terminal summary.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from tests.open_webui_process import FiguresReport
+
+RECOVERY_BOUND = 30.0
+"""The goal: events flow again within 30 s of a fault ending (or of a connection going silent)."""
+BACKOFF_BOUND = 65.0
+"""After a Valkey outage longer than about 30 s, Open WebUI's websocket listener retries on its own backoff (1, 2,
+4 ... 60 s: python-socketio's ``_redis_listen_with_retries`` and Open WebUI 0.12's copy of it), so events may take
+up to a minute after Valkey answers (README, Faults)."""
+
+
+class FaultsReport(FiguresReport):
+    NAME = "open-webui-faults-report"
+    TITLE = "Faults: seconds until an event raised on replica 1 reaches a client on replica 2 again"
+
+
+@dataclass
+class Recovery:
+    fault: str
+    seconds: float | None
+    """From the end of the fault to the raise of the first event that reached the client; None: never."""
+    attempts: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def line(self, where: str) -> str:
+        if self.seconds is None:
+            return f"{where}: {self.fault}: no event reached replica 2 ({self.attempts} raised; {self.errors[-2:]})"
+        return f"{where}: {self.fault}: events reach replica 2 again {self.seconds:.1f} s after the fault ended"
+
+
+def wait_recovery(
+    fault: str,
+    fault_end: float,
+    raise_and_wait: Callable[[float], bool],
+    timeout: float,
+    every: float = 1.0,
+) -> Recovery:
+    """Raise an event on replica 1 again and again (``raise_and_wait(wait)``: True once the client on replica 2
+    got it within ``wait`` seconds) until one arrives or ``timeout`` passes; ``fault_end`` is ``time.monotonic()``
+    when the fault ended."""
+    recovery = Recovery(fault, None)
+    deadline = fault_end + timeout
+    while time.monotonic() < deadline:
+        sent = time.monotonic()
+        recovery.attempts += 1
+        try:
+            if raise_and_wait(every):
+                recovery.seconds = max(0.0, sent - fault_end)
+                return recovery
+        except Exception as error:  # a replica answering 500 while Redis is away: try again
+            recovery.errors.append(f"{type(error).__name__}: {str(error)[:200]}")
+        time.sleep(max(0.0, every - (time.monotonic() - sent)))
+    return recovery
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Silent connections: packets dropped where they arrive, in each end's network namespace
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _netns(pid: int | None) -> list[str]:
+    return ["nsenter", "-t", str(pid), "-n"] if pid is not None else []
+
+
+def established_ports(server_port: int, *, pid: int | None = None, owner: int | None = None) -> list[int]:
+    """Local ports of the established connections to ``server_port`` in the network namespace of ``pid`` (this
+    one when None), only those of process ``owner`` when given."""
+    argv = [*_netns(pid), "ss", "-tnpH", "state", "established", f"( dport = :{server_port} )"]
+    output = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    ports = []
+    for line in output.splitlines():
+        fields = line.split()
+        if len(fields) < 3 or (owner is not None and f"pid={owner}," not in line):
+            continue
+        ports.append(int(fields[2].rsplit(":", 1)[1]))
+    return ports
+
+
+@contextlib.contextmanager
+def silenced(
+    server_port: int, client_ports: list[int], *, client_pid: int | None = None, server_pid: int | None = None
+) -> Iterator[None]:
+    """Drop every packet of these connections where it arrives (the client's namespace for the server's packets,
+    the server's for the client's): both ends send, nothing arrives, nobody sends a FIN or a RST. New connections
+    (new ports) are untouched. The rules go when the block ends."""
+    rules = []
+    for port in client_ports:
+        rules.append((client_pid, ["-p", "tcp", "--sport", str(server_port), "--dport", str(port)]))
+        rules.append((server_pid, ["-p", "tcp", "--sport", str(port), "--dport", str(server_port)]))
+    added = []
+    try:
+        for pid, match in rules:
+            subprocess.run([*_netns(pid), "iptables", "-I", "INPUT", *match, "-j", "DROP"], check=True)
+            added.append((pid, match))
+        yield
+    finally:
+        for pid, match in added:
+            subprocess.run([*_netns(pid), "iptables", "-D", "INPUT", *match, "-j", "DROP"], check=False)

@@ -1,0 +1,204 @@
+"""The faults tier on real Docker (issue #19): two Open WebUI replicas behind the load balancer, the stand-in
+images (the real Open WebUI, Valkey and PostgreSQL builds, ``tests/standins/README.md``), each container in its own
+network namespace with the rendered ``sysctls``.
+
+For each fault an event raised through replica 1 (a REST call to its address on the stack's network) must reach a
+socket.io client connected to replica 2's address; the seconds go to the terminal summary. The silent connection
+is real: every packet of replica 2's Redis connections is dropped where it arrives, in replica 2's namespace and
+in Valkey's (``tests/faults.py``), nothing else. After each fault the account and a key written to Valkey before
+it are still there. Everything is named ``owrt<pid>x-…`` and removed at the end.
+
+Runs with ``scripts/test --all`` or ``REAL_DOCKER=1`` and ``OPEN_WEBUI_VENV`` unset is fine: the replicas are
+containers.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from components.testing import render
+from tests.docker_applier import EngineClient
+from tests.faults import (
+    BACKOFF_BOUND,
+    RECOVERY_BOUND,
+    FaultsReport,
+    Recovery,
+    established_ports,
+    silenced,
+    wait_recovery,
+)
+from tests.loopback import free_port
+from tests.replicas_support import EventClient, api
+from tests.test_real_docker import DockerReport, Running, _cleanup, apply_stack, derived_image, stack_config
+from tests.test_real_docker import pytestmark as docker_marks
+from tests.test_tier2_replicas import is_channel_created
+
+pytestmark = [*docker_marks, pytest.mark.faults]
+USER = {"name": "Faults", "email": "faults@example.com", "password": "faults-correct-horse-battery"}
+FROZEN = 10.0
+LONG_OUTAGE = 70.0
+
+
+class DockerFaults:
+    def __init__(self, running: Running, report: FaultsReport) -> None:
+        self.running = running
+        self.report = report
+        self.network = running.config["network"]["name"]
+        self.replicas = [f"{running.run}-open-webui-1", f"{running.run}-open-webui-2"]
+        self.valkey = f"{running.run}-valkey"
+        self.origin = f"http://127.0.0.1:{running.port}"
+        self.token = str(api(self.url(0), "POST", "/api/v1/auths/signup", USER)["token"])
+        self.client: EventClient | None = None
+
+    def url(self, index: int) -> str:
+        """Replica ``index``'s address on the stack's network (this host reaches a bridge network directly)."""
+        address = self.running.inspect(self.replicas[index])["NetworkSettings"]["Networks"][self.network]["IPAddress"]
+        return f"http://{address}:8080"
+
+    def pid(self, name: str) -> int:
+        return int(self.running.inspect(name)["State"]["Pid"])
+
+    def client_on_b(self) -> EventClient:
+        if self.client is None or not self.client.client.connected:
+            if self.client is not None:
+                self.client.close()
+            self.client = EventClient(self.url(1), self.token, "on B", self.origin)
+        return self.client
+
+    def raise_and_wait(self, wait: float) -> bool:
+        client = self.client_on_b()
+        sent = time.monotonic()
+        form = {"name": f"faults-{uuid.uuid4().hex[:8]}", "type": "group", "user_ids": []}
+        api(self.url(0), "POST", "/api/v1/channels/create", form, self.token)
+        remaining = max(0.1, sent + wait - time.monotonic())
+        return client.wait_for(lambda event: event.at >= sent and is_channel_created(event.data), remaining) is not None
+
+    def before(self, fault: str) -> None:
+        baseline = wait_recovery(f"{fault} (before)", time.monotonic(), self.raise_and_wait, timeout=30)
+        assert baseline.seconds is not None, baseline.line("docker")
+        self.running.valkey_cli("-n", "1", "SET", f"faults:kept:{fault}", "kept")
+
+    def after(self, fault: str, recovery: Recovery, bound: float) -> None:
+        self.report.add(recovery.line("real Docker"))
+        assert recovery.seconds is not None, recovery.line("real Docker")
+        assert recovery.seconds <= bound, recovery.line("real Docker")
+        assert self.running.valkey_cli("-n", "1", "GET", f"faults:kept:{fault}") == "kept"
+        signed_in = api(self.url(1), "POST", "/api/v1/auths/signin", {k: USER[k] for k in ("email", "password")})
+        assert signed_in["email"] == USER["email"]
+
+    def wait_valkey_healthy(self, restarts: int, timeout: float = 60) -> float:
+        """Seconds until Valkey has been started again (its restart count above ``restarts``, or running again
+        after a stop) and is healthy."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            info = self.running.inspect(self.valkey)
+            state = info["State"]
+            if (
+                (info["RestartCount"] > restarts or restarts < 0)
+                and state.get("Running")
+                and state.get("Health", {}).get("Status") == "healthy"
+            ):
+                return time.monotonic() - started
+            time.sleep(0.1)
+        raise AssertionError("Valkey is not healthy again")
+
+
+@pytest.fixture(scope="module")
+def docker_faults(engine: EngineClient, images: dict[str, str], request: Any) -> Iterator[Any]:
+    report = DockerReport.of(request.config)
+    run = f"owrt{os.getpid()}x"
+    port = free_port()
+    try:
+        config = stack_config(run, images, port, openWebui={"replicas": 2, "env": {"ENABLE_CHANNELS": "true"}})
+        running = apply_stack(engine, config, run, port, report)
+        faults = DockerFaults(running, FaultsReport.of(request.config))
+        try:
+            yield faults
+        finally:
+            if faults.client is not None:
+                faults.client.close()
+    finally:
+        _cleanup(engine, run)
+
+
+def test_valkey_when_killed_is_restarted_by_docker_and_events_flow_again_within_the_bound(
+    docker_faults: DockerFaults,
+) -> None:
+    """kill -9 of the server (a crash, the OOM killer): its restart policy starts it again at once."""
+    docker_faults.before("killed")
+    restarts = docker_faults.running.inspect(docker_faults.valkey)["RestartCount"]
+    os.kill(docker_faults.pid(docker_faults.valkey), signal.SIGKILL)
+    killed = time.monotonic()
+    healthy = docker_faults.wait_valkey_healthy(restarts)
+    recovery = wait_recovery("Valkey killed (Docker restarts it)", killed, docker_faults.raise_and_wait, 60)
+    docker_faults.report.add(f"real Docker: Valkey healthy again {healthy:.1f} s after the kill")
+    docker_faults.after("killed", recovery, RECOVERY_BOUND)
+
+
+def test_valkey_when_frozen_and_resumed_events_flow_again_within_the_bound(docker_faults: DockerFaults) -> None:
+    docker_faults.before("frozen")
+    pid = docker_faults.pid(docker_faults.valkey)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        time.sleep(FROZEN)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    recovery = wait_recovery(
+        "Valkey frozen 10 s (SIGSTOP), resumed", time.monotonic(), docker_faults.raise_and_wait, 60
+    )
+    docker_faults.after("frozen", recovery, RECOVERY_BOUND)
+
+
+def test_connections_when_silent_are_ended_by_the_kernel_and_events_flow_again_within_the_bound(
+    docker_faults: DockerFaults,
+) -> None:
+    """Replica 2's Redis connections stop answering (no FIN, no RST; new connections work)."""
+    docker_faults.before("silent")
+    b_pid = docker_faults.pid(docker_faults.replicas[1])
+    ports = established_ports(6379, pid=b_pid)
+    assert len(ports) >= 3, f"replica 2's connections to Valkey: {ports}"
+    with silenced(6379, ports, client_pid=b_pid, server_pid=docker_faults.pid(docker_faults.valkey)):
+        recovery = wait_recovery(
+            "replica 2's Redis connections silent", time.monotonic(), docker_faults.raise_and_wait, 60
+        )
+    docker_faults.after("silent", recovery, RECOVERY_BOUND)
+
+
+def test_valkey_when_replaced_by_a_new_container_events_flow_again_within_the_bound(
+    docker_faults: DockerFaults,
+) -> None:
+    """A new Valkey image: `pulumi up` replaces the container (a new address); Open WebUI stays."""
+    docker_faults.before("replaced")
+    running = docker_faults.running
+    before = {name: running.inspect(name)["Id"] for name in [docker_faults.valkey, *docker_faults.replicas]}
+    image = derived_image(running.config["valkey"]["image"], f"valkey:8.0.99-{running.run}")
+    running.config = {**running.config, "valkey": {**running.config["valkey"], "image": image}}
+    running.applier.apply(render(running.config))
+    replaced = time.monotonic()
+    after = {name: running.inspect(name)["Id"] for name in before}
+    assert after[docker_faults.valkey] != before[docker_faults.valkey]
+    assert [after[name] for name in docker_faults.replicas] == [before[name] for name in docker_faults.replicas]
+    recovery = wait_recovery("Valkey replaced (new container)", replaced, docker_faults.raise_and_wait, 60)
+    docker_faults.after("replaced", recovery, RECOVERY_BOUND)
+
+
+def test_valkey_when_stopped_70_s_then_started_events_flow_again_within_the_listener_backoff(
+    docker_faults: DockerFaults,
+) -> None:
+    docker_faults.before("long")
+    client = docker_faults.running.applier.client
+    client.call("POST", f"/containers/{docker_faults.valkey}/stop", query={"t": 0})
+    time.sleep(LONG_OUTAGE)
+    client.call("POST", f"/containers/{docker_faults.valkey}/start")
+    docker_faults.wait_valkey_healthy(-1)
+    recovery = wait_recovery(
+        "Valkey down 70 s, started again", time.monotonic(), docker_faults.raise_and_wait, BACKOFF_BOUND + 30
+    )
+    docker_faults.after("long", recovery, BACKOFF_BOUND)
