@@ -398,7 +398,7 @@ def check_replicas(replicas: Sequence[str], start: StartProbe, timeout: float = 
             sid = first.split(" ", 1)[1]
             for i in replicas:
                 nonce = random.token_hex(8)
-                published = start(i, ["publish", sid, nonce])
+                published = start(i, ["publish", "--", sid, nonce])  # a sid may begin with "-"
                 try:
                     said = (published.communicate(timeout=timeout)[0] or "").strip()
                 except subprocess.TimeoutExpired:

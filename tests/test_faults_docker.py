@@ -168,6 +168,9 @@ def test_connections_when_silent_are_ended_by_the_kernel_and_events_flow_again_w
         recovery = wait_recovery(
             "replica 2's Redis connections silent", time.monotonic(), docker_faults.raise_and_wait, 60
         )
+        health = docker_faults.running.inspect(docker_faults.replicas[1])["State"]["Health"]["Status"]
+    assert recovery.attempts > 1, "the first event after the silence began still arrived: nothing went silent"
+    assert health == "healthy", "replica 2 was reported unhealthy while it healed by itself"
     docker_faults.after("silent", recovery, RECOVERY_BOUND)
 
 

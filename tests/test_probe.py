@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,14 +99,85 @@ def test_health_when_redis_is_unreachable_before_any_delivery_fails(tmp_path: Pa
     assert "Redis unreachable" in result.stdout
 
 
-def test_health_when_redis_is_unreachable_after_a_delivery_passes(tmp_path: Path) -> None:
-    """Once delivered, an unreachable Redis is not this replica's fault: no engine should restart it for that."""
+@pytest.fixture
+def health_server() -> Iterator[int]:
+    """A port whose ``GET /health`` answers 200, and whose websocket never answers (a server up, a listener deaf)."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200 if self.path == "/health" else 404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+
+
+def run_health_on(port: int, state: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, str(PROBE_FILE), "--port", str(port), "health", "--state", str(state), *args]
+    return subprocess.run(argv, env={"PATH": os.environ["PATH"], **env}, capture_output=True, text=True, timeout=30)
+
+
+def test_health_when_redis_is_unreachable_after_a_delivery_passes(tmp_path: Path, health_server: int) -> None:
+    """Once delivered, an unreachable Redis is not this replica's fault (its /health answers): no engine should
+    restart it for that."""
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"delivered": True}))
+    url = f"redis://:{PASSWORD}@127.0.0.1:{free_port()}/1"
+    result = run_health_on(health_server, state, {"WEBSOCKET_REDIS_URL": url})
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.startswith("healthy: Redis unreachable")
+    assert "unreachable_at" in json.loads(state.read_text())
+
+
+def test_health_when_redis_and_the_server_are_both_gone_counts_as_deaf(tmp_path: Path) -> None:
+    """Redis unreachable and this replica's /health not answering either: the deaf clock runs."""
     state = tmp_path / "state.json"
     state.write_text(json.dumps({"delivered": True}))
     url = f"redis://:{PASSWORD}@127.0.0.1:{free_port()}/1"
     result = run_health(state, {"WEBSOCKET_REDIS_URL": url})
     assert result.returncode == 0, result.stdout
-    assert "Redis unreachable" in result.stdout
+    assert result.stdout.startswith("healthy for now: deaf for 0 s")
+    assert "GET /health does not answer 200" in result.stdout
+
+
+def test_health_when_redis_answers_again_gives_the_listener_its_backoff(valkey: int, tmp_path: Path) -> None:
+    """Open WebUI's listener retries up to 60 s apart: deafness right after Redis was unreachable does not count
+    until then, so a whole fleet is not called unhealthy while it reconnects on its own."""
+    state = tmp_path / "state.json"
+    env = {"WEBSOCKET_REDIS_URL": f"redis://:{PASSWORD}@127.0.0.1:{valkey}/1"}
+    state.write_text(json.dumps({"delivered": True, "deaf_since": time.time() - 100, "unreachable_at": time.time()}))
+    waiting = run_health(state, env, "--unhealthy-after", "20")
+    assert waiting.returncode == 0, waiting.stdout
+    assert "retries up to 60 s apart" in waiting.stdout
+    state.write_text(
+        json.dumps({"delivered": True, "deaf_since": time.time() - 100, "unreachable_at": time.time() - 85})
+    )
+    late = run_health(state, env, "--unhealthy-after", "20")
+    assert late.returncode == 1, late.stdout
+    assert "unhealthy: deaf for 25 s" in late.stdout
+
+
+def test_refuse_when_the_reply_is_not_about_the_password_is_a_server_not_ready() -> None:
+    """LOADING after a restart, MASTERDOWN, too many clients: unreachable for now, not a refused password."""
+    for reply in (
+        "LOADING Valkey is loading the dataset in memory",
+        "MASTERDOWN Link with MASTER is down",
+        "ERR max number of clients reached",
+    ):
+        with pytest.raises(probe.UnreachableError):
+            probe.refuse("redis:6379", RuntimeError(reply))
+    for reply in ("WRONGPASS invalid username-password pair or user is disabled.", "NOAUTH Authentication required."):
+        with pytest.raises(probe.RefusedError):
+            probe.refuse("redis:6379", RuntimeError(reply))
 
 
 def test_health_when_the_password_is_refused_fails_even_after_a_delivery(valkey: int, tmp_path: Path) -> None:
@@ -135,6 +207,15 @@ def test_health_when_redis_answers_but_the_replica_is_deaf_fails_only_after_the_
     later = run_health(state, env, "--unhealthy-after", "20")
     assert later.returncode == 1, later.stdout
     assert "unhealthy: deaf for 25 s" in later.stdout
+
+
+def test_publish_when_the_sid_begins_with_a_dash_takes_it_after_the_end_of_options(valkey: int) -> None:
+    """socket.io sids are base64url and may begin with "-": verify passes them after `--` (found by the live
+    tier on Swarm)."""
+    argv = [sys.executable, str(PROBE_FILE), "publish", "--", "-Ab3_sid", "nonce"]
+    env = {"PATH": os.environ["PATH"], "WEBSOCKET_REDIS_URL": f"redis://:{PASSWORD}@127.0.0.1:{valkey}/1"}
+    result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=30)
+    assert result.stdout.strip() == "receivers 0", result.stdout + result.stderr
 
 
 def test_health_reads_the_url_from_a_swarm_secret_file_when_the_environment_lacks_it(

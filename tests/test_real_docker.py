@@ -572,7 +572,7 @@ def test_fleet_replicas_when_running_share_every_guide_value(fleet: Fleet) -> No
         assert distinct == 1, key
     assert envs[0]["CORS_ALLOW_ORIGIN"].split(";")[0] == fleet.url
     assert {env["UVICORN_WORKERS"] for env in envs} == {"1"}
-    assert {env["REDIS_HEALTH_CHECK_INTERVAL"] for env in envs} == {"60"}
+    assert {env["REDIS_HEALTH_CHECK_INTERVAL"] for env in envs} == {"5"}  # half of selfHeal.silentConnectionSeconds
     listing = "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' <$f; echo; done"  # no ps in the image
     code, output = fleet.applier.client.exec(fleet.replica_names[1], ["sh", "-c", listing])
     assert code == 0, output

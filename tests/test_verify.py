@@ -302,17 +302,13 @@ class _Scripted:
         self.started: list[tuple[str, tuple[str, ...]]] = []
 
     def __call__(self, container: str, args: Any) -> Any:
-        import io
-
         self.started.append((container, tuple(args)))
         if args[0] == "listen":
-            sid = f"sid-of-{container}"
+            sid = f"-sid-of-{container}"  # socket.io sids are base64url: they may begin with "-"
             self.clients[sid] = []
             owner = self
 
             class Listener:
-                stdout = io.StringIO()
-
                 def __init__(self) -> None:
                     lines = [f"sid {sid}\n"]
                     self.stdout = _Feed(lines, owner.clients[sid], container in owner.deaf)
@@ -322,7 +318,8 @@ class _Scripted:
                     return 0
 
             return Listener()
-        sid, nonce = args[1], args[2]
+        assert args[:2] == ("publish", "--") or list(args[:2]) == ["publish", "--"], args  # a sid may begin with "-"
+        sid, nonce = args[2], args[3]
         self.clients[sid].append(nonce)
 
         class Publisher:

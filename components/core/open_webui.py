@@ -29,13 +29,13 @@ HEALTHCHECK_RETRIES = 1
 ``selfHeal.unhealthyAfterSeconds`` before a deaf replica fails, so one failed check is the verdict."""
 PROBE_DEADLINE = 2
 """Seconds the probe gives the round trip (milliseconds measured), besides the sentinels' share: a deaf replica's
-checks take that long, so checks run every 7 s while it is deaf and it is reported within
-``unhealthyAfterSeconds`` + 8 s of going deaf."""
+checks take that long, so checks run every 7 s while it is deaf, and it is reported within about
+``unhealthyAfterSeconds`` + 14 s of going deaf (28 s by default; more with Sentinel's longer checks)."""
 
 
 def room_channels(settings: OpenWebUISettings) -> bool:
     """``WEBSOCKET_REDIS_ROOM_CHANNELS`` as Open WebUI reads it (on unless ``openWebui.env`` turns it off)."""
-    return settings.env.get("WEBSOCKET_REDIS_ROOM_CHANNELS", "True").strip().lower() == "true"
+    return settings.env.get("WEBSOCKET_REDIS_ROOM_CHANNELS", "True").lower() == "true"
 
 
 def healthcheck_command(

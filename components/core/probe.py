@@ -48,6 +48,9 @@ STATE_PATH = "/tmp/open-webui-redis-probe.json"  # noqa: S108 - inside the conta
 EVENT = "open-webui-redis:probe"
 CHANNEL = "socketio"
 HOST_ID = "open-webui-redis-probe"
+LISTENER_BACKOFF = 60.0
+"""The longest wait of Open WebUI's websocket listener between two Redis reconnects (python-socketio's
+``_redis_listen_with_retries``, and Open WebUI 0.12's copy): after Redis was unreachable, deafness counts from then."""
 SOCKET_PATH = "/ws/socket.io/?EIO=4&transport=websocket"
 
 
@@ -95,36 +98,42 @@ class Redis:
         self.buffer = b""
         self.where = f"{host}:{port}"
 
+    def _fill(self) -> None:
+        try:
+            chunk = self.sock.recv(65536)
+        except OSError as error:  # a timeout too
+            raise UnreachableError(f"{self.where}: {error or 'timed out'}") from None
+        if not chunk:
+            raise UnreachableError(f"{self.where}: closed the connection")
+        self.buffer += chunk
+
     def _line(self) -> bytes:
         while b"\r\n" not in self.buffer:
-            try:
-                chunk = self.sock.recv(65536)
-            except OSError as error:
-                raise UnreachableError(f"{self.where}: {error}") from None
-            if not chunk:
-                raise UnreachableError(f"{self.where}: closed the connection")
-            self.buffer += chunk
+            self._fill()
         line, _, self.buffer = self.buffer.partition(b"\r\n")
         return line
 
     def _reply(self) -> object:
         line = self._line()
         kind, rest = line[:1], line[1:]
-        if kind in (b"+", b":"):
-            return int(rest) if kind == b":" else rest.decode()
-        if kind == b"-":
-            return RuntimeError(rest.decode(errors="replace"))
-        if kind == b"$":
-            size = int(rest)
-            if size < 0:
-                return None
-            while len(self.buffer) < size + 2:
-                self.buffer += self.sock.recv(65536) or b""
-            data, self.buffer = self.buffer[:size], self.buffer[size + 2 :]
-            return data.decode(errors="replace")
-        if kind == b"*":
-            count = int(rest)
-            return None if count < 0 else [self._reply() for _ in range(count)]
+        try:
+            if kind in (b"+", b":"):
+                return int(rest) if kind == b":" else rest.decode()
+            if kind == b"-":
+                return RuntimeError(rest.decode(errors="replace"))
+            if kind == b"$":
+                size = int(rest)
+                if size < 0:
+                    return None
+                while len(self.buffer) < size + 2:
+                    self._fill()
+                data, self.buffer = self.buffer[:size], self.buffer[size + 2 :]
+                return data.decode(errors="replace")
+            if kind == b"*":
+                count = int(rest)
+                return None if count < 0 else [self._reply() for _ in range(count)]
+        except ValueError:
+            pass
         raise UnreachableError(f"{self.where}: not a Redis reply")
 
     def call(self, *args: str) -> object:
@@ -139,11 +148,22 @@ class Redis:
             return
         reply = self.call("AUTH", username, password) if username else self.call("AUTH", password)
         if isinstance(reply, Exception):
-            raise RefusedError(f"{self.where} refuses the password: {reply}")
+            refuse(self.where, reply)
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self.sock.close()
+
+
+AUTH_ERRORS = ("WRONGPASS", "NOAUTH", "NOPERM", "ERR INVALID PASSWORD", "ERR AUTH", "INVALID USERNAME-PASSWORD")
+
+
+def refuse(where: str, reply: Exception) -> None:
+    """A refused password is this stack's configuration (unhealthy at once); any other error reply (``LOADING``
+    after a restart, ``MASTERDOWN``, ``max number of clients``) is a server not ready: unreachable for now."""
+    if str(reply).upper().startswith(AUTH_ERRORS) or "password" in str(reply).lower():
+        raise RefusedError(f"{where} refuses the password: {reply}")
+    raise UnreachableError(f"{where} answers {reply}")
 
 
 def _tls_context(query: dict[str, str]) -> ssl.SSLContext:
@@ -183,18 +203,22 @@ def connect(url: str, sentinels: list[tuple[str, int]], timeout: float) -> Redis
             except UnreachableError as error:
                 errors.append(str(error))
                 continue
-            if isinstance(found, list) and len(found) == 2:
+            if isinstance(found, list) and len(found) == 2 and str(found[1]).isdigit():
                 host, port = str(found[0]), int(str(found[1]))
                 break
-            raise RefusedError(f"sentinel {sentinel_host}:{sentinel_port} knows no master {host!r}")
+            # As redis-py's discover_master: a sentinel that knows no master (or answers an error) is skipped.
+            errors.append(f"sentinel {sentinel_host}:{sentinel_port} knows no master {host!r}")
         else:
-            raise UnreachableError("no sentinel answers: " + "; ".join(errors))
+            raise UnreachableError("no sentinel names the master: " + "; ".join(errors))
     tls = _tls_context(query) if parts.scheme == "rediss" and not sentinels else None
     client = Redis(host, port, timeout, tls)
     try:
         client.auth(username, password)
-        if client.call("PING") != "PONG":
-            raise RefusedError(f"{client.where} does not answer PING")
+        reply = client.call("PING")
+        if isinstance(reply, Exception):
+            refuse(client.where, reply)
+        if reply != "PONG":
+            raise UnreachableError(f"{client.where} answers PING with {reply!r}")
     except BaseException:
         client.close()
         raise
@@ -362,7 +386,7 @@ def _sentinels(text: str) -> list[tuple[str, int]]:
 
 
 def _room_channels(text: str) -> bool:
-    return text.strip().lower() == "true"
+    return text.lower() == "true"  # as Open WebUI's env.py reads WEBSOCKET_REDIS_ROOM_CHANNELS
 
 
 def _load_state(path: str) -> dict[str, object]:
@@ -385,8 +409,16 @@ def deliver(
     port: int, urls: list[str], sentinels: list[tuple[str, int]], room_channels: bool, deadline: float
 ) -> float:
     """Seconds from publishing to the event arriving (else UnreachableError, RefusedError or DeafError)."""
-    timeout = max(0.5, min(2.0, deadline - time.monotonic()))
-    clients = [connect(url, sentinels, timeout) for url in urls]  # every URL answers: Redis is not the fault
+    if not urls:
+        raise RefusedError("no WEBSOCKET_REDIS_URL or REDIS_URL in the environment or /run/secrets")
+    clients: list[Redis] = []
+    try:
+        for url in urls:  # every URL answers: Redis is not the fault
+            clients.append(connect(url, sentinels, max(0.2, min(2.0, (deadline - time.monotonic()) / 2))))
+    except BaseException:
+        for redis_client in clients:
+            redis_client.close()
+        raise
     try:
         try:
             client = Client(port, deadline)
@@ -427,13 +459,22 @@ def health(args: argparse.Namespace) -> int:
     state = _load_state(args.state)
 
     def deaf(error: object) -> int:
-        """Not delivered while Redis answers (or this replica's server does not): unhealthy once it has lasted."""
+        """Not delivered while Redis answers (or this replica's server does not): unhealthy once it has lasted, not
+        counting Open WebUI's own retry backoff after Redis was unreachable."""
         if not state.get("delivered"):  # a new replica proves its listener once: else `pulumi up` fails
             print(f"unhealthy: this replica has not delivered an event yet ({error})")
             return 1
         since = float(state.get("deaf_since") or now)  # type: ignore[arg-type]
         state["deaf_since"] = since
         _save_state(args.state, state)
+        back_off_until = float(state.get("unreachable_at") or 0) + LISTENER_BACKOFF  # type: ignore[arg-type]
+        if now < back_off_until:
+            print(
+                f"healthy for now: Redis answers again; Open WebUI's listener retries up to {LISTENER_BACKOFF:g} s "
+                f"apart ({error})"
+            )
+            return 0
+        since = max(since, back_off_until)
         if now - since >= args.unhealthy_after:
             print(f"unhealthy: deaf for {now - since:.0f} s: {error}")
             return 1
@@ -454,11 +495,14 @@ def health(args: argparse.Namespace) -> int:
         if not answers_health(args.port, max(0.5, deadline - time.monotonic())):
             return deaf(f"Redis unreachable ({error}) and GET /health does not answer 200")
         state.pop("deaf_since", None)
+        state["unreachable_at"] = now
         _save_state(args.state, state)
         print(f"healthy: Redis unreachable ({error}); events wait for it, and a new replica would not reach it either")
         return 0
     except DeafError as error:
         return deaf(error)
+    except (OSError, ValueError) as error:  # anything else this check did not foresee: counted, not fatal at once
+        return deaf(f"{type(error).__name__}: {error}")
     _save_state(args.state, {"delivered": True})
     print(f"healthy: an event published to Redis came back through this replica in {seconds * 1000:.1f} ms")
     return 0

@@ -556,9 +556,10 @@ class SelfHealSettings(_Settings):
         le=3600,
         description=(
             "A replica whose websocket listener has not delivered the healthcheck's event for this long, while "
-            "Redis answers a new connection, fails its next check and is unhealthy (within this plus 8 s of going "
-            "deaf): Swarm replaces its task. Each check (5 s after the last) publishes an event through Redis to a "
-            "socket.io client of that replica. On one host Docker does not "
+            "Redis answers a new connection, fails its next check and is unhealthy (within about this plus 14 s of "
+            "going deaf; 28 s by default): Swarm replaces its task. After Redis was unreachable the count starts "
+            "60 s later (Open WebUI's own retry backoff). Each check (5 s after the last) publishes an event "
+            "through Redis to a socket.io client of that replica. On one host Docker does not "
             "restart an unhealthy container: `docker restart` it (README: Faults). While Redis itself is "
             "unreachable the replicas stay healthy (a new one would not reach it either), once they have "
             "delivered an event. Must exceed the silent connection's retransmission budget by 5 s, so that TCP "
@@ -767,7 +768,7 @@ def _keepalive_env_problems(env: Mapping[str, str]) -> list[str]:
     options = env.get("WEBSOCKET_REDIS_OPTIONS")
     if options is None:
         return problems
-    where = f"openWebui.env.WEBSOCKET_REDIS_OPTIONS: is {options!r};"
+    where = "openWebui.env.WEBSOCKET_REDIS_OPTIONS (its value is not shown: it may hold a password):"
     try:
         parsed = json.loads(options)
     except ValueError:
@@ -782,7 +783,11 @@ def _keepalive_env_problems(env: Mapping[str, str]) -> list[str]:
             f"{where} socket_keepalive may only be true (the stack adds it): without it a silent Redis connection "
             "is never noticed (openWebui.selfHeal)"
         )
-    elif not isinstance(parsed.get("health_check_interval", 1), int) or parsed.get("health_check_interval", 1) < 1:
+    elif (
+        isinstance(parsed.get("health_check_interval", 1), bool)
+        or not isinstance(parsed.get("health_check_interval", 1), int)
+        or parsed.get("health_check_interval", 1) < 1
+    ):
         problems.append(
             f"{where} health_check_interval must be a whole number of seconds from 1 (the stack sets half of "
             "openWebui.selfHeal.silentConnectionSeconds unless you do): without it a listener whose connection the "
