@@ -38,8 +38,8 @@ class Recovery:
 
     def line(self, where: str) -> str:
         if self.seconds is None:
-            return f"{where}: {self.fault}: no event reached replica 2 ({self.attempts} raised; {self.errors[-2:]})"
-        return f"{where}: {self.fault}: events reach replica 2 again {self.seconds:.1f} s after the fault ended"
+            return f"{where}: {self.fault}: no event reached the client ({self.attempts} raised; {self.errors[-2:]})"
+        return f"{where}: {self.fault}: events reach the client again {self.seconds:.1f} s after the fault ended"
 
 
 def wait_recovery(

@@ -59,6 +59,7 @@ from components.core.redis import TLS_DIR
 from components.testing import Deployment, render
 from components.verify import DEFAULT_KEY_PREFIX, SOCKETIO_CHANNEL, RedisPyCli, Report, Target, check_deployment
 from tests.conftest import NO_RETRY, wait_until
+from tests.faults import RECOVERY_BOUND, wait_recovery
 from tests.loopback import (
     LOOPBACK,
     PROBE_FILE,
@@ -898,6 +899,31 @@ class TestTLSExternalServer:
             f"PUBSUB NUMSUB {SOCKETIO_CHANNEL} stayed 0 for {REDIS_TIMEOUT:g} s"
         )
         assert wait_until(lambda: bool(tls_server.endpoint.keys(0, "open-webui:*")), timeout=REDIS_TIMEOUT)
+
+    def test_events_when_the_tls_server_is_killed_and_started_2_s_later_flow_again_within_the_bound(
+        self, tls_stack: ExternalStack, tls_server: TLSServer, figures: ExternalRedisReport
+    ) -> None:
+        """The faults tier's external-server case (tests/faults.py): the TLS server is killed (SIGKILL) and started
+        again 2 s later; an event published on it for the user's room reaches the socket.io client again within
+        the bound (Open WebUI's listener reconnects over TLS with the uploaded certificates)."""
+        admin = tls_stack.signup()
+        room = f"user:{admin['id']}"
+        with event_client(tls_stack, admin["token"], "tls-fault") as client:
+            tls_server.server.kill()
+            time.sleep(2)
+            tls_server.server.start()
+            restarted = time.monotonic()
+
+            def raise_and_wait(wait: float) -> bool:
+                marker = uuid.uuid4().hex
+                with tls_server.endpoint.client() as publisher:
+                    publish_event(publisher, room, marker)
+                return client.wait_for(is_probe(marker), wait) is not None
+
+            recovery = wait_recovery("external TLS server killed, started 2 s later", restarted, raise_and_wait, 60)
+        figures.add(recovery.line("tier 2 (external Redis over TLS)"))
+        assert recovery.seconds is not None, recovery.line("tier 2 (external Redis over TLS)")
+        assert recovery.seconds <= RECOVERY_BOUND, recovery.line("tier 2 (external Redis over TLS)")
 
     def test_healthcheck_when_server_has_tls_passes(self, tls_stack: ExternalStack) -> None:
         """The rendered healthcheck passes: redis-py PINGs the URL with its TLS files and checks."""
