@@ -32,9 +32,13 @@ import argparse
 import dataclasses
 import json
 import os
+import queue
+import secrets
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -346,9 +350,6 @@ class _Lines:
     """The lines a process prints, read by a thread so that waiting for one can time out."""
 
     def __init__(self, process: subprocess.Popen[str]) -> None:
-        import queue
-        import threading
-
         self.process = process
         self.lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
@@ -360,9 +361,6 @@ class _Lines:
         self.lines.put(None)
 
     def next(self, timeout: float) -> str | None:
-        import queue
-        import time
-
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
             try:
@@ -381,8 +379,6 @@ def check_replicas(replicas: Sequence[str], start: StartProbe, timeout: float = 
     only once its listener has subscribed the client's room and Redis has answered its PING); then an event for that
     client is published to Redis from each replica i, as replica i's websocket manager publishes (its URL, its
     network, its TLS files), and must reach the client through replica j's listener. One replica: its own event."""
-    import secrets as random
-
     checks: list[Check] = []
     for j in replicas:
         listener = start(j, ["listen", "--seconds", str(LISTEN_SECONDS)])
@@ -397,7 +393,7 @@ def check_replicas(replicas: Sequence[str], start: StartProbe, timeout: float = 
                 continue
             sid = first.split(" ", 1)[1]
             for i in replicas:
-                nonce = random.token_hex(8)
+                nonce = secrets.token_hex(8)
                 published = start(i, ["publish", "--", sid, nonce])  # a sid may begin with "-"
                 try:
                     said = (published.communicate(timeout=timeout)[0] or "").strip()

@@ -10,10 +10,14 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from tests.open_webui_process import FiguresReport
+from tests.replicas_support import EventClient, api
+from tests.test_tier2_replicas import is_channel_created
 
 RECOVERY_BOUND = 30.0
 """The goal: events flow again within 30 s of a fault ending (or of a connection going silent)."""
@@ -65,6 +69,72 @@ def wait_recovery(
             recovery.errors.append(f"{type(error).__name__}: {str(error)[:200]}")
         time.sleep(max(0.0, every - (time.monotonic() - sent)))
     return recovery
+
+
+KEPT = "faults:kept"
+"""A key written to Valkey (database 1) before each fault: the loss table keeps it through each of them."""
+
+
+class ReplicaEvents:
+    """A deployment's two replicas as the faults tier uses them: events raised through replica 1 (a REST call that
+    emits ``channel:created`` to the user's room), a socket.io client on replica 2 that is reopened when it drops,
+    and what the loss table keeps. Each tier says where the replicas and Valkey are."""
+
+    WHERE: ClassVar[str]
+    BASELINE: ClassVar[float] = 15.0
+    """Seconds for events to flow before a fault (they do at once)."""
+
+    def __init__(self, token: str, origin: str, user: Mapping[str, str], report: FaultsReport) -> None:
+        self.token = token
+        self.origin = origin
+        self.user = user
+        self.report = report
+        self.client: EventClient | None = None
+
+    def url(self, index: int) -> str:
+        """Replica ``index`` (0 or 1)'s base URL."""
+        raise NotImplementedError
+
+    def set_kept(self, key: str) -> None:
+        raise NotImplementedError
+
+    def kept(self, key: str) -> str | None:
+        raise NotImplementedError
+
+    def client_on_b(self) -> EventClient:
+        if self.client is None or not self.client.client.connected:
+            if self.client is not None:
+                self.client.close()
+            self.client = EventClient(self.url(1), self.token, "on B", self.origin)
+        return self.client
+
+    def raise_and_wait(self, wait: float) -> bool:
+        """channel:created raised through replica 1; whether the client on replica 2 got it within ``wait``."""
+        client = self.client_on_b()
+        sent = time.monotonic()
+        form = {"name": f"faults-{uuid.uuid4().hex[:8]}", "type": "group", "user_ids": []}
+        api(self.url(0), "POST", "/api/v1/channels/create", form, self.token)
+        remaining = max(0.1, sent + wait - time.monotonic())
+        return client.wait_for(lambda event: event.at >= sent and is_channel_created(event.data), remaining) is not None
+
+    def before(self, fault: str) -> None:
+        """Events flow now, and the key the loss table keeps is written."""
+        baseline = wait_recovery(f"{fault} (before)", time.monotonic(), self.raise_and_wait, timeout=self.BASELINE)
+        assert baseline.seconds is not None, baseline.line(self.WHERE)
+        self.set_kept(f"{KEPT}:{fault}")
+
+    def after(self, fault: str, recovery: Recovery, bound: float) -> None:
+        """The figure printed; events flowed again within ``bound``; the key and the account are still there."""
+        self.report.add(recovery.line(self.WHERE))
+        assert recovery.seconds is not None, recovery.line(self.WHERE)
+        assert recovery.seconds <= bound, recovery.line(self.WHERE)
+        assert self.kept(f"{KEPT}:{fault}") == "kept", "a key written before the fault is gone"
+        credentials = {key: self.user[key] for key in ("email", "password")}
+        assert api(self.url(1), "POST", "/api/v1/auths/signin", credentials)["email"] == self.user["email"]
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
 
 
 # ---------------------------------------------------------------------------------------------------------

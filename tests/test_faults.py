@@ -22,7 +22,6 @@ import os
 import signal
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -32,15 +31,14 @@ from tests.faults import (
     BACKOFF_BOUND,
     RECOVERY_BOUND,
     FaultsReport,
-    Recovery,
+    ReplicaEvents,
     established_ports,
     silenced,
     wait_recovery,
 )
 from tests.loopback import local_healthcheck
 from tests.open_webui_process import open_webui_venv
-from tests.replicas_support import EventClient, api
-from tests.test_tier2_replicas import ADMIN, Running, is_channel_created, running_replicas, signup
+from tests.test_tier2_replicas import ADMIN, Running, running_replicas, signup
 from tests.test_tier2_replicas import pytestmark as tier2_marks
 
 pytestmark = [*tier2_marks, pytest.mark.faults]
@@ -49,61 +47,42 @@ SHORT_OUTAGE = 2.0
 LONG_OUTAGE = 70.0
 """Longer than a minute: Open WebUI's listener backs off to its longest wait (60 s) by then."""
 FROZEN = 10.0
-KEY = "faults:kept"
-"""A key written to Valkey (database 1) before each fault: the loss table keeps it through each of them."""
 
 
-class Faults:
-    """The running deployment, its signed-in user and a client on replica 2 that is reopened when it drops."""
+class Faults(ReplicaEvents):
+    """The rendered deployment's processes: the replicas on loopback, Valkey's key through redis-py."""
+
+    WHERE = "tier 2"
 
     def __init__(self, running: Running, token: str, report: FaultsReport) -> None:
+        super().__init__(token, running.origin, ADMIN, report)
         self.running = running
-        self.token = token
-        self.report = report
-        self.client: EventClient | None = None
 
-    def client_on_b(self) -> EventClient:
-        if self.client is None or not self.client.client.connected:
-            if self.client is not None:
-                self.client.close()
-            self.client = EventClient(self.running.b.url, self.token, "on B", self.running.origin)
-        return self.client
-
-    def raise_and_wait(self, wait: float) -> bool:
-        """channel:created raised through replica 1; whether the client on replica 2 got it within ``wait``."""
-        client = self.client_on_b()
-        sent = time.monotonic()
-        form = {"name": f"faults-{uuid.uuid4().hex[:8]}", "type": "group", "user_ids": []}
-        api(self.running.a.url, "POST", "/api/v1/channels/create", form, self.token)
-        remaining = max(0.1, sent + wait - time.monotonic())
-        return client.wait_for(lambda event: event.at >= sent and is_channel_created(event.data), remaining) is not None
+    def url(self, index: int) -> str:
+        return (self.running.a, self.running.b)[index].url
 
     def valkey_client(self) -> Any:
         valkey = self.running.valkey
         assert valkey is not None
-        return valkey.client(1)
+        return valkey.client(1, decode_responses=True)
 
-    def before(self, fault: str) -> None:
-        """Events flow now, and the key the loss table keeps is written."""
-        baseline = wait_recovery(f"{fault} (before)", time.monotonic(), self.raise_and_wait, timeout=15)
-        assert baseline.seconds is not None, baseline.line("tier 2")
+    def set_kept(self, key: str) -> None:
         with self.valkey_client() as client:
-            client.set(f"{KEY}:{fault}", "kept")
+            client.set(key, "kept")
 
-    def after(self, fault: str, recovery: Recovery, bound: float) -> None:
-        self.report.add(recovery.line("tier 2"))
-        assert recovery.seconds is not None, recovery.line("tier 2")
-        assert recovery.seconds <= bound, recovery.line("tier 2")
+    def kept(self, key: str) -> str | None:
         with self.valkey_client() as client:
-            assert client.get(f"{KEY}:{fault}") == b"kept", "a key written before the fault is gone"
-        signed_in = api(
-            self.running.b.url, "POST", "/api/v1/auths/signin", {k: ADMIN[k] for k in ("email", "password")}
-        )
-        assert signed_in["email"] == ADMIN["email"]
+            value: str | None = client.get(key)
+            return value
 
-    def close(self) -> None:
-        if self.client is not None:
-            self.client.close()
+
+def restart_valkey(faults: Faults, down: float) -> None:
+    """SIGKILL the Valkey process (a crash: nothing saved), start it again ``down`` seconds later."""
+    valkey = faults.running.valkey
+    assert valkey is not None
+    valkey.kill()
+    time.sleep(down)
+    valkey.start()
 
 
 @pytest.fixture(scope="module")
@@ -126,11 +105,7 @@ def _valkey_pid(faults: Faults) -> int:
 
 def test_valkey_when_killed_and_started_2_s_later_events_flow_again_within_the_bound(faults: Faults) -> None:
     faults.before("killed")
-    valkey = faults.running.valkey
-    assert valkey is not None
-    valkey.kill()
-    time.sleep(SHORT_OUTAGE)
-    valkey.start()
+    restart_valkey(faults, SHORT_OUTAGE)
     recovery = wait_recovery("Valkey killed, started 2 s later", time.monotonic(), faults.raise_and_wait, 60)
     faults.after("killed", recovery, RECOVERY_BOUND)
 
@@ -209,11 +184,7 @@ def test_valkey_when_killed_and_started_70_s_later_events_flow_again_within_the_
 ) -> None:
     """Longer than a minute: Open WebUI's listener retries on its own schedule, 60 s apart at most."""
     faults.before("long")
-    valkey = faults.running.valkey
-    assert valkey is not None
-    valkey.kill()
-    time.sleep(LONG_OUTAGE)
-    valkey.start()
+    restart_valkey(faults, LONG_OUTAGE)
     recovery = wait_recovery(
         "Valkey killed, started 70 s later", time.monotonic(), faults.raise_and_wait, BACKOFF_BOUND + 30
     )

@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import signal
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,16 +28,15 @@ from tests.faults import (
     BACKOFF_BOUND,
     RECOVERY_BOUND,
     FaultsReport,
-    Recovery,
+    ReplicaEvents,
     established_ports,
     silenced,
     wait_recovery,
 )
 from tests.loopback import free_port
-from tests.replicas_support import EventClient, api
+from tests.replicas_support import api
 from tests.test_real_docker import DockerReport, Running, _cleanup, apply_stack, derived_image, stack_config
 from tests.test_real_docker import pytestmark as docker_marks
-from tests.test_tier2_replicas import is_channel_created
 
 pytestmark = [*docker_marks, pytest.mark.faults]
 USER = {"name": "Faults", "email": "faults@example.com", "password": "faults-correct-horse-battery"}
@@ -46,16 +44,20 @@ FROZEN = 10.0
 LONG_OUTAGE = 70.0
 
 
-class DockerFaults:
+class DockerFaults(ReplicaEvents):
+    """The stack's containers: replicas by their addresses on the stack's network, Valkey's key through
+    valkey-cli in its container."""
+
+    WHERE = "real Docker"
+    BASELINE = 30.0
+
     def __init__(self, running: Running, report: FaultsReport) -> None:
         self.running = running
-        self.report = report
         self.network = running.config["network"]["name"]
         self.replicas = [f"{running.run}-open-webui-1", f"{running.run}-open-webui-2"]
         self.valkey = f"{running.run}-valkey"
-        self.origin = f"http://127.0.0.1:{running.port}"
-        self.token = str(api(self.url(0), "POST", "/api/v1/auths/signup", USER)["token"])
-        self.client: EventClient | None = None
+        token = str(api(self.url(0), "POST", "/api/v1/auths/signup", USER)["token"])
+        super().__init__(token, f"http://127.0.0.1:{running.port}", USER, report)
 
     def url(self, index: int) -> str:
         """Replica ``index``'s address on the stack's network (this host reaches a bridge network directly)."""
@@ -65,33 +67,11 @@ class DockerFaults:
     def pid(self, name: str) -> int:
         return int(self.running.inspect(name)["State"]["Pid"])
 
-    def client_on_b(self) -> EventClient:
-        if self.client is None or not self.client.client.connected:
-            if self.client is not None:
-                self.client.close()
-            self.client = EventClient(self.url(1), self.token, "on B", self.origin)
-        return self.client
+    def set_kept(self, key: str) -> None:
+        self.running.valkey_cli("-n", "1", "SET", key, "kept")
 
-    def raise_and_wait(self, wait: float) -> bool:
-        client = self.client_on_b()
-        sent = time.monotonic()
-        form = {"name": f"faults-{uuid.uuid4().hex[:8]}", "type": "group", "user_ids": []}
-        api(self.url(0), "POST", "/api/v1/channels/create", form, self.token)
-        remaining = max(0.1, sent + wait - time.monotonic())
-        return client.wait_for(lambda event: event.at >= sent and is_channel_created(event.data), remaining) is not None
-
-    def before(self, fault: str) -> None:
-        baseline = wait_recovery(f"{fault} (before)", time.monotonic(), self.raise_and_wait, timeout=30)
-        assert baseline.seconds is not None, baseline.line("docker")
-        self.running.valkey_cli("-n", "1", "SET", f"faults:kept:{fault}", "kept")
-
-    def after(self, fault: str, recovery: Recovery, bound: float) -> None:
-        self.report.add(recovery.line("real Docker"))
-        assert recovery.seconds is not None, recovery.line("real Docker")
-        assert recovery.seconds <= bound, recovery.line("real Docker")
-        assert self.running.valkey_cli("-n", "1", "GET", f"faults:kept:{fault}") == "kept"
-        signed_in = api(self.url(1), "POST", "/api/v1/auths/signin", {k: USER[k] for k in ("email", "password")})
-        assert signed_in["email"] == USER["email"]
+    def kept(self, key: str) -> str | None:
+        return self.running.valkey_cli("-n", "1", "GET", key) or None
 
     def wait_valkey_healthy(self, restarts: int, timeout: float = 60) -> float:
         """Seconds until Valkey has been started again (its restart count above ``restarts``, or running again
@@ -122,8 +102,7 @@ def docker_faults(engine: EngineClient, images: dict[str, str], request: Any) ->
         try:
             yield faults
         finally:
-            if faults.client is not None:
-                faults.client.close()
+            faults.close()
     finally:
         _cleanup(engine, run)
 

@@ -1,4 +1,4 @@
-"""The healthcheck's probe (``components/core/probe.py``) against a real valkey-server, as a process.
+"""The healthcheck's probe (``components/core/probe.py``) against the stack's Valkey (Tier 1), as a process.
 
 Its round trip through a real Open WebUI (an event published to Redis coming back through the replica's listener)
 runs in Tier 2 (``tests/test_tier2_*.py`` run the rendered healthcheck) and in the faults tier; here: what it
@@ -18,50 +18,17 @@ from pathlib import Path
 import pytest
 
 from components.core import probe
-from tests.conftest import wait_until
-from tests.loopback import PROBE_FILE, free_port, valkey_server_binary
+from tests.conftest import StartValkey
+from tests.loopback import PROBE_FILE, free_port
 
+pytestmark = pytest.mark.tier1
 PASSWORD = "probe-test-password"
 
 
-@pytest.fixture(scope="module")
-def valkey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    """A valkey-server with a password on a free loopback port."""
-    port = free_port()
-    workdir = tmp_path_factory.mktemp("probe-valkey")
-    server = subprocess.Popen(
-        [
-            str(valkey_server_binary()),
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--requirepass",
-            PASSWORD,
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(workdir),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        assert wait_until(lambda: _answers(port), timeout=10), "valkey-server did not start"
-        yield port
-    finally:
-        server.terminate()
-        server.wait(10)
-
-
-def _answers(port: int) -> bool:
-    try:
-        probe.connect(f"redis://:{PASSWORD}@127.0.0.1:{port}/1", [], 1.0).close()
-    except (probe.UnreachableError, probe.RefusedError):
-        return False
-    return True
+@pytest.fixture
+def redis_port(valkey: StartValkey) -> int:
+    """The stack's own Valkey (its rendered command, Tier 1's valkey-server), with ``PASSWORD``: its port."""
+    return valkey({"valkey": {"password": PASSWORD}}, secret_keys=("valkey",)).port
 
 
 def run_health(state: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -71,18 +38,18 @@ def run_health(state: Path, env: dict[str, str], *args: str) -> subprocess.Compl
     return subprocess.run(argv, env={"PATH": os.environ["PATH"], **env}, capture_output=True, text=True, timeout=30)
 
 
-def test_connect_when_the_password_is_right_answers_and_publishes(valkey: int) -> None:
-    client = probe.connect(f"redis://default:{PASSWORD}@127.0.0.1:{valkey}/1", [], 2.0)
+def test_connect_when_the_password_is_right_answers_and_publishes(redis_port: int) -> None:
+    client = probe.connect(f"redis://default:{PASSWORD}@127.0.0.1:{redis_port}/1", [], 2.0)
     try:
         assert probe.publish(client, "sid-1", "nonce", room_channels=True) == 0  # nobody listens here
     finally:
         client.close()
 
 
-def test_connect_when_the_password_is_wrong_is_refused_without_echoing_it(valkey: int) -> None:
+def test_connect_when_the_password_is_wrong_is_refused_without_echoing_it(redis_port: int) -> None:
     with pytest.raises(probe.RefusedError) as refused:
-        probe.connect(f"redis://:not-{PASSWORD}@127.0.0.1:{valkey}/1", [], 2.0)
-    assert f"127.0.0.1:{valkey} refuses the password" in str(refused.value)
+        probe.connect(f"redis://:not-{PASSWORD}@127.0.0.1:{redis_port}/1", [], 2.0)
+    assert f"127.0.0.1:{redis_port} refuses the password" in str(refused.value)
     assert PASSWORD not in str(refused.value)
 
 
@@ -149,11 +116,11 @@ def test_health_when_redis_and_the_server_are_both_gone_counts_as_deaf(tmp_path:
     assert "GET /health does not answer 200" in result.stdout
 
 
-def test_health_when_redis_answers_again_gives_the_listener_its_backoff(valkey: int, tmp_path: Path) -> None:
+def test_health_when_redis_answers_again_gives_the_listener_its_backoff(redis_port: int, tmp_path: Path) -> None:
     """Open WebUI's listener retries up to 60 s apart: deafness right after Redis was unreachable does not count
     until then, so a whole fleet is not called unhealthy while it reconnects on its own."""
     state = tmp_path / "state.json"
-    env = {"WEBSOCKET_REDIS_URL": f"redis://:{PASSWORD}@127.0.0.1:{valkey}/1"}
+    env = {"WEBSOCKET_REDIS_URL": f"redis://:{PASSWORD}@127.0.0.1:{redis_port}/1"}
     state.write_text(json.dumps({"delivered": True, "deaf_since": time.time() - 100, "unreachable_at": time.time()}))
     waiting = run_health(state, env, "--unhealthy-after", "20")
     assert waiting.returncode == 0, waiting.stdout
@@ -180,21 +147,21 @@ def test_refuse_when_the_reply_is_not_about_the_password_is_a_server_not_ready()
             probe.refuse("redis:6379", RuntimeError(reply))
 
 
-def test_health_when_the_password_is_refused_fails_even_after_a_delivery(valkey: int, tmp_path: Path) -> None:
+def test_health_when_the_password_is_refused_fails_even_after_a_delivery(redis_port: int, tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     state.write_text(json.dumps({"delivered": True}))
-    result = run_health(state, {"WEBSOCKET_REDIS_URL": f"redis://:wrong@127.0.0.1:{valkey}/1"})
+    result = run_health(state, {"WEBSOCKET_REDIS_URL": f"redis://:wrong@127.0.0.1:{redis_port}/1"})
     assert result.returncode == 1
     assert "refuses the password" in result.stdout
     assert "wrong" not in result.stdout
 
 
 def test_health_when_redis_answers_but_the_replica_is_deaf_fails_only_after_the_bound(
-    valkey: int, tmp_path: Path
+    redis_port: int, tmp_path: Path
 ) -> None:
     """Deaf (Redis answers, the replica delivers nothing): healthy for now, unhealthy once deaf that long."""
     state = tmp_path / "state.json"
-    env = {"WEBSOCKET_REDIS_URL": f"redis://:{PASSWORD}@127.0.0.1:{valkey}/1"}
+    env = {"WEBSOCKET_REDIS_URL": f"redis://:{PASSWORD}@127.0.0.1:{redis_port}/1"}
     never = run_health(state, env, "--unhealthy-after", "20")
     assert never.returncode == 1, never.stdout  # a new replica must deliver once: `pulumi up` waits for that
     assert "has not delivered an event yet" in never.stdout
@@ -209,21 +176,21 @@ def test_health_when_redis_answers_but_the_replica_is_deaf_fails_only_after_the_
     assert "unhealthy: deaf for 25 s" in later.stdout
 
 
-def test_publish_when_the_sid_begins_with_a_dash_takes_it_after_the_end_of_options(valkey: int) -> None:
+def test_publish_when_the_sid_begins_with_a_dash_takes_it_after_the_end_of_options(redis_port: int) -> None:
     """socket.io sids are base64url and may begin with "-": verify passes them after `--` (found by the live
     tier on Swarm)."""
     argv = [sys.executable, str(PROBE_FILE), "publish", "--", "-Ab3_sid", "nonce"]
-    env = {"PATH": os.environ["PATH"], "WEBSOCKET_REDIS_URL": f"redis://:{PASSWORD}@127.0.0.1:{valkey}/1"}
+    env = {"PATH": os.environ["PATH"], "WEBSOCKET_REDIS_URL": f"redis://:{PASSWORD}@127.0.0.1:{redis_port}/1"}
     result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=30)
     assert result.stdout.strip() == "receivers 0", result.stdout + result.stderr
 
 
 def test_health_reads_the_url_from_a_swarm_secret_file_when_the_environment_lacks_it(
-    valkey: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    redis_port: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     secrets = tmp_path / "secrets"
     secrets.mkdir()
-    (secrets / "WEBSOCKET_REDIS_URL").write_text(f"redis://:{PASSWORD}@127.0.0.1:{valkey}/1")
+    (secrets / "WEBSOCKET_REDIS_URL").write_text(f"redis://:{PASSWORD}@127.0.0.1:{redis_port}/1")
     monkeypatch.delenv("WEBSOCKET_REDIS_URL", raising=False)
     monkeypatch.setattr(probe, "SECRETS_DIR", str(secrets))
-    assert probe._redis_urls() == [f"redis://:{PASSWORD}@127.0.0.1:{valkey}/1"]
+    assert probe._redis_urls() == [f"redis://:{PASSWORD}@127.0.0.1:{redis_port}/1"]

@@ -6,9 +6,10 @@ import ipaddress
 from pathlib import Path
 
 from .images import moving_image_problems, rolls_side_by_side
-from .redis import HEALTHCHECK_TIMEOUT, check_tls_files
+from .redis import HEALTHCHECK_TIMEOUT, check_tls_files, healthcheck_timeout, sentinels
 from .settings import (
     OpenWebUISettings,
+    RedisSettings,
     S3Settings,
     default_health_check_interval,
     health_check_interval_fits,
@@ -38,23 +39,20 @@ def room_channels(settings: OpenWebUISettings) -> bool:
     return settings.env.get("WEBSOCKET_REDIS_ROOM_CHANNELS", "True").lower() == "true"
 
 
-def healthcheck_command(
-    settings: OpenWebUISettings,
-    sentinel_hosts: list[tuple[str, int]] | None = None,
-    *,
-    timeout: int,
-) -> str:
+def healthcheck_command(settings: OpenWebUISettings, redis: RedisSettings | None = None) -> str:
     """The shell command of Open WebUI's healthcheck: the probe (``components/core/probe.py``). An event published to
     Redis must come back through this replica's websocket listener (which also proves its HTTP server answers); a
-    replica deaf for ``selfHeal.unhealthyAfterSeconds`` fails it. ``timeout``: Docker's for the check."""
+    replica deaf for ``selfHeal.unhealthyAfterSeconds`` fails it. ``redis``: an external server's sentinels, which
+    the probe asks as Open WebUI does, and their share of Docker's timeout (``healthcheck_timeout``)."""
     heal = settings.self_heal
     options = ""
+    sentinel_hosts = sentinels(redis)
     if sentinel_hosts:
         options += " --sentinels " + ",".join(f"{host}:{port}" for host, port in sentinel_hosts)
     if not room_channels(settings):
         options += " --room-channels false"
     after = heal.unhealthy_after_seconds
-    deadline = PROBE_DEADLINE + (timeout - HEALTHCHECK_TIMEOUT)  # the sentinels' share, as Docker's timeout has
+    deadline = PROBE_DEADLINE + (healthcheck_timeout(redis) - HEALTHCHECK_TIMEOUT)  # the sentinels' share
     return f"python3 {PROBE_PATH}{options} health --deadline {deadline} --unhealthy-after {after}"
 
 

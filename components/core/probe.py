@@ -48,6 +48,7 @@ STATE_PATH = "/tmp/open-webui-redis-probe.json"  # noqa: S108 - inside the conta
 EVENT = "open-webui-redis:probe"
 CHANNEL = "socketio"
 HOST_ID = "open-webui-redis-probe"
+NO_URL = "no WEBSOCKET_REDIS_URL or REDIS_URL in the environment or /run/secrets"
 LISTENER_BACKOFF = 60.0
 """The longest wait of Open WebUI's websocket listener between two Redis reconnects (python-socketio's
 ``_redis_listen_with_retries``, and Open WebUI 0.12's copy): after Redis was unreachable, deafness counts from then."""
@@ -410,7 +411,7 @@ def deliver(
 ) -> float:
     """Seconds from publishing to the event arriving (else UnreachableError, RefusedError or DeafError)."""
     if not urls:
-        raise RefusedError("no WEBSOCKET_REDIS_URL or REDIS_URL in the environment or /run/secrets")
+        raise RefusedError(NO_URL)
     clients: list[Redis] = []
     try:
         for url in urls:  # every URL answers: Redis is not the fault
@@ -526,8 +527,12 @@ def listen(args: argparse.Namespace) -> int:
 
 
 def publish_command(args: argparse.Namespace) -> int:
+    urls = _redis_urls()
+    if not urls:
+        print(f"error {NO_URL}")
+        return 1
     try:
-        client = connect(_redis_urls()[0], _sentinels(args.sentinels), 5.0)
+        client = connect(urls[0], _sentinels(args.sentinels), 5.0)
         try:
             print(f"receivers {publish(client, args.sid, args.nonce, _room_channels(args.room_channels))}")
         finally:

@@ -783,10 +783,8 @@ def _keepalive_env_problems(env: Mapping[str, str]) -> list[str]:
             f"{where} socket_keepalive may only be true (the stack adds it): without it a silent Redis connection "
             "is never noticed (openWebui.selfHeal)"
         )
-    elif (
-        isinstance(parsed.get("health_check_interval", 1), bool)
-        or not isinstance(parsed.get("health_check_interval", 1), int)
-        or parsed.get("health_check_interval", 1) < 1
+    elif isinstance(interval := parsed.get("health_check_interval", 1), bool) or not (
+        isinstance(interval, int) and interval >= 1
     ):
         problems.append(
             f"{where} health_check_interval must be a whole number of seconds from 1 (the stack sets half of "

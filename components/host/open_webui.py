@@ -22,7 +22,7 @@ from ..core.open_webui import (
     healthcheck_command,
     public_url,
 )
-from ..core.redis import connection_env, healthcheck_timeout, sentinels, tls_certificates
+from ..core.redis import connection_env, healthcheck_timeout, tls_certificates
 from ..core.settings import DockerSettings, LoadBalancerSettings, LogsSettings, OpenWebUISettings, RedisSettings
 from ._docker import (
     STOP_GRACE_SECONDS,
@@ -45,11 +45,10 @@ def open_webui_healthcheck(
     Every 5 s (and every second while starting, with a start interval: Docker 25+) the probe checks that an event
     published to Redis comes back through this replica; one deaf for ``selfHeal.unhealthyAfterSeconds`` while
     Redis answers is unhealthy (Docker leaves it running: README, Faults)."""
-    timeout = healthcheck_timeout(redis)
     return healthcheck(
-        ["CMD-SHELL", healthcheck_command(settings, sentinels(redis), timeout=timeout)],
+        ["CMD-SHELL", healthcheck_command(settings, redis)],
         start_period=300,
-        timeout=timeout,
+        timeout=healthcheck_timeout(redis),
         retries=HEALTHCHECK_RETRIES,
         **probe_intervals(start_interval, steady=HEALTHCHECK_INTERVAL),
     )

@@ -36,7 +36,7 @@ from ..core.open_webui import (
     healthcheck_command,
     split_secret_env,
 )
-from ..core.redis import TLS_FILES, connection_env, healthcheck_timeout, sentinels, tls_certificates
+from ..core.redis import TLS_FILES, connection_env, healthcheck_timeout, tls_certificates
 from ..core.settings import (
     LoadBalancerSettings,
     LogsSettings,
@@ -236,7 +236,6 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
             files.append(secret_file(certificate, path, mode=0o400 if path.endswith("key.pem") else 0o444))
         entrypoint = swarm_config(f"{name}-entrypoint", ENTRYPOINT_SCRIPT, self)
         probe = swarm_config(f"{name}-probe", PROBE_SCRIPT, self)
-        timeout = healthcheck_timeout(redis)
         stack_env_config = swarm_config(f"{name}-stack-env", env_file(stack_env), self)
         if settings.env:
             extra = swarm_secret(f"{name}-env", pulumi.Output.secret(env_file(dict(settings.env))), self)
@@ -291,11 +290,11 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
                         healthcheck=healthcheck(
                             [
                                 "CMD-SHELL",
-                                healthcheck_command(settings, sentinels(redis), timeout=timeout),
+                                healthcheck_command(settings, redis),
                             ],
                             start_period=300,
                             interval=HEALTHCHECK_INTERVAL,
-                            timeout=timeout,
+                            timeout=healthcheck_timeout(redis),
                             retries=HEALTHCHECK_RETRIES,
                         ),
                         sysctl=settings.self_heal.sysctls(),
