@@ -39,11 +39,12 @@ class Recovery:
     """From the end of the fault to the raise of the first event that reached the client; None: never."""
     attempts: int = 0
     errors: list[str] = field(default_factory=list)
+    since: str = "the fault ended"
 
     def line(self, where: str) -> str:
         if self.seconds is None:
             return f"{where}: {self.fault}: no event reached the client ({self.attempts} raised; {self.errors[-2:]})"
-        return f"{where}: {self.fault}: events reach the client again {self.seconds:.1f} s after the fault ended"
+        return f"{where}: {self.fault}: events reach the client again {self.seconds:.1f} s after {self.since}"
 
 
 def wait_recovery(
@@ -52,11 +53,12 @@ def wait_recovery(
     raise_and_wait: Callable[[float], bool],
     timeout: float,
     every: float = 1.0,
+    since: str = "the fault ended",
 ) -> Recovery:
     """Raise an event on replica 1 again and again (``raise_and_wait(wait)``: True once the client on replica 2
     got it within ``wait`` seconds) until one arrives or ``timeout`` passes; ``fault_end`` is ``time.monotonic()``
-    when the fault ended."""
-    recovery = Recovery(fault, None)
+    when the fault ended (or began, for a silence that ends by itself: ``since`` says which)."""
+    recovery = Recovery(fault, None, since=since)
     deadline = fault_end + timeout
     while time.monotonic() < deadline:
         sent = time.monotonic()
@@ -180,3 +182,33 @@ def silenced(
     finally:
         for pid, match in added:
             subprocess.run([*_netns(pid), "iptables", "-D", "INPUT", *match, "-j", "DROP"], check=False)
+
+
+KERNEL_TIMERS = {
+    "net.ipv4.tcp_keepalive_time": "7200",
+    "net.ipv4.tcp_keepalive_intvl": "75",
+    "net.ipv4.tcp_keepalive_probes": "9",
+    "net.ipv4.tcp_retries2": "15",
+}
+"""Linux's own defaults: a silent connection stays open two hours while idle, about 15 minutes with data in flight."""
+
+
+@contextlib.contextmanager
+def kernel_timers(pid: int) -> Iterator[None]:
+    """Put Linux's default TCP timers back in the network namespace of ``pid`` (a container started with the
+    rendered ``sysctls``), so that a silent connection there is not ended by the kernel for minutes: a listener
+    deaf for good while Redis answers, as Open WebUI's issues describe. The kernel reads these per connection
+    as it goes, so they apply to the connections already open. The rendered values come back when the block ends
+    (nothing to do if the container is gone: a new one starts with its own)."""
+    keys = list(KERNEL_TIMERS)
+    shown = subprocess.run([*_netns(pid), "sysctl", "-n", *keys], capture_output=True, text=True, check=True)
+    rendered = dict(zip(keys, shown.stdout.split(), strict=True))
+    subprocess.run([*_netns(pid), "sysctl", "-q", "-w", *(f"{k}={v}" for k, v in KERNEL_TIMERS.items())], check=True)
+    try:
+        yield
+    finally:
+        subprocess.run(
+            [*_netns(pid), "sysctl", "-q", "-w", *(f"{k}={v}" for k, v in rendered.items())],
+            check=False,
+            capture_output=True,
+        )

@@ -128,7 +128,7 @@ def test_replica_when_its_connections_go_silent_is_unhealthy_within_the_bound(fa
     this machine's keepalive (two hours), not the container's sysctls that end such a connection within about
     13 s (that healing is measured on real Docker, tests/test_faults_docker.py): the listener stays deaf, and the
     rendered healthcheck, run as Docker runs it (5 s after the last check ends), fails within
-    selfHeal.unhealthyAfterSeconds + 8 s. Once the packets flow again, events do and the check passes."""
+    selfHeal.unhealthyAfterSeconds + 9 s. Once the packets flow again, events do and the check passes."""
     faults.before("deaf")
     valkey = faults.running.valkey
     assert valkey is not None

@@ -30,6 +30,7 @@ from tests.faults import (
     FaultsReport,
     ReplicaEvents,
     established_ports,
+    kernel_timers,
     silenced,
     wait_recovery,
 )
@@ -72,6 +73,16 @@ class DockerFaults(ReplicaEvents):
 
     def kept(self, key: str) -> str | None:
         return self.running.valkey_cli("-n", "1", "GET", key) or None
+
+    def wait_health(self, name: str, status: str, timeout: float) -> float | None:
+        """Seconds until Docker calls container ``name`` ``status`` (None: not within ``timeout``)."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            info = self.running.applier.client.inspect_container(name)
+            if info is not None and info["State"].get("Health", {}).get("Status") == status:
+                return time.monotonic() - started
+            time.sleep(0.2)
+        return None
 
     def wait_valkey_healthy(self, restarts: int, timeout: float = 60) -> float:
         """Seconds until Valkey has been started again (its restart count above ``restarts``, or running again
@@ -145,12 +156,52 @@ def test_connections_when_silent_are_ended_by_the_kernel_and_events_flow_again_w
     assert len(ports) >= 3, f"replica 2's connections to Valkey: {ports}"
     with silenced(6379, ports, client_pid=b_pid, server_pid=docker_faults.pid(docker_faults.valkey)):
         recovery = wait_recovery(
-            "replica 2's Redis connections silent", time.monotonic(), docker_faults.raise_and_wait, 60
+            "replica 2's Redis connections silent",
+            time.monotonic(),
+            docker_faults.raise_and_wait,
+            60,
+            since="the silence began",
         )
         health = docker_faults.running.inspect(docker_faults.replicas[1])["State"]["Health"]["Status"]
     assert recovery.attempts > 1, "the first event after the silence began still arrived: nothing went silent"
     assert health == "healthy", "replica 2 was reported unhealthy while it healed by itself"
     docker_faults.after("silent", recovery, RECOVERY_BOUND)
+
+
+def test_replica_when_deaf_for_good_is_unhealthy_within_the_bound_and_docker_restart_heals_it(
+    docker_faults: DockerFaults,
+) -> None:
+    """A listener deaf for good while Redis answers (Open WebUI issues 26425, 28909): replica 2's Redis connections
+    silent with Linux's own TCP timers put back in its namespace, so nothing ends them for minutes. Docker calls
+    the replica unhealthy within the bound (the probe's clock: selfHeal.unhealthyAfterSeconds, then one check);
+    on one host Docker restarts nothing, and what the README tells the operator, `docker restart -t 10`, heals it."""
+    docker_faults.before("deaf")
+    name = docker_faults.replicas[1]
+    b_pid = docker_faults.pid(name)
+    ports = established_ports(6379, pid=b_pid)
+    assert len(ports) >= 3, f"replica 2's connections to Valkey: {ports}"
+    with (
+        kernel_timers(b_pid),
+        silenced(6379, ports, client_pid=b_pid, server_pid=docker_faults.pid(docker_faults.valkey)),
+    ):
+        unhealthy = docker_faults.wait_health(name, "unhealthy", 90)
+        deaf = not docker_faults.raise_and_wait(5)
+        docker_faults.report.add(
+            "real Docker: replica 2 deaf for good (silent, the kernel's own timers): Docker calls it unhealthy "
+            + (f"{unhealthy:.1f} s after the silence began" if unhealthy is not None else "never, in 90 s")
+        )
+        assert unhealthy is not None
+        assert unhealthy <= RECOVERY_BOUND
+        assert deaf, "an event reached replica 2 through its silent connections"
+        docker_faults.running.applier.client.call("POST", f"/containers/{name}/restart", query={"t": 10})
+        restarted = time.monotonic()
+        healthy = docker_faults.wait_health(name, "healthy", 180)
+        recovery = wait_recovery(
+            "replica 2 deaf, `docker restart -t 10`", restarted, docker_faults.raise_and_wait, 180, since="the restart"
+        )
+    assert healthy is not None, "replica 2 is not healthy again after its restart"
+    docker_faults.report.add(f"real Docker: replica 2 healthy again {healthy:.1f} s after `docker restart -t 10`")
+    docker_faults.after("deaf", recovery, 180)
 
 
 def test_valkey_when_replaced_by_a_new_container_events_flow_again_within_the_bound(

@@ -53,6 +53,55 @@ def report(request: pytest.FixtureRequest) -> DockerReport:
     return DockerReport.of(request.config)
 
 
+class TLSRedis:
+    """Debian's redis-server on ``address``, TLS only, with the certificates in ``directory``; appendfsync always,
+    so a key written before a kill is still there after (what the faults tier checks)."""
+
+    def __init__(self, directory: Path, address: str, port: int) -> None:
+        self.directory = directory
+        self.address = address
+        self.port = port
+        self.process: subprocess.Popen[bytes] | None = None
+        self.argv = [
+            REDIS_SERVER,
+            "--port", "0",
+            "--tls-port", str(port),
+            "--bind", address,
+            "--tls-cert-file", "server.pem",
+            "--tls-key-file", "server.key",
+            "--tls-ca-cert-file", "ca.pem",
+            "--tls-auth-clients", "no",
+            "--requirepass", PASSWORD,
+            "--save", "",
+            "--appendonly", "yes",
+            "--appendfsync", "always",
+            "--dir", str(directory),
+        ]  # fmt: skip
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            self.argv, cwd=self.directory, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        )
+        assert wait_until(lambda: self.cli("PING") == "PONG", timeout=20), "the TLS Redis does not answer"
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def cli(self, *args: str) -> str:
+        """redis-cli over TLS, verifying the server with the CA; the output, or the error."""
+        argv = ["redis-cli", "--tls", "--cacert", str(self.directory / "ca.pem"), "-h", self.address]
+        argv += ["-p", str(self.port), "--no-auth-warning", "-a", PASSWORD, *args]
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+        return (result.stdout or result.stderr).strip()
+
+
 @dataclass
 class External:
     """The stack applied on ``redis.url``, and the server it points at."""
@@ -62,60 +111,30 @@ class External:
     config: dict[str, Any]
     run: str
     certificates: Path
-    server: subprocess.Popen[bytes]
+    server: TLSRedis
 
     def open_webui(self) -> str:
         return f"{self.run}-open-webui"
 
 
-@pytest.fixture(scope="module")
-def external(
-    engine: EngineClient, images: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+@contextlib.contextmanager
+def external_stack(
+    engine: EngineClient, images: dict[str, str], certificates: Path, run: str, **blocks: dict[str, Any]
 ) -> Iterator[External]:
-    """A network, a TLS Redis on its gateway address, and the stack on it (``redis.url``, ``redis.tls``)."""
-    run = f"owrt{os.getpid()}x"
-    certificates = tmp_path_factory.mktemp("external-tls")
+    """A network, a TLS Redis on its gateway address, and the stack on it (``redis.url``, ``redis.tls``, and
+    ``blocks`` over the dev stack's settings); everything named ``run-…`` removed at the end."""
     server = None
     try:
         engine.call("POST", "/networks/create", body={"Name": f"{run}-net", "Driver": "bridge"})
         network = engine.call("GET", f"/networks/{run}-net")
         gateway = network["IPAM"]["Config"][0]["Gateway"]
         make_certificates(certificates, gateway)
-        port = free_port()
-        server = subprocess.Popen(
-            [
-                REDIS_SERVER,
-                "--port",
-                "0",
-                "--tls-port",
-                str(port),
-                "--bind",
-                gateway,
-                "--tls-cert-file",
-                "server.pem",
-                "--tls-key-file",
-                "server.key",
-                "--tls-ca-cert-file",
-                "ca.pem",
-                "--tls-auth-clients",
-                "no",
-                "--requirepass",
-                PASSWORD,
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(certificates),
-            ],
-            cwd=certificates,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-        )
-        config = stack_config(run, images, free_port(), network={"external": True})
+        server = TLSRedis(certificates, gateway, free_port())
+        server.start()
+        config = stack_config(run, images, free_port(), network={"external": True}, **blocks)
         del config["valkey"]  # refused with redis.url
         config["redis"] = {
-            "url": f"rediss://default:{PASSWORD}@{gateway}:{port}/0",
+            "url": f"rediss://default:{PASSWORD}@{gateway}:{server.port}/0",
             "keyPrefix": run,
             "tls": {"caCertFile": str(certificates / "ca.pem")},
         }
@@ -126,10 +145,17 @@ def external(
     finally:
         if server is not None:
             server.kill()
-            server.wait()
         _cleanup(engine, run)
         with contextlib.suppress(DockerError):
             engine.call("DELETE", f"/networks/{run}-net")
+
+
+@pytest.fixture(scope="module")
+def external(
+    engine: EngineClient, images: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[External]:
+    with external_stack(engine, images, tmp_path_factory.mktemp("external-tls"), f"owrt{os.getpid()}x") as stack:
+        yield stack
 
 
 def test_stack_when_on_an_external_redis_creates_no_valkey_and_open_webui_is_healthy(

@@ -31,7 +31,7 @@ import pytest
 from components.testing import Deployment, StackMocks, render
 from components.verify import DockerValkeyCli, Target, check_deployment, locate_task
 from tests.docker_applier import KEPT_CAPABILITY_BITS, EngineClient
-from tests.faults import RECOVERY_BOUND
+from tests.faults import RECOVERY_BOUND, established_ports, kernel_timers, silenced
 from tests.lifecycle import EventRecorder, Poller, first, post_json
 from tests.loopback import free_port
 from tests.open_webui_process import FiguresReport
@@ -362,6 +362,100 @@ def test_valkey_task_when_killed_is_replaced_by_swarm_and_events_flow_again_with
     )
     assert result["seconds"] is not None, result
     assert result["seconds"] <= RECOVERY_BOUND
+
+
+def _task_container(task: dict[str, Any]) -> str:
+    return str(task["Status"]["ContainerStatus"]["ContainerID"])
+
+
+def _pid(container: str) -> int:
+    return int(docker("inspect", "--format", "{{.State.Pid}}", container).strip())
+
+
+def _health(container: str) -> str | None:
+    """Docker's verdict on a task's container; None once the container is gone."""
+    output = docker("inspect", "--format", "{{.State.Health.Status}}", container, check=False).strip()
+    return output or None
+
+
+@pytest.mark.faults
+def test_task_connections_when_silent_on_the_overlay_are_ended_by_the_kernel_and_events_flow_again_within_the_bound(
+    one_node: SwarmRun, swarm_report: SwarmReport
+) -> None:
+    """Task B's Redis connections over the overlay network stop answering (packets dropped in task B's namespace
+    and in the Valkey task's; no FIN, no RST; new connections work): the service's ``sysctl`` end them, the
+    listener reconnects, and an event raised on task A reaches a client on task B again within the bound; task B
+    stays the same task, healthy throughout."""
+    (primary,) = one_node.tasks("open-webui")
+    (replica,) = one_node.tasks("open-webui-replicas")
+    (valkey,) = one_node.tasks("valkey")
+    a = task_addresses(primary, one_node.network_id)[0]
+    b = task_addresses(replica, one_node.network_id)[0]
+    b_pid = _pid(_task_container(replica))
+    ports = established_ports(6379, pid=b_pid)
+    assert len(ports) >= 3, f"task B's connections to Valkey: {ports}"
+    with silenced(6379, ports, client_pid=b_pid, server_pid=_pid(_task_container(valkey))):
+        since = time.time()
+        output = one_node.probe(
+            "recover",
+            {"raise": f"http://{a}:8080", "clients": {"on B": f"http://{b}:8080"}, "since": since, "timeout": 60},
+        )
+        health = _health(_task_container(replica))
+    result = json.loads(output.splitlines()[-1])
+    swarm_report.add(
+        f"{one_node.run}: task B's Redis connections silent on the overlay: events reach task B again "
+        f"{result['seconds']} s after the silence began ({result['attempts']} raised)"
+    )
+    assert result["seconds"] is not None, result
+    assert result["attempts"] > 1, "the first event after the silence began still arrived: nothing went silent"
+    assert result["seconds"] <= RECOVERY_BOUND
+    assert health == "healthy", "task B was called unhealthy while it healed by itself"
+    assert [task["ID"] for task in one_node.tasks("open-webui-replicas")] == [replica["ID"]]
+
+
+@pytest.mark.faults
+def test_task_when_deaf_for_good_is_unhealthy_within_the_bound_and_swarm_replaces_it_with_one_that_hears(
+    one_node: SwarmRun, swarm_report: SwarmReport
+) -> None:
+    """A listener deaf for good while Redis answers (Open WebUI issues 26425, 28909): task B's Redis connections
+    silent with Linux's own TCP timers put back in its namespace, so nothing ends them for minutes. Docker calls
+    the task's container unhealthy within the bound, Swarm replaces the task, and an event raised on task A
+    reaches a client on the new task B."""
+    (primary,) = one_node.tasks("open-webui")
+    (replica,) = one_node.tasks("open-webui-replicas")
+    (valkey,) = one_node.tasks("valkey")
+    a = task_addresses(primary, one_node.network_id)[0]
+    container = _task_container(replica)
+    b_pid = _pid(container)
+    ports = established_ports(6379, pid=b_pid)
+    assert len(ports) >= 3, f"task B's connections to Valkey: {ports}"
+    unhealthy = replaced = None
+    with kernel_timers(b_pid), silenced(6379, ports, client_pid=b_pid, server_pid=_pid(_task_container(valkey))):
+        silent = time.monotonic()
+        while time.monotonic() - silent < 90 and unhealthy is None:
+            health = _health(container)
+            if health != "healthy":  # unhealthy, or already gone: Swarm acts on the verdict at once
+                unhealthy = time.monotonic() - silent
+            time.sleep(0.2)
+        while unhealthy is not None and time.monotonic() - silent < 360:
+            new = [task for task in one_node.tasks("open-webui-replicas") if task["ID"] != replica["ID"]]
+            if new and _health(_task_container(new[0])) == "healthy":
+                replaced = time.monotonic() - silent
+                break
+            time.sleep(1)
+    swarm_report.add(
+        f"{one_node.run}: task B deaf for good (silent, the kernel's own timers): unhealthy "
+        + (f"{unhealthy:.1f} s after the silence began" if unhealthy is not None else "never, in 90 s")
+        + (f"; Swarm's new task healthy {replaced:.1f} s after" if replaced is not None else "; no new healthy task")
+    )
+    assert unhealthy is not None
+    assert unhealthy <= RECOVERY_BOUND
+    assert replaced is not None
+    (new_replica,) = one_node.tasks("open-webui-replicas")
+    b = task_addresses(new_replica, one_node.network_id)[0]
+    output = one_node.probe("events", {"raise": f"http://{a}:8080", "clients": {"on B": f"http://{b}:8080"}})
+    result = json.loads(output.splitlines()[-1])
+    assert result["latency_ms"]["on B"] is not None, result
 
 
 def test_swarm_stack_when_applied_again_changes_nothing(one_node: SwarmRun) -> None:

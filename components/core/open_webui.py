@@ -30,8 +30,9 @@ HEALTHCHECK_RETRIES = 1
 ``selfHeal.unhealthyAfterSeconds`` before a deaf replica fails, so one failed check is the verdict."""
 PROBE_DEADLINE = 2
 """Seconds the probe gives the round trip (milliseconds measured), besides the sentinels' share: a deaf replica's
-checks take that long, so checks run every 7 s while it is deaf, and it is reported within about
-``unhealthyAfterSeconds`` + 14 s of going deaf (28 s by default; more with Sentinel's longer checks)."""
+checks take that long, so checks run every 7 s while it is deaf. Deafness counts from the last event delivered,
+so a replica is reported within about ``unhealthyAfterSeconds`` + 9 s of going deaf (one 7 s period and the failing
+check's own 2 s: 29 s by default; more with Sentinel's longer checks)."""
 
 
 def room_channels(settings: OpenWebUISettings) -> bool:

@@ -465,7 +465,11 @@ def health(args: argparse.Namespace) -> int:
         if not state.get("delivered"):  # a new replica proves its listener once: else `pulumi up` fails
             print(f"unhealthy: this replica has not delivered an event yet ({error})")
             return 1
-        since = float(state.get("deaf_since") or now)  # type: ignore[arg-type]
+        # Deaf since the last event delivered, if that was recent (checks run 5 s apart); after a longer gap (a paused
+        # container, a stalled host) from this check on.
+        delivered_at = float(state.get("delivered_at") or 0)  # type: ignore[arg-type]
+        first = delivered_at if now - delivered_at < args.unhealthy_after else now
+        since = float(state.get("deaf_since") or first)  # type: ignore[arg-type]
         state["deaf_since"] = since
         _save_state(args.state, state)
         back_off_until = float(state.get("unreachable_at") or 0) + LISTENER_BACKOFF  # type: ignore[arg-type]
@@ -504,7 +508,7 @@ def health(args: argparse.Namespace) -> int:
         return deaf(error)
     except (OSError, ValueError) as error:  # anything else this check did not foresee: counted, not fatal at once
         return deaf(f"{type(error).__name__}: {error}")
-    _save_state(args.state, {"delivered": True})
+    _save_state(args.state, {"delivered": True, "delivered_at": now})
     print(f"healthy: an event published to Redis came back through this replica in {seconds * 1000:.1f} ms")
     return 0
 
