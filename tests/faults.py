@@ -8,7 +8,9 @@ behind the load balancer) and one on a real swarm; the seconds to recovery go to
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -148,40 +150,75 @@ def _netns(pid: int | None) -> list[str]:
     return ["nsenter", "-t", str(pid), "-n"] if pid is not None else []
 
 
-def established_ports(server_port: int, *, pid: int | None = None, owner: int | None = None) -> list[int]:
-    """Local ports of the established connections to ``server_port`` in the network namespace of ``pid`` (this
+class Namespace:
+    """The network namespace of ``pid`` (this one when None), held open by a file descriptor: a rule removed or a
+    setting restored later goes to the namespace it was made in, even once the container is gone and its PID taken
+    by another process (the namespace itself lives on until the descriptor closes)."""
+
+    def __init__(self, pid: int | None) -> None:
+        self.fd = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY) if pid is not None else None
+
+    def run(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        prefix = ["nsenter", f"--net=/proc/{os.getpid()}/fd/{self.fd}"] if self.fd is not None else []
+        return subprocess.run([*prefix, *argv], capture_output=True, text=True, check=check)
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+@dataclass(frozen=True)
+class Connection:
+    """One end of an established TCP connection: the client's address and port."""
+
+    address: str
+    port: int
+
+
+def established(server_port: int, *, pid: int | None = None, owner: int | None = None) -> list[Connection]:
+    """The client ends of the established connections to ``server_port`` in the network namespace of ``pid`` (this
     one when None), only those of process ``owner`` when given."""
     argv = [*_netns(pid), "ss", "-tnpH", "state", "established", f"( dport = :{server_port} )"]
     output = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
-    ports = []
+    connections = []
     for line in output.splitlines():
         fields = line.split()
         if len(fields) < 3 or (owner is not None and f"pid={owner}," not in line):
             continue
-        ports.append(int(fields[2].rsplit(":", 1)[1]))
-    return ports
+        address, _, port = fields[2].rpartition(":")
+        connections.append(Connection(address.strip("[]"), int(port)))
+    return connections
 
 
 @contextlib.contextmanager
 def silenced(
-    server_port: int, client_ports: list[int], *, client_pid: int | None = None, server_pid: int | None = None
+    server_port: int,
+    connections: list[Connection],
+    *,
+    client_pid: int | None = None,
+    server_pid: int | None = None,
 ) -> Iterator[None]:
     """Drop every packet of these connections where it arrives (the client's namespace for the server's packets,
-    the server's for the client's): both ends send, nothing arrives, nobody sends a FIN or a RST. New connections
-    (new ports) are untouched. The rules go when the block ends."""
+    the server's for the client's, matched by the client's address and port): both ends send, nothing arrives,
+    nobody sends a FIN or a RST. New connections (new ports) are untouched. The rules go when the block ends."""
+    client, server = Namespace(client_pid), Namespace(server_pid)
     rules = []
-    for port in client_ports:
-        rules.append((client_pid, ["-p", "tcp", "--sport", str(server_port), "--dport", str(port)]))
-        rules.append((server_pid, ["-p", "tcp", "--sport", str(port), "--dport", str(server_port)]))
+    for connection in connections:
+        port = str(connection.port)
+        rules.append((client, ["-p", "tcp", "--sport", str(server_port), "--dport", port]))
+        rules.append((server, ["-p", "tcp", "-s", connection.address, "--sport", port, "--dport", str(server_port)]))
     added = []
     try:
-        for pid, match in rules:
-            subprocess.run([*_netns(pid), "iptables", "-I", "INPUT", *match, "-j", "DROP"], check=True)
-            added.append((pid, match))
+        for namespace, match in rules:
+            namespace.run("iptables", "-I", "INPUT", *match, "-j", "DROP")
+            added.append((namespace, match))
         yield
     finally:
-        for pid, match in added:
-            subprocess.run([*_netns(pid), "iptables", "-D", "INPUT", *match, "-j", "DROP"], check=False)
+        for namespace, match in added:
+            namespace.run("iptables", "-D", "INPUT", *match, "-j", "DROP", check=False)
+        client.close()
+        server.close()
 
 
 KERNEL_TIMERS = {
@@ -199,16 +236,41 @@ def kernel_timers(pid: int) -> Iterator[None]:
     rendered ``sysctls``), so that a silent connection there is not ended by the kernel for minutes: a listener
     deaf for good while Redis answers, as Open WebUI's issues describe. The kernel reads these per connection
     as it goes, so they apply to the connections already open. The rendered values come back when the block ends
-    (nothing to do if the container is gone: a new one starts with its own)."""
+    (into the same namespace, even if the container is gone by then)."""
+    namespace = Namespace(pid)
     keys = list(KERNEL_TIMERS)
-    shown = subprocess.run([*_netns(pid), "sysctl", "-n", *keys], capture_output=True, text=True, check=True)
-    rendered = dict(zip(keys, shown.stdout.split(), strict=True))
-    subprocess.run([*_netns(pid), "sysctl", "-q", "-w", *(f"{k}={v}" for k, v in KERNEL_TIMERS.items())], check=True)
     try:
-        yield
+        rendered = dict(zip(keys, namespace.run("sysctl", "-n", *keys).stdout.split(), strict=True))
+        try:
+            namespace.run("sysctl", "-q", "-w", *(f"{k}={v}" for k, v in KERNEL_TIMERS.items()))
+            yield
+        finally:
+            namespace.run("sysctl", "-q", "-w", *(f"{k}={v}" for k, v in rendered.items()), check=False)
     finally:
-        subprocess.run(
-            [*_netns(pid), "sysctl", "-q", "-w", *(f"{k}={v}" for k, v in rendered.items())],
-            check=False,
-            capture_output=True,
-        )
+        namespace.close()
+
+
+class HealthWatch:
+    """Every status ``status()`` returns, polled twice a second in a thread while the block runs: a replica called
+    unhealthy even for one check while it healed by itself is seen, not only its status at the end."""
+
+    def __init__(self, status: Callable[[], str | None]) -> None:
+        self.status = status
+        self.seen: list[str | None] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        while not self._stop.wait(0.5):
+            self.seen.append(self.status())
+
+    def __enter__(self) -> HealthWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def problems(self) -> list[str | None]:
+        return [status for status in self.seen if status != "healthy"]

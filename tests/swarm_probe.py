@@ -5,6 +5,9 @@ Only the standard library and python-socketio (the Open WebUI image has both). P
 
 - ``events``: sign up (or in), connect a socket.io client to each of ``clients`` (base URLs: task addresses),
   create a channel through ``raise`` and report, per client, whether and how fast ``channel:created`` arrived.
+- ``recover``: connect a client to each of ``clients`` (task B's first), then from ``start`` (a wall-clock time,
+  default ``since``) create a channel through ``raise`` every second until the first client gets the event;
+  report the seconds from ``since`` (when the fault began or ended) to the raise that reached it.
 - ``survive``: connect ``count`` clients through ``raise`` (the load balancer) with reconnection on, print
   ``READY``; wait until a client was disconnected and every client is connected again (a node went down and the
   clients found the tasks that are left), then create a channel and report who got the event, with the times.
@@ -115,6 +118,8 @@ def main() -> int:
         # After a fault: raise on task A every second until the client on task B gets one (tests/faults.py).
         clients = [Client(label, base, token, origin, True) for label, base in options["clients"].items()]
         since = float(options["since"])
+        while time.time() < float(options.get("start", since)):  # the clients connected, the fault begins then
+            time.sleep(0.01)
         result = {"seconds": None, "attempts": 0, "errors": []}
         while time.time() < since + options.get("timeout", 90):
             sent = time.time()

@@ -32,7 +32,7 @@ from tests.faults import (
     RECOVERY_BOUND,
     FaultsReport,
     ReplicaEvents,
-    established_ports,
+    established,
     silenced,
     wait_recovery,
 )
@@ -128,7 +128,8 @@ def test_replica_when_its_connections_go_silent_is_unhealthy_within_the_bound(fa
     this machine's keepalive (two hours), not the container's sysctls that end such a connection within about
     13 s (that healing is measured on real Docker, tests/test_faults_docker.py): the listener stays deaf, and the
     rendered healthcheck, run as Docker runs it (5 s after the last check ends), fails within
-    selfHeal.unhealthyAfterSeconds + 9 s. Once the packets flow again, events do and the check passes."""
+    selfHeal.unhealthyAfterSeconds + 14 s (28 s by default). Once the packets flow again, events do and the check
+    passes."""
     faults.before("deaf")
     valkey = faults.running.valkey
     assert valkey is not None
@@ -144,7 +145,7 @@ def test_replica_when_its_connections_go_silent_is_unhealthy_within_the_bound(fa
         return subprocess.run(["/bin/sh", "-c", command], env=env, capture_output=True, text=True, timeout=15)
 
     assert check().returncode == 0
-    ports = established_ports(valkey.port, owner=b.process.pid)
+    ports = established(valkey.port, owner=b.process.pid)
     assert len(ports) >= 3, f"replica 2's connections to Valkey: {ports}"  # three listeners, a client or more
     unhealthy_after = None
     with silenced(valkey.port, ports):

@@ -19,6 +19,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -31,7 +32,7 @@ import pytest
 from components.testing import Deployment, StackMocks, render
 from components.verify import DockerValkeyCli, Target, check_deployment, locate_task
 from tests.docker_applier import KEPT_CAPABILITY_BITS, EngineClient
-from tests.faults import RECOVERY_BOUND, established_ports, kernel_timers, silenced
+from tests.faults import RECOVERY_BOUND, HealthWatch, established, kernel_timers, silenced
 from tests.lifecycle import EventRecorder, Poller, first, post_json
 from tests.loopback import free_port
 from tests.open_webui_process import FiguresReport
@@ -372,6 +373,25 @@ def _pid(container: str) -> int:
     return int(docker("inspect", "--format", "{{.State.Pid}}", container).strip())
 
 
+def _passed_a_check_from_now(container: str, timeout: float = 30) -> bool:
+    """Whether a healthcheck that started after this call passes (the probe has delivered since: no deafness of
+    an earlier fault is still on its clock)."""
+
+    def last() -> dict[str, Any]:
+        output = docker("inspect", "--format", "{{json .State.Health.Log}}", container, check=False)
+        entries = json.loads(output or "null") or [{}]
+        return dict(entries[-1])
+
+    before = last().get("Start")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        entry = last()
+        if entry.get("Start") != before and entry.get("ExitCode") == 0:
+            return True
+        time.sleep(0.5)
+    return False
+
+
 def _health(container: str) -> str | None:
     """Docker's verdict on a task's container; None once the container is gone."""
     output = docker("inspect", "--format", "{{.State.Health.Status}}", container, check=False).strip()
@@ -392,16 +412,22 @@ def test_task_connections_when_silent_on_the_overlay_are_ended_by_the_kernel_and
     a = task_addresses(primary, one_node.network_id)[0]
     b = task_addresses(replica, one_node.network_id)[0]
     b_pid = _pid(_task_container(replica))
-    ports = established_ports(6379, pid=b_pid)
+    ports = established(6379, pid=b_pid)
     assert len(ports) >= 3, f"task B's connections to Valkey: {ports}"
-    with silenced(6379, ports, client_pid=b_pid, server_pid=_pid(_task_container(valkey))):
-        since = time.time()
-        output = one_node.probe(
-            "recover",
-            {"raise": f"http://{a}:8080", "clients": {"on B": f"http://{b}:8080"}, "since": since, "timeout": 60},
-        )
-        health = _health(_task_container(replica))
-    result = json.loads(output.splitlines()[-1])
+    # The probe's client connects to task B first; the silence and the raising begin together at `start`.
+    start = time.time() + 10
+    options = {"raise": f"http://{a}:8080", "clients": {"on B": f"http://{b}:8080"}, "since": start, "timeout": 60}
+    outputs: list[str] = []
+    probe = threading.Thread(target=lambda: outputs.append(one_node.probe("recover", {**options, "start": start})))
+    probe.start()
+    time.sleep(max(0.0, start - time.time()))
+    with (
+        HealthWatch(lambda: _health(_task_container(replica))) as watch,
+        silenced(6379, ports, client_pid=b_pid, server_pid=_pid(_task_container(valkey))),
+    ):
+        probe.join()
+    assert outputs, "the probe did not finish"
+    result = json.loads(outputs[0].splitlines()[-1])
     swarm_report.add(
         f"{one_node.run}: task B's Redis connections silent on the overlay: events reach task B again "
         f"{result['seconds']} s after the silence began ({result['attempts']} raised)"
@@ -409,7 +435,8 @@ def test_task_connections_when_silent_on_the_overlay_are_ended_by_the_kernel_and
     assert result["seconds"] is not None, result
     assert result["attempts"] > 1, "the first event after the silence began still arrived: nothing went silent"
     assert result["seconds"] <= RECOVERY_BOUND
-    assert health == "healthy", "task B was called unhealthy while it healed by itself"
+    assert watch.seen, "task B's health was never read"
+    assert watch.problems() == [], "task B was called unhealthy while it healed by itself"
     assert [task["ID"] for task in one_node.tasks("open-webui-replicas")] == [replica["ID"]]
 
 
@@ -427,7 +454,8 @@ def test_task_when_deaf_for_good_is_unhealthy_within_the_bound_and_swarm_replace
     a = task_addresses(primary, one_node.network_id)[0]
     container = _task_container(replica)
     b_pid = _pid(container)
-    ports = established_ports(6379, pid=b_pid)
+    assert _passed_a_check_from_now(container), "task B's healthcheck does not pass before the fault"
+    ports = established(6379, pid=b_pid)
     assert len(ports) >= 3, f"task B's connections to Valkey: {ports}"
     unhealthy = replaced = None
     with kernel_timers(b_pid), silenced(6379, ports, client_pid=b_pid, server_pid=_pid(_task_container(valkey))):

@@ -6,6 +6,7 @@ import ipaddress
 from pathlib import Path
 
 from .images import moving_image_problems, rolls_side_by_side
+from .probe import ROUND_TRIP
 from .redis import HEALTHCHECK_TIMEOUT, check_tls_files, healthcheck_timeout, sentinels
 from .settings import (
     OpenWebUISettings,
@@ -28,11 +29,11 @@ HEALTHCHECK_INTERVAL = 5
 HEALTHCHECK_RETRIES = 1
 """Failed checks in a row before Docker calls a replica unhealthy: the probe's own clock already waits
 ``selfHeal.unhealthyAfterSeconds`` before a deaf replica fails, so one failed check is the verdict."""
-PROBE_DEADLINE = 2
-"""Seconds the probe gives the round trip (milliseconds measured), besides the sentinels' share: a deaf replica's
-checks take that long, so checks run every 7 s while it is deaf. Deafness counts from the last event delivered,
-so a replica is reported within about ``unhealthyAfterSeconds`` + 9 s of going deaf (one 7 s period and the failing
-check's own 2 s: 29 s by default; more with Sentinel's longer checks)."""
+PROBE_DEADLINE = int(ROUND_TRIP)
+"""Seconds the probe gives the round trip once Redis answered (milliseconds measured); with Sentinel the deadline
+adds the sentinels' share for finding the master, and the round trip still gets this. A deaf replica's checks take
+that long, so checks run every 7 s while it is deaf, and it is reported within about ``unhealthyAfterSeconds`` +
+14 s of going deaf (29 s by default: 23-29 s from the silence, with or without Sentinel)."""
 
 
 def room_channels(settings: OpenWebUISettings) -> bool:

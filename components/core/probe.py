@@ -49,6 +49,9 @@ EVENT = "open-webui-redis:probe"
 CHANNEL = "socketio"
 HOST_ID = "open-webui-redis-probe"
 NO_URL = "no WEBSOCKET_REDIS_URL or REDIS_URL in the environment or /run/secrets"
+ROUND_TRIP = 2.0
+"""Seconds the socket.io round trip gets once Redis answered (milliseconds measured): a deaf replica's check lasts
+this long whatever share of ``--deadline`` finding the master through the sentinels was given."""
 LISTENER_BACKOFF = 60.0
 """The longest wait of Open WebUI's websocket listener between two Redis reconnects (python-socketio's
 ``_redis_listen_with_retries``, and Open WebUI 0.12's copy): after Redis was unreachable, deafness counts from then."""
@@ -420,6 +423,7 @@ def deliver(
         for redis_client in clients:
             redis_client.close()
         raise
+    deadline = min(deadline, time.monotonic() + ROUND_TRIP)  # the sentinels' share is for finding the master
     try:
         try:
             client = Client(port, deadline)
@@ -465,11 +469,7 @@ def health(args: argparse.Namespace) -> int:
         if not state.get("delivered"):  # a new replica proves its listener once: else `pulumi up` fails
             print(f"unhealthy: this replica has not delivered an event yet ({error})")
             return 1
-        # Deaf since the last event delivered, if that was recent (checks run 5 s apart); after a longer gap (a paused
-        # container, a stalled host) from this check on.
-        delivered_at = float(state.get("delivered_at") or 0)  # type: ignore[arg-type]
-        first = delivered_at if now - delivered_at < args.unhealthy_after else now
-        since = float(state.get("deaf_since") or first)  # type: ignore[arg-type]
+        since = float(state.get("deaf_since") or now)  # type: ignore[arg-type]
         state["deaf_since"] = since
         _save_state(args.state, state)
         back_off_until = float(state.get("unreachable_at") or 0) + LISTENER_BACKOFF  # type: ignore[arg-type]
@@ -508,7 +508,7 @@ def health(args: argparse.Namespace) -> int:
         return deaf(error)
     except (OSError, ValueError) as error:  # anything else this check did not foresee: counted, not fatal at once
         return deaf(f"{type(error).__name__}: {error}")
-    _save_state(args.state, {"delivered": True, "delivered_at": now})
+    _save_state(args.state, {"delivered": True})
     print(f"healthy: an event published to Redis came back through this replica in {seconds * 1000:.1f} ms")
     return 0
 
