@@ -32,6 +32,7 @@ PINS = {
     "actions/checkout": ("3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),
     "actions/setup-python": ("5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0"),
     "pulumi/actions": ("8e5e406f4007fca908480587cb9893c07090f58d", "v7.0.0"),
+    "actions/upload-artifact": ("bbbca2ddaa5d8feaa63e36b76fdaad77386f024f", "v7.0.0"),
 }
 """The reviewed commits of each action and the tags they were read from (shared FIELD-NOTES, section 6)."""
 PULUMI_ACTION = "pulumi/actions@" + PINS["pulumi/actions"][0]
