@@ -412,15 +412,16 @@ def test_task_connections_when_silent_on_the_overlay_are_ended_by_the_kernel_and
     a = task_addresses(primary, one_node.network_id)[0]
     b = task_addresses(replica, one_node.network_id)[0]
     b_pid = _pid(_task_container(replica))
-    ports = established(6379, pid=b_pid)
-    assert len(ports) >= 3, f"task B's connections to Valkey: {ports}"
-    # The probe's client connects to task B first; the silence and the raising begin together at `start`.
+    # The probe's client connects to task B first; the silence and the raising begin together at `start`, on the
+    # connections task B has then (a listener may still be reconnecting after an earlier fault).
     start = time.time() + 10
     options = {"raise": f"http://{a}:8080", "clients": {"on B": f"http://{b}:8080"}, "since": start, "timeout": 60}
     outputs: list[str] = []
     probe = threading.Thread(target=lambda: outputs.append(one_node.probe("recover", {**options, "start": start})))
     probe.start()
-    time.sleep(max(0.0, start - time.time()))
+    time.sleep(max(0.0, start - time.time() - 0.5))
+    ports = established(6379, pid=b_pid)
+    assert len(ports) >= 3, f"task B's connections to Valkey: {ports}"
     with (
         HealthWatch(lambda: _health(_task_container(replica))) as watch,
         silenced(6379, ports, client_pid=b_pid, server_pid=_pid(_task_container(valkey))),
