@@ -89,6 +89,22 @@ class DockerFaults(ReplicaEvents):
             time.sleep(0.2)
         return None
 
+    def checks(self, name: str) -> list[str]:
+        """What the last healthchecks of container ``name`` printed (Docker keeps five), oldest first."""
+        info = self.running.applier.client.inspect_container(name) or {}
+        return [entry["Output"].strip() for entry in info.get("State", {}).get("Health", {}).get("Log") or []]
+
+    def wait_delivered(self, name: str, timeout: float = 30) -> None:
+        """Until the last healthcheck of ``name`` delivered its event: the replica starts the next fault settled,
+        with no earlier outage left in its probe's memory."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            last = self.checks(name)[-1:]
+            if last and last[0].startswith("healthy: an event"):
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"{name}'s healthcheck has not delivered an event in {timeout:g} s: {self.checks(name)}")
+
     def wait_valkey_healthy(self, restarts: int, timeout: float = 60) -> float:
         """Seconds until Valkey has been started again (its restart count above ``restarts``, or running again
         after a stop) and is healthy."""
@@ -185,6 +201,7 @@ def test_replica_when_deaf_for_good_is_unhealthy_within_the_bound_and_docker_res
     on one host Docker restarts nothing, and what the README tells the operator, `docker restart -t 10`, heals it."""
     docker_faults.before("deaf")
     name = docker_faults.replicas[1]
+    docker_faults.wait_delivered(name)
     b_pid = docker_faults.pid(name)
     ports = established(6379, pid=b_pid)
     assert len(ports) >= 3, f"replica 2's connections to Valkey: {ports}"
@@ -198,8 +215,8 @@ def test_replica_when_deaf_for_good_is_unhealthy_within_the_bound_and_docker_res
             "real Docker: replica 2 deaf for good (silent, the kernel's own timers): Docker calls it unhealthy "
             + (f"{unhealthy:.1f} s after the silence began" if unhealthy is not None else "never, in 90 s")
         )
-        assert unhealthy is not None
-        assert unhealthy <= RECOVERY_BOUND
+        assert unhealthy is not None, docker_faults.checks(name)
+        assert unhealthy <= RECOVERY_BOUND, docker_faults.checks(name)
         assert deaf, "an event reached replica 2 through its silent connections"
         restarted = time.monotonic()  # the operator's command: the stop (up to 10 s) and the start
         docker_faults.running.applier.client.call("POST", f"/containers/{name}/restart", query={"t": 10})

@@ -6,7 +6,7 @@ import ipaddress
 from pathlib import Path
 
 from .images import moving_image_problems, rolls_side_by_side
-from .probe import ROUND_TRIP
+from .probe import CHECK_INTERVAL, ROUND_TRIP
 from .redis import HEALTHCHECK_TIMEOUT, check_tls_files, healthcheck_timeout, sentinels
 from .settings import (
     OpenWebUISettings,
@@ -23,7 +23,7 @@ PROBE_PATH = "/usr/local/lib/open-webui-redis/probe.py"
 """Where the healthcheck's program (``components/core/probe.py``) is in an Open WebUI container: uploaded on one host,
 a Docker config on Swarm."""
 PROBE_SCRIPT = (Path(__file__).with_name("probe.py")).read_text(encoding="utf-8")
-HEALTHCHECK_INTERVAL = 5
+HEALTHCHECK_INTERVAL = int(CHECK_INTERVAL)
 """Seconds between two healthchecks of a running replica (Docker counts from the end of the last; each costs about
 30 ms of CPU)."""
 HEALTHCHECK_RETRIES = 1

@@ -54,7 +54,9 @@ ROUND_TRIP = 2.0
 this long whatever share of ``--deadline`` finding the master through the sentinels was given."""
 LISTENER_BACKOFF = 60.0
 """The longest wait of Open WebUI's websocket listener between two Redis reconnects (python-socketio's
-``_redis_listen_with_retries``, and Open WebUI 0.12's copy): after Redis was unreachable, deafness counts from then."""
+``_redis_listen_with_retries``, and Open WebUI 0.12's copy: 1 s, then doubled after each failed try, up to this)."""
+CHECK_INTERVAL = 5.0
+"""Seconds between two checks of a running replica (the rendered healthcheck's interval, from the end of the last)."""
 SOCKET_PATH = "/ws/socket.io/?EIO=4&transport=websocket"
 
 
@@ -458,6 +460,21 @@ def answers_health(port: int, timeout: float) -> bool:
         connection.close()
 
 
+def listener_back_off_until(state: dict[str, object]) -> float:
+    """When Open WebUI's listener has tried Redis again at the latest, after the outage this probe saw (0: none).
+    The listener waits 1 s, 2 s, 4 s ... (up to ``LISTENER_BACKOFF``) between tries, so after an outage of T seconds
+    it tries again within T + 1 s of Redis answering. The probe saw Redis unreachable from ``unreachable_since`` to
+    ``unreachable_at``; the outage may have begun a check earlier and ended a check later. A blip gives the listener
+    16 s, an outage over a minute the whole 60 s: deafness a while after a blip is not excused for a minute."""
+    last = state.get("unreachable_at")
+    if not isinstance(last, (int, float)):
+        return 0.0
+    first = state.get("unreachable_since")
+    first = first if isinstance(first, (int, float)) else last
+    outage = last - first + 2 * CHECK_INTERVAL
+    return last + CHECK_INTERVAL + min(LISTENER_BACKOFF, outage + 1)
+
+
 def health(args: argparse.Namespace) -> int:
     now = time.time()
     deadline = time.monotonic() + args.deadline
@@ -472,11 +489,11 @@ def health(args: argparse.Namespace) -> int:
         since = float(state.get("deaf_since") or now)  # type: ignore[arg-type]
         state["deaf_since"] = since
         _save_state(args.state, state)
-        back_off_until = float(state.get("unreachable_at") or 0) + LISTENER_BACKOFF  # type: ignore[arg-type]
+        back_off_until = listener_back_off_until(state)
         if now < back_off_until:
             print(
-                f"healthy for now: Redis answers again; Open WebUI's listener retries up to {LISTENER_BACKOFF:g} s "
-                f"apart ({error})"
+                f"healthy for now: Redis answers again; Open WebUI's listener may wait {back_off_until - now:.0f} s "
+                f"more before it tries again ({error})"
             )
             return 0
         since = max(since, back_off_until)
@@ -500,6 +517,7 @@ def health(args: argparse.Namespace) -> int:
         if not answers_health(args.port, max(0.5, deadline - time.monotonic())):
             return deaf(f"Redis unreachable ({error}) and GET /health does not answer 200")
         state.pop("deaf_since", None)
+        state.setdefault("unreachable_since", now)
         state["unreachable_at"] = now
         _save_state(args.state, state)
         print(f"healthy: Redis unreachable ({error}); events wait for it, and a new replica would not reach it either")
