@@ -1,4 +1,7 @@
-"""Open WebUI with Valkey-managed websockets on Docker, as Pulumi components."""
+"""Open WebUI with Valkey-managed websockets on Docker, as Pulumi components.
+
+Installed, the package is ``open_webui_redis``; in this repository the same folder is ``components`` (the program,
+``__main__.py``, imports it so). Both names give the same modules."""
 
 from .core.config import ConfigurationError, load_settings, settings_from_mapping
 from .core.open_webui import websocket_env
@@ -23,6 +26,9 @@ from .core.settings import (
 from .core.valkey import redis_url
 from .host import LoadBalancer, Network, OpenWebUI, OpenWebUIStack, Postgres, Valkey
 from .swarm import OverlayNetwork, SwarmLoadBalancer, SwarmOpenWebUI, SwarmPostgres, SwarmStack, SwarmValkey
+
+__version__ = "0.1.0"
+"""The package's version (pyproject.toml reads it; a release tag ``v<version>`` must match it)."""
 
 
 def build_stack(name: str, settings: StackSettings) -> OpenWebUIStack | SwarmStack:
@@ -59,6 +65,7 @@ __all__ = [
     "SwarmValkey",
     "Valkey",
     "ValkeySettings",
+    "__version__",
     "build_stack",
     "database_url",
     "load_settings",
