@@ -3,16 +3,20 @@ and the Redis URL of a Valkey component."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import pulumi
 import pulumi_random as random
 import pulumi_tls as tls
 from pydantic import SecretStr
 
-from .core.redis import open_webui_urls
-from .core.settings import StackSettings, ValkeySettings
+from .core.config import ConfigurationError, settings_for_inputs
+from .core.inputs import STACK_INPUTS, TLS_INPUTS, checked_database_url, checked_pem, checked_redis_url
+from .core.postgres import normalize_database_url
+from .core.redis import open_webui_url
+from .core.settings import RedisSettings, StackSettings, ValkeySettings
 from .core.valkey import TLS_DNS_NAMES, redis_url
 
 
@@ -135,11 +139,105 @@ def valkey_certificates(name: str, settings: ValkeySettings, parent: pulumi.Reso
     )
 
 
-def external_redis_urls(settings: StackSettings) -> tuple[pulumi.Output[str], pulumi.Output[str] | None]:
-    """``REDIS_URL`` and, when websockets have their own server, ``WEBSOCKET_REDIS_URL`` of ``redis.url`` (secrets),
-    with the TLS parameters of ``redis.tls``."""
-    redis, websocket = open_webui_urls(settings.redis)
-    return pulumi.Output.secret(redis), pulumi.Output.secret(websocket) if settings.redis.websocket_url else None
+class StackInputArgs(TypedDict, total=False):
+    """The keyword arguments both stacks take as ``pulumi.Input`` instead of settings (``core/inputs.py``:
+    ``STACK_INPUTS`` names the setting each replaces)."""
+
+    redis_url: pulumi.Input[str]
+    """``REDIS_URL`` of an external server (``redis.url``): no Valkey is declared."""
+    websocket_redis_url: pulumi.Input[str]
+    """``WEBSOCKET_REDIS_URL`` when websockets use another server or database (``redis.websocketUrl``)."""
+    redis_ca_cert: pulumi.Input[str]
+    """PEM of the CA of that server's certificate (``redis.tls.caCert``)."""
+    redis_client_cert: pulumi.Input[str]
+    """PEM of a client certificate (``redis.tls.clientCert``), with ``redis_client_key``."""
+    redis_client_key: pulumi.Input[str]
+    """PEM of its private key (``redis.tls.clientKey``)."""
+    database_url: pulumi.Input[str]
+    """URL of an external PostgreSQL (``database.url``): no PostgreSQL is declared, the replicas are load balanced."""
+    network: pulumi.Input[str]
+    """A network the caller made: its name (one host) or its ID (Swarm); none is declared (``network.*``)."""
+
+
+class StackInputs:
+    """What a caller's program passed a stack as ``pulumi.Input`` (``StackInputArgs``), and how the stack uses it.
+    Secret values stay secret: every URL and key is wrapped with ``Output.secret``, whether it arrives secret or
+    plain. The deployment follows whatever produced them."""
+
+    def __init__(self, inputs: StackInputArgs) -> None:
+        unknown = sorted(set(inputs) - set(STACK_INPUTS))
+        if unknown:
+            raise TypeError(f"unknown stack Inputs {unknown}: the stacks take {sorted(STACK_INPUTS)}")
+        self._values: dict[str, Any] = {name: value for name, value in inputs.items() if value is not None}
+
+    def get(self, name: str) -> Any:
+        """The Input ``name`` (a key of ``StackInputArgs``), or None."""
+        return self._values.get(name)
+
+    @property
+    def given(self) -> frozenset[str]:
+        """The names of the Inputs given."""
+        return frozenset(self._values)
+
+    def settings(self, settings: StackSettings) -> StackSettings:
+        """``settings`` as deployed with these Inputs (``ConfigurationError``, before anything is declared)."""
+        return settings_for_inputs(settings, self.given)
+
+    def _tls_given(self) -> list[str]:
+        return [field for name, field in TLS_INPUTS.items() if name in self._values]
+
+    def _url(self, name: str, setting: SecretStr | None, redis: RedisSettings) -> pulumi.Output[str] | None:
+        value = self.get(name)
+        tls_given = self._tls_given()
+        if value is not None:
+            return pulumi.Output.secret(
+                pulumi.Output.from_input(value).apply(
+                    lambda url: _resolved(lambda: checked_redis_url(name, url, redis, tls_given))
+                )
+            )
+        if setting is None:
+            return None
+        return pulumi.Output.secret(open_webui_url(setting.get_secret_value(), redis, tls_given))
+
+    def redis_urls(self, settings: StackSettings) -> tuple[pulumi.Output[str], pulumi.Output[str] | None]:
+        """``REDIS_URL`` and, when websockets have their own server, ``WEBSOCKET_REDIS_URL`` of an external server
+        (secrets): the ``redis_url`` Input or ``redis.url``, with the TLS parameters of ``redis.tls`` and of the
+        certificate Inputs. An Input's value is checked by ``redis.url``'s rules when it resolves."""
+        redis = settings.redis
+        url = self._url("redis_url", redis.url, redis)
+        websocket = self._url("websocket_redis_url", redis.websocket_url, redis)
+        assert url is not None, "an external server only"
+        return url, websocket
+
+    def certificate(self, name: str) -> pulumi.Output[str] | None:
+        """The certificate Input ``name`` (``redis_ca_cert``, ...), checked as PEM when it resolves (secret)."""
+        value = self.get(name)
+        if value is None:
+            return None
+        return pulumi.Output.secret(
+            pulumi.Output.from_input(value).apply(lambda pem: _resolved(lambda: checked_pem(name, pem)))
+        )
+
+    def external_database_url(self, settings: StackSettings) -> pulumi.Output[str] | None:
+        """``DATABASE_URL`` of an external database (secret): the ``database_url`` Input (checked by
+        ``database.url``'s rules when it resolves) or ``database.url``, in the psycopg 3 form."""
+        if self.get("database_url") is not None:
+            return pulumi.Output.secret(
+                pulumi.Output.from_input(self.get("database_url")).apply(
+                    lambda url: normalize_database_url(_resolved(lambda: checked_database_url(url)))
+                )
+            )
+        if settings.database.url is not None:
+            return pulumi.Output.secret(normalize_database_url(settings.database.url.get_secret_value()))
+        return None
+
+
+def _resolved(check: Callable[[], str]) -> str:
+    """``check()``, its ``ValueError`` (problems found in an Input's value) raised as ``ConfigurationError``."""
+    try:
+        return check()
+    except ValueError as error:
+        raise ConfigurationError(str(error).splitlines(), resolved=True) from None
 
 
 REDIS_OUTPUT_DESCRIPTIONS: dict[str, tuple[bool, str]] = {

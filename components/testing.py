@@ -176,6 +176,24 @@ class Deployment:
     def by_urn(self, urn: str) -> Resource:
         return next(resource for resource in self.resources if resource.urn == urn)
 
+    def orders_after(self, resource: Resource, name: str) -> bool:
+        """Whether the engine creates ``resource`` after the resource of logical name ``name`` (a dependency,
+        directly or through others): what a value from another part of the program brings along."""
+        by_urn = {r.urn: r for r in self.resources}
+        targets = {r.urn for r in self.resources if r.name == name}
+        if not targets:
+            raise KeyError(f"no resource named {name!r}")
+        seen: set[str] = set()
+        todo = list(resource.dependencies)
+        while todo:
+            urn = todo.pop()
+            if urn in targets:
+                return True
+            if urn not in seen and urn in by_urn:
+                seen.add(urn)
+                todo.extend(by_urn[urn].dependencies)
+        return False
+
     def resource(self, type_: str, name: str) -> Resource:
         """The resource of this type and logical (Pulumi) name."""
         matches = [resource for resource in self.of_type(type_) if resource.name == name]

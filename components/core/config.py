@@ -9,12 +9,13 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import pulumi
 from pydantic import BaseModel, ValidationError
 
+from .inputs import input_problems, name_inputs, with_inputs
 from .settings import StackSettings
 
 PROJECT = "open-webui-redis"
@@ -39,13 +40,16 @@ _ABSENT = object()
 
 
 class ConfigurationError(pulumi.RunError):
-    """Stack configuration that cannot be deployed; the message lists every problem."""
+    """Stack configuration that cannot be deployed; the message lists every problem. ``resolved``: found in an
+    Input's value once it resolved (``core/inputs.py``), when other resources may already be declared."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], *, resolved: bool = False) -> None:
         self.problems = problems
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        what = "input" if resolved else "configuration"
+        outcome = "what needs it was not deployed" if resolved else "nothing was deployed"
         super().__init__(
-            f"Invalid configuration for project {PROJECT!r} ({count}); nothing was deployed:\n"
+            f"Invalid {what} for project {PROJECT!r} ({count}); {outcome}:\n"
             + "\n".join(f"  - {problem}" for problem in problems)
         )
 
@@ -126,11 +130,14 @@ def describe_errors(
     return problems
 
 
-def settings_from_mapping(raw: Mapping[str, Any], secret_sections: Iterable[str] = ()) -> StackSettings:
+def settings_from_mapping(
+    raw: Mapping[str, Any], secret_sections: Iterable[str] = (), inputs: Collection[str] = ()
+) -> StackSettings:
     """Validate plain configuration (keys as in ``Pulumi.<stack>.yaml``, without the project prefix).
 
     ``secret_sections`` names the top-level keys that Pulumi holds as secrets; a secret key set in plain
-    text is refused so that it never lands unencrypted in a stack file.
+    text is refused so that it never lands unencrypted in a stack file. ``inputs``: the stack's keyword
+    arguments (``STACK_INPUTS``) the program passes as Inputs instead of settings, such as ``redis_url``.
     """
     sections = _sections()
     problems = [f"{PROJECT}:{key}: unknown key{_suggest(key, sections)}" for key in raw if key not in sections]
@@ -150,13 +157,28 @@ def settings_from_mapping(raw: Mapping[str, Any], secret_sections: Iterable[str]
         settings = StackSettings.model_validate({key: value for key, value in raw.items() if key in sections})
     except ValidationError as error:
         problems.extend(describe_errors(error, secret_sections=secret_sections))
+    if settings is not None:
+        problems.extend(input_problems(settings, inputs))
     if problems or settings is None:
         raise ConfigurationError(problems)
     return settings
 
 
-def load_settings(config: pulumi.Config | None = None) -> StackSettings:
-    """Read and validate this stack's configuration; raise ``ConfigurationError`` listing every problem."""
+def settings_for_inputs(settings: StackSettings, inputs: Collection[str]) -> StackSettings:
+    """``settings`` as a stack given the Inputs ``inputs`` deploys them (``core/inputs.py``: a stand-in for each
+    value, every rule run again); ``ConfigurationError`` listing every problem, before anything is declared."""
+    problems = input_problems(settings, inputs)
+    if problems:
+        raise ConfigurationError(problems)
+    try:
+        return with_inputs(settings, inputs)
+    except ValidationError as error:
+        raise ConfigurationError(name_inputs(describe_errors(error), inputs)) from None
+
+
+def load_settings(config: pulumi.Config | None = None, inputs: Collection[str] = ()) -> StackSettings:
+    """Read and validate this stack's configuration; raise ``ConfigurationError`` listing every problem.
+    ``inputs``: the stack's keyword arguments the program passes as Inputs (``settings_from_mapping``)."""
     config = config or pulumi.Config(PROJECT)
     prefix = f"{config.name}:"
     known = dict(pulumi.runtime.get_config_env())
@@ -172,4 +194,4 @@ def load_settings(config: pulumi.Config | None = None) -> StackSettings:
         except json.JSONDecodeError:
             raw[key] = value  # not an object: validation reports it
     secret_sections = [key for key in raw if pulumi.runtime.is_config_secret(f"{prefix}{key}")]
-    return settings_from_mapping(raw, secret_sections)
+    return settings_from_mapping(raw, secret_sections, inputs)

@@ -4,8 +4,11 @@ healthcheck may take."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from pydantic.alias_generators import to_camel
 
 from .settings import DEFAULT_KEY_PREFIX, RedisSettings, RedisTLSSettings
 
@@ -34,14 +37,18 @@ def tls_files(tls: RedisTLSSettings | None) -> dict[str, str]:
     return files
 
 
-def tls_certificates(redis: RedisSettings | None, ca_cert: Any = None) -> dict[str, Any]:
-    """The certificate files an Open WebUI container is given, path -> PEM: ``redis.tls``'s, or ``ca_cert`` (a
-    Pulumi Input: the CA of a managed Valkey with TLS) at ``TLS_FILES["ca_cert"]``."""
+def tls_certificates(
+    redis: RedisSettings | None, ca_cert: Any = None, client_cert: Any = None, client_key: Any = None
+) -> dict[str, Any]:
+    """The certificate files an Open WebUI container is given, path -> PEM: ``redis.tls``'s, and Pulumi Inputs
+    (the CA of a managed Valkey with TLS, or an external server's CA and client certificate that the caller's
+    program made) at ``TLS_FILES``'s paths, each either from settings or as an Input."""
     files: dict[str, Any] = dict(tls_files(redis.tls if redis is not None else None))
-    if ca_cert is not None:
-        if files:
-            raise ValueError("redis_ca_cert is given with redis.tls (an external server's files); give one")
-        files[TLS_FILES["ca_cert"]] = ca_cert
+    for field, value in (("ca_cert", ca_cert), ("client_cert", client_cert), ("client_key", client_key)):
+        if value is not None:
+            if TLS_FILES[field] in files:
+                raise ValueError(f"redis_{field} is given with redis.tls.{to_camel(field)}[File]; give one")
+            files[TLS_FILES[field]] = value
     return files
 
 
@@ -57,11 +64,12 @@ def check_tls_files(urls: dict[str, str], given: Any) -> None:
                 raise ValueError(f"{variable}'s {name} names {value}, a file this Open WebUI is not given{hint}")
 
 
-def tls_query(tls: RedisTLSSettings) -> dict[str, str]:
-    """redis-py's TLS options as URL query parameters (``from_url`` reads them; Open WebUI passes the URL on)."""
+def tls_query(tls: RedisTLSSettings, given: Collection[str] = ()) -> dict[str, str]:
+    """redis-py's TLS options as URL query parameters (``from_url`` reads them; Open WebUI passes the URL on).
+    ``given``: the ``redis.tls`` fields whose PEM comes as an Input instead (``ca_cert``, ...)."""
     query: dict[str, str] = {"ssl_cert_reqs": tls.cert_reqs}
     for field, name in _QUERY_NAMES.items():
-        if tls.pem(field) is not None:  # type: ignore[arg-type]
+        if field in given or tls.pem(field) is not None:  # type: ignore[arg-type]
             query[name] = TLS_FILES[field]
     if tls.cert_reqs != "none":
         query["ssl_check_hostname"] = "true" if tls.check_hostname else "false"
@@ -77,14 +85,12 @@ def with_query(url: str, parameters: dict[str, str]) -> str:
     return urlunsplit(parts._replace(query=urlencode(query, safe="/")))
 
 
-def open_webui_urls(settings: RedisSettings) -> tuple[str, str]:
-    """(``REDIS_URL``, ``WEBSOCKET_REDIS_URL``) for an external server: the URLs as given, with the TLS
-    parameters of ``redis.tls``. Secrets: they hold the passwords."""
-    assert settings.url is not None, "an external server only"
-    query = tls_query(settings.tls) if settings.tls is not None else {}
-    url = with_query(settings.url.get_secret_value(), query)
-    websocket = settings.websocket_url.get_secret_value() if settings.websocket_url is not None else None
-    return url, with_query(websocket, query) if websocket is not None else url
+def open_webui_url(url: str, settings: RedisSettings, tls_given: Collection[str] = ()) -> str:
+    """An external server's URL as Open WebUI is given it (a secret: it holds the password): with the TLS
+    parameters of ``redis.tls``, and of the certificate Inputs ``tls_given`` (``redis.tls`` fields; without
+    ``redis.tls`` they ask for its defaults: the certificate verified, its host name checked)."""
+    tls = settings.tls if settings.tls is not None or not tls_given else RedisTLSSettings()
+    return with_query(url, tls_query(tls, tls_given) if tls is not None else {})
 
 
 def connection_env(settings: RedisSettings) -> dict[str, str]:

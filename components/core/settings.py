@@ -106,12 +106,20 @@ def _memory(value: str) -> str:
     return value
 
 
-def _postgres_url(value: SecretStr) -> SecretStr:
-    if not _POSTGRES_URL.fullmatch(value.get_secret_value()):
-        raise ValueError(
+def database_url_problem(url: str) -> str | None:
+    """What is wrong with an external PostgreSQL URL, or None (the URL is never quoted)."""
+    if not _POSTGRES_URL.fullmatch(url):
+        return (
             "must be a PostgreSQL URL such as 'postgresql://user:password@host:5432/database' "
             "(schemes: postgresql, postgres, postgresql+psycopg)"
         )
+    return None
+
+
+def _postgres_url(value: SecretStr) -> SecretStr:
+    problem = database_url_problem(value.get_secret_value())
+    if problem:
+        raise ValueError(problem)
     return value
 
 
@@ -995,7 +1003,7 @@ def _sentinel_host(value: str) -> str:
 SentinelHost = Annotated[str, AfterValidator(_sentinel_host)]
 
 
-def _pem(kind: str, value: str) -> str | None:
+def pem_problem(kind: str, value: str) -> str | None:
     """What is wrong with a PEM text that should hold ``kind`` blocks (``CERTIFICATE``, ``PRIVATE KEY``)."""
     blocks = [match[1] for match in _PEM_BLOCK.finditer(value)]
     if "ENCRYPTED PRIVATE KEY" in blocks or "Proc-Type: 4,ENCRYPTED" in value:
@@ -1071,20 +1079,15 @@ class RedisTLSSettings(_Settings):
                     reason = error.strerror if isinstance(error, OSError) and error.strerror else "not PEM text"
                     problems.append(f"redis.tls.{key}File: cannot read {path!r}: {reason}")
                     continue
-                problem = _pem(kind, text)
+                problem = pem_problem(kind, text)
                 if problem:
                     problems.append(f"redis.tls.{key}File: {path!r} {problem}")
             elif inline is not None:
-                problem = _pem(kind, inline.get_secret_value())
+                problem = pem_problem(kind, inline.get_secret_value())
                 if problem:
                     problems.append(f"redis.tls.{key}: {problem} (got [secret])")
-        has_cert = self.client_cert is not None or self.client_cert_file is not None
-        has_key = self.client_key is not None or self.client_key_file is not None
-        if has_cert != has_key:
-            problems.append(
-                "redis.tls: a client certificate needs its key and a key its certificate; set clientCert[File] "
-                "and clientKey[File] together"
-            )
+        # A certificate without its key (and the reverse) is a rule of the stack (core/inputs.py): either may
+        # come as an Input instead.
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -1116,6 +1119,37 @@ class SentinelSettings(_Settings):
         le=60_000,
         description="`REDIS_RECONNECT_DELAY`: milliseconds between those tries (the guide's figure).",
     )
+
+
+def redis_url_problems(key: str, url: str, *, tls: bool, sentinel: bool) -> list[str]:
+    """What is wrong with external Redis URL ``url`` (written at ``key``: a setting, or an Input) given whether
+    ``redis.tls`` and ``redis.sentinel`` are set, one line each; the URL is never quoted."""
+    problem = redis_url_problem(url)
+    if problem:
+        return [f"{key}: {problem} (got [secret])"]
+    problems = []
+    parts = urlsplit(url)
+    if tls and parts.scheme != "rediss":
+        problems.append(
+            f"{key}: redis.tls is set but the URL is redis:// (no TLS); write rediss:// or remove redis.tls"
+        )
+    if sentinel:
+        if parts.scheme == "rediss":
+            problems.append(
+                f"{key}: rediss:// with redis.sentinel: Open WebUI 0.12 reaches a primary that Sentinel names "
+                "without TLS (it passes no TLS options to Sentinel); use redis:// on a private network, or TLS "
+                "without Sentinel"
+            )
+        if parts.query:
+            problems.append(f"{key}: with redis.sentinel Open WebUI ignores the URL's query parameters; remove them")
+        userinfo = parts.netloc.rpartition("@")[0]
+        if not _SENTINEL_USERINFO.fullmatch(userinfo):
+            problems.append(
+                f"{key}: with redis.sentinel Open WebUI sends the URL's user and password as written, "
+                "without decoding %-escapes: use a password of letters, digits and -._~!$&'()*+,;= only "
+                "(and the same in the sentinels' requirepass)"
+            )
+    return problems
 
 
 class RedisSettings(_Settings):
@@ -1179,46 +1213,12 @@ class RedisSettings(_Settings):
             )
         urls = [("redis.url", self.url), ("redis.websocketUrl", self.websocket_url)]
         for key, secret in urls:
-            if secret is None:
-                continue
-            url = secret.get_secret_value()
-            problem = redis_url_problem(url)
-            if problem:
-                problems.append(f"{key}: {problem} (got [secret])")
-                continue
-            parts = urlsplit(url)
-            if self.tls is not None and parts.scheme != "rediss":
-                problems.append(
-                    f"{key}: redis.tls is set but the URL is redis:// (no TLS); write rediss:// or remove redis.tls"
+            if secret is not None:
+                problems += redis_url_problems(
+                    key, secret.get_secret_value(), tls=self.tls is not None, sentinel=self.sentinel is not None
                 )
-            if self.sentinel is not None:
-                if parts.scheme == "rediss":
-                    problems.append(
-                        f"{key}: rediss:// with redis.sentinel: Open WebUI 0.12 reaches a primary that Sentinel names "
-                        "without TLS (it passes no TLS options to Sentinel); use redis:// on a private network, or TLS "
-                        "without Sentinel"
-                    )
-                if parts.query:
-                    problems.append(
-                        f"{key}: with redis.sentinel Open WebUI ignores the URL's query parameters; remove them"
-                    )
-                userinfo = parts.netloc.rpartition("@")[0]
-                if not _SENTINEL_USERINFO.fullmatch(userinfo):
-                    problems.append(
-                        f"{key}: with redis.sentinel Open WebUI sends the URL's user and password as written, "
-                        "without decoding %-escapes: use a password of letters, digits and -._~!$&'()*+,;= only "
-                        "(and the same in the sentinels' requirepass)"
-                    )
-        if self.websocket_url is not None and self.url is None:
-            problems.append("redis.websocketUrl is set without redis.url; set redis.url (the external server) too")
-        if self.url is None:
-            for key, value in (("tls", self.tls), ("sentinel", self.sentinel)):
-                if value is not None:
-                    problems.append(
-                        f"redis.{key}: is for an external server, and redis.url is not set; set redis.url, or remove "
-                        f"redis.{key} (the managed Valkey is one container on the stack's network"
-                        + ("; for TLS to it, set valkey.tls: true)" if key == "tls" else ")")
-                    )
+        # TLS, Sentinel or a websocket server without a server are rules of the stack (core/inputs.py): the URL
+        # may come as an Input instead.
         if problems:
             raise ValueError("\n".join(problems))
         return self

@@ -91,6 +91,8 @@ class OpenWebUI(pulumi.ComponentResource):
         websocket_redis_url: pulumi.Input[str] | None = None,
         redis: RedisSettings | None = None,
         redis_ca_cert: pulumi.Input[str] | None = None,
+        redis_client_cert: pulumi.Input[str] | None = None,
+        redis_client_key: pulumi.Input[str] | None = None,
         logs: LogsSettings | None = None,
         allow_moving_image_tags: bool = False,
     ) -> None:
@@ -98,7 +100,9 @@ class OpenWebUI(pulumi.ComponentResource):
         another server. ``redis``: how Open WebUI reaches them (``redis.url`` itself is not read: pass the URLs):
         the key prefix, Sentinel's hosts (the healthcheck PINGs through them) and the TLS files, uploaded to
         ``/run/secrets`` in each container before it starts. ``redis_ca_cert``: the CA of a Valkey with TLS
-        (``Valkey.ca_cert``), uploaded where its URL's ``ssl_ca_certs`` points (``/run/secrets/redis-ca.pem``).
+        (``Valkey.ca_cert``), or of an external server, uploaded where its URL's ``ssl_ca_certs`` points
+        (``/run/secrets/redis-ca.pem``); ``redis_client_cert`` and ``redis_client_key``: a client certificate for an
+        external server as Inputs (PEM), instead of ``redis.tls``'s (the URL names their files: ``tls_query``).
 
         ``secret_key``: ``WEBUI_SECRET_KEY`` as an Input (another resource's output, a secret), instead of
         ``settings.secret_key``; it is wrapped with ``Output.secret``.
@@ -142,7 +146,7 @@ class OpenWebUI(pulumi.ComponentResource):
         )
         defaults = env_defaults(settings, redis_idle_timeout, redis.connect_timeout if redis is not None else None)
         connection = connection_env(redis) if redis is not None else {}
-        certificates = tls_certificates(redis, redis_ca_cert)
+        certificates = tls_certificates(redis, redis_ca_cert, redis_client_cert, redis_client_key)
         uploads = [
             docker.ContainerUploadArgs(file=PROBE_PATH, content=PROBE_SCRIPT, permissions="0644"),
             *(

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 import pulumi
 
-from .._shared import REDIS_OUTPUT_DESCRIPTIONS, external_redis_urls, redis_outputs
-from ..core.postgres import normalize_database_url
+from .._shared import REDIS_OUTPUT_DESCRIPTIONS, StackInputArgs, StackInputs, redis_outputs
 from ..core.settings import StackSettings
 from ._docker import TYPE_PREFIX
 from .network import Network
@@ -75,18 +74,36 @@ class OpenWebUIStack(pulumi.ComponentResource):
         *,
         valkey_password: pulumi.Input[str] | None = None,
         open_webui_secret_key: pulumi.Input[str] | None = None,
+        **inputs: Unpack[StackInputArgs],
     ) -> None:
         """``valkey_password`` and ``open_webui_secret_key``: secrets as Inputs (another resource's output, a
-        secret), instead of ``settings.valkey.password`` and ``settings.open_webui.secret_key``."""
+        secret), instead of ``settings.valkey.password`` and ``settings.open_webui.secret_key``.
+
+        ``inputs`` (``StackInputArgs``): what the caller's program makes, as Inputs instead of settings (the
+        deployment then follows their producers): ``redis_url`` and ``websocket_redis_url`` (an external server,
+        as ``redis.url`` and ``redis.websocketUrl``: no Valkey is declared), ``redis_ca_cert``,
+        ``redis_client_cert`` and ``redis_client_key`` (PEM, as ``redis.tls``'s), ``database_url`` (an external
+        PostgreSQL, as ``database.url``) and ``network`` (the name of a Docker network it made: none is declared).
+        URLs and keys are secrets here whether or not they arrive as secrets. What can be checked without the values is
+        checked before anything is declared (``ConfigurationError``); each value is checked by its setting's
+        rules when it resolves, and an error never holds it."""
         if settings.engine != "docker":
             raise ValueError(
                 f"OpenWebUIStack is the single-host stack: settings.engine is {settings.engine!r} (SwarmStack)"
             )
+        given = StackInputs(inputs)
+        settings = given.settings(settings)
         if valkey_password is not None and not settings.managed_valkey:
-            raise ValueError("valkey_password is given with settings.redis.url (an external server); remove one")
+            raise ValueError("valkey_password is given with an external server (redis.url or redis_url); remove one")
         super().__init__(f"{TYPE_PREFIX}:OpenWebUIStack", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.network = Network(f"{name}-network", settings.network, opts=child)
+        self.network: Network | None = None
+        network = given.get("network")
+        if network is None:
+            self.network = Network(f"{name}-network", settings.network, opts=child)
+            network_name = self.network.network_name
+        else:
+            network_name = pulumi.Output.from_input(network)
         self.settings = settings
         self.valkey: Valkey | None = None
         websocket_url: pulumi.Output[str] | None = None
@@ -94,34 +111,31 @@ class OpenWebUIStack(pulumi.ComponentResource):
             self.valkey = Valkey(
                 f"{name}-valkey",
                 settings.valkey_effective,
-                self.network.network_name,
+                network_name,
                 opts=child,
                 password=valkey_password,
                 logs=settings.logs,
             )
-            redis_url = self.valkey.redis_url
+            redis = self.valkey.redis_url
         else:
-            redis_url, websocket_url = external_redis_urls(settings)
+            redis, websocket_url = given.redis_urls(settings)
         self.postgres: Postgres | None = None
-        self.database_url: pulumi.Output[str] | None = None
+        self.database_url: pulumi.Output[str] | None = given.external_database_url(settings)
         if settings.managed_database:
             self.postgres = Postgres(
                 f"{name}-postgres",
                 settings.database,
-                self.network.network_name,
+                network_name,
                 opts=child,
                 engine=settings.docker,
                 logs=settings.logs,
             )
             self.database_url = self.postgres.url
-        elif settings.database.url is not None:
-            external = normalize_database_url(settings.database.url.get_secret_value())
-            self.database_url = pulumi.Output.secret(external)
         self.open_webui = OpenWebUI(
             f"{name}-open-webui",
             settings.open_webui,
-            network_name=self.network.network_name,
-            redis_url=redis_url,
+            network_name=network_name,
+            redis_url=redis,
             opts=child,
             secret_key=open_webui_secret_key,
             database_url=self.database_url,
@@ -131,15 +145,17 @@ class OpenWebUIStack(pulumi.ComponentResource):
             redis_idle_timeout=settings.redis_idle_timeout,
             websocket_redis_url=websocket_url,
             redis=settings.redis,
-            redis_ca_cert=self.valkey.ca_cert if self.valkey is not None else None,
+            redis_ca_cert=self.valkey.ca_cert if self.valkey is not None else given.certificate("redis_ca_cert"),
+            redis_client_cert=given.certificate("redis_client_cert"),
+            redis_client_key=given.certificate("redis_client_key"),
             logs=settings.logs,
             allow_moving_image_tags=settings.allow_moving_image_tags,
         )
 
         self.url = self.open_webui.url
-        self.redis_url = redis_url
-        self.websocket_redis_url = websocket_url if websocket_url is not None else redis_url
-        self.network_name = self.network.network_name
+        self.redis_url = redis
+        self.websocket_redis_url = websocket_url if websocket_url is not None else redis
+        self.network_name = network_name
         self.valkey_container_name = self.valkey.container_name if self.valkey is not None else None
         self.valkey_volume_name = self.valkey.volume_name if self.valkey is not None else None
         self.open_webui_container_name = self.open_webui.container_name

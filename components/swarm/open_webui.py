@@ -141,13 +141,16 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
         websocket_redis_url: pulumi.Input[str] | None = None,
         redis: RedisSettings | None = None,
         redis_ca_cert: pulumi.Input[str] | None = None,
+        redis_client_cert: pulumi.Input[str] | None = None,
+        redis_client_key: pulumi.Input[str] | None = None,
         logs: LogsSettings | None = None,
         allow_moving_image_tags: bool = False,
     ) -> None:
         """``redis_url``: ``REDIS_URL`` (secret), and ``WEBSOCKET_REDIS_URL`` unless ``websocket_redis_url`` names
         another server; ``redis``: the key prefix, Sentinel's hosts and the TLS files (Docker secrets under
         ``/run/secrets``), as for the single-host ``OpenWebUI``; ``redis_ca_cert``: the CA of a Valkey with TLS
-        (``SwarmValkey.ca_cert``), a secret file where its URL's ``ssl_ca_certs`` points.
+        (``SwarmValkey.ca_cert``) or of an external server, a secret file where its URL's ``ssl_ca_certs`` points;
+        ``redis_client_cert`` and ``redis_client_key``: an external server's client certificate as Inputs.
 
         ``constraints``: placement constraints (the data node, for node-local uploads); ``spread``: spread the
         tasks over the nodes. ``shared_volume``: the data directory on a volume every node mounts (NFS options).
@@ -193,7 +196,7 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
         if websocket_redis_url is not None:
             env_inputs["websocket_redis_url"] = websocket_redis_url
         connection = connection_env(redis) if redis is not None else {}
-        certificates = tls_certificates(redis, redis_ca_cert)
+        certificates = tls_certificates(redis, redis_ca_cert, redis_client_cert, redis_client_key)
         secret_env: pulumi.Output[dict[str, str]] = pulumi.Output.secret(
             pulumi.Output.all(**env_inputs).apply(
                 functools.partial(_secret_part, base_extra, defaults, connection, tuple(certificates))

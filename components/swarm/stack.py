@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 import pulumi
 
-from .._shared import REDIS_OUTPUT_DESCRIPTIONS, external_redis_urls, redis_outputs
+from .._shared import REDIS_OUTPUT_DESCRIPTIONS, StackInputArgs, StackInputs, redis_outputs
 from ..core.open_webui import s3_env
-from ..core.postgres import normalize_database_url
 from ..core.settings import StackSettings
 from ._swarm import TYPE_PREFIX
 from .network import OverlayNetwork
@@ -57,6 +56,9 @@ class SwarmStack(pulumi.ComponentResource):
     ``node.labels.<swarm.dataLabel>==true`` with their volumes; Open WebUI's replicas spread over the nodes when
     their uploads are shared (``swarm.uploads``), else they stay on that node too."""
 
+    TYPE = f"{TYPE_PREFIX}:SwarmStack"
+    """The type token (the multi-language package's ``SwarmStack`` is ``open-webui-redis:index:SwarmStack``)."""
+
     url: pulumi.Output[str]
     redis_url: pulumi.Output[str]
     websocket_redis_url: pulumi.Output[str]
@@ -70,12 +72,18 @@ class SwarmStack(pulumi.ComponentResource):
         *,
         valkey_password: pulumi.Input[str] | None = None,
         open_webui_secret_key: pulumi.Input[str] | None = None,
+        **inputs: Unpack[StackInputArgs],
     ) -> None:
+        """The Inputs as ``OpenWebUIStack``'s, but ``network`` is the ID of an attachable overlay network the
+        caller's program made (``docker.Network(...).id``: a service that names its network by name is replaced
+        on every ``pulumi up``)."""
         if settings.engine != "swarm":
             raise ValueError(f"SwarmStack needs settings with engine 'swarm' (got {settings.engine!r}: OpenWebUIStack)")
+        given = StackInputs(inputs)
+        settings = given.settings(settings)
         if valkey_password is not None and not settings.managed_valkey:
-            raise ValueError("valkey_password is given with settings.redis.url (an external server); remove one")
-        super().__init__(f"{TYPE_PREFIX}:SwarmStack", name, None, opts)
+            raise ValueError("valkey_password is given with an external server (redis.url or redis_url); remove one")
+        super().__init__(self.TYPE, name, None, opts)
         if settings.open_webui.public_url is None and "CORS_ALLOW_ORIGIN" not in settings.open_webui.env:
             pulumi.log.warn(
                 "openWebui.publicUrl is not set: Open WebUI accepts websockets only from pages opened at "
@@ -87,7 +95,13 @@ class SwarmStack(pulumi.ComponentResource):
         swarm = settings.swarm_effective
         child = pulumi.ResourceOptions(parent=self)
         data_node = [swarm.data_constraint]
-        self.network = OverlayNetwork(f"{name}-network", settings.network, opts=child, encrypted=swarm.encrypted)
+        self.network: OverlayNetwork | None = None
+        network = given.get("network")
+        if network is None:
+            self.network = OverlayNetwork(f"{name}-network", settings.network, opts=child, encrypted=swarm.encrypted)
+            network_id, network_name = self.network.network_id, self.network.network_name
+        else:
+            network_id = network_name = pulumi.Output.from_input(network)
         self.settings = settings
         self.valkey: SwarmValkey | None = None
         websocket_url: pulumi.Output[str] | None = None
@@ -95,7 +109,7 @@ class SwarmStack(pulumi.ComponentResource):
             self.valkey = SwarmValkey(
                 f"{name}-valkey",
                 settings.valkey_effective,
-                self.network.network_id,
+                network_id,
                 opts=child,
                 constraints=data_node,
                 endpoint_mode=swarm.endpoint_mode,
@@ -103,16 +117,16 @@ class SwarmStack(pulumi.ComponentResource):
                 pin_image=swarm.pin_images,
                 logs=settings.logs,
             )
-            redis_url = self.valkey.redis_url
+            redis = self.valkey.redis_url
         else:
-            redis_url, websocket_url = external_redis_urls(settings)
+            redis, websocket_url = given.redis_urls(settings)
         self.postgres: SwarmPostgres | None = None
-        self.database_url: pulumi.Output[str] | None = None
+        self.database_url: pulumi.Output[str] | None = given.external_database_url(settings)
         if settings.managed_database:
             self.postgres = SwarmPostgres(
                 f"{name}-postgres",
                 settings.database,
-                self.network.network_id,
+                network_id,
                 opts=child,
                 constraints=data_node,
                 endpoint_mode=swarm.endpoint_mode,
@@ -120,8 +134,6 @@ class SwarmStack(pulumi.ComponentResource):
                 logs=settings.logs,
             )
             self.database_url = self.postgres.url
-        elif settings.database.url is not None:
-            self.database_url = pulumi.Output.secret(normalize_database_url(settings.database.url.get_secret_value()))
 
         spread = settings.swarm_spreads
         storage_env: dict[str, str] | None = None
@@ -133,8 +145,8 @@ class SwarmStack(pulumi.ComponentResource):
         self.open_webui = SwarmOpenWebUI(
             f"{name}-open-webui",
             settings.open_webui,
-            network_id=self.network.network_id,
-            redis_url=redis_url,
+            network_id=network_id,
+            redis_url=redis,
             opts=child,
             secret_key=open_webui_secret_key,
             database_url=self.database_url,
@@ -143,7 +155,9 @@ class SwarmStack(pulumi.ComponentResource):
             redis_idle_timeout=settings.redis_idle_timeout,
             websocket_redis_url=websocket_url,
             redis=settings.redis,
-            redis_ca_cert=self.valkey.ca_cert if self.valkey is not None else None,
+            redis_ca_cert=self.valkey.ca_cert if self.valkey is not None else given.certificate("redis_ca_cert"),
+            redis_client_cert=given.certificate("redis_client_cert"),
+            redis_client_key=given.certificate("redis_client_key"),
             constraints=None if spread else data_node,
             spread=spread,
             shared_volume=swarm.shared_volume,
@@ -157,9 +171,9 @@ class SwarmStack(pulumi.ComponentResource):
             allow_moving_image_tags=settings.allow_moving_image_tags,
         )
         self.url = self.open_webui.url
-        self.redis_url = redis_url
-        self.websocket_redis_url = websocket_url if websocket_url is not None else redis_url
-        self.network_name = self.network.network_name
+        self.redis_url = redis
+        self.websocket_redis_url = websocket_url if websocket_url is not None else redis
+        self.network_name = network_name
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, pulumi.Output[Any]]:
