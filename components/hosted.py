@@ -12,18 +12,19 @@ API. Differences from the Python API, all forced by the inferred schema:
 
 - Settings are plain values (``plain`` in the schema): they are validated before anything is created, so
   they cannot come from another resource's outputs.
-- Passwords, keys and database URLs are ``Input`` values outside the settings objects (``valkeyPassword``,
-  ``openWebuiSecretKey``; ``password``; ``secretKey``, ``databaseUrl``), so that a secret config value or
-  another resource's output can be passed. The schema cannot mark an input secret; the components wrap them
-  with ``Output.secret``.
-- ``database.url`` and ``database.password`` of the stack are not offered: the Python components take them
-  from settings only, where a secret that arrives as an Output cannot go. The managed PostgreSQL generates
-  its password.
+- Passwords, keys, URLs and certificates are ``Input`` values outside the settings objects (``valkeyPassword``,
+  ``openWebuiSecretKey``, ``redisUrl``, ``websocketRedisUrl``, ``redisCaCert``, ``redisClientCert``,
+  ``redisClientKey``, ``databaseUrl``; ``password``; ``secretKey``), the stacks' as the Python stacks' keyword
+  Inputs (``core/inputs.py``), so that a secret config value or another resource's output can be passed. The
+  schema cannot mark an input secret; the components wrap them with ``Output.secret``.
+- ``database.password`` is not offered (the managed PostgreSQL generates its password), nor S3's key pair.
 - Choices (restart policy, fsync policy, eviction policy, vector store) are enums.
 """
 
 import enum
+import inspect
 import math
+import typing
 from collections.abc import Mapping
 from typing import Any, Required, TypedDict, TypeVar
 
@@ -33,13 +34,16 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticUndefined
 
 from .core.config import describe_errors
+from .core.inputs import STACK_INPUTS, input_problems
 from .core.settings import DatabaseSettings as DatabaseModel
 from .core.settings import DockerSettings as DockerModel
 from .core.settings import LoadBalancerSettings as LoadBalancerModel
 from .core.settings import LogsSettings as LogsModel
 from .core.settings import NetworkSettings as NetworkModel
 from .core.settings import OpenWebUISettings as OpenWebUIModel
+from .core.settings import RedisSettings as RedisModel
 from .core.settings import StackSettings as StackModel
+from .core.settings import SwarmSettings as SwarmModel
 from .core.settings import ValkeySettings as ValkeyModel
 from .core.settings import health_check_interval_fits
 from .host import network as _network
@@ -47,6 +51,7 @@ from .host import open_webui as _open_webui
 from .host import stack as _stack
 from .host import valkey as _valkey
 from .host._docker import TYPE_PREFIX
+from .swarm import stack as _swarm_stack
 
 PACKAGE = TYPE_PREFIX.split(":")[0]
 """The package name: ``open-webui-redis``, the first part of every type token."""
@@ -95,6 +100,29 @@ class VectorStore(enum.StrEnum):
 
     PGVECTOR = "pgvector"
     CHROMA = "chroma"
+
+
+class CertReqs(enum.StrEnum):
+    """redis-py's `ssl_cert_reqs`: how the server's certificate is checked."""
+
+    REQUIRED = "required"
+    OPTIONAL = "optional"
+    NONE = "none"
+
+
+class Uploads(enum.StrEnum):
+    """Where a Swarm stack's Open WebUI keeps uploads."""
+
+    LOCAL = "local"
+    SHARED_VOLUME = "shared-volume"
+    S3 = "s3"
+
+
+class EndpointMode(enum.StrEnum):
+    """How a Swarm service is reached on the overlay network."""
+
+    VIP = "vip"
+    DNSRR = "dnsrr"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -277,6 +305,102 @@ class LogsSettings(TypedDict, total=False):
     # End of generated fields.
 
 
+class RedisTLSSettings(TypedDict, total=False):
+    """TLS to an external Redis (`rediss://`): what redis-py verifies. The PEM texts are the stack's inputs `redisCaCert`, `redisClientCert` and `redisClientKey` (or files on the machine running `pulumi`)."""  # noqa: E501
+
+    # Generated from RedisTLSSettings by tools/hosted_fields.py --write; do not edit.
+    ca_cert_file: str
+    """Path (on the machine running `pulumi`) of that PEM file, instead of `caCert`."""
+    client_cert_file: str
+    """Path of the client certificate's PEM file, instead."""
+    client_key_file: str
+    """Path of the client key's PEM file, instead."""
+    cert_reqs: CertReqs
+    """`ssl_cert_reqs`: `required` verifies the server's certificate against the CA; `none` accepts any certificate (encryption without authentication: only to try a server out). Default: `required`."""  # noqa: E501
+    check_hostname: bool
+    """`ssl_check_hostname`: the certificate must name the URL's host (ignored with `certReqs: none`). Default: `true`."""  # noqa: E501
+    # End of generated fields.
+
+
+class SentinelSettings(TypedDict, total=False):
+    """Redis Sentinel: Open WebUI asks the sentinels for the current primary (the URL's host is the master name)."""
+
+    # Generated from SentinelSettings by tools/hosted_fields.py --write; do not edit.
+    hosts: list[str]
+    """Sentinel host names or addresses (`REDIS_SENTINEL_HOSTS`, `WEBSOCKET_SENTINEL_HOSTS`), three or more for a quorum that survives one failure."""  # noqa: E501
+    port: int
+    """Port of every sentinel (`REDIS_SENTINEL_PORT`, `WEBSOCKET_SENTINEL_PORT`). Default: `26379`."""
+    max_retry_count: int
+    """`REDIS_SENTINEL_MAX_RETRY_COUNT`: how many times Open WebUI tries a command, asking the sentinels for the primary again after each failure (Open WebUI's own default is 2; 5 is its Redis guide's figure). Default: `5`."""  # noqa: E501
+    reconnect_delay: int
+    """`REDIS_RECONNECT_DELAY`: milliseconds between those tries (the guide's figure). Default: `1000`."""
+    # End of generated fields.
+
+
+class RedisSettings(TypedDict, total=False):
+    """How Open WebUI reaches an external Redis: the URLs are the stack's inputs `redisUrl` and `websocketRedisUrl`; without `redisUrl` the stack runs its own Valkey."""  # noqa: E501
+
+    # Generated from RedisSettings by tools/hosted_fields.py --write; do not edit.
+    key_prefix: str
+    """`REDIS_KEY_PREFIX`: the prefix of Open WebUI's keys, so that several deployments can share one server. The websocket pub/sub channel does not follow it (docs/external-redis.md, Sharing one Redis). Default: `open-webui`."""  # noqa: E501
+    tls: RedisTLSSettings
+    """TLS options for a `rediss://` URL."""
+    sentinel: SentinelSettings
+    """Redis Sentinel, for failover of an external server."""
+    socket_connect_timeout: float
+    """`REDIS_SOCKET_CONNECT_TIMEOUT` in seconds: how long Open WebUI waits to connect before it tries again (with Sentinel: asks for the new primary). Default: 5 with `sentinel` (Open WebUI's env reference: without it a failover can hang Open WebUI), else none (the operating system's timeout)."""  # noqa: E501
+    # End of generated fields.
+
+
+class SharedVolumeSettings(TypedDict, total=False):
+    """A volume every Swarm node mounts (NFS) for Open WebUI's data directory."""
+
+    # Generated from SharedVolumeSettings by tools/hosted_fields.py --write; do not edit.
+    driver: str
+    """Volume driver on every node (`local` for NFS). Default: `local`."""
+    options: dict[str, str]
+    """Driver options, as `docker volume create -o`: for NFS `type: nfs`, `o: addr=10.0.0.5,rw,nfsvers=4`, `device: :/exports/open-webui`. Each node's daemon creates the volume with them on first use."""  # noqa: E501
+    # End of generated fields.
+
+
+class S3Settings(TypedDict, total=False):
+    """Open WebUI's S3 storage for uploads shared by every node, with the nodes' own credentials (the access key pair is not offered here: its secret half would need an input)."""  # noqa: E501
+
+    # Generated from S3Settings by tools/hosted_fields.py --write; do not edit.
+    bucket: str
+    """`S3_BUCKET_NAME`."""
+    region: str
+    """`S3_REGION_NAME`."""
+    endpoint_url: str
+    """`S3_ENDPOINT_URL` (MinIO, Ceph, another cloud)."""
+    key_prefix: str
+    """`S3_KEY_PREFIX`: a folder in the bucket."""
+    # End of generated fields.
+
+
+class SwarmSettings(TypedDict, total=False):
+    """Swarm mode: node placement, the overlay network, shared uploads."""
+
+    # Generated from SwarmSettings by tools/hosted_fields.py --write; do not edit.
+    data_label: str
+    """Node label that places Valkey and PostgreSQL (and Open WebUI with `uploads: local`) with their volumes: they run only on a node with `node.labels.<dataLabel>==true` (`docker node update --label-add open-webui-redis.data=true <node>`). Default: `open-webui-redis.data`."""  # noqa: E501
+    encrypted: bool
+    """Encrypt the overlay network's traffic between nodes (IPsec; `--opt encrypted`). Default: `false`."""
+    uploads: Uploads
+    """Where Open WebUI keeps uploads (its data directory). `local`: a volume on the data node, and Open WebUI runs there only (every replica on one node). `shared-volume`: `sharedVolume`, which every node mounts, and replicas spread over the nodes. `s3`: Open WebUI's S3 storage provider (`s3`); replicas on PostgreSQL spread over the nodes, their data directories node-local (caches); one replica on SQLite stays on the data node. Default: `local`."""  # noqa: E501
+    shared_volume: SharedVolumeSettings
+    """The volume every node mounts, with `uploads: shared-volume`."""
+    s3: S3Settings
+    """The bucket, with `uploads: s3`."""
+    endpoint_mode: EndpointMode
+    """How services find each other on the overlay network. `vip`: a virtual IP per service and the port published on every node through the routing mesh (Swarm's default; needs IPVS in the nodes' kernels). `dnsrr`: a service's name resolves to its tasks' addresses (HAProxy resolves them so anyway) and the port is published on the node running the load balancer (host mode), for kernels without IPVS; the publishing service then updates stop-first (one port per node). Default: `vip`."""  # noqa: E501
+    pin_images: bool
+    """Declare each service's image by its digest, looked up in the registry at preview (`docker.getRegistryImage`): the provider reads a service's image back pinned, so a tag alone would update every service once more on the second `pulumi up`; a new digest behind the tag is an update. `false` where no registry answers (the images are on every node already). Default: `true`."""  # noqa: E501
+    update_monitor: int
+    """Seconds Swarm watches each updated Open WebUI task before it counts as updated; a task that fails in that time rolls the service back (`update_config.monitor`, failure action `rollback`). Default: `30`."""  # noqa: E501
+    # End of generated fields.
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Component arguments. The analyzer takes a field's description from the class that declares it, so the
 # components' own arguments repeat the settings fields, generated as the settings objects' are.
@@ -385,6 +509,43 @@ class OpenWebUIArgs(TypedDict, total=False):
     # End of generated fields.
 
 
+STACK_INPUT_FIELDS: dict[str, tuple[str, str]] = {
+    "redis": ("RedisSettings", "The Redis Open WebUI uses: the managed Valkey, or an external server (TLS, Sentinel)."),
+    "valkey_password": (
+        "pulumi.Input[str]",
+        "Valkey password. Default: generated (32 characters) and kept in the stack's state. Treated as a secret (wrapped with `Output.secret`) whether or not it arrives as one.",  # noqa: E501
+    ),
+    "open_webui_secret_key": (
+        "pulumi.Input[str]",
+        "`WEBUI_SECRET_KEY`. Default: generated once and kept, so replacing the container logs nobody out. Treated as a secret (wrapped with `Output.secret`) whether or not it arrives as one.",  # noqa: E501
+    ),
+    "redis_url": (
+        "pulumi.Input[str]",
+        "`REDIS_URL` of an external Redis or Valkey (`redis://` or `rediss://`, user, password, database), such as another resource's output: no Valkey is declared. Checked when it resolves; a secret whether or not it arrives as one.",  # noqa: E501
+    ),
+    "websocket_redis_url": (
+        "pulumi.Input[str]",
+        "`WEBSOCKET_REDIS_URL` when websockets use another server or database than `redisUrl`. Default: `redisUrl`.",
+    ),
+    "redis_ca_cert": (
+        "pulumi.Input[str]",
+        "PEM of the CA that signed the external server's certificate (with a `rediss://` `redisUrl`). Default: the image's trusted CAs.",  # noqa: E501
+    ),
+    "redis_client_cert": (
+        "pulumi.Input[str]",
+        "PEM of a client certificate, for a server that asks for one; with `redisClientKey`.",
+    ),
+    "redis_client_key": ("pulumi.Input[str]", "PEM of that certificate's private key (a secret)."),
+    "database_url": (
+        "pulumi.Input[str]",
+        "URL of an external PostgreSQL (`postgresql://user:password@host:5432/db`), such as a database resource's output: no PostgreSQL is declared, and the replicas sit behind the load balancer. A secret whether or not it arrives as one.",  # noqa: E501
+    ),
+}
+"""The arguments both hosted stacks take beside their settings sections: the Redis settings and the Inputs (the
+Python stacks' keyword Inputs, the secrets), as annotation and description. tools/hosted_fields.py writes them into
+each stack's arguments: the analyzer reads a field's description only from the class that declares it."""
+
+
 class OpenWebUIStackArgs(TypedDict, total=False):
     """Arguments of `OpenWebUIStack`."""
 
@@ -404,10 +565,71 @@ class OpenWebUIStackArgs(TypedDict, total=False):
     """Bounded container logs."""
     allow_moving_image_tags: bool
     """Accept a moving image tag (`main`, `latest`, a version without its patch number such as `8.0-alpine`) where it would change what runs without a change to the stack: with `openWebui.upgrade: rolling` (a new build behind the tag would roll replica by replica onto one database) and on Swarm with `swarm.pinImages` (each preview looks the tag's digest up again). Set it only when you want that. Default: `false`."""  # noqa: E501
+    # Generated from STACK_INPUT_FIELDS by tools/hosted_fields.py --write; do not edit.
+    redis: RedisSettings
+    """The Redis Open WebUI uses: the managed Valkey, or an external server (TLS, Sentinel)."""
     valkey_password: pulumi.Input[str]
     """Valkey password. Default: generated (32 characters) and kept in the stack's state. Treated as a secret (wrapped with `Output.secret`) whether or not it arrives as one."""  # noqa: E501
     open_webui_secret_key: pulumi.Input[str]
     """`WEBUI_SECRET_KEY`. Default: generated once and kept, so replacing the container logs nobody out. Treated as a secret (wrapped with `Output.secret`) whether or not it arrives as one."""  # noqa: E501
+    redis_url: pulumi.Input[str]
+    """`REDIS_URL` of an external Redis or Valkey (`redis://` or `rediss://`, user, password, database), such as another resource's output: no Valkey is declared. Checked when it resolves; a secret whether or not it arrives as one."""  # noqa: E501
+    websocket_redis_url: pulumi.Input[str]
+    """`WEBSOCKET_REDIS_URL` when websockets use another server or database than `redisUrl`. Default: `redisUrl`."""
+    redis_ca_cert: pulumi.Input[str]
+    """PEM of the CA that signed the external server's certificate (with a `rediss://` `redisUrl`). Default: the image's trusted CAs."""  # noqa: E501
+    redis_client_cert: pulumi.Input[str]
+    """PEM of a client certificate, for a server that asks for one; with `redisClientKey`."""
+    redis_client_key: pulumi.Input[str]
+    """PEM of that certificate's private key (a secret)."""
+    database_url: pulumi.Input[str]
+    """URL of an external PostgreSQL (`postgresql://user:password@host:5432/db`), such as a database resource's output: no PostgreSQL is declared, and the replicas sit behind the load balancer. A secret whether or not it arrives as one."""  # noqa: E501
+    # End of generated fields.
+    network_name: pulumi.Input[str]
+    """Name of a Docker network the program made (such as a `docker.Network`'s `name`), instead of `network`: none is declared."""  # noqa: E501
+
+
+class SwarmStackArgs(TypedDict, total=False):
+    """Arguments of `SwarmStack`."""
+
+    network: NetworkSettings
+    """The overlay network."""
+    valkey: ValkeySettings
+    """The Valkey service."""
+    open_webui: OpenWebUISettings
+    """Open WebUI."""
+    database: DatabaseSettings
+    """Shared PostgreSQL."""
+    load_balancer: LoadBalancerSettings
+    """Load balancer in front of replicas."""
+    logs: LogsSettings
+    """Bounded container logs."""
+    swarm: SwarmSettings
+    """Swarm mode: node placement, the overlay network, shared uploads."""
+    allow_moving_image_tags: bool
+    """Accept a moving image tag where it would change what runs without a change to the stack (see `OpenWebUIStack`). Default: `false`."""  # noqa: E501
+    # Generated from STACK_INPUT_FIELDS by tools/hosted_fields.py --write; do not edit.
+    redis: RedisSettings
+    """The Redis Open WebUI uses: the managed Valkey, or an external server (TLS, Sentinel)."""
+    valkey_password: pulumi.Input[str]
+    """Valkey password. Default: generated (32 characters) and kept in the stack's state. Treated as a secret (wrapped with `Output.secret`) whether or not it arrives as one."""  # noqa: E501
+    open_webui_secret_key: pulumi.Input[str]
+    """`WEBUI_SECRET_KEY`. Default: generated once and kept, so replacing the container logs nobody out. Treated as a secret (wrapped with `Output.secret`) whether or not it arrives as one."""  # noqa: E501
+    redis_url: pulumi.Input[str]
+    """`REDIS_URL` of an external Redis or Valkey (`redis://` or `rediss://`, user, password, database), such as another resource's output: no Valkey is declared. Checked when it resolves; a secret whether or not it arrives as one."""  # noqa: E501
+    websocket_redis_url: pulumi.Input[str]
+    """`WEBSOCKET_REDIS_URL` when websockets use another server or database than `redisUrl`. Default: `redisUrl`."""
+    redis_ca_cert: pulumi.Input[str]
+    """PEM of the CA that signed the external server's certificate (with a `rediss://` `redisUrl`). Default: the image's trusted CAs."""  # noqa: E501
+    redis_client_cert: pulumi.Input[str]
+    """PEM of a client certificate, for a server that asks for one; with `redisClientKey`."""
+    redis_client_key: pulumi.Input[str]
+    """PEM of that certificate's private key (a secret)."""
+    database_url: pulumi.Input[str]
+    """URL of an external PostgreSQL (`postgresql://user:password@host:5432/db`), such as a database resource's output: no PostgreSQL is declared, and the replicas sit behind the load balancer. A secret whether or not it arrives as one."""  # noqa: E501
+    # End of generated fields.
+    network_id: pulumi.Input[str]
+    """ID of an attachable overlay network the program made (a `docker.Network`'s `id`), instead of `network`: none is declared (a service that names its network by name would be replaced on every update)."""  # noqa: E501
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -437,8 +659,22 @@ def _holds_output(value: Any) -> bool:
     return False
 
 
-SETTINGS_SECRET_FIELDS = frozenset({"password", "secret_key", "url", "oauth_session_token_encryption_key"})
-"""Settings fields that hold secrets: never taken from settings arguments (they are separate Inputs, or absent)."""
+SETTINGS_SECRET_FIELDS = frozenset(
+    {
+        "password",
+        "secret_key",
+        "url",
+        "websocket_url",
+        "oauth_session_token_encryption_key",
+        "ca_cert",
+        "client_cert",
+        "client_key",
+        "secret_access_key",
+        "access_key_id",
+    }
+)
+"""Settings fields never taken from settings arguments: secrets (separate Inputs, or absent), and S3's access key
+id, whose secret half has no input (the nodes' own credentials are used)."""
 
 
 def settings_description(model: type[BaseModel], name: str) -> str:
@@ -468,16 +704,20 @@ def _plain_settings(
             problems.append(
                 f"{path}{key}: must be a plain value known before deployment, not another resource's output or a secret"
             )
-        elif (
-            isinstance(field.annotation, type)
-            and issubclass(field.annotation, BaseModel)
-            and isinstance(value, Mapping)
-        ):
-            values[key], nested = _plain_settings(value, field.annotation, f"{path}{key}.")
+        elif _model_of(field.annotation) is not None and isinstance(value, Mapping):
+            values[key], nested = _plain_settings(value, _model_of(field.annotation), f"{path}{key}.")  # type: ignore[arg-type]
             problems += nested
         else:
             values[key] = _plain(value)
     return values, problems
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    """The settings model a field holds (``X`` or ``X | None``), or None."""
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
 
 
 def _plain(value: Any) -> Any:
@@ -485,6 +725,8 @@ def _plain(value: Any) -> Any:
     converts integer inputs but then keeps the float."""
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
@@ -547,9 +789,10 @@ def open_webui_settings(args: Mapping[str, Any]) -> tuple[OpenWebUIModel | None,
     return _validated(OpenWebUIModel, values, problems), problems
 
 
-def stack_settings(args: Mapping[str, Any]) -> tuple[StackModel | None, list[str]]:
-    """``OpenWebUIStack`` arguments -> ``StackSettings``, validated as stack configuration is."""
-    values: dict[str, Any] = {}
+def stack_settings(args: Mapping[str, Any], engine: str = "docker") -> tuple[StackModel | None, list[str]]:
+    """``OpenWebUIStack`` (``engine`` docker) or ``SwarmStack`` (swarm) arguments -> ``StackSettings``, validated as
+    stack configuration is, with the rules of the Inputs given (``core/inputs.py``)."""
+    values: dict[str, Any] = {"engine": engine}
     problems: list[str] = []
     sections: dict[str, type[BaseModel]] = {
         "network": NetworkModel,
@@ -559,6 +802,8 @@ def stack_settings(args: Mapping[str, Any]) -> tuple[StackModel | None, list[str
         "load_balancer": LoadBalancerModel,
         "docker": DockerModel,
         "logs": LogsModel,
+        "redis": RedisModel,
+        **({"swarm": SwarmModel} if engine == "swarm" else {}),
     }
     for name, model in sections.items():
         alias = StackModel.model_fields[name].alias or name
@@ -574,7 +819,37 @@ def stack_settings(args: Mapping[str, Any]) -> tuple[StackModel | None, list[str
         if _holds_output(allow_moving):
             problems.append("allowMovingImageTags: give a plain true or false, not another resource's output")
         values["allowMovingImageTags"] = _plain(allow_moving)
-    return _validated(StackModel, values, problems), problems
+    settings = _validated(StackModel, values, problems)
+    if settings is not None:
+        inputs = _stack_inputs(args, engine)
+        for name, value in inputs.items():
+            if isinstance(value, str) and not value:
+                problems.append(f"{_input_key(name, engine)}: is empty; give a value or leave it out")
+        given = [name for name, value in inputs.items() if value is not None]
+        problems += [_hosted_names(problem, engine) for problem in input_problems(settings, given)]
+    return settings, problems
+
+
+NETWORK_INPUT = {"docker": "network_name", "swarm": "network_id"}
+"""The hosted name of the Python stacks' ``network`` Input (``network`` is the settings object there):
+``networkName`` on ``OpenWebUIStack``, ``networkId`` on ``SwarmStack``."""
+
+
+def _input_key(name: str, engine: str) -> str:
+    """The schema name of the Python stacks' Input ``name`` (``redis_url`` -> ``redisUrl``)."""
+    return camel_case(NETWORK_INPUT[engine] if name == "network" else name)
+
+
+def _hosted_names(problem: str, engine: str) -> str:
+    """A problem as the hosted package's user reads it: each Input by its schema name."""
+    for name in STACK_INPUTS:
+        problem = problem.replace(f"the {name} Input", _input_key(name, engine))
+    return problem
+
+
+def _stack_inputs(args: Mapping[str, Any], engine: str) -> dict[str, Any]:
+    """The Python stack's Input arguments (``STACK_INPUTS``) from the hosted arguments."""
+    return {name: args.get(NETWORK_INPUT[engine] if name == "network" else name) for name in STACK_INPUTS}
 
 
 def _object_problems(key: str, section: Any) -> list[str]:
@@ -709,14 +984,18 @@ class OpenWebUIStack(_stack.OpenWebUIStack):
     """`WEBSOCKET_REDIS_URL` given to Open WebUI (holds the password)."""
     network_name: pulumi.Output[str]
     """Docker network of both containers."""
-    valkey_container_name: pulumi.Output[str]
+    valkey_container_name: pulumi.Output[str] | None
     """Valkey container, for `docker exec` (and `python -m components.verify`); not with `redis.url`."""
-    valkey_volume_name: pulumi.Output[str]
+    valkey_volume_name: pulumi.Output[str] | None
     """Valkey's data volume (back it up); not with `redis.url`."""
     valkey_ca_cert: pulumi.Output[str] | None
     """The CA certificate (PEM) Valkey's server certificate verifies against, for other clients (only with `valkey.tls`)."""  # noqa: E501
     redis_key_prefix: pulumi.Output[str]
     """`REDIS_KEY_PREFIX` of Open WebUI's keys (`python -m components.verify` reads it)."""
+    redis_sentinel_hosts: pulumi.Output[list[str]] | None
+    """The sentinels Open WebUI asks for the primary (only with `redis.sentinel`)."""
+    redis_sentinel_port: pulumi.Output[int] | None
+    """Their port (only with `redis.sentinel`)."""
     open_webui_container_name: pulumi.Output[str]
     """Open WebUI container."""
     open_webui_volume_name: pulumi.Output[str]
@@ -733,33 +1012,104 @@ class OpenWebUIStack(_stack.OpenWebUIStack):
     """HAProxy container (only with Open WebUI on PostgreSQL)."""
 
     def __init__(self, name: str, args: OpenWebUIStackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        settings, problems = stack_settings(args)
-        password = args.get("valkey_password")
-        secret_key = args.get("open_webui_secret_key")
-        problems += _secret_problems("valkeyPassword", password) + _secret_problems("openWebuiSecretKey", secret_key)
-        if password is not None and settings is not None and not settings.valkey.auth:
-            problems.append("valkeyPassword: is set while valkey.auth is false; remove one of them")
-        if problems or settings is None:
-            raise InvalidArgumentsError("OpenWebUIStack", name, problems)
-        super().__init__(name, settings, opts, valkey_password=password, open_webui_secret_key=secret_key)
-        # The component's outputs are the program's stack outputs, by the same names.
-        outputs = self.outputs()
-        self.open_webui_container_names = outputs["openWebuiContainerNames"]
-        self.redis_key_prefix = outputs["redisKeyPrefix"]
-        self.valkey_ca_cert = outputs.get("valkeyCaCert")
-        self.postgres_container_name = outputs.get("postgresContainerName")
-        self.postgres_volume_name = outputs.get("postgresVolumeName")
-        self.load_balancer_container_name = outputs.get("loadBalancerContainerName")
+        settings, password, secret_key = _stack_arguments("OpenWebUIStack", name, args, "docker")
+        super().__init__(
+            name,
+            settings,
+            opts,
+            valkey_password=password,
+            open_webui_secret_key=secret_key,
+            **_stack_inputs(args, "docker"),
+        )
+        _expose_outputs(self)
 
 
-COMPONENTS: tuple[type[pulumi.ComponentResource], ...] = (Network, Valkey, OpenWebUI, OpenWebUIStack)
+def _expose_outputs(stack: _stack.OpenWebUIStack | _swarm_stack.SwarmStack) -> None:
+    """Each output a hosted stack declares, from the stack's outputs by the same name (the program's stack outputs);
+    None where the settings make none (the schema marks those optional)."""
+    outputs = stack.outputs()
+    for attribute in inspect.get_annotations(type(stack)):
+        setattr(stack, attribute, outputs.get(camel_case(attribute)))
+
+
+def _stack_arguments(component: str, name: str, args: Mapping[str, Any], engine: str) -> tuple[StackModel, Any, Any]:
+    """The validated settings and the two secrets of a hosted stack (``InvalidArgumentsError`` otherwise)."""
+    settings, problems = stack_settings(args, engine)
+    password = args.get("valkey_password")
+    secret_key = args.get("open_webui_secret_key")
+    problems += _secret_problems("valkeyPassword", password) + _secret_problems("openWebuiSecretKey", secret_key)
+    if password is not None and settings is not None and not settings.valkey.auth:
+        problems.append("valkeyPassword: is set while valkey.auth is false; remove one of them")
+    if problems or settings is None:
+        raise InvalidArgumentsError(component, name, problems)
+    return settings, password, secret_key
+
+
+class SwarmStack(_swarm_stack.SwarmStack):
+    """Open WebUI with Valkey-managed websockets as services on a Docker Swarm: an overlay network, Valkey, Open WebUI (with replicas, PostgreSQL and a load balancer), wired by their outputs. Run from a manager node."""  # noqa: E501
+
+    TYPE = f"{PACKAGE}:index:SwarmStack"  # the schema's token: every hosted component is in module `index`
+
+    url: pulumi.Output[str]
+    """URL of Open WebUI on a node (the routing mesh publishes the port on every node)."""
+    redis_url: pulumi.Output[str]
+    """`REDIS_URL` given to Open WebUI (holds the password)."""
+    websocket_redis_url: pulumi.Output[str]
+    """`WEBSOCKET_REDIS_URL` given to Open WebUI (holds the password)."""
+    network_name: pulumi.Output[str]
+    """The overlay network of every service."""
+    valkey_service_name: pulumi.Output[str] | None
+    """Valkey service (`python -m components.verify` finds its task); not with `redis.url`."""
+    valkey_volume_name: pulumi.Output[str] | None
+    """Valkey's volume on the data node (back it up); not with `redis.url`."""
+    valkey_ca_cert: pulumi.Output[str] | None
+    """The CA certificate (PEM) Valkey's server certificate verifies against, for other clients (only with `valkey.tls`)."""  # noqa: E501
+    redis_key_prefix: pulumi.Output[str]
+    """`REDIS_KEY_PREFIX` of Open WebUI's keys (`python -m components.verify` reads it)."""
+    redis_sentinel_hosts: pulumi.Output[list[str]] | None
+    """The sentinels Open WebUI asks for the primary (only with `redis.sentinel`)."""
+    redis_sentinel_port: pulumi.Output[int] | None
+    """Their port (only with `redis.sentinel`)."""
+    open_webui_service_name: pulumi.Output[str]
+    """The Open WebUI service that migrates the database (the only one on SQLite)."""
+    open_webui_service_names: pulumi.Output[list[str]]
+    """Every Open WebUI service."""
+    open_webui_volume_name: pulumi.Output[str]
+    """Open WebUI's data volume."""
+    secret_names: pulumi.Output[list[str]]
+    """Every Docker secret of the stack (auto-named: a new value is a new secret with a new name)."""
+    database_url: pulumi.Output[str] | None
+    """`DATABASE_URL` of the shared PostgreSQL (only with a database)."""
+    postgres_service_name: pulumi.Output[str] | None
+    """PostgreSQL service (only with the managed database)."""
+    postgres_volume_name: pulumi.Output[str] | None
+    """PostgreSQL's volume on the data node (only with the managed database)."""
+    load_balancer_service_name: pulumi.Output[str] | None
+    """HAProxy service publishing the port (only with Open WebUI on PostgreSQL)."""
+
+    def __init__(self, name: str, args: SwarmStackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        settings, password, secret_key = _stack_arguments("SwarmStack", name, args, "swarm")
+        super().__init__(
+            name,
+            settings,
+            opts,
+            valkey_password=password,
+            open_webui_secret_key=secret_key,
+            **_stack_inputs(args, "swarm"),
+        )
+        _expose_outputs(self)
+
+
+COMPONENTS: tuple[type[pulumi.ComponentResource], ...] = (Network, Valkey, OpenWebUI, OpenWebUIStack, SwarmStack)
 """What the plugin hosts, in schema order."""
 
 __all__ = [
     "COMPONENTS",
     "PACKAGE",
     "AppendFsync",
+    "CertReqs",
     "DatabaseSettings",
+    "EndpointMode",
     "InvalidArgumentsError",
     "LoadBalancerSettings",
     "LogsSettings",
@@ -771,8 +1121,17 @@ __all__ = [
     "OpenWebUISettings",
     "OpenWebUIStack",
     "OpenWebUIStackArgs",
+    "RedisSettings",
+    "RedisTLSSettings",
     "RestartPolicy",
+    "S3Settings",
     "SelfHealSettings",
+    "SentinelSettings",
+    "SharedVolumeSettings",
+    "SwarmSettings",
+    "SwarmStack",
+    "SwarmStackArgs",
+    "Uploads",
     "Valkey",
     "ValkeyArgs",
     "ValkeySettings",

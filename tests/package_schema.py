@@ -136,6 +136,13 @@ def yaml_program_problems(program: dict[str, Any], schema: dict[str, Any]) -> li
             for key, item in given.items():
                 value(f"{path}.{key}", item, prop["additionalProperties"])
             return
+        if prop["type"] == "array":
+            if not isinstance(given, list):
+                problems.append(f"{path}: must be array (got {given!r})")
+                return
+            for index, item in enumerate(given):
+                value(f"{path}[{index}]", item, prop["items"])
+            return
         expected = _JSON_TYPES[prop["type"]]
         if not isinstance(given, expected) or (prop["type"] != "boolean" and isinstance(given, bool)):
             problems.append(f"{path}: must be {prop['type']} (got {given!r})")

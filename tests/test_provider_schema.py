@@ -29,17 +29,26 @@ from components.core.settings import LoadBalancerSettings as LoadBalancerModel
 from components.core.settings import LogsSettings as LogsModel
 from components.core.settings import NetworkSettings as NetworkModel
 from components.core.settings import OpenWebUISettings as OpenWebUIModel
+from components.core.settings import RedisSettings as RedisModel
+from components.core.settings import RedisTLSSettings as RedisTLSModel
+from components.core.settings import S3Settings as S3Model
 from components.core.settings import SelfHealSettings as SelfHealModel
+from components.core.settings import SentinelSettings as SentinelModel
+from components.core.settings import SharedVolumeSettings as SharedVolumeModel
 from components.core.settings import StackSettings as StackModel
+from components.core.settings import SwarmSettings as SwarmModel
 from components.core.settings import ValkeySettings as ValkeyModel
 from components.host import network as _network
 from components.host import open_webui as _open_webui
 from components.host import stack as _stack
 from components.host import valkey as _valkey
+from components.swarm import stack as _swarm_stack
 from components.testing import Deployment, render
 from tests.package_schema import TOKEN, differences, inferred_schema, kind, served_schema
+from tests.test_external_redis import CA_PEM, CERT_PEM, KEY_PEM
 
 CONSTRUCT = Path(__file__).parent / "programs" / "construct.py"
+SWARM_TOKEN = "open-webui-redis:swarm:SwarmStack"
 
 
 def described(model: type[BaseModel], alias: str) -> str:
@@ -134,6 +143,32 @@ LOAD_BALANCER = {
 }
 DOCKER = {"healthStartInterval": "boolean"}
 LOGS = {"maxSize": "string", "maxFiles": "integer", "options": "map<string>"}
+REDIS = {
+    "keyPrefix": "string",
+    "tls": "ref:RedisTLSSettings",
+    "sentinel": "ref:SentinelSettings",
+    "socketConnectTimeout": "number",
+}
+REDIS_TLS = {
+    "caCertFile": "string",
+    "clientCertFile": "string",
+    "clientKeyFile": "string",
+    "certReqs": "ref:CertReqs",
+    "checkHostname": "boolean",
+}
+SENTINEL = {"hosts": "array<string>", "port": "integer", "maxRetryCount": "integer", "reconnectDelay": "integer"}
+SHARED_VOLUME = {"driver": "string", "options": "map<string>"}
+S3 = {"bucket": "string", "region": "string", "endpointUrl": "string", "keyPrefix": "string"}
+SWARM = {
+    "dataLabel": "string",
+    "encrypted": "boolean",
+    "uploads": "ref:Uploads",
+    "sharedVolume": "ref:SharedVolumeSettings",
+    "s3": "ref:S3Settings",
+    "endpointMode": "ref:EndpointMode",
+    "pinImages": "boolean",
+    "updateMonitor": "integer",
+}
 SETTINGS_TYPES: dict[str, tuple[type[BaseModel], dict[str, str], set[str]]] = {
     # schema type: (settings model, properties, settings fields left out of it)
     "NetworkSettings": (NetworkModel, NETWORK, set()),
@@ -145,6 +180,13 @@ SETTINGS_TYPES: dict[str, tuple[type[BaseModel], dict[str, str], set[str]]] = {
     "DockerSettings": (DockerModel, DOCKER, set()),
     "LogsSettings": (LogsModel, LOGS, set()),
     "SelfHealSettings": (SelfHealModel, SELF_HEAL, set()),
+    # The URLs and PEM texts are the stacks' inputs (redisUrl, redisCaCert, ...); S3's key pair is not offered.
+    "RedisSettings": (RedisModel, REDIS, {"url", "websocketUrl"}),
+    "RedisTLSSettings": (RedisTLSModel, REDIS_TLS, {"caCert", "clientCert", "clientKey"}),
+    "SentinelSettings": (SentinelModel, SENTINEL, set()),
+    "SharedVolumeSettings": (SharedVolumeModel, SHARED_VOLUME, set()),
+    "S3Settings": (S3Model, S3, {"accessKeyId", "secretAccessKey"}),
+    "SwarmSettings": (SwarmModel, SWARM, set()),
 }
 ENUMS = {
     "RestartPolicy": get_args(ValkeyModel.model_fields["restart"].annotation),
@@ -152,6 +194,9 @@ ENUMS = {
     "MaxMemoryPolicy": get_args(ValkeyModel.model_fields["max_memory_policy"].annotation),
     "VectorStore": get_args(DatabaseModel.model_fields["vector_store"].annotation),
     "UpgradeStrategy": get_args(OpenWebUIModel.model_fields["upgrade"].annotation),
+    "CertReqs": get_args(RedisTLSModel.model_fields["cert_reqs"].annotation),
+    "Uploads": get_args(SwarmModel.model_fields["uploads"].annotation),
+    "EndpointMode": get_args(SwarmModel.model_fields["endpoint_mode"].annotation),
 }
 
 SECRET = "Treated as a secret (wrapped with `Output.secret`) whether or not it arrives as one."
@@ -167,6 +212,45 @@ NETWORK_NAME = In(
 def settings_inputs(model: type[BaseModel], properties: dict[str, str]) -> dict[str, In]:
     return {name: In(type_, False, True, described(model, name)) for name, type_ in properties.items()}
 
+
+STACK_INPUTS = {
+    "valkeyPassword": In("string", False, False, VALKEY_PASSWORD),
+    "openWebuiSecretKey": In("string", False, False, SECRET_KEY),
+    "redisUrl": In(
+        "string",
+        False,
+        False,
+        "`REDIS_URL` of an external Redis or Valkey (`redis://` or `rediss://`, user, password, database), such as "
+        "another resource's output: no Valkey is declared. Checked when it resolves; a secret whether or not it "
+        "arrives as one.",
+    ),
+    "websocketRedisUrl": In(
+        "string",
+        False,
+        False,
+        "`WEBSOCKET_REDIS_URL` when websockets use another server or database than `redisUrl`. Default: `redisUrl`.",
+    ),
+    "redisCaCert": In(
+        "string",
+        False,
+        False,
+        "PEM of the CA that signed the external server's certificate (with a `rediss://` `redisUrl`). Default: the "
+        "image's trusted CAs.",
+    ),
+    "redisClientCert": In(
+        "string", False, False, "PEM of a client certificate, for a server that asks for one; with `redisClientKey`."
+    ),
+    "redisClientKey": In("string", False, False, "PEM of that certificate's private key (a secret)."),
+    "databaseUrl": In(
+        "string",
+        False,
+        False,
+        "URL of an external PostgreSQL (`postgresql://user:password@host:5432/db`), such as a database resource's "
+        "output: no PostgreSQL is declared, and the replicas sit behind the load balancer. A secret whether or not "
+        "it arrives as one.",
+    ),
+}
+"""The Inputs both hosted stacks take (the Python stacks' keyword arguments), the network's aside."""
 
 EXPECTED_INPUTS: dict[str, dict[str, In]] = {
     "Network": settings_inputs(NetworkModel, NETWORK),
@@ -232,16 +316,67 @@ EXPECTED_INPUTS: dict[str, dict[str, In]] = {
                 "loadBalancer": "LoadBalancerSettings",
                 "docker": "DockerSettings",
                 "logs": "LogsSettings",
+                "redis": "RedisSettings",
             }.items()
         },
         "allowMovingImageTags": In("boolean", False, True, described(StackModel, "allowMovingImageTags")),
-        "valkeyPassword": In("string", False, False, VALKEY_PASSWORD),
-        "openWebuiSecretKey": In("string", False, False, SECRET_KEY),
+        **STACK_INPUTS,
+        "networkName": In(
+            "string",
+            False,
+            False,
+            "Name of a Docker network the program made (such as a `docker.Network`'s `name`), instead of `network`: "
+            "none is declared.",
+        ),
+    },
+    "SwarmStack": {
+        **{
+            name: In(f"ref:{type_}", False, True, description)
+            for name, (type_, description) in {
+                "network": ("NetworkSettings", "The overlay network."),
+                "valkey": ("ValkeySettings", "The Valkey service."),
+                "openWebui": ("OpenWebUISettings", "Open WebUI."),
+                "database": ("DatabaseSettings", "Shared PostgreSQL."),
+                "loadBalancer": ("LoadBalancerSettings", "Load balancer in front of replicas."),
+                "logs": ("LogsSettings", "Bounded container logs."),
+                "redis": ("RedisSettings", described(StackModel, "redis")),
+                "swarm": ("SwarmSettings", "Swarm mode: node placement, the overlay network, shared uploads."),
+            }.items()
+        },
+        "allowMovingImageTags": In(
+            "boolean",
+            False,
+            True,
+            "Accept a moving image tag where it would change what runs without a change to the stack (see "
+            "`OpenWebUIStack`). Default: `false`.",
+        ),
+        **STACK_INPUTS,
+        "networkId": In(
+            "string",
+            False,
+            False,
+            "ID of an attachable overlay network the program made (a `docker.Network`'s `id`), instead of `network`: "
+            "none is declared (a service that names its network by name would be replaced on every update).",
+        ),
     },
 }
 
-HOSTED_OMITS = {"redisSentinelHosts", "redisSentinelPort"}
-"""Program outputs of settings the hosted stack has no input for (`redis`: an external server, Sentinel)."""
+ARRAYS = {"openWebuiContainerNames", "openWebuiServiceNames", "secretNames", "redisSentinelHosts"}
+
+
+def stack_outputs(descriptions: dict[str, tuple[bool, str]]) -> dict[str, Out]:
+    """A hosted stack's outputs: the program's, described as the program describes them; those that exist only with
+    some settings (`only with`, `not with`) are optional."""
+    return {
+        name: Out(
+            "array<string>" if name in ARRAYS else "integer" if name == "redisSentinelPort" else "string",
+            "(only with" not in description and "not with" not in description,
+            description,
+        )
+        for name, (_secret, description) in descriptions.items()
+    }
+
+
 EXPECTED_OUTPUTS: dict[str, dict[str, Out]] = {
     "Network": {
         "networkName": Out(
@@ -282,16 +417,9 @@ EXPECTED_OUTPUTS: dict[str, dict[str, Out]] = {
             "string", True, "`OAUTH_SESSION_TOKEN_ENCRYPTION_KEY` (secret), the same on every replica."
         ),
     },
-    # The stack's outputs are the program's stack outputs, described as the program describes them.
-    "OpenWebUIStack": {
-        name: Out(
-            "array<string>" if name == "openWebuiContainerNames" else "string",
-            "(only with" not in description,
-            description,
-        )
-        for name, (_secret, description) in _stack.OUTPUT_DESCRIPTIONS.items()
-        if name not in HOSTED_OMITS
-    },
+    # The stacks' outputs are the program's stack outputs, described as the program describes them.
+    "OpenWebUIStack": stack_outputs(_stack.OUTPUT_DESCRIPTIONS),
+    "SwarmStack": stack_outputs(_swarm_stack.OUTPUT_DESCRIPTIONS),
 }
 
 PYTHON_COMPONENTS = {
@@ -299,6 +427,7 @@ PYTHON_COMPONENTS = {
     "Valkey": _valkey.Valkey,
     "OpenWebUI": _open_webui.OpenWebUI,
     "OpenWebUIStack": _stack.OpenWebUIStack,
+    "SwarmStack": _swarm_stack.SwarmStack,
 }
 
 
@@ -319,7 +448,7 @@ class TestPackage:
         """The SDK's Analyzer and generate_schema, called directly, give what ComponentProvider serves."""
         assert differences(inferred_schema(), served_schema()) == []
 
-    def test_resources_when_inferred_are_the_four_components_with_their_type_tokens(self):
+    def test_resources_when_inferred_are_the_five_components_with_their_type_tokens(self):
         """``open-webui-redis:index:<ClassName>`` for each hosted class, each a component."""
         schema = served_schema()
         assert schema["name"] == "open-webui-redis"
@@ -333,6 +462,7 @@ class TestPackage:
             ("Valkey", {"networkName": "n"}),
             ("OpenWebUI", {"networkName": "n", "redisUrl": "redis://redis:6379/1"}),
             ("OpenWebUIStack", {}),
+            ("SwarmStack", {"swarm": {"pinImages": False}}),
         ],
     )
     def test_type_token_when_constructed_is_the_schema_token(self, component, inputs):
@@ -555,6 +685,82 @@ class TestHostedStack:
             "with a digit (got '1BAD')\n"
             "  - openWebui.env.TOKEN: Input should be a valid string (got [secret])\n"
             "  - valkeyPassword: is empty; leave it out to have one generated"
+        )
+
+    @pytest.mark.parametrize(
+        ("component", "settings", "inputs", "config"),
+        [
+            (
+                "SwarmStack",
+                {"swarm": {"pinImages": False}, "redis": {"sentinel": {"hosts": ["s1", "s2", "s3"]}}},
+                {"redisUrl": "redis://:sentinel-pw@mymaster:6379/0"},
+                {"redis": {"url": "redis://:sentinel-pw@mymaster:6379/0"}},
+            ),
+            (
+                "SwarmStack",
+                {"swarm": {"pinImages": False}, "openWebui": {"replicas": 2}},
+                {"databaseUrl": "postgresql://owui:db-pw@db.example.com:5432/owui"},
+                {"database": {"url": "postgresql://owui:db-pw@db.example.com:5432/owui"}},
+            ),
+            (
+                "OpenWebUIStack",
+                {"redis": {"tls": {"checkHostname": False}, "keyPrefix": "team-a"}},
+                {
+                    "redisUrl": "rediss://:tls-pw@redis.example.com:6380/0",
+                    "redisCaCert": CA_PEM,
+                    "redisClientCert": CERT_PEM,
+                    "redisClientKey": KEY_PEM,
+                },
+                {
+                    "redis": {
+                        "url": "rediss://:tls-pw@redis.example.com:6380/0",
+                        "tls": {"caCert": CA_PEM, "clientCert": CERT_PEM, "clientKey": KEY_PEM},
+                    }
+                },
+            ),
+        ],
+        ids=["swarm, sentinel", "swarm, external database", "one host, TLS with a client certificate"],
+    )
+    def test_external_inputs_when_constructed_build_what_the_program_builds_from_configuration(
+        self, component, settings, inputs, config
+    ):
+        """Every engine in every language: a stack given the external server's URL, certificates or database as
+        inputs builds exactly what ``__main__.py`` builds with them in its configuration."""
+        hosted_stack = construct(component, {**settings, **inputs}, tuple(inputs))
+        merged: dict[str, Any] = {key: dict(value) for key, value in settings.items()}
+        for key, value in config.items():
+            block: dict[str, Any] = dict(merged.get(key, {}))
+            for inner, item in value.items():
+                block[inner] = {**block.get(inner, {}), **item} if isinstance(item, dict) else item
+            merged[key] = block
+        if component == "SwarmStack":
+            merged["engine"] = "swarm"
+        program = render(merged, secret_keys=list(config))
+        # The hosted SwarmStack's own token is in the schema's module (index); the Python one's is swarm.
+        hosted = json.dumps(list(snapshot(hosted_stack).items())).replace(TOKEN + "SwarmStack", SWARM_TOKEN)
+        assert sorted(json.loads(hosted)) == sorted(json.loads(json.dumps(list(snapshot(program).items()))))
+
+    def test_external_inputs_when_given_against_the_settings_are_refused_by_their_schema_names(self):
+        """The Inputs' rules, with the schema's names: a URL twice, a certificate without its key."""
+        with pytest.raises(Exception) as raised:  # noqa: PT011 - the SDK wraps it in its ComponentInitError
+            construct(
+                "SwarmStack",
+                {
+                    "swarm": {"pinImages": False},
+                    "redisCaCert": CA_PEM,
+                    "redisClientCert": CERT_PEM,
+                    "databaseUrl": "",
+                },
+            )
+        assert str(raised.value) == (
+            "Invalid arguments for open-webui-redis:index:SwarmStack 'open-webui' (4 problems); nothing was created:\n"
+            "  - databaseUrl: is empty; give a value or leave it out\n"
+            "  - redisCaCert is for an external server over TLS, and neither redis.url nor redisUrl is given (for TLS "
+            "to the managed Valkey, set valkey.tls: true)\n"
+            "  - redisClientCert is for an external server over TLS, and neither redis.url nor redisUrl is given (for "
+            "TLS to the managed Valkey, set valkey.tls: true)\n"
+            "  - a client certificate needs its key and a key its certificate: give redis.tls.clientCert[File] or "
+            "redisClientCert together with redis.tls.clientKey[File] or redisClientKey"
         )
 
     def test_settings_object_when_it_arrives_as_a_secret_is_refused(self):

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from components.core import settings as _settings  # noqa: E402
-from components.hosted import SETTINGS_SECRET_FIELDS, settings_description  # noqa: E402
+from components.hosted import SETTINGS_SECRET_FIELDS, STACK_INPUT_FIELDS, settings_description  # noqa: E402
 
 HOSTED = ROOT / "components" / "hosted.py"
 BEGIN = re.compile(r"^    # Generated from (\w+) by tools/hosted_fields\.py --write; do not edit\.$")
@@ -56,11 +56,17 @@ def hosted_type(model: type[BaseModel], name: str, enums: dict[frozenset[str], s
         return enums[values]
     if get_origin(annotation) is dict:
         return "dict[str, str]"
+    if get_origin(annotation) is list:
+        (item,) = get_args(annotation)
+        item = get_args(item)[0] if get_origin(item) is Annotated else item
+        if item is not str:
+            raise SystemExit(f"{model.__name__}.{name}: no schema type for a list of {item!r}")
+        return "list[str]"
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         raise SystemExit(f"{model.__name__}.{name}: enum fields are written as Literal in the settings")
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation.__name__  # the TypedDict of hosted.py with the model's name
-    if annotation in (str, int, bool):
+    if annotation in (str, int, bool, float):
         return str(annotation.__name__)
     raise SystemExit(f"{model.__name__}.{name}: no schema type for {annotation!r}")
 
@@ -77,6 +83,15 @@ def fields_block(model: type[BaseModel], enums: dict[frozenset[str], str]) -> li
     return [*lines, END]
 
 
+def stack_inputs_block() -> list[str]:
+    """The generated lines of ``hosted.STACK_INPUT_FIELDS``: the arguments both hosted stacks take alike."""
+    lines = ["    # Generated from STACK_INPUT_FIELDS by tools/hosted_fields.py --write; do not edit."]
+    for name, (annotation, text) in STACK_INPUT_FIELDS.items():
+        doc = f'    """{text}"""'
+        lines += [f"    {name}: {annotation}", doc + ("  # noqa: E501" if len(doc) > 120 else "")]
+    return [*lines, END]
+
+
 def generated(source: str) -> str:
     """``source`` with every generated block rewritten from its model."""
     enums = _enums(source)
@@ -89,11 +104,14 @@ def generated(source: str) -> str:
             out.append(lines[index])
             index += 1
             continue
-        model = getattr(_settings, begin.group(1), None)
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            raise SystemExit(f"hosted.py line {index + 1}: no settings model {begin.group(1)}")
         end = lines.index(END, index)
-        out += fields_block(model, enums)
+        model = getattr(_settings, begin.group(1), None)
+        if begin.group(1) == "STACK_INPUT_FIELDS":
+            out += stack_inputs_block()
+        elif isinstance(model, type) and issubclass(model, BaseModel):
+            out += fields_block(model, enums)
+        else:
+            raise SystemExit(f"hosted.py line {index + 1}: no settings model {begin.group(1)}")
         index = end + 1
     return "\n".join(out)
 
