@@ -56,7 +56,9 @@ def test_components_page_python_snippet_when_run_declares_what_it_says() -> None
     (snippet,) = [
         block for block in re.findall(r"```python\n(.*?)```", COMPONENTS_PAGE, re.S) if "pulumi.export" in block
     ]
-    deployment = run(lambda: exec(compile(snippet, "docs/components.md", "exec"), {}))  # noqa: S102 - our own docs
+    # The page writes the installed package's name; in this checkout the same modules are `components`.
+    code = compile(snippet.replace("open_webui_redis", "components"), "docs/components.md", "exec")
+    deployment = run(lambda: exec(code, {}))  # noqa: S102 - our own docs
     assert deployment.outputs == {"chat_url": "http://127.0.0.1:3001"}
     assert deployment.container("chat").env["REDIS_URL"].endswith("@redis:6379/2")
 

@@ -16,12 +16,14 @@ import yaml
 
 from components.testing import Deployment, StackMocks, render
 from tests.package_schema import TOKEN, served_schema, yaml_program_problems
+from tests.test_external_redis import open_webuis
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 TWO_INSTANCES = EXAMPLES / "two-instances" / "__main__.py"
 EXISTING_NETWORK = EXAMPLES / "existing-network" / "__main__.py"
 YAML_CONSUMER = EXAMPLES / "yaml-consumer" / "Pulumi.yaml"
+YAML_SWARM = EXAMPLES / "yaml-swarm" / "Pulumi.yaml"
 CONSTRUCT = Path(__file__).parent / "programs" / "construct.py"
 DOCKER_TYPES = (
     "docker:index/network:Network",
@@ -38,7 +40,9 @@ def project(example: str) -> dict[str, Any]:
 class TestLayout:
     """Every example is a complete project: its own Pulumi.yaml and a README."""
 
-    @pytest.mark.parametrize("example", ["two-instances", "existing-network", "yaml-consumer"])
+    @pytest.mark.parametrize(
+        "example", ["two-instances", "existing-network", "yaml-consumer", "yaml-swarm", "composed"]
+    )
     def test_example_when_listed_has_a_project_file_and_readme(self, example):
         """``Pulumi.yaml`` with a name, a runtime and a description, and a README beside it."""
         document = project(example)
@@ -250,3 +254,61 @@ class TestYamlConsumer:
         assert list(open_webui.networks) == ["openwebui-yaml"]
         for name in document["outputs"]:
             assert name in deployment.outputs, name
+
+
+# ---------------------------------------------------------------------------------------------------------
+# yaml-swarm
+# ---------------------------------------------------------------------------------------------------------
+
+
+class TestYamlSwarm:
+    """The Swarm stack and the external-Redis inputs from Pulumi YAML, as the yaml-consumer is checked."""
+
+    def test_program_when_checked_against_the_schema_has_no_problem(self):
+        """The SwarmStack type, its settings (swarm, redis with sentinels) and the redisUrl input all exist."""
+        document = project("yaml-swarm")
+        assert [resource["type"] for resource in document["resources"].values()] == [TOKEN + "SwarmStack"]
+        assert yaml_program_problems(document, served_schema()) == []
+
+    def test_checker_when_a_swarm_input_is_wrong_reports_it(self):
+        """The control: a bad endpoint mode, a sentinel list given as a string, an unknown input."""
+        document = project("yaml-swarm")
+        properties = document["resources"]["openwebui"]["properties"]
+        properties["swarm"]["endpointMode"] = "ingress"
+        properties["redis"]["sentinel"]["hosts"] = "sentinel-1"
+        properties["redisPassword"] = "x"
+        assert yaml_program_problems(document, served_schema()) == [
+            "openwebui.swarm.endpointMode: 'ingress' is not one of ['vip', 'dnsrr']",
+            "openwebui.redis.sentinel.hosts: must be array (got 'sentinel-1')",
+            "openwebui.redisPassword: not an input in the schema",
+        ]
+
+    def test_program_when_constructed_deploys_its_services_on_the_external_redis(self):
+        """Its properties, the secret config substituted, through the SDK's ComponentProvider: no Valkey service,
+        the replicas given the URL as a secret and asking the sentinels, every output the program reads."""
+        document = project("yaml-swarm")
+        (resource,) = document["resources"].values()
+        inputs = dict(resource["properties"])
+        assert inputs.pop("redisUrl") == "${redisUrl}"
+        url = "redis://:yaml-sentinel-pw@mymaster:6379/0"
+        deployment = render(
+            {
+                "options:type": resource["type"],
+                "options:name": "openwebui",
+                "options:inputs": {**inputs, "redisUrl": url},
+                "options:secretInputs": ["redisUrl"],
+            },
+            program=CONSTRUCT,
+        )
+        services = [r for r in deployment.resources if r.type == "docker:index/service:Service"]
+        names = sorted(str(r.inputs["name"]) for r in services)
+        assert names == ["open-webui", "open-webui-lb", "open-webui-postgres", "open-webui-replicas"]
+        for view in open_webuis(deployment, "swarm"):
+            assert view.env["REDIS_URL"] == url
+            assert view.env["REDIS_SENTINEL_HOSTS"] == "sentinel-1,sentinel-2,sentinel-3"
+            assert view.env["REDIS_KEY_PREFIX"] == "yaml-swarm"
+            assert url not in " ".join(view.plain_env.values())
+        for name in document["outputs"]:
+            assert name in deployment.outputs, name
+        assert deployment.outputs["redisSentinelHosts"] == ["sentinel-1", "sentinel-2", "sentinel-3"]
+        assert "redisUrl" in deployment.secret_outputs

@@ -507,3 +507,89 @@ def test_valkey_when_its_image_changes_is_replaced_alone_and_open_webui_subscrib
     finally:
         live.pulumi("destroy", "--yes", check=False)
         subprocess.run(["docker", "rmi", reference], capture_output=True, check=False)
+
+
+COMPOSED = ROOT / "examples" / "composed"
+
+
+@pytest.mark.skipif(os.environ.get("LIVE_UP") != "1", reason="deploys real containers: set LIVE_UP=1 to run it")
+def test_composed_program_when_up_from_the_wheel_orders_the_stack_after_its_own_redis(tmp_path: Path) -> None:
+    """Issue #20 with the real engine: ``examples/composed`` in its own project and virtualenv, the package
+    installed from the built wheel, makes its own Valkey container and network and passes their Outputs to the
+    stack. `pulumi up` creates Open WebUI after the server it was given (healthy: its healthcheck delivers an event
+    through that server), a second preview changes nothing, the URL output is a secret; the program changed to
+    give a URL Open WebUI cannot read is refused by `pulumi preview` with the Input named and nothing shown."""
+    from tests.wheel import build, consumer_venv
+
+    name = f"live-{uuid.uuid4().hex[:8]}"
+    project = tmp_path / "project"
+    shutil.copytree(COMPOSED, project, ignore=shutil.ignore_patterns("__pycache__", "venv", "test_*.py"))
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "source").mkdir()
+    consumer_venv(build(tmp_path / "dist", tmp_path / "source"), project / "venv", project / "requirements.txt")
+    env = dict(os.environ)
+    env.update(
+        {
+            "PULUMI_BACKEND_URL": f"file://{tmp_path}",
+            "PULUMI_CONFIG_PASSPHRASE": "live-test",
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+        }
+    )
+    open_webui = {
+        "containerName": f"{name}-owui",
+        "volumeName": f"{name}-owui-data",
+        "hostPort": 39000 + int(name[-3:], 16) % 1000,
+        "retainVolume": False,
+    }
+
+    def pulumi(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            ["pulumi", *args, "--stack", name], cwd=project, env=env, capture_output=True, text=True
+        )
+        assert not check or result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        return result
+
+    subprocess.run(["pulumi", "stack", "init", name], cwd=project, env=env, check=True, capture_output=True)
+    try:
+        pulumi("config", "set", "prefix", name)
+        pulumi("config", "set", "open-webui-redis:openWebui", json.dumps(open_webui))
+        started = time.monotonic()
+        pulumi("up", "--yes")
+        print(f"live composed program: up in {time.monotonic() - started:.0f} s")
+        created = {
+            item["Name"].lstrip("/"): item["Created"]
+            for item in json.loads(_docker_out("inspect", f"{name}-cache", f"{name}-owui"))
+        }
+        assert created[f"{name}-owui"] > created[f"{name}-cache"], created
+        env_lines = _docker_out("inspect", "--format", "{{range .Config.Env}}{{println .}}{{end}}", f"{name}-owui")
+        redis_url = next(line for line in env_lines.splitlines() if line.startswith("REDIS_URL="))
+        assert redis_url.endswith(f"@{name}-cache:6379/0"), "Open WebUI is not on the program's own server"
+        assert _docker_out("inspect", "--format", "{{.State.Health.Status}}", f"{name}-owui") == "healthy"
+        networks = _docker_out(
+            "inspect", "--format", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", f"{name}-owui"
+        )
+        assert networks.split() == [name]
+        again = pulumi("preview", "--expect-no-changes", "--diff", check=False)
+        assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+        assert pulumi("stack", "output", "redisUrl").stdout.strip() == "[secret]"
+        password = redis_url.split(":", 2)[2].split("@")[0]
+        main = project / "__main__.py"
+        program = main.read_text()
+        main.write_text(program.replace('f"redis://:{parts[1]}@', 'f"http://:{parts[1]}@'))
+        refused = pulumi("preview", check=False)
+        output = refused.stdout + refused.stderr
+        print("live composed program, a URL Open WebUI cannot read:", output[output.find("Invalid input") :][:300])
+        assert refused.returncode != 0
+        assert "Invalid input for project 'open-webui-redis'" in output
+        assert "the redis_url Input: must start with redis:// or rediss:// (TLS), got the scheme 'http'" in output
+        assert password not in output
+        assert "Traceback" not in output
+        main.write_text(program)
+    finally:
+        destroyed = pulumi("destroy", "--yes", check=False)
+        subprocess.run(["pulumi", "stack", "rm", "--yes", "--force", name], cwd=project, env=env, check=False)
+        left = _docker_out("ps", "-aq", "--filter", f"name=^{name}").split()
+        if left:
+            subprocess.run(["docker", "rm", "-f", "-v", *left], capture_output=True, check=False)
+        subprocess.run(["docker", "network", "rm", name], capture_output=True, check=False)
+        assert destroyed.returncode == 0, destroyed.stdout[-3000:] + destroyed.stderr[-3000:]

@@ -59,9 +59,9 @@ def run(*command: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(part) for part in command], capture_output=True, text=True, cwd=ROOT, check=False)
 
 
-def test_there_are_the_two_workflows():
-    """CI (tests and PR previews) and Deploy."""
-    assert [path.name for path in workflow_files()] == ["ci.yml", "deploy.yml"]
+def test_there_are_the_three_workflows():
+    """CI (tests and PR previews), Deploy and Release."""
+    assert [path.name for path in workflow_files()] == ["ci.yml", "deploy.yml", "release.yml"]
 
 
 @pytest.mark.parametrize("path", workflow_files(), ids=lambda path: path.name)
@@ -106,7 +106,8 @@ def test_checkout_keeps_no_credentials(path):
 
 
 def test_only_the_preview_job_may_write_and_only_pull_requests():
-    """Top level: contents: read; the PR job adds pull-requests: write; nothing else writes."""
+    """Top level: contents: read; the PR job adds pull-requests: write, the release's publish job contents: write
+    (the release); nothing else writes."""
     writes = []
     for path in workflow_files():
         document = load(path.name)
@@ -115,8 +116,9 @@ def test_only_the_preview_job_may_write_and_only_pull_requests():
             for scope, level in (job.get("permissions") or {}).items():
                 if level == "write":
                     writes.append((path.name, job_name, scope))
-    assert writes == [("ci.yml", "preview", "pull-requests")]
+    assert writes == [("ci.yml", "preview", "pull-requests"), ("release.yml", "publish", "contents")]
     assert load("ci.yml")["jobs"]["preview"]["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert load("release.yml")["jobs"]["publish"]["permissions"] == {"contents": "write"}
 
 
 def test_ci_test_job_runs_the_readme_test_command_like_ci_run():
@@ -199,3 +201,28 @@ def test_deploy_runs_up_through_the_stacks_protected_environment():
     assert step["with"]["command"] == "up"
     assert step["with"]["stack-name"] == stack
     assert step["with"]["policyPacks"] == "policy"
+
+
+def test_release_when_a_version_tag_is_pushed_tests_first_then_builds_and_publishes_the_tag():
+    """Release: on `v*` tags only; the test job runs the README's test command; publish needs it, builds with
+    scripts/build-release given the tag (which refuses a tag that is not the package's version) and attaches
+    dist/ (the sdist, the wheel, the plugin) to a release of that tag."""
+    document = load("release.yml")
+    assert document["on"] == {"push": {"tags": ["v*"]}}
+    jobs = document["jobs"]
+    assert [step["run"].strip() for step in jobs["test"]["steps"] if "run" in step] == [TEST_COMMAND]
+    assert jobs["publish"]["needs"] == "test"
+    runs = [step["run"] for step in jobs["publish"]["steps"] if "run" in step]
+    assert 'scripts/build-release "$TAG"' in runs[0]
+    assert runs[1].strip() == 'gh release create "$TAG" dist/* --verify-tag --title "$TAG" --generate-notes'
+    for step in jobs["publish"]["steps"]:
+        if "run" in step:
+            assert step["env"]["TAG"] == "${{ github.ref_name }}"
+
+
+def test_build_release_when_given_another_tag_than_the_version_refuses_it():
+    """A tag that does not name the package's version builds nothing."""
+    result = run(ROOT / "scripts" / "build-release", "v0.0.0-not-the-version")
+    assert result.returncode == 1
+    assert "scripts/build-release: the tag is v0.0.0-not-the-version but components/__init__.py says" in result.stderr
+    assert not (ROOT / "dist").exists() or not list((ROOT / "dist").glob("*0.0.0-not*"))
