@@ -33,8 +33,8 @@ from pulumi.provider.experimental.util import camel_case
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticUndefined
 
-from .core.config import describe_errors
-from .core.inputs import STACK_INPUTS, input_problems
+from .core.config import check_stack, describe_errors
+from .core.inputs import STACK_INPUTS, without_stand_ins
 from .core.settings import DatabaseSettings as DatabaseModel
 from .core.settings import DockerSettings as DockerModel
 from .core.settings import LoadBalancerSettings as LoadBalancerModel
@@ -819,15 +819,14 @@ def stack_settings(args: Mapping[str, Any], engine: str = "docker") -> tuple[Sta
         if _holds_output(allow_moving):
             problems.append("allowMovingImageTags: give a plain true or false, not another resource's output")
         values["allowMovingImageTags"] = _plain(allow_moving)
-    settings = _validated(StackModel, values, problems)
-    if settings is not None:
-        inputs = _stack_inputs(args, engine)
-        for name, value in inputs.items():
-            if isinstance(value, str) and not value:
-                problems.append(f"{_input_key(name, engine)}: is empty; give a value or leave it out")
-        given = [name for name, value in inputs.items() if value is not None]
-        problems += [_hosted_names(problem, engine) for problem in input_problems(settings, given)]
-    return settings, problems
+    inputs = _stack_inputs(args, engine)
+    for name, value in inputs.items():
+        if isinstance(value, str) and not value:
+            problems.append(f"{_input_key(name, engine)}: is empty; give a value or leave it out")
+    given = [name for name, value in inputs.items() if value is not None]
+    deployed, found = check_stack(values, given)
+    problems += [_hosted_names(problem, engine) for problem in found]
+    return (without_stand_ins(deployed, values, given) if deployed is not None else None), problems
 
 
 NETWORK_INPUT = {"docker": "network_name", "swarm": "network_id"}
@@ -840,10 +839,35 @@ def _input_key(name: str, engine: str) -> str:
     return camel_case(NETWORK_INPUT[engine] if name == "network" else name)
 
 
+_HOSTED_SETTINGS = {
+    "redis.tls.caCert[File]": "redisCaCert",
+    "redis.tls.clientCert[File]": "redisClientCert",
+    "redis.tls.clientKey[File]": "redisClientKey",
+    "redis.websocketUrl": "websocketRedisUrl",
+    "redis.url": "redisUrl",
+    "database.url": "databaseUrl",
+}
+"""Settings the hosted stacks offer as inputs instead (their PEM texts and URLs): a problem names the input."""
+_SAID_TWICE = {
+    "redisUrl is not set or redisUrl": "redisUrl is not given",
+    "set redisUrl or pass redisUrl": "give redisUrl",
+    "neither redisUrl nor redisUrl is given": "redisUrl is not given",
+    "without redisUrl or redisUrl": "without redisUrl",
+    "give redisClientCert or redisClientCert together with redisClientKey or redisClientKey": (
+        "give redisClientCert together with redisClientKey"
+    ),
+}
+
+
 def _hosted_names(problem: str, engine: str) -> str:
-    """A problem as the hosted package's user reads it: each Input by its schema name."""
+    """A problem as the hosted package's user reads it: each Input, and each setting offered as an input, by its
+    schema name (a rule that names the setting and the Input says it once)."""
     for name in STACK_INPUTS:
         problem = problem.replace(f"the {name} Input", _input_key(name, engine))
+    for setting, key in _HOSTED_SETTINGS.items():
+        problem = problem.replace(setting, key)
+    for twice, once in _SAID_TWICE.items():
+        problem = problem.replace(twice, once)
     return problem
 
 
@@ -1057,7 +1081,7 @@ class SwarmStack(_swarm_stack.SwarmStack):
     websocket_redis_url: pulumi.Output[str]
     """`WEBSOCKET_REDIS_URL` given to Open WebUI (holds the password)."""
     network_name: pulumi.Output[str]
-    """The overlay network of every service."""
+    """The overlay network of every service (its ID when the program gave the network)."""
     valkey_service_name: pulumi.Output[str] | None
     """Valkey service (`python -m components.verify` finds its task); not with `redis.url`."""
     valkey_volume_name: pulumi.Output[str] | None

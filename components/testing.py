@@ -504,10 +504,13 @@ def render(
     program: str | Path = PROGRAM,
     preview: bool = False,
 ) -> Deployment:
-    """Run a program (default: this project's ``__main__.py``) under Pulumi's mocks with this configuration.
+    """Run a program (default: this repository's ``__main__.py``; installed, give your program's path) under
+    Pulumi's mocks with this configuration.
 
     The program runs exactly as under ``pulumi up``; see ``run`` for the arguments.
     """
+    if not Path(program).is_file():
+        raise FileNotFoundError(f"no program at {program}: pass render(..., program=<your __main__.py>)")
     return run(
         lambda: runpy.run_path(str(program), run_name="__main__"),
         config,

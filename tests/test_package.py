@@ -115,6 +115,26 @@ def test_consumer_when_type_checked_strictly_against_the_installed_package_passe
     assert 'Argument 2 to "OpenWebUIStack" has incompatible type "int"' in wrong.stdout
 
 
+@builds
+def test_package_when_installed_from_the_repository_at_a_commit_builds_with_the_standard_backend(
+    tmp_path: Path,
+) -> None:
+    """`pip install git+<repository>@<tag>`, as users install a release: pip clones this repository at a commit
+    (HEAD here: a tag is a name for one), builds it in isolation with the backend pyproject.toml names, and
+    installs ``open_webui_redis``."""
+    commit = run("git", "rev-parse", "HEAD", cwd=ROOT).strip()
+    target = tmp_path / "site"
+    run(
+        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
+        "--target", target, f"git+file://{ROOT}@{commit}",
+    )  # fmt: skip
+    installed = {path.name for path in target.iterdir()}
+    assert "open_webui_redis" in installed
+    assert f"open_webui_redis-{components.__version__}.dist-info" in installed
+    assert (target / "open_webui_redis" / "py.typed").exists()
+    assert (target / "open_webui_redis" / "core" / "probe.py").exists()
+
+
 def test_version_when_released_is_one_in_pyproject_and_the_package() -> None:
     """pyproject.toml reads the version from the package (one place), and the ranges from requirements.in."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())

@@ -755,12 +755,12 @@ class TestHostedStack:
         assert str(raised.value) == (
             "Invalid arguments for open-webui-redis:index:SwarmStack 'open-webui' (4 problems); nothing was created:\n"
             "  - databaseUrl: is empty; give a value or leave it out\n"
-            "  - redisCaCert is for an external server over TLS, and neither redis.url nor redisUrl is given (for TLS "
-            "to the managed Valkey, set valkey.tls: true)\n"
-            "  - redisClientCert is for an external server over TLS, and neither redis.url nor redisUrl is given (for "
-            "TLS to the managed Valkey, set valkey.tls: true)\n"
-            "  - a client certificate needs its key and a key its certificate: give redis.tls.clientCert[File] or "
-            "redisClientCert together with redis.tls.clientKey[File] or redisClientKey"
+            "  - redisCaCert is for an external server over TLS, and redisUrl is not given (for TLS to the managed "
+            "Valkey, set valkey.tls: true)\n"
+            "  - redisClientCert is for an external server over TLS, and redisUrl is not given (for TLS to the "
+            "managed Valkey, set valkey.tls: true)\n"
+            "  - a client certificate needs its key and a key its certificate: give redisClientCert together with "
+            "redisClientKey"
         )
 
     def test_settings_object_when_it_arrives_as_a_secret_is_refused(self):

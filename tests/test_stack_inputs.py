@@ -306,3 +306,90 @@ def test_stack_inputs_when_named_by_the_settings_they_replace_cover_every_secret
 
     external = {".".join(path) for path in SECRET_PATHS if path[0] == "redis" or path == ("database", "url")}
     assert external <= set(STACK_INPUTS.values())
+
+
+def test_configuration_when_a_moved_rule_meets_an_unrelated_mistake_reports_both() -> None:
+    """The rules of settings and Inputs together are read from the keys: one mistake elsewhere does not hide them."""
+    with pytest.raises(ConfigurationError) as raised:
+        settings_from_mapping({"redis": {"tls": {}}, "valkey": {"memory": "lots"}}, ["redis"])
+    problems = raised.value.problems
+    assert any(p.startswith("valkey.memory: unknown key") for p in problems), problems
+    assert problems[-1].startswith("redis.tls: is for an external server, and redis.url is not set"), problems
+    with pytest.raises(ConfigurationError) as raised:
+        settings_from_mapping({"redis": {"websocketUrl": "redis://ws/0"}, "openWebui": {"replicas": 0}}, ["redis"])
+    assert raised.value.problems[-1] == (
+        "redis.websocketUrl is set without redis.url; set redis.url (the external server) too"
+    )
+    assert len(raised.value.problems) == 2
+
+
+def test_configuration_when_an_input_replaces_a_managed_part_follows_what_is_deployed() -> None:
+    """With the URL an Input, no Valkey is deployed: a name only the managed Valkey would use is free, and Valkey's
+    own settings are refused when the configuration is read, naming the Input."""
+    settings = settings_from_mapping({"openWebui": {"volumeName": "redis-data"}}, inputs=("redis_url",))
+    assert settings.open_webui.volume_name == "redis-data"
+    assert settings.redis.url is None, "a stand-in stayed in the settings as configured"
+    replicas = settings_from_mapping(
+        {"openWebui": {"replicas": 2, "volumeName": "open-webui-postgres"}}, inputs=("database_url",)
+    )
+    assert replicas.database.url is None
+    with pytest.raises(ConfigurationError) as raised:
+        settings_from_mapping({"valkey": {"appendOnly": True}}, inputs=("redis_url",))
+    assert raised.value.problems == [
+        "valkey.appendOnly: the managed Valkey is not deployed with the redis_url Input (an external server); remove "
+        "it, or leave out the redis_url Input to deploy Valkey"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("blocks", "inputs", "expected"),
+    [
+        (
+            {"swarm": {"encrypted": True}},
+            {"network": "own-network-id"},
+            "swarm.encrypted is for the overlay network the stack makes, and the network Input is given; create your "
+            "network encrypted (docker.Network options encrypted) and remove swarm.encrypted",
+        ),
+        (
+            {"redis": {"tls": {}, "sentinel": {"hosts": ["s1"]}}},
+            {"redis_url": f"redis://:{PASSWORD}@mymaster/0"},
+            "redis.tls with redis.sentinel: Open WebUI 0.12 reaches a primary that Sentinel names without TLS (it "
+            "passes no TLS options to Sentinel); use TLS without Sentinel",
+        ),
+        (
+            {"redis": {"url": f"redis://:{PASSWORD}@own:6379/0"}},
+            {"redis_ca_cert": CA_PEM},
+            "the Redis certificate Inputs are for TLS, and redis.url is redis:// (no TLS); write rediss:// or leave "
+            "the certificates out",
+        ),
+    ],
+    ids=["encrypted network", "TLS with Sentinel", "certificates with redis://"],
+)
+def test_stack_when_settings_and_inputs_disagree_says_what_the_user_wrote(blocks, inputs, expected) -> None:
+    """Said of what was written, not of a stand-in; before anything is declared."""
+    data = {
+        "engine": "swarm",
+        "swarm": {"pinImages": False, **blocks.get("swarm", {})},
+        **{k: v for k, v in blocks.items() if k != "swarm"},
+    }
+    settings = StackSettings.model_validate(data)
+    assert refused_before(lambda: SwarmStack("owui", settings, **inputs)) == [expected]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_open_webui_when_given_a_client_certificate_without_its_key_is_refused_before_declaring(engine: str) -> None:
+    """The component on its own (not through a stack): a certificate without its key would fail every connection."""
+    from components import OpenWebUI, SwarmOpenWebUI
+
+    url = f"rediss://:{PASSWORD}@own:6380/0?ssl_certfile=/run/secrets/redis-client.pem"
+
+    def build() -> None:
+        if engine == "docker":
+            OpenWebUI("o", OpenWebUISettings(), "net", url, redis_client_cert=CERT_PEM)
+        else:
+            SwarmOpenWebUI("o", OpenWebUISettings(), "net-id", url, pin_image=False, redis_client_cert=CERT_PEM)
+
+    mocks = StackMocks()
+    with pytest.raises(ValueError, match="a client certificate needs its key and a key its certificate"):
+        run(build, mocks=mocks)
+    assert mocks.declared == []

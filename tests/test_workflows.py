@@ -211,7 +211,11 @@ def test_release_when_a_version_tag_is_pushed_tests_first_then_builds_and_publis
     assert document["on"] == {"push": {"tags": ["v*"]}}
     jobs = document["jobs"]
     assert [step["run"].strip() for step in jobs["test"]["steps"] if "run" in step] == [TEST_COMMAND]
-    assert jobs["publish"]["needs"] == "test"
+    assert jobs["publish"]["needs"] == ["test", "live"]
+    assert jobs["publish"]["environment"] == "release"
+    assert [step["run"].split("\n")[-2].strip() for step in jobs["live"]["steps"] if "run" in step] == [
+        "venv/bin/python -m pytest -v -s tests/test_live.py"
+    ]
     runs = [step["run"] for step in jobs["publish"]["steps"] if "run" in step]
     assert 'scripts/build-release "$TAG"' in runs[0]
     assert runs[1].strip() == 'gh release create "$TAG" dist/* --verify-tag --title "$TAG" --generate-notes'

@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 from pydantic import BaseModel, ValidationError
 
-from .inputs import input_problems, name_inputs, with_inputs
+from .inputs import input_problems, name_inputs, with_stand_ins, without_stand_ins
 from .settings import StackSettings
 
 PROJECT = "open-webui-redis"
@@ -152,28 +152,36 @@ def settings_from_mapping(
             problems.append(
                 f"{dotted}: is stored in plain text; set it with `pulumi config set --secret --path {dotted} <value>`"
             )
-    settings: StackSettings | None = None
-    try:
-        settings = StackSettings.model_validate({key: value for key, value in raw.items() if key in sections})
-    except ValidationError as error:
-        problems.extend(describe_errors(error, secret_sections=secret_sections))
-    if settings is not None:
-        problems.extend(input_problems(settings, inputs))
-    if problems or settings is None:
+    data = {key: value for key, value in raw.items() if key in sections}
+    deployed, found = check_stack(data, inputs, secret_sections)
+    problems += found
+    if problems or deployed is None:
         raise ConfigurationError(problems)
-    return settings
+    return without_stand_ins(deployed, data, inputs)
+
+
+def check_stack(
+    data: Mapping[str, Any], inputs: Collection[str] = (), secret_sections: Iterable[str] = ()
+) -> tuple[StackSettings | None, list[str]]:
+    """Stack settings ``data`` (configuration keys) validated as a stack given the Inputs ``inputs`` deploys them:
+    the settings as deployed (a stand-in for each Input's value, ``core/inputs.py``), or None, and every problem:
+    the models' (each Input named where its stand-in was refused), then the rules of settings and Inputs
+    together, which are read from the keys and so reported beside any other problem."""
+    together = input_problems(data, inputs)
+    staged = with_stand_ins(data, inputs) if not together else dict(data)
+    try:
+        return StackSettings.model_validate(staged), together
+    except ValidationError as error:
+        return None, name_inputs(describe_errors(error, secret_sections=secret_sections), inputs) + together
 
 
 def settings_for_inputs(settings: StackSettings, inputs: Collection[str]) -> StackSettings:
-    """``settings`` as a stack given the Inputs ``inputs`` deploys them (``core/inputs.py``: a stand-in for each
-    value, every rule run again); ``ConfigurationError`` listing every problem, before anything is declared."""
-    problems = input_problems(settings, inputs)
-    if problems:
+    """``settings`` as a stack given the Inputs ``inputs`` deploys them (a stand-in for each value, every rule run
+    again); ``ConfigurationError`` listing every problem, before anything is declared."""
+    deployed, problems = check_stack(settings.model_dump(by_alias=True, exclude_unset=True), inputs)
+    if problems or deployed is None:
         raise ConfigurationError(problems)
-    try:
-        return with_inputs(settings, inputs)
-    except ValidationError as error:
-        raise ConfigurationError(name_inputs(describe_errors(error), inputs)) from None
+    return deployed
 
 
 def load_settings(config: pulumi.Config | None = None, inputs: Collection[str] = ()) -> StackSettings:

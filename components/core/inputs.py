@@ -11,7 +11,7 @@ and never with the value in the message."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any, Literal
 
 from pydantic import SecretStr
@@ -57,23 +57,36 @@ def _named(given: Collection[str]) -> set[str]:
     return set(given)
 
 
-def _tls_set(redis: RedisSettings, field: str) -> bool:
-    tls = redis.tls
-    return tls is not None and (getattr(tls, field) is not None or getattr(tls, f"{field}_file") is not None)
+def _block(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """``data[key]`` when it is a settings object, else empty (a malformed block is validation's to report)."""
+    block = data.get(key)
+    return block if isinstance(block, Mapping) else {}
 
 
-def input_problems(settings: StackSettings, given: Collection[str] = ()) -> list[str]:
-    """What is wrong with ``settings`` together with the Inputs ``given`` (names of ``STACK_INPUTS``), before any
-    value is known; ``given`` empty: the rules of a configuration on its own. One line per problem."""
+def _set(block: Mapping[str, Any], *keys: str) -> bool:
+    return any(block.get(key) is not None for key in keys)
+
+
+def _secret_text(value: Any) -> str:
+    return value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+
+
+def input_problems(data: Mapping[str, Any], given: Collection[str] = ()) -> list[str]:
+    """What is wrong with the stack settings ``data`` (configuration keys, as ``Pulumi.<stack>.yaml`` writes them or
+    ``model_dump(by_alias=True, exclude_unset=True)`` gives them) together with the Inputs ``given`` (names of
+    ``STACK_INPUTS``), before any value is known; ``given`` empty: the rules of a configuration on its own. Read
+    from the keys alone, so they are reported beside any other problem of the configuration. One line each."""
     names = _named(given)
-    redis = settings.redis
+    redis, database, network = _block(data, "redis"), _block(data, "database"), _block(data, "network")
+    tls = _block(redis, "tls") if redis.get("tls") is not None else None
+    tls_keys = {"redis_ca_cert": "caCert", "redis_client_cert": "clientCert", "redis_client_key": "clientKey"}
     problems = []
     in_settings = {
-        "redis_url": redis.url is not None,
-        "websocket_redis_url": redis.websocket_url is not None,
-        **{name: _tls_set(redis, field) for name, field in TLS_INPUTS.items()},
-        "database_url": settings.database.url is not None,
-        "network": settings.network.external or "name" in settings.network.model_fields_set,
+        "redis_url": _set(redis, "url"),
+        "websocket_redis_url": _set(redis, "websocketUrl", "websocket_url"),
+        **{name: tls is not None and _set(tls, key, f"{key}File") for name, key in tls_keys.items()},
+        "database_url": _set(database, "url"),
+        "network": _set(network, "name") or network.get("external") is True,
     }
     for name in sorted(names):
         if in_settings[name]:
@@ -82,13 +95,18 @@ def input_problems(settings: StackSettings, given: Collection[str] = ()) -> list
             if name == "network":
                 written = "network.name or network.external"
             problems.append(f"{written} is set and the {name} Input is given; give one")
-    if "database_url" in names and settings.database.password is not None:
+    if "database_url" in names and _set(database, "password"):
         problems.append(
             "database.password is set and the database_url Input is given; an external database takes only its URL"
         )
-    external = redis.url is not None or "redis_url" in names
+    if "network" in names and _block(data, "swarm").get("encrypted") is True:
+        problems.append(
+            "swarm.encrypted is for the overlay network the stack makes, and the network Input is given; create your "
+            "network encrypted (docker.Network options encrypted) and remove swarm.encrypted"
+        )
+    external = _set(redis, "url") or "redis_url" in names
     via = " or the redis_url Input" if names else ""
-    if (redis.websocket_url is not None or "websocket_redis_url" in names) and not external:
+    if (in_settings["websocket_redis_url"] or "websocket_redis_url" in names) and not external:
         if "websocket_redis_url" in names:
             problems.append(
                 "the websocket_redis_url Input is given without redis.url or the redis_url Input; give the external "
@@ -98,26 +116,37 @@ def input_problems(settings: StackSettings, given: Collection[str] = ()) -> list
             problems.append(
                 f"redis.websocketUrl is set without redis.url{via}; set redis.url (the external server) too"
             )
+    cert_inputs = sorted(names & set(TLS_INPUTS))
     if not external:
-        for key, value in (("tls", redis.tls), ("sentinel", redis.sentinel)):
-            if value is not None:
+        for key in ("tls", "sentinel"):
+            if redis.get(key) is not None:
                 problems.append(
                     f"redis.{key}: is for an external server, and redis.url is not set{via}; set redis.url, or "
                     f"remove redis.{key} (the managed Valkey is one container on the stack's network"
                     + ("; for TLS to it, set valkey.tls: true)" if key == "tls" else ")")
                 )
-        for name in sorted(names & set(TLS_INPUTS)):
+        for name in cert_inputs:
             problems.append(
                 f"the {name} Input is for an external server over TLS, and neither redis.url nor the redis_url "
                 "Input is given (for TLS to the managed Valkey, set valkey.tls: true)"
             )
-    if redis.sentinel is not None and names & set(TLS_INPUTS):
+    elif cert_inputs and redis.get("sentinel") is not None:
         problems.append(
             "the Redis certificate Inputs are given with redis.sentinel: Open WebUI 0.12 reaches a primary that "
             "Sentinel names without TLS; use TLS without Sentinel"
         )
-    has_cert = "redis_client_cert" in names or _tls_set(redis, "client_cert")
-    has_key = "redis_client_key" in names or _tls_set(redis, "client_key")
+    elif cert_inputs and _set(redis, "url") and not _secret_text(redis["url"]).startswith("rediss://"):
+        problems.append(
+            "the Redis certificate Inputs are for TLS, and redis.url is redis:// (no TLS); write rediss:// or leave "
+            "the certificates out"
+        )
+    if "redis_url" in names and tls is not None and redis.get("sentinel") is not None:
+        problems.append(
+            "redis.tls with redis.sentinel: Open WebUI 0.12 reaches a primary that Sentinel names without TLS (it "
+            "passes no TLS options to Sentinel); use TLS without Sentinel"
+        )
+    has_cert = "redis_client_cert" in names or (tls is not None and _set(tls, "clientCert", "clientCertFile"))
+    has_key = "redis_client_key" in names or (tls is not None and _set(tls, "clientKey", "clientKeyFile"))
     if has_cert != has_key:
         if names & {"redis_client_cert", "redis_client_key"}:
             problems.append(
@@ -132,38 +161,61 @@ def input_problems(settings: StackSettings, given: Collection[str] = ()) -> list
     return problems
 
 
-def with_inputs(settings: StackSettings, given: Collection[str]) -> StackSettings:
-    """``settings`` validated again with a stand-in for each Input ``given`` (a ``redis://`` or ``rediss://`` URL on
-    ``STAND_IN_HOST``; ``redis.tls`` with its defaults when only certificate Inputs ask for TLS), so that what is
-    managed, load balanced and named follows the Inputs. Raises pydantic's ``ValidationError`` (``name_inputs``
-    turns its keys into the Inputs' names). Call ``input_problems`` first."""
+def with_stand_ins(data: Mapping[str, Any], given: Collection[str]) -> dict[str, Any]:
+    """The stack settings ``data`` with a stand-in for each Input ``given``: a ``redis://`` or ``rediss://`` URL on
+    ``STAND_IN_HOST`` (``rediss://`` with ``redis.tls`` or certificate Inputs), ``redis.tls`` with its defaults
+    when only certificate Inputs ask for TLS, a PostgreSQL URL there. Validated, they make what is managed, load
+    balanced and named follow the Inputs; ``without_stand_ins`` takes them out again. Call ``input_problems``
+    first (a setting and its Input both given is refused there)."""
     names = _named(given)
-    if not names - {"network"}:
-        return settings
-    data: dict[str, Any] = settings.model_dump(exclude_unset=True)
-    redis: dict[str, Any] = dict(data.get("redis", {}))
+    staged: dict[str, Any] = dict(data)
+    redis: dict[str, Any] = dict(_block(data, "redis"))
     tls = redis.get("tls") is not None or bool(names & set(TLS_INPUTS))
-    scheme = "rediss" if tls and settings.redis.sentinel is None else "redis"
-    stand_in = f"{scheme}://{STAND_IN_HOST}:6379/0"
+    scheme = "rediss" if tls and redis.get("sentinel") is None else "redis"
+    stand_in = SecretStr(f"{scheme}://{STAND_IN_HOST}:6379/0")
     if "redis_url" in names:
-        redis["url"] = SecretStr(stand_in)
+        redis["url"] = stand_in
     if "websocket_redis_url" in names:
-        redis["websocket_url"] = SecretStr(stand_in)
+        redis["websocketUrl"] = stand_in
     if names & set(TLS_INPUTS) and redis.get("tls") is None:
         redis["tls"] = {}
-    data["redis"] = redis
+    if redis:
+        staged["redis"] = redis
     if "database_url" in names:
-        data["database"] = {**data.get("database", {}), "url": SecretStr(f"postgresql://input@{STAND_IN_HOST}/input")}
-    return StackSettings.model_validate(data)
+        staged["database"] = {**_block(data, "database"), "url": SecretStr(f"postgresql://input@{STAND_IN_HOST}/input")}
+    return staged
+
+
+def without_stand_ins(settings: StackSettings, data: Mapping[str, Any], given: Collection[str]) -> StackSettings:
+    """``settings`` (validated ``with_stand_ins(data, given)``) as configured: each stand-in taken out again."""
+    names = _named(given)
+    redis: dict[str, Any] = {}
+    if "redis_url" in names:
+        redis["url"] = None
+    if "websocket_redis_url" in names:
+        redis["websocket_url"] = None
+    if names & set(TLS_INPUTS) and _block(data, "redis").get("tls") is None:
+        redis["tls"] = None
+    update: dict[str, Any] = {}
+    if redis:
+        update["redis"] = settings.redis.model_copy(update=redis)
+    if "database_url" in names:
+        update["database"] = settings.database.model_copy(update={"url": None})
+    return settings.model_copy(update=update) if update else settings
 
 
 def name_inputs(problems: list[str], given: Collection[str]) -> list[str]:
-    """``problems`` found with ``with_inputs``'s stand-ins, each naming the Input instead of the setting it
+    """``problems`` found with ``with_stand_ins``'s stand-ins, each naming the Input instead of the setting it
     replaced (which the caller did not write)."""
     for name in sorted(_named(given)):
         key = STACK_INPUTS[name]
         named = f"the {name} Input"
-        problems = [p.replace(f"{key}:", f"{named}:").replace(f"with {key} (", f"with {named} (") for p in problems]
+        problems = [
+            p.replace(f"{key}:", f"{named}:")
+            .replace(f"with {key} (", f"with {named} (")
+            .replace(f"remove {key} to", f"leave out {named} to")
+            for p in problems
+        ]
     return problems
 
 

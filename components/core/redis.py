@@ -49,6 +49,11 @@ def tls_certificates(
             if TLS_FILES[field] in files:
                 raise ValueError(f"redis_{field} is given with redis.tls.{to_camel(field)}[File]; give one")
             files[TLS_FILES[field]] = value
+    if (TLS_FILES["client_cert"] in files) != (TLS_FILES["client_key"] in files):
+        raise ValueError(
+            "a client certificate needs its key and a key its certificate: give redis_client_cert (or "
+            "redis.tls.clientCert[File]) together with redis_client_key (or redis.tls.clientKey[File])"
+        )
     return files
 
 

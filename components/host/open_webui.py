@@ -130,6 +130,7 @@ class OpenWebUI(pulumi.ComponentResource):
             redis_idle_timeout=redis_idle_timeout,
             allow_moving_image_tags=allow_moving_image_tags,
         )
+        certificates = tls_certificates(redis, redis_ca_cert, redis_client_cert, redis_client_key)
         super().__init__(f"{TYPE_PREFIX}:OpenWebUI", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
@@ -146,7 +147,6 @@ class OpenWebUI(pulumi.ComponentResource):
         )
         defaults = env_defaults(settings, redis_idle_timeout, redis.connect_timeout if redis is not None else None)
         connection = connection_env(redis) if redis is not None else {}
-        certificates = tls_certificates(redis, redis_ca_cert, redis_client_cert, redis_client_key)
         uploads = [
             docker.ContainerUploadArgs(file=PROBE_PATH, content=PROBE_SCRIPT, permissions="0644"),
             *(

@@ -164,6 +164,7 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
             digest_lookup=pin_image,
             allow_moving_image_tags=allow_moving_image_tags,
         )
+        certificates = tls_certificates(redis, redis_ca_cert, redis_client_cert, redis_client_key)
         super().__init__(f"{TYPE_PREFIX}:OpenWebUI", name, None, opts)
         image = service_image(settings.image, pin_image, self)
         self.secret_key = secret_value(
@@ -196,7 +197,6 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
         if websocket_redis_url is not None:
             env_inputs["websocket_redis_url"] = websocket_redis_url
         connection = connection_env(redis) if redis is not None else {}
-        certificates = tls_certificates(redis, redis_ca_cert, redis_client_cert, redis_client_key)
         secret_env: pulumi.Output[dict[str, str]] = pulumi.Output.secret(
             pulumi.Output.all(**env_inputs).apply(
                 functools.partial(_secret_part, base_extra, defaults, connection, tuple(certificates))

@@ -19,7 +19,7 @@ OUTPUT_DESCRIPTIONS: dict[str, tuple[bool, str]] = {
     "url": (False, "URL of Open WebUI on a node (the routing mesh publishes the port on every node)."),
     "redisUrl": (True, "`REDIS_URL` given to Open WebUI (holds the password)."),
     "websocketRedisUrl": (True, "`WEBSOCKET_REDIS_URL` given to Open WebUI (holds the password)."),
-    "networkName": (False, "The overlay network of every service."),
+    "networkName": (False, "The overlay network of every service (its ID when the program gave the network)."),
     "valkeyServiceName": (
         False,
         "Valkey service (`python -m components.verify` finds its task); not with `redis.url`.",
