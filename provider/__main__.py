@@ -13,7 +13,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pulumi.provider.experimental import component_provider_host
 
+from components import __version__
 from components.hosted import COMPONENTS, PACKAGE
 
 if __name__ == "__main__":
-    component_provider_host(components=list(COMPONENTS), name=PACKAGE)
+    # The schema's version is the package's: the SDKs `pulumi package add` generates carry it.
+    component_provider_host(components=list(COMPONENTS), name=PACKAGE, version=__version__)

@@ -10,13 +10,15 @@ from pulumi.provider.experimental.analyzer import Analyzer
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.experimental.schema import generate_schema
 
+from components import __version__
 from components.hosted import COMPONENTS, PACKAGE
 
 TOKEN = f"{PACKAGE}:index:"
 
 
 def _served() -> dict[str, Any]:
-    schema: dict[str, Any] = json.loads(ComponentProvider(list(COMPONENTS), PACKAGE).schema or "{}")
+    provider = ComponentProvider(list(COMPONENTS), PACKAGE, version=__version__)
+    schema: dict[str, Any] = json.loads(provider.schema or "{}")
     return schema
 
 
@@ -24,7 +26,7 @@ def _inferred() -> dict[str, Any]:
     result = Analyzer(PACKAGE).analyze(list(COMPONENTS))
     dependencies = sorted(result["dependencies"], key=lambda dependency: f"{dependency.name}{dependency.version}")
     spec = generate_schema(
-        PACKAGE, "0.0.0", None, result["component_definitions"], result["type_definitions"], dependencies
+        PACKAGE, __version__, None, result["component_definitions"], result["type_definitions"], dependencies
     )
     schema: dict[str, Any] = spec.to_json()
     return schema

@@ -22,6 +22,7 @@ from pulumi.provider.experimental.util import camel_case
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from pydantic import BaseModel
 
+import components
 from components import hosted
 from components.core.settings import DatabaseSettings as DatabaseModel
 from components.core.settings import DockerSettings as DockerModel
@@ -452,6 +453,7 @@ class TestPackage:
         """``open-webui-redis:index:<ClassName>`` for each hosted class, each a component."""
         schema = served_schema()
         assert schema["name"] == "open-webui-redis"
+        assert schema["version"] == components.__version__, "the plugin's schema is not the package's version"
         assert sorted(schema["resources"]) == sorted(TOKEN + name for name in EXPECTED_INPUTS)
         assert all(spec["isComponent"] for spec in schema["resources"].values())
 
