@@ -164,11 +164,14 @@ class StackInputs:
     Secret values stay secret: every URL and key is wrapped with ``Output.secret``, whether it arrives secret or
     plain. The deployment follows whatever produced them."""
 
-    def __init__(self, inputs: StackInputArgs) -> None:
+    def __init__(self, inputs: StackInputArgs, rename: Callable[[str], str] = str) -> None:
+        """``rename``: a problem found in a value as the caller reads it (the multi-language package names each
+        Input by its schema name)."""
         unknown = sorted(set(inputs) - set(STACK_INPUTS))
         if unknown:
             raise TypeError(f"unknown stack Inputs {unknown}: the stacks take {sorted(STACK_INPUTS)}")
         self._values: dict[str, Any] = {name: value for name, value in inputs.items() if value is not None}
+        self._rename = rename
 
     def get(self, name: str) -> Any:
         """The Input ``name`` (a key of ``StackInputArgs``), or None."""
@@ -192,7 +195,7 @@ class StackInputs:
         if value is not None:
             return pulumi.Output.secret(
                 pulumi.Output.from_input(value).apply(
-                    lambda url: _resolved(lambda: checked_redis_url(name, url, redis, tls_given))
+                    lambda url: self._resolved(lambda: checked_redis_url(name, url, redis, tls_given))
                 )
             )
         if setting is None:
@@ -215,8 +218,15 @@ class StackInputs:
         if value is None:
             return None
         return pulumi.Output.secret(
-            pulumi.Output.from_input(value).apply(lambda pem: _resolved(lambda: checked_pem(name, pem)))
+            pulumi.Output.from_input(value).apply(lambda pem: self._resolved(lambda: checked_pem(name, pem)))
         )
+
+    def _resolved(self, check: Callable[[], str]) -> str:
+        """``check()``, its ``ValueError`` (problems found in an Input's value) raised as ``ConfigurationError``."""
+        try:
+            return check()
+        except ValueError as error:
+            raise ConfigurationError([self._rename(p) for p in str(error).splitlines()], resolved=True) from None
 
     def external_database_url(self, settings: StackSettings) -> pulumi.Output[str] | None:
         """``DATABASE_URL`` of an external database (secret): the ``database_url`` Input (checked by
@@ -224,20 +234,12 @@ class StackInputs:
         if self.get("database_url") is not None:
             return pulumi.Output.secret(
                 pulumi.Output.from_input(self.get("database_url")).apply(
-                    lambda url: normalize_database_url(_resolved(lambda: checked_database_url(url)))
+                    lambda url: normalize_database_url(self._resolved(lambda: checked_database_url(url)))
                 )
             )
         if settings.database.url is not None:
             return pulumi.Output.secret(normalize_database_url(settings.database.url.get_secret_value()))
         return None
-
-
-def _resolved(check: Callable[[], str]) -> str:
-    """``check()``, its ``ValueError`` (problems found in an Input's value) raised as ``ConfigurationError``."""
-    try:
-        return check()
-    except ValueError as error:
-        raise ConfigurationError(str(error).splitlines(), resolved=True) from None
 
 
 REDIS_OUTPUT_DESCRIPTIONS: dict[str, tuple[bool, str]] = {

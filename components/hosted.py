@@ -1035,6 +1035,9 @@ class OpenWebUIStack(_stack.OpenWebUIStack):
     load_balancer_container_name: pulumi.Output[str] | None
     """HAProxy container (only with Open WebUI on PostgreSQL)."""
 
+    def _name_problem(self, problem: str) -> str:
+        return _hosted_names(problem, "docker")
+
     def __init__(self, name: str, args: OpenWebUIStackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         settings, password, secret_key = _stack_arguments("OpenWebUIStack", name, args, "docker")
         super().__init__(
@@ -1110,6 +1113,9 @@ class SwarmStack(_swarm_stack.SwarmStack):
     """PostgreSQL's volume on the data node (only with the managed database)."""
     load_balancer_service_name: pulumi.Output[str] | None
     """HAProxy service publishing the port (only with Open WebUI on PostgreSQL)."""
+
+    def _name_problem(self, problem: str) -> str:
+        return _hosted_names(problem, "swarm")
 
     def __init__(self, name: str, args: SwarmStackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         settings, password, secret_key = _stack_arguments("SwarmStack", name, args, "swarm")

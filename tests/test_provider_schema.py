@@ -7,6 +7,7 @@ the path a Construct request from a program in another language takes.
 
 from __future__ import annotations
 
+import gc
 import inspect
 import json
 import subprocess
@@ -764,6 +765,25 @@ class TestHostedStack:
             "  - a client certificate needs its key and a key its certificate: give redisClientCert together with "
             "redisClientKey"
         )
+
+    @pytest.mark.parametrize("component", ["OpenWebUIStack", "SwarmStack"])
+    def test_external_input_when_it_resolves_to_a_bad_value_is_refused_by_its_schema_name(self, component):
+        """Checked once known (here a secret, as a config secret arrives), named as the consumer wrote it, never
+        shown; Open WebUI is not declared with it."""
+        engine = {"swarm": {"pinImages": False}} if component == "SwarmStack" else {}
+        with pytest.raises(Exception) as raised:  # noqa: PT011 - the SDK wraps it in its ComponentInitError
+            construct(
+                component,
+                {**engine, "redisUrl": "http://:hosted-pw@redis.example.com:6379/0"},
+                ("redisUrl",),
+            )
+        gc.collect()  # the futures that needed the value (tests/test_stack_inputs.py says why)
+        message = str(raised.value)
+        assert "Invalid input for project 'open-webui-redis' (1 problem); what needs it was not deployed:" in message
+        assert (
+            "  - redisUrl: must start with redis:// or rediss:// (TLS), got the scheme 'http' (got [secret])" in message
+        )
+        assert "hosted-pw" not in message
 
     def test_settings_object_when_it_arrives_as_a_secret_is_refused(self):
         """The SDK hands the component ``{}`` for an object input that is an Output: refused, not defaulted."""

@@ -91,7 +91,7 @@ class OpenWebUIStack(pulumi.ComponentResource):
             raise ValueError(
                 f"OpenWebUIStack is the single-host stack: settings.engine is {settings.engine!r} (SwarmStack)"
             )
-        given = StackInputs(inputs)
+        given = StackInputs(inputs, self._name_problem)
         settings = given.settings(settings)
         if valkey_password is not None and not settings.managed_valkey:
             raise ValueError("valkey_password is given with an external server (redis.url or redis_url); remove one")
@@ -161,6 +161,10 @@ class OpenWebUIStack(pulumi.ComponentResource):
         self.open_webui_container_name = self.open_webui.container_name
         self.open_webui_volume_name = self.open_webui.volume_name
         self.register_outputs(self.outputs())
+
+    def _name_problem(self, problem: str) -> str:
+        """A problem found in an Input's value, as the caller reads it (the multi-language stacks rename)."""
+        return problem
 
     def outputs(self) -> dict[str, pulumi.Output[Any]]:
         """The stack's outputs by their exported name (``pulumi stack output``)."""

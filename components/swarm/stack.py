@@ -79,7 +79,7 @@ class SwarmStack(pulumi.ComponentResource):
         on every ``pulumi up``)."""
         if settings.engine != "swarm":
             raise ValueError(f"SwarmStack needs settings with engine 'swarm' (got {settings.engine!r}: OpenWebUIStack)")
-        given = StackInputs(inputs)
+        given = StackInputs(inputs, self._name_problem)
         settings = given.settings(settings)
         if valkey_password is not None and not settings.managed_valkey:
             raise ValueError("valkey_password is given with an external server (redis.url or redis_url); remove one")
@@ -175,6 +175,10 @@ class SwarmStack(pulumi.ComponentResource):
         self.websocket_redis_url = websocket_url if websocket_url is not None else redis
         self.network_name = network_name
         self.register_outputs(self.outputs())
+
+    def _name_problem(self, problem: str) -> str:
+        """A problem found in an Input's value, as the caller reads it (the multi-language stacks rename)."""
+        return problem
 
     def outputs(self) -> dict[str, pulumi.Output[Any]]:
         """The stack's outputs by their exported name (``pulumi stack output``)."""
