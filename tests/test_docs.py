@@ -71,6 +71,7 @@ PROGRAMS = frozenset(
         "tar",
         "rm",
         "sh",
+        "grep",
     }
 )
 """The programs a page may tell its reader to run, besides ``scripts/*`` (checked to exist)."""

@@ -7,7 +7,6 @@ the value in the message."""
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -31,6 +30,7 @@ from components import (
 )
 from components.core.redis import TLS_FILES
 from components.testing import Deployment, Resource, StackMocks, run
+from tests.refused_inputs import refuse
 from tests.test_external_redis import CA_PEM, CERT_PEM, KEY_PEM, open_webuis
 
 PASSWORD = "cache-password-0123456789"
@@ -230,56 +230,53 @@ def test_stack_when_an_input_repeats_a_setting_or_lacks_its_server_refuses_befor
         assert "db-password" not in problem
 
 
+BAD_VALUES = [
+    (
+        {"redis_url": f"http://:{PASSWORD}@own:6379/0"},
+        "the redis_url Input: must start with redis:// or rediss:// (TLS), got the scheme 'http' (got [secret])",
+    ),
+    (
+        {"redis_url": f"redis://:{PASSWORD}@own:6379/0", "redis_ca_cert": CA_PEM},
+        "the redis_url Input: the Redis certificate Inputs are for TLS, and the URL is redis:// (no TLS); give a "
+        "rediss:// URL or leave the certificates out",
+    ),
+    (
+        {"redis_url": f"rediss://:{PASSWORD}@own:6380/0", "redis_ca_cert": "not a certificate"},
+        "the redis_ca_cert Input: holds no PEM CERTIFICATE block (-----BEGIN ...CERTIFICATE-----) (got [secret])",
+    ),
+    (
+        {"database_url": f"mysql://u:{PASSWORD}@own/d"},
+        "the database_url Input: must be a PostgreSQL URL such as 'postgresql://user:password@host:5432/database' "
+        "(schemes: postgresql, postgres, postgresql+psycopg) (got [secret])",
+    ),
+]
+"""Inputs whose values are refused once they resolve, and the problem the user reads."""
+BAD_IDS = ["redis_url scheme", "TLS files with redis://", "CA not PEM", "database_url scheme"]
+
+
+@pytest.fixture(scope="module")
+def refusals() -> dict[tuple[str, int], dict[str, Any]]:
+    """Each bad value given to each engine's stack, refused in a process of its own (``tests/refused_inputs.py``)."""
+    cases = [(engine, index) for engine in ENGINES for index in range(len(BAD_VALUES))]
+    answers = refuse([{"engine": engine, "inputs": BAD_VALUES[index][0]} for engine, index in cases])
+    return dict(zip(cases, answers, strict=True))
+
+
 @pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize(
-    ("inputs", "expected"),
-    [
-        (
-            {"redis_url": f"http://:{PASSWORD}@own:6379/0"},
-            "the redis_url Input: must start with redis:// or rediss:// (TLS), got the scheme 'http' (got [secret])",
-        ),
-        (
-            {"redis_url": f"redis://:{PASSWORD}@own:6379/0", "redis_ca_cert": CA_PEM},
-            "the redis_url Input: redis.tls is set but the URL is redis:// (no TLS); write rediss:// or remove "
-            "redis.tls",
-        ),
-        (
-            {"redis_url": f"rediss://:{PASSWORD}@own:6380/0", "redis_ca_cert": "not a certificate"},
-            "the redis_ca_cert Input: holds no PEM CERTIFICATE block (-----BEGIN ...CERTIFICATE-----) (got [secret])",
-        ),
-        (
-            {"database_url": f"mysql://u:{PASSWORD}@own/d"},
-            "the database_url Input: must be a PostgreSQL URL such as 'postgresql://user:password@host:5432/database' "
-            "(schemes: postgresql, postgres, postgresql+psycopg) (got [secret])",
-        ),
-    ],
-    ids=["redis_url scheme", "TLS files with redis://", "CA not PEM", "database_url scheme"],
-)
+@pytest.mark.parametrize("index", range(len(BAD_VALUES)), ids=BAD_IDS)
 def test_stack_when_an_input_resolves_to_a_bad_value_refuses_it_without_showing_it(
-    engine: str, inputs: dict[str, str], expected: str
+    engine: str, index: int, refusals: dict[tuple[str, int], dict[str, Any]]
 ) -> None:
-    """Checked when it resolves (here: at once, a plain string is an Input too), by its setting's rules; the
-    refusal says what was wrong and which Input, never the value, and Open WebUI is not declared with it."""
-    made = {name: pulumi.Output.secret(value) for name, value in inputs.items()}
-    mocks = StackMocks()
-    with pytest.raises(ConfigurationError) as raised:
-        run(lambda: stack(engine, settings(engine), **made), mocks=mocks)
-    # Every Output that needed the refused value failed too: their futures are finalised here, where logging their
-    # unread exceptions is harmless (a collection inside pytest's next ast.parse trips CPython 3.11's AST recursion
-    # check: "AST constructor recursion depth mismatch").
-    gc.collect()
-    assert raised.value.problems == [expected]
+    """Checked when it resolves (given as a secret Output, as another resource's output arrives), by its setting's
+    rules; the refusal says what was wrong and which Input, never the value, and Open WebUI is not declared with
+    it."""
+    refused = refusals[engine, index]
+    assert refused["problems"] == [BAD_VALUES[index][1]]
     assert "Invalid input for project 'open-webui-redis' (1 problem); what needs it was not deployed:" in str(
-        raised.value
+        refused["message"]
     )
-    assert PASSWORD not in str(raised.value)
-    assert not [
-        r
-        for r in mocks.declared
-        if r.type in ("docker:index/container:Container", "docker:index/service:Service")
-        and "open-webui" in r.name
-        and "lb" not in r.name
-    ], "Open WebUI was declared with a refused value"
+    assert PASSWORD not in str(refused["message"])
+    assert refused["open_webui_declared"] == [], "Open WebUI was declared with a refused value"
 
 
 def test_configuration_when_the_program_passes_the_url_as_an_input_takes_tls_and_sentinel_settings() -> None:

@@ -2,12 +2,14 @@
 a network it made) that a stack takes as ``pulumi.Input`` instead of settings, engine-neutral.
 
 Each replaces one setting (``STACK_INPUTS``). Before anything is declared the stack checks what can be checked
-without the value (``input_problems``: given twice, a websocket server without a server, TLS files without TLS)
-and validates its settings again with a stand-in for each value (``with_inputs``), so that every rule that only
-needs to know *whether* there is an external server or database (what is managed, load balancing, names) runs
-as for configuration. What needs the value itself (a URL's scheme and form, a PEM block) is checked when it
-resolves (``checked_redis_url``, ``checked_database_url``, ``checked_pem``), with the same rules and messages,
-and never with the value in the message."""
+without the values (``input_problems``, from the configuration's keys: a setting and its Input both given, a
+websocket server or certificates without a server, certificates with Sentinel or beside a ``redis://`` URL, a
+certificate without its key, ``database.password`` or ``swarm.encrypted`` beside the Input that replaces them) and
+validates its settings again with a stand-in for each value (``with_stand_ins``), so that every rule that only
+needs to know *whether* there is an external server or database (what is managed, load balancing, names) runs as
+for configuration. What needs the value itself (a URL's scheme and form, a PEM block) is checked when it resolves
+(``checked_redis_url``, ``checked_database_url``, ``checked_pem``), with the same rules and messages, and never
+with the value in the message."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from .settings import (
     StackSettings,
     database_url_problem,
     pem_problem,
+    redis_url_problem,
     redis_url_problems,
 )
 
@@ -46,7 +49,7 @@ TLS_INPUTS: dict[str, Literal["ca_cert", "client_cert", "client_key"]] = {
 _PEM_KINDS = {"ca_cert": "CERTIFICATE", "client_cert": "CERTIFICATE", "client_key": "PRIVATE KEY"}
 
 STAND_IN_HOST = "stack-input.invalid"
-"""The host of the stand-in URLs ``with_inputs`` validates with (``.invalid``: never a real name, RFC 2606); no
+"""The host of the stand-in URLs ``with_stand_ins`` gives (``.invalid``: never a real name, RFC 2606); no
 resource ever receives one."""
 
 
@@ -162,11 +165,11 @@ def input_problems(data: Mapping[str, Any], given: Collection[str] = ()) -> list
 
 
 def with_stand_ins(data: Mapping[str, Any], given: Collection[str]) -> dict[str, Any]:
-    """The stack settings ``data`` with a stand-in for each Input ``given``: a ``redis://`` or ``rediss://`` URL on
-    ``STAND_IN_HOST`` (``rediss://`` with ``redis.tls`` or certificate Inputs), ``redis.tls`` with its defaults
-    when only certificate Inputs ask for TLS, a PostgreSQL URL there. Validated, they make what is managed, load
-    balanced and named follow the Inputs; ``without_stand_ins`` takes them out again. Call ``input_problems``
-    first (a setting and its Input both given is refused there)."""
+    """The stack settings ``data`` with a stand-in for each Input ``given``: a URL on ``STAND_IN_HOST``
+    (``rediss://`` with ``redis.tls`` or certificate Inputs, ``redis://`` with Sentinel or neither), ``redis.tls``
+    with its defaults when only certificate Inputs ask for TLS, a PostgreSQL URL there. Validated, they make what
+    is managed, load balanced and named follow the Inputs; ``without_stand_ins`` takes them out again. Call
+    ``input_problems`` first (a setting and its Input both given is refused there)."""
     names = _named(given)
     staged: dict[str, Any] = dict(data)
     redis: dict[str, Any] = dict(_block(data, "redis"))
@@ -225,6 +228,11 @@ def checked_redis_url(name: str, url: str, redis: RedisSettings, tls_given: Coll
     the certificate Inputs ``tls_given`` (fields of ``redis.tls``) added."""
     if not isinstance(url, str):
         raise ValueError(f"the {name} Input: must be a string URL (got a {type(url).__name__})")
+    if tls_given and redis_url_problem(url) is None and not url.startswith("rediss://"):
+        raise ValueError(
+            f"the {name} Input: the Redis certificate Inputs are for TLS, and the URL is redis:// (no TLS); give a "
+            "rediss:// URL or leave the certificates out"
+        )
     problems = redis_url_problems(
         f"the {name} Input", url, tls=redis.tls is not None or bool(tls_given), sentinel=redis.sentinel is not None
     )

@@ -33,7 +33,7 @@ PROBE_DEADLINE = int(ROUND_TRIP)
 """Seconds the probe gives the round trip once Redis answered (milliseconds measured); with Sentinel the deadline
 adds the sentinels' share for finding the master, and the round trip still gets this. A deaf replica's checks take
 that long, so checks run every 7 s while it is deaf, and it is reported within about ``unhealthyAfterSeconds`` +
-14 s of going deaf (29 s by default: 23-29 s from the silence, with or without Sentinel)."""
+14 s of going deaf (23-29 s from the silence at the default 20, with or without Sentinel)."""
 
 
 def room_channels(settings: OpenWebUISettings) -> bool:

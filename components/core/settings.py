@@ -564,14 +564,15 @@ class SelfHealSettings(_Settings):
         le=3600,
         description=(
             "A replica whose websocket listener has not delivered the healthcheck's event for this long, while Redis "
-            "answers a new connection, fails its next check and is unhealthy (within about this plus 14 s of going "
-            "deaf; 29 s by default): Swarm replaces its task. After Redis was unreachable the count waits for Open "
-            "WebUI's own retry backoff (the outage the checks saw, plus 16 s, up to 65 s). Each check (5 s after the "
-            "last) publishes an event through Redis to a socket.io client of that replica. On one host Docker does "
-            "not restart an unhealthy container: `docker restart` it (README: Faults). While Redis itself is "
-            "unreachable the replicas stay healthy (a new one would not reach it either), once they have delivered an"
-            " event. Must exceed the silent connection's retransmission budget by 5 s, so that TCP ends a silent "
-            "connection before the replica is called unhealthy."
+            "answers a new connection, fails its next check and is unhealthy (at most about this plus 14 s after "
+            "going deaf, the checks being about 7 s apart then; 23-29 s at the default 20): Swarm replaces its task. "
+            "After Redis was unreachable the count waits for Open WebUI's own retry backoff (the outage the checks "
+            "saw, plus 16 s, up to 65 s). Each check (5 s after the last) publishes an event through Redis to a "
+            "socket.io client of that replica. On one host Docker does not restart an unhealthy container: `docker "
+            "restart` it (README: Faults). While Redis itself is unreachable the replicas stay healthy (a new one "
+            "would not reach it either), once they have delivered an event. Must exceed the silent connection's "
+            "retransmission budget by 5 s, so that TCP ends a silent connection before the replica is called "
+            "unhealthy."
         ),
     )
 
