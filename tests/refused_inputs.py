@@ -71,9 +71,7 @@ def _one(case: dict[str, Any]) -> dict[str, Any]:
                 StackSettings(engine="swarm", swarm=SwarmSettings(pin_images=False)) if swarm else StackSettings()
             )
             kind = SwarmStack if swarm else OpenWebUIStack
-            made = cast(
-                StackInputArgs, {name: pulumi.Output.secret(value) for name, value in case["inputs"].items()}
-            )
+            made = cast(StackInputArgs, {name: pulumi.Output.secret(value) for name, value in case["inputs"].items()})
             run(lambda: kind("owui", settings, **made), mocks=mocks)
     except ConfigurationError as error:
         message, problems = str(error), list(error.problems)
