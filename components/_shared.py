@@ -3,6 +3,7 @@ and the Redis URL of a Valkey component."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypedDict
@@ -189,15 +190,22 @@ class StackInputs:
     def _tls_given(self) -> list[str]:
         return [field for name, field in TLS_INPUTS.items() if name in self._values]
 
+    def _checked(self, name: str, check: Callable[[Any], str]) -> pulumi.Output[str]:
+        """The Input ``name``, a secret, ``check``ed once it resolves: its ``ValueError`` (the problems found in the
+        value) raised as ``ConfigurationError``, each problem as the caller reads it."""
+
+        def resolved(value: Any) -> str:
+            try:
+                return check(value)
+            except ValueError as error:
+                raise ConfigurationError([self._rename(p) for p in str(error).splitlines()], resolved=True) from None
+
+        return pulumi.Output.secret(pulumi.Output.from_input(self.get(name)).apply(resolved))
+
     def _url(self, name: str, setting: SecretStr | None, redis: RedisSettings) -> pulumi.Output[str] | None:
-        value = self.get(name)
         tls_given = self._tls_given()
-        if value is not None:
-            return pulumi.Output.secret(
-                pulumi.Output.from_input(value).apply(
-                    lambda url: self._resolved(lambda: checked_redis_url(name, url, redis, tls_given))
-                )
-            )
+        if self.get(name) is not None:
+            return self._checked(name, lambda url: checked_redis_url(name, url, redis, tls_given))
         if setting is None:
             return None
         return pulumi.Output.secret(open_webui_url(setting.get_secret_value(), redis, tls_given))
@@ -212,31 +220,23 @@ class StackInputs:
         assert url is not None, "an external server only"
         return url, websocket
 
-    def certificate(self, name: str) -> pulumi.Output[str] | None:
-        """The certificate Input ``name`` (``redis_ca_cert``, ...), checked as PEM when it resolves (secret)."""
-        value = self.get(name)
-        if value is None:
-            return None
-        return pulumi.Output.secret(
-            pulumi.Output.from_input(value).apply(lambda pem: self._resolved(lambda: checked_pem(name, pem)))
-        )
-
-    def _resolved(self, check: Callable[[], str]) -> str:
-        """``check()``, its ``ValueError`` (problems found in an Input's value) raised as ``ConfigurationError``."""
-        try:
-            return check()
-        except ValueError as error:
-            raise ConfigurationError([self._rename(p) for p in str(error).splitlines()], resolved=True) from None
+    def certificates(self, valkey_ca_cert: pulumi.Output[str] | None) -> dict[str, pulumi.Output[str] | None]:
+        """Open WebUI's certificate arguments (``redis_ca_cert``, ``redis_client_cert``, ``redis_client_key``): the
+        managed Valkey's CA (``valkey_ca_cert``, with ``valkey.tls``) or the certificate Inputs, each checked as PEM
+        when it resolves (secrets)."""
+        given = {
+            name: self._checked(name, functools.partial(checked_pem, name)) if name in self._values else None
+            for name in TLS_INPUTS
+        }
+        if valkey_ca_cert is not None:
+            given["redis_ca_cert"] = valkey_ca_cert
+        return given
 
     def external_database_url(self, settings: StackSettings) -> pulumi.Output[str] | None:
         """``DATABASE_URL`` of an external database (secret): the ``database_url`` Input (checked by
         ``database.url``'s rules when it resolves) or ``database.url``, in the psycopg 3 form."""
-        if self.get("database_url") is not None:
-            return pulumi.Output.secret(
-                pulumi.Output.from_input(self.get("database_url")).apply(
-                    lambda url: normalize_database_url(self._resolved(lambda: checked_database_url(url)))
-                )
-            )
+        if "database_url" in self._values:
+            return self._checked("database_url", lambda url: normalize_database_url(checked_database_url(url)))
         if settings.database.url is not None:
             return pulumi.Output.secret(normalize_database_url(settings.database.url.get_secret_value()))
         return None

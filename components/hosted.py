@@ -704,8 +704,8 @@ def _plain_settings(
             problems.append(
                 f"{path}{key}: must be a plain value known before deployment, not another resource's output or a secret"
             )
-        elif _model_of(field.annotation) is not None and isinstance(value, Mapping):
-            values[key], nested = _plain_settings(value, _model_of(field.annotation), f"{path}{key}.")  # type: ignore[arg-type]
+        elif (model_of := _model_of(field.annotation)) is not None and isinstance(value, Mapping):
+            values[key], nested = _plain_settings(value, model_of, f"{path}{key}.")
             problems += nested
         else:
             values[key] = _plain(value)
@@ -834,9 +834,14 @@ NETWORK_INPUT = {"docker": "network_name", "swarm": "network_id"}
 ``networkName`` on ``OpenWebUIStack``, ``networkId`` on ``SwarmStack``."""
 
 
+def _hosted_arg(name: str, engine: str) -> str:
+    """The hosted argument that carries the Python stacks' Input ``name``."""
+    return NETWORK_INPUT[engine] if name == "network" else name
+
+
 def _input_key(name: str, engine: str) -> str:
     """The schema name of the Python stacks' Input ``name`` (``redis_url`` -> ``redisUrl``)."""
-    return camel_case(NETWORK_INPUT[engine] if name == "network" else name)
+    return camel_case(_hosted_arg(name, engine))
 
 
 _HOSTED_SETTINGS = {
@@ -850,7 +855,6 @@ _HOSTED_SETTINGS = {
 """Settings the hosted stacks offer as inputs instead (their PEM texts and URLs): a problem names the input."""
 _SAID_TWICE = {
     "redisUrl is not set or redisUrl": "redisUrl is not given",
-    "set redisUrl or pass redisUrl": "give redisUrl",
     "neither redisUrl nor redisUrl is given": "redisUrl is not given",
     "without redisUrl or redisUrl": "without redisUrl",
     "give redisClientCert or redisClientCert together with redisClientKey or redisClientKey": (
@@ -873,7 +877,7 @@ def _hosted_names(problem: str, engine: str) -> str:
 
 def _stack_inputs(args: Mapping[str, Any], engine: str) -> dict[str, Any]:
     """The Python stack's Input arguments (``STACK_INPUTS``) from the hosted arguments."""
-    return {name: args.get(NETWORK_INPUT[engine] if name == "network" else name) for name in STACK_INPUTS}
+    return {name: args.get(_hosted_arg(name, engine)) for name in STACK_INPUTS}
 
 
 def _object_problems(key: str, section: Any) -> list[str]:

@@ -38,6 +38,7 @@ from tests.lifecycle import (
     post_json,
     record,
 )
+from tests.wheel import build, consumer_venv
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -519,8 +520,6 @@ def test_composed_program_when_up_from_the_wheel_orders_the_stack_after_its_own_
     stack. `pulumi up` creates Open WebUI after the server it was given (healthy: its healthcheck delivers an event
     through that server), a second preview changes nothing, the URL output is a secret; the program changed to
     give a URL Open WebUI cannot read is refused by `pulumi preview` with the Input named and nothing shown."""
-    from tests.wheel import build, consumer_venv
-
     name = f"live-{uuid.uuid4().hex[:8]}"
     project = tmp_path / "project"
     shutil.copytree(COMPOSED, project, ignore=shutil.ignore_patterns("__pycache__", "venv", "test_*.py"))

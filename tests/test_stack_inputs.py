@@ -29,9 +29,9 @@ from components import (
     settings_from_mapping,
 )
 from components.core.redis import TLS_FILES
-from components.testing import Deployment, Resource, StackMocks, run
+from components.testing import Deployment, StackMocks, run
 from tests.refused_inputs import refuse
-from tests.test_external_redis import CA_PEM, CERT_PEM, KEY_PEM, open_webuis
+from tests.test_external_redis import CA_PEM, CERT_PEM, KEY_PEM, input_texts, open_webuis
 
 PASSWORD = "cache-password-0123456789"
 SECRET_WORDS = (PASSWORD, "db-password-9876543210")
@@ -147,28 +147,9 @@ def test_stack_when_given_every_external_input_follows_its_producers_and_keeps_t
     for output in ("redisUrl", "websocketRedisUrl", "databaseUrl"):
         assert output in deployment.secret_outputs, f"{output} is not a secret output"
     for resource in deployment.resources:
-        for path, value in _plain_texts(resource):
+        for secret, path, text in input_texts(resource):
             for word in SECRET_WORDS:
-                assert word not in value, f"{resource.name}.{path} holds a secret in plain text"
-
-
-def _plain_texts(resource: Resource) -> list[tuple[str, str]]:
-    found: list[tuple[str, str]] = []
-
-    def walk(value: Any, path: str) -> None:
-        if any(path == s or path.startswith(f"{s}.") or path.startswith(f"{s}[") for s in resource.secret_inputs):
-            return
-        if isinstance(value, str):
-            found.append((path, value))
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                walk(item, f"{path}.{key}" if path else key)
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                walk(item, f"{path}[{index}]")
-
-    walk(resource.inputs, "")
-    return found
+                assert secret or word not in text, f"{resource.name}.{path} holds a secret in plain text"
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -17,6 +17,7 @@ from collections.abc import Collection, Mapping
 from typing import Any, Literal
 
 from pydantic import SecretStr
+from pydantic.alias_generators import to_camel
 
 from .redis import open_webui_url
 from .settings import (
@@ -82,12 +83,14 @@ def input_problems(data: Mapping[str, Any], given: Collection[str] = ()) -> list
     names = _named(given)
     redis, database, network = _block(data, "redis"), _block(data, "database"), _block(data, "network")
     tls = _block(redis, "tls") if redis.get("tls") is not None else None
-    tls_keys = {"redis_ca_cert": "caCert", "redis_client_cert": "clientCert", "redis_client_key": "clientKey"}
     problems = []
     in_settings = {
         "redis_url": _set(redis, "url"),
         "websocket_redis_url": _set(redis, "websocketUrl", "websocket_url"),
-        **{name: tls is not None and _set(tls, key, f"{key}File") for name, key in tls_keys.items()},
+        **{
+            name: tls is not None and _set(tls, to_camel(field), f"{to_camel(field)}File")
+            for name, field in TLS_INPUTS.items()
+        },
         "database_url": _set(database, "url"),
         "network": _set(network, "name") or network.get("external") is True,
     }
@@ -148,8 +151,8 @@ def input_problems(data: Mapping[str, Any], given: Collection[str] = ()) -> list
             "redis.tls with redis.sentinel: Open WebUI 0.12 reaches a primary that Sentinel names without TLS (it "
             "passes no TLS options to Sentinel); use TLS without Sentinel"
         )
-    has_cert = "redis_client_cert" in names or (tls is not None and _set(tls, "clientCert", "clientCertFile"))
-    has_key = "redis_client_key" in names or (tls is not None and _set(tls, "clientKey", "clientKeyFile"))
+    has_cert = "redis_client_cert" in names or in_settings["redis_client_cert"]
+    has_key = "redis_client_key" in names or in_settings["redis_client_key"]
     if has_cert != has_key:
         if names & {"redis_client_cert", "redis_client_key"}:
             problems.append(

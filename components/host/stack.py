@@ -145,9 +145,7 @@ class OpenWebUIStack(pulumi.ComponentResource):
             redis_idle_timeout=settings.redis_idle_timeout,
             websocket_redis_url=websocket_url,
             redis=settings.redis,
-            redis_ca_cert=self.valkey.ca_cert if self.valkey is not None else given.certificate("redis_ca_cert"),
-            redis_client_cert=given.certificate("redis_client_cert"),
-            redis_client_key=given.certificate("redis_client_key"),
+            **given.certificates(self.valkey.ca_cert if self.valkey is not None else None),
             logs=settings.logs,
             allow_moving_image_tags=settings.allow_moving_image_tags,
         )
