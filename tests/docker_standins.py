@@ -4,7 +4,7 @@ No image registry is reachable from the machines this project is developed and t
 tests run these instead (``tests/standins/README.md`` lists every difference from the real images):
 
 =============  ===============================================  ===============================================
-name           stands in for (components/core/images.py)        made of
+name           stands in for (components/settings/images.py)   made of
 =============  ===============================================  ===============================================
 ``valkey``     ``docker.io/valkey/valkey:8.0.13-alpine``        Debian trixie's ``valkey-tools`` 8.1.1
 ``open-webui`` ``ghcr.io/open-webui/open-webui:v0.12.4``        the virtualenv of ``scripts/install-open-webui``

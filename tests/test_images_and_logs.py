@@ -251,7 +251,7 @@ class TestBoundedLogs:
 def test_bump_image_when_run_moves_every_mention_of_the_old_reference(tmp_path: Path) -> None:
     """scripts/bump-image valkey 8.0.14 rewrites the constant and every tracked file naming 8.0.13-alpine."""
     checkout = tmp_path / "checkout"
-    for relative in ("tools/bump_image.py", "components/core/images.py", "Pulumi.dev.yaml", "Pulumi.swarm.yaml"):
+    for relative in ("tools/bump_image.py", "components/settings/images.py", "Pulumi.dev.yaml", "Pulumi.swarm.yaml"):
         (checkout / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / relative, checkout / relative)
     subprocess.run(["git", "init", "-q"], cwd=checkout, check=True)
@@ -261,7 +261,8 @@ def test_bump_image_when_run_moves_every_mention_of_the_old_reference(tmp_path: 
     )
     assert result.returncode == 0, result.stderr
     assert (
-        'VALKEY_IMAGE = "docker.io/valkey/valkey:8.0.14-alpine"' in (checkout / "components/core/images.py").read_text()
+        'VALKEY_IMAGE = "docker.io/valkey/valkey:8.0.14-alpine"'
+        in (checkout / "components/settings/images.py").read_text()
     )
     for stack in ("Pulumi.dev.yaml", "Pulumi.swarm.yaml"):
         text = (checkout / stack).read_text()

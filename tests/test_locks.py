@@ -153,7 +153,7 @@ def test_open_webui_version_when_pinned_is_one_constant() -> None:
     assert f"open-webui[postgres]=={OPEN_WEBUI_VERSION}" in (ROOT / OPEN_WEBUI_LOCK[1]).read_text().splitlines()
     assert lock_entries(OPEN_WEBUI_LOCK[0])["open-webui"][0] == OPEN_WEBUI_VERSION
     script = (ROOT / "scripts" / "install-open-webui").read_text()
-    assert "components/core/images.py" in script
+    assert "components/settings/images.py" in script
     assert '-c "$lock"' in script
 
 
@@ -190,13 +190,13 @@ def test_renovate_when_configured_proposes_every_lock_action_and_image() -> None
     assert config["pip_requirements"] == {"enabled": False}  # the locks are not read twice
     images, version = config["customManagers"]
     found: set[tuple[str, str]] = set()
-    for path in ["components/core/images.py", "Pulumi.dev.yaml", "Pulumi.swarm.yaml"]:
+    for path in ["components/settings/images.py", "Pulumi.dev.yaml", "Pulumi.swarm.yaml"]:
         assert any(_python_regex(p.strip("/")).fullmatch(path) for p in images["managerFilePatterns"]), path
         text = (ROOT / path).read_text()
         for pattern in images["matchStrings"]:
             found |= {(m["depName"], m["currentValue"]) for m in _python_regex(pattern).finditer(text)}
     expected = {tuple(reference.rsplit(":", 1)) for reference in DEFAULT_IMAGES.values()}
     assert found == expected  # Open WebUI's tag from the stacks, its version below
-    (match,) = _python_regex(version["matchStrings"][0]).finditer((ROOT / "components/core/images.py").read_text())
+    (match,) = _python_regex(version["matchStrings"][0]).finditer((ROOT / "components/settings/images.py").read_text())
     assert match["currentValue"] == OPEN_WEBUI_VERSION
     assert version["depNameTemplate"] == "ghcr.io/open-webui/open-webui"

@@ -3,7 +3,7 @@
     scripts/bump-image open-webui 0.12.5
     scripts/bump-image valkey 8.0.14
 
-NAME is one of ``components/core/images.py``'s ``DEFAULT_IMAGES`` (open-webui, valkey, postgres, haproxy); VERSION
+NAME is one of ``components/settings/images.py``'s ``DEFAULT_IMAGES`` (open-webui, valkey, postgres, haproxy); VERSION
 replaces the release number in the tag, keeping its form (``v0.12.5``, ``8.0.14-alpine``, ``0.8.7-pg17``). Every
 tracked text file that names the old reference gets the new one (the example stacks, the docs, the generated
 argument docs); for Open WebUI also the version Tier 2 installs (``tests/requirements-open-webui.in``), and then
@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-IMAGES = ROOT / "components" / "core" / "images.py"
+IMAGES = ROOT / "components" / "settings" / "images.py"
 OPEN_WEBUI_REQUIREMENTS = ROOT / "tests" / "requirements-open-webui.in"
 _VERSION = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+")
 _TAG_VERSION = re.compile(r"^(v?)([0-9]+\.[0-9]+\.[0-9]+)")

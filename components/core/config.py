@@ -15,8 +15,8 @@ from typing import Any
 import pulumi
 from pydantic import BaseModel, ValidationError
 
+from ..settings import StackSettings
 from .inputs import input_problems, name_inputs, with_stand_ins, without_stand_ins
-from .settings import StackSettings
 
 PROJECT = "open-webui-redis"
 SECRET_PATHS: tuple[tuple[str, ...], ...] = (

@@ -19,8 +19,7 @@ from typing import Any, Literal
 from pydantic import SecretStr
 from pydantic.alias_generators import to_camel
 
-from .redis import open_webui_url
-from .settings import (
+from ..settings import (
     RedisSettings,
     StackSettings,
     database_url_problem,
@@ -28,6 +27,7 @@ from .settings import (
     redis_url_problem,
     redis_url_problems,
 )
+from .redis import open_webui_url
 
 STACK_INPUTS: dict[str, str] = {
     "redis_url": "redis.url",

@@ -5,17 +5,18 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
-from .images import moving_image_problems, rolls_side_by_side
-from .probe import CHECK_INTERVAL, ROUND_TRIP
-from .redis import HEALTHCHECK_TIMEOUT, check_tls_files, healthcheck_timeout, sentinels
-from .settings import (
+from ..settings import (
     OpenWebUISettings,
     RedisSettings,
     S3Settings,
     default_health_check_interval,
     health_check_interval_fits,
+    moving_image_problems,
+    rolls_side_by_side,
     websocket_redis_options,
 )
+from .probe import CHECK_INTERVAL, ROUND_TRIP
+from .redis import HEALTHCHECK_TIMEOUT, check_tls_files, healthcheck_timeout, sentinels
 
 CONTAINER_PORT = 8080
 DATA_PATH = "/app/backend/data"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from .settings import DatabaseSettings
+from ..settings import DatabaseSettings
 
 DATA_PATH = "/var/lib/postgresql/data"
 PORT = 5432

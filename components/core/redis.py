@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic.alias_generators import to_camel
 
-from .settings import DEFAULT_KEY_PREFIX, RedisSettings, RedisTLSSettings
+from ..settings import DEFAULT_KEY_PREFIX, RedisSettings, RedisTLSSettings
 
 TLS_DIR = "/run/secrets"
 """Where the certificate files go in an Open WebUI container (on Swarm: Docker secrets, a tmpfs; on one host:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from ..settings import ValkeySettings
 from .redis import TLS_FILES, with_query
-from .settings import ValkeySettings
 
 AUTH_CONFIG_PATH = "/usr/local/etc/valkey/auth.conf"
 """Where the password file is uploaded in the Valkey container.
