@@ -18,13 +18,15 @@ sys.path.insert(0, str(ROOT))
 
 from components import StackSettings  # noqa: E402
 from components.host.stack import OUTPUT_DESCRIPTIONS  # noqa: E402
+from components.settings import secret_paths  # noqa: E402
 from components.swarm.stack import OUTPUT_DESCRIPTIONS as SWARM_OUTPUTS  # noqa: E402
 
 PAGE = ROOT / "docs" / "configuration.md"
 """The page that holds the generated reference, between ``BEGIN`` and ``END``."""
 BEGIN = "<!-- BEGIN GENERATED REFERENCE (tools/reference.py --write) -->"
 END = "<!-- END GENERATED REFERENCE -->"
-SECRET_FIELDS = {"password", "secretKey", "secretAccessKey"}
+SECRET_FIELDS = {path[-1] for path in secret_paths()}
+"""Keys that hold secrets (``SecretStr`` fields), shown as secret strings."""
 
 
 def _type(schema: dict[str, Any]) -> str:

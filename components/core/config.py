@@ -15,24 +15,13 @@ from typing import Any
 import pulumi
 from pydantic import BaseModel, ValidationError
 
-from ..settings import StackSettings
+from ..settings import StackSettings, secret_paths
 from .inputs import input_problems, name_inputs, with_stand_ins, without_stand_ins
 
 PROJECT = "open-webui-redis"
-SECRET_PATHS: tuple[tuple[str, ...], ...] = (
-    ("valkey", "password"),
-    ("openWebui", "secretKey"),
-    ("openWebui", "oauthSessionTokenEncryptionKey"),
-    ("database", "password"),
-    ("database", "url"),
-    ("swarm", "s3", "secretAccessKey"),
-    ("redis", "url"),
-    ("redis", "websocketUrl"),
-    ("redis", "tls", "caCert"),
-    ("redis", "tls", "clientCert"),
-    ("redis", "tls", "clientKey"),
-)
-"""Configuration keys that hold secrets: they must be set with ``--secret`` and are never printed."""
+SECRET_PATHS = secret_paths(StackSettings)
+"""Configuration keys that hold secrets (every ``SecretStr`` field of the models): they must be set with ``--secret``
+and are never printed."""
 SECRET_FIELDS = frozenset(path[-1] for path in SECRET_PATHS)
 
 

@@ -4,7 +4,7 @@ that imports nothing from the rest of the library.
 ``types``: the annotated field types; ``formats``: other software's rules (origins, redis-py URLs, keys, PEM, TCP
 timers); ``images``: the default images; one module per configuration block (``network``, ``valkey``,
 ``open_webui`` with ``self_heal``, ``database``, ``logs``, ``load_balancer``, ``redis``, ``docker``, ``swarm``);
-``stack``: ``StackSettings`` and the rules across blocks.
+``stack``: ``StackSettings`` and the rules across blocks; ``secrets``: the secret keys, read from the annotations.
 Field names are snake_case in Python and camelCase in stack configuration. Defaults follow the tutorial, corrected
 where it was wrong (docs/configuration.md, "Where the tutorial was wrong")."""
 
@@ -70,6 +70,9 @@ from .redis import (
     RedisSettings,
     RedisTLSSettings,
     SentinelSettings,
+)
+from .secrets import (
+    secret_paths,
 )
 from .self_heal import (
     SelfHealSettings,
@@ -175,6 +178,7 @@ __all__ = [
     "redis_url_problems",
     "retransmission_budget",
     "rolls_side_by_side",
+    "secret_paths",
     "tcp_retries",
     "url_origin",
     "websocket_redis_options",
