@@ -6,7 +6,9 @@ Installed, the package is ``open_webui_redis``; in this repository the same fold
 from .core.config import ConfigurationError, load_settings, settings_from_mapping
 from .core.open_webui import websocket_env
 from .core.postgres import database_url
-from .core.settings import (
+from .core.valkey import redis_url
+from .host import LoadBalancer, Network, OpenWebUI, OpenWebUIStack, Postgres, Valkey
+from .settings import (
     MANAGED_ENV,
     DatabaseSettings,
     DockerSettings,
@@ -23,8 +25,6 @@ from .core.settings import (
     SwarmSettings,
     ValkeySettings,
 )
-from .core.valkey import redis_url
-from .host import LoadBalancer, Network, OpenWebUI, OpenWebUIStack, Postgres, Valkey
 from .swarm import OverlayNetwork, SwarmLoadBalancer, SwarmOpenWebUI, SwarmPostgres, SwarmStack, SwarmValkey
 
 __version__ = "0.1.0"

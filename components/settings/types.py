@@ -225,9 +225,9 @@ RestartPolicy = Literal["no", "on-failure", "always", "unless-stopped"]
 SaveSchedule = Annotated[str, AfterValidator(_save_schedule)]
 MemorySize = Annotated[str, AfterValidator(_memory)]
 LogSize = Annotated[str, AfterValidator(_log_size)]
+"""A json-file log's ``max-size``, in the form Docker keeps and reads back (``10m``)."""
 JsonFileOption = Literal["compress", "labels", "labels-regex", "env", "env-regex", "tag"]
 """json-file's options besides the two bounds (Docker's ``daemon/logger/jsonfilelog``)."""
-"""A json-file log's ``max-size``, in the form Docker keeps and reads back (``10m``)."""
 EnvName = Annotated[str, AfterValidator(_env_name), AfterValidator(_unmanaged_env_name)]
 EnvValue = Annotated[str, BeforeValidator(_env_value)]
 PostgresURL = Annotated[SecretStr, AfterValidator(_postgres_url)]
