@@ -70,6 +70,8 @@ class Recorder(StepScheduler[Record]):
         self.together: threading.Barrier | None = None
         """Every create waits here: only steps that run at the same time get past it."""
         self.calls: list[tuple[str, str]] = []
+        self.asked: list[str] = []
+        """The names of the resources whose diff was asked for, in order."""
 
     def _record(self, what: str, name: str) -> None:
         with self._lock:
@@ -82,6 +84,8 @@ class Recorder(StepScheduler[Record]):
         return dict(resource.inputs)
 
     def _decide(self, resource: Resource, inputs: dict[str, Any], old: Record) -> Step:
+        with self._lock:
+            self.asked.append(resource.name)
         return Step(self.answers.get(resource.name, "same"), resource.urn, resource.name)
 
     def _create(self, resource: Resource, inputs: dict[str, Any]) -> Record:
@@ -181,36 +185,58 @@ class TestDeletes:
 
 
 class TestReplacement:
-    def stack(self) -> tuple[Resource, ...]:
-        root = resource("root", delete_before_replace=True)
-        along = resource("along", after=[root], replace_with=[root])
-        reader = resource("reader", after=[root], inputs_from={"envs": [root]})
-        follower = resource("follower", after=[root])
-        return root, along, reader, follower
+    ROOT = resource("root", delete_before_replace=True)
+    ALONG = resource("along", after=[ROOT], replace_with=[ROOT])
+    READER = resource("reader", after=[ROOT], inputs_from={"envs": [ROOT]})
+    FOLLOWER = resource("follower", after=[ROOT])
+    SECOND = resource("second", after=[ALONG], replace_with=[ALONG])
+    STACK = deployment(ROOT, ALONG, READER, FOLLOWER, SECOND)
+
+    def engine(self) -> Recorder:
+        """The stack applied once, then told that ``root`` (delete-before-replace) is replaced."""
+        engine = Recorder()
+        engine.apply(self.STACK)
+        engine.calls.clear()
+        engine.asked.clear()
+        engine.answers = {"root": "replace", "along": "replace", "second": "same"}
+        return engine
 
     def test_apply_when_a_dependency_is_replaced_delete_first_replaces_its_dependents(self) -> None:
         """What names the root in replace_with is deleted before it and created again after it, as a replacement;
         an envs input edge (the provider answers "no change") and a depends_on edge take nothing along."""
-        engine = Recorder()
-        stack = self.stack()
-        engine.apply(deployment(*stack))
-        engine.calls.clear()
-        engine.answers = {"root": "replace"}
-        steps = engine.apply(deployment(*stack))
+        engine = self.engine()
+        steps = engine.apply(self.STACK)
         assert engine.calls == [("delete", "along"), ("delete", "root"), ("create", "root"), ("create", "along")]
-        assert ops(steps) == {"root": "replace", "along": "replace", "reader": "same", "follower": "same"}
+        assert ops(steps) == {
+            "root": "replace",
+            "along": "replace",
+            "reader": "same",
+            "follower": "same",
+            "second": "same",
+        }
         assert [change.key for change in steps[1].changes] == [REPLACED_ALONG]
-        assert list(engine.state) == [r.urn for r in stack]  # the graph's order, not the order of creation
+        assert list(engine.state) == [r.urn for r in self.STACK.resources]  # the graph's order, not creation's
+
+    def test_apply_when_taken_along_recreates_without_a_diff_and_takes_nothing_along_in_turn(self) -> None:
+        """The engine's "recreating" case: what was deleted with the root is re-created as a replacement without
+        asking its provider, and what names it in turn is not deleted (its own diff decides)."""
+        engine = self.engine()
+        engine.apply(self.STACK)
+        assert "along" not in engine.asked
+        assert "second" in engine.asked
+        assert ("delete", "second") not in engine.calls
 
     def test_plan_when_a_dependency_is_replaced_delete_first_shows_its_dependents_replaced(self) -> None:
         """The preview shows the same replacements the apply carries out, and does nothing."""
-        engine = Recorder()
-        stack = self.stack()
-        engine.apply(deployment(*stack))
-        engine.calls.clear()
-        engine.answers = {"root": "replace"}
-        steps = engine.plan(deployment(*stack))
-        assert ops(steps) == {"root": "replace", "along": "replace", "reader": "same", "follower": "same"}
+        engine = self.engine()
+        steps = engine.plan(self.STACK)
+        assert ops(steps) == {
+            "root": "replace",
+            "along": "replace",
+            "reader": "same",
+            "follower": "same",
+            "second": "same",
+        }
         assert engine.calls == []
 
 

@@ -14,7 +14,8 @@ Read from the engine (``pkg/resource/deploy/step_generator.go`` and ``step_execu
   (``deletes_first``), else create-before-delete: the new one now, the old one at the end;
 - a delete-before-replace deletes first what the engine replaces along with it (``tests/engine_rules.py``:
   ``replaced_with``, over each resource's edges in the last state), newest first; each of those is then created
-  again when its own turn comes, as a replacement (and takes along what it has in turn);
+  again when its own turn comes, as a replacement, without a diff and without taking anything along in turn
+  (``generateSteps``' "recreating" case: "re-create replaced resource deleted due to dependent DBR");
 - after a failure nothing new starts; the steps under way finish and the first error is raised;
 - removed resources, newest first, and the old halves of create-before-delete replacements are deleted at the end,
   once everything else has succeeded.
@@ -210,12 +211,16 @@ class StepScheduler(ABC, Generic[A]):
                 if old is None
                 else self._decide(resource, self._inputs(resource), old)
             )
-        for resource in ordered:  # in the graph's order: what is marked takes along what it has in turn
+        along: set[str] = set()
+        for resource in ordered:  # in the graph's order, as apply meets them
             step = steps[resource.urn]
-            if step.op == "replace" and deletes_first(resource):
-                for dependent in replaced_with(edges, resource.urn):
-                    marked = steps.get(dependent)
-                    if marked is not None and marked.op in ("same", "update"):
+            if step.op != "replace" or not deletes_first(resource) or resource.urn in along:
+                continue  # what is taken along is re-created as it was deleted, taking nothing along in turn
+            for dependent in replaced_with(edges, resource.urn):
+                marked = steps.get(dependent)
+                if marked is not None and marked.op != "create":
+                    along.add(dependent)
+                    if marked.op != "replace":
                         marked.op = "replace"
                         marked.changes.append(Change(REPLACED_ALONG, None, None, "replace"))
         return [*steps.values(), *self._removals(deployment)]
@@ -267,7 +272,7 @@ class StepScheduler(ABC, Generic[A]):
                 step = Step("create", urn, resource.name)
             else:
                 step = self._decide(resource, inputs, old)
-            if step.op == "replace" and deletes_first(resource):
+            if step.op == "replace" and deletes_first(resource) and not along:
                 dependents = sorted(replaced_with(edges, urn), key=lambda u: place.get(u, -1), reverse=True)
                 for dependent in dependents:
                     delete_old(dependent, f"(replaced with {resource.name})")
