@@ -38,6 +38,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from components.core.docker_forms import short_duration as declared_short_duration
 from components.swarm._swarm import familiar_reference
 from components.testing import Resource
 from tests.docker_applier import DockerError, EngineClient, duration_string, parse_duration
@@ -55,16 +56,11 @@ MAX_BACKOFF = 10.0
 
 
 def short_duration(nanoseconds: int) -> str:
-    """The provider's ``shortDur``: Go's ``Duration.String()`` without a trailing ``0s`` after ``m`` or ``0m``
-    after ``h``."""
-    if nanoseconds == 0:
-        return "0s"
-    text = duration_string(nanoseconds)
-    if text.endswith("m0s"):
-        text = text[:-2]
-    if text.endswith("h0m"):
-        text = text[:-2]
-    return text
+    """The provider's ``shortDur`` of a duration Docker holds in nanoseconds: for whole seconds the form the
+    components declare (``components.core.docker_forms.short_duration``); with a fraction of a second Go's
+    ``Duration.String()`` has no trailing ``0s`` or ``0m`` to drop."""
+    seconds, fraction = divmod(nanoseconds, 10**9)
+    return duration_string(nanoseconds) if fraction else declared_short_duration(seconds)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -116,6 +112,29 @@ def _update_config(config: Mapping[str, Any] | None) -> dict[str, Any] | None:
         "MaxFailureRatio": float(config.get("maxFailureRatio", "0.0")),
         "Order": config.get("order", "stop-first"),
     }
+
+
+_PORT_FIELDS: tuple[tuple[str, str, str | int | None], ...] = (
+    ("protocol", "Protocol", "tcp"),
+    ("targetPort", "TargetPort", None),
+    ("publishedPort", "PublishedPort", 0),
+    ("publishMode", "PublishMode", "ingress"),
+)
+"""An endpoint port's fields: the input's name, the ``ServiceSpec``'s, and the default either way (None: required;
+an int default: a number)."""
+
+
+def _ports(ports: list[Mapping[str, Any]] | None, *, to_spec: bool) -> list[dict[str, Any]]:
+    """Endpoint ports from the inputs' form to the ``ServiceSpec``'s (``to_spec``) or back, as read."""
+    converted = []
+    for port in ports or []:
+        fields = {}
+        for key, spec_key, default in _PORT_FIELDS:
+            source, target = (key, spec_key) if to_spec else (spec_key, key)
+            value = port[source] if default is None else port.get(source, default)
+            fields[target] = value if isinstance(default, str) else int(value)
+        converted.append(fields)
+    return converted
 
 
 def service_spec(inputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -187,18 +206,7 @@ def service_spec(inputs: Mapping[str, Any]) -> dict[str, Any]:
         "Mode": {
             "Replicated": {"Replicas": int(((inputs.get("mode") or {}).get("replicated") or {}).get("replicas", 1))}
         },
-        "EndpointSpec": {
-            "Mode": endpoint.get("mode", "vip"),
-            "Ports": [
-                {
-                    "Protocol": port.get("protocol", "tcp"),
-                    "TargetPort": int(port["targetPort"]),
-                    "PublishedPort": int(port.get("publishedPort", 0)),
-                    "PublishMode": port.get("publishMode", "ingress"),
-                }
-                for port in endpoint.get("ports") or []
-            ],
-        },
+        "EndpointSpec": {"Mode": endpoint.get("mode", "vip"), "Ports": _ports(endpoint.get("ports"), to_spec=True)},
     }
     for key, spec_key in (("updateConfig", "UpdateConfig"), ("rollbackConfig", "RollbackConfig")):
         converted = _update_config(inputs.get(key))
@@ -306,18 +314,7 @@ def read_service(inspect: Mapping[str, Any]) -> dict[str, Any]:
         "name": spec["Name"],
         "taskSpec": task,
         "mode": {"replicated": {"replicas": int(spec["Mode"]["Replicated"]["Replicas"])}},
-        "endpointSpec": {
-            "mode": endpoint.get("Mode", ""),
-            "ports": [
-                {
-                    "protocol": port.get("Protocol", "tcp"),
-                    "targetPort": int(port["TargetPort"]),
-                    "publishedPort": int(port.get("PublishedPort", 0)),
-                    "publishMode": port.get("PublishMode", "ingress"),
-                }
-                for port in endpoint.get("Ports") or []
-            ],
-        },
+        "endpointSpec": {"mode": endpoint.get("Mode", ""), "ports": _ports(endpoint.get("Ports"), to_spec=False)},
     }
     for spec_key, key in (("UpdateConfig", "updateConfig"), ("RollbackConfig", "rollbackConfig")):
         config = spec.get(spec_key)
@@ -479,7 +476,10 @@ class SwarmApplier(StepScheduler[SwarmApplied]):
         converge = inputs.get("convergeConfig")
         if converge is not None:
             try:
-                applied.converged_after = self._converge_create(applied, converge)
+                first_look = parse_duration(converge.get("delay", "7s")) / 1e9
+                applied.converged_after = self._converge(
+                    applied, converge, first_look, lambda: self._all_running(applied)
+                )
             except DockerError:
                 self._remove_service(applied)  # the provider deletes a service that did not converge
                 raise
@@ -497,46 +497,39 @@ class SwarmApplier(StepScheduler[SwarmApplied]):
         }
         return len(running), replicas
 
-    def _converge_create(self, applied: SwarmApplied, converge: Mapping[str, Any]) -> float:
+    def _converge(
+        self, applied: SwarmApplied, converge: Mapping[str, Any], first_look: float, converged: Callable[[], bool]
+    ) -> float:
+        """The provider's wait (``StateChangeConf``): a first look after ``first_look`` seconds, then backing off
+        from ``MIN_TIMEOUT`` to ``MAX_BACKOFF`` until ``converged()`` or ``converge_config``'s timeout; the seconds
+        it took."""
         start = time.monotonic()
         timeout = parse_duration(converge.get("timeout", "3m")) / 1e9
-        time.sleep(parse_duration(converge.get("delay", "7s")) / 1e9)
+        time.sleep(first_look)
         wait = 0.1
-        while True:
-            running, replicas = self._running(applied.docker_id)
-            if running == replicas:
-                return time.monotonic() - start
+        while not converged():
             if time.monotonic() - start > timeout:
                 raise DockerError(
                     f"Service with ID ({applied.docker_id}) did not converge after {converge.get('timeout')}"
                 )
             wait = min(max(wait * 2, MIN_TIMEOUT), MAX_BACKOFF)
             time.sleep(wait)
+        return time.monotonic() - start
 
-    def _converge_update(self, applied: SwarmApplied, converge: Mapping[str, Any]) -> float:
-        start = time.monotonic()
-        timeout = parse_duration(converge.get("timeout", "3m")) / 1e9
-        time.sleep(UPDATE_DELAY)
-        wait = 0.1
-        while True:
-            service = self.client.call("GET", f"/services/{applied.docker_id}")
-            status = service.get("UpdateStatus")
-            if status is None:
-                running, replicas = self._running(applied.docker_id)
-                if running == replicas:
-                    return time.monotonic() - start
-            else:
-                state = status.get("State")
-                if state == "completed":
-                    return time.monotonic() - start
-                if state in ("paused", "rollback_completed", "rollback_paused"):
-                    raise DockerError(f"service update {state}: {status.get('Message', '')}")
-            if time.monotonic() - start > timeout:
-                raise DockerError(
-                    f"Service with ID ({applied.docker_id}) did not converge after {converge.get('timeout')}"
-                )
-            wait = min(max(wait * 2, MIN_TIMEOUT), MAX_BACKOFF)
-            time.sleep(wait)
+    def _all_running(self, applied: SwarmApplied) -> bool:
+        running, replicas = self._running(applied.docker_id)
+        return running == replicas
+
+    def _update_done(self, applied: SwarmApplied) -> bool:
+        """``UpdateStatus.State`` ``completed`` (``paused`` or a rollback fails it), or without one every slot
+        running."""
+        status = self.client.call("GET", f"/services/{applied.docker_id}").get("UpdateStatus")
+        if status is None:
+            return self._all_running(applied)
+        state = status.get("State")
+        if state in ("paused", "rollback_completed", "rollback_paused"):
+            raise DockerError(f"service update {state}: {status.get('Message', '')}")
+        return bool(state == "completed")
 
     def _update(self, applied: SwarmApplied, inputs: dict[str, Any]) -> None:
         current = self.client.call("GET", f"/services/{applied.docker_id}")
@@ -549,7 +542,9 @@ class SwarmApplier(StepScheduler[SwarmApplied]):
         applied.inputs = inputs
         converge = inputs.get("convergeConfig")
         if converge is not None:
-            applied.converged_after = self._converge_update(applied, converge)
+            applied.converged_after = self._converge(
+                applied, converge, UPDATE_DELAY, lambda: self._update_done(applied)
+            )
 
     def _remove_service(self, applied: SwarmApplied) -> None:
         self.client.call("DELETE", f"/services/{applied.docker_id}")

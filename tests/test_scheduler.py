@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -191,6 +191,14 @@ class TestReplacement:
     FOLLOWER = resource("follower", after=[ROOT])
     SECOND = resource("second", after=[ALONG], replace_with=[ALONG])
     STACK = deployment(ROOT, ALONG, READER, FOLLOWER, SECOND)
+    REPLACED: ClassVar[dict[str, str]] = {
+        "root": "replace",
+        "along": "replace",
+        "reader": "same",
+        "follower": "same",
+        "second": "same",
+    }
+    """Each resource's op once ``root`` is replaced."""
 
     def engine(self) -> Recorder:
         """The stack applied once, then told that ``root`` (delete-before-replace) is replaced."""
@@ -207,13 +215,7 @@ class TestReplacement:
         engine = self.engine()
         steps = engine.apply(self.STACK)
         assert engine.calls == [("delete", "along"), ("delete", "root"), ("create", "root"), ("create", "along")]
-        assert ops(steps) == {
-            "root": "replace",
-            "along": "replace",
-            "reader": "same",
-            "follower": "same",
-            "second": "same",
-        }
+        assert ops(steps) == self.REPLACED
         assert [change.key for change in steps[1].changes] == [REPLACED_ALONG]
         assert list(engine.state) == [r.urn for r in self.STACK.resources]  # the graph's order, not creation's
 
@@ -230,13 +232,7 @@ class TestReplacement:
         """The preview shows the same replacements the apply carries out, and does nothing."""
         engine = self.engine()
         steps = engine.plan(self.STACK)
-        assert ops(steps) == {
-            "root": "replace",
-            "along": "replace",
-            "reader": "same",
-            "follower": "same",
-            "second": "same",
-        }
+        assert ops(steps) == self.REPLACED
         assert engine.calls == []
 
 
