@@ -36,9 +36,8 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from components.testing import Deployment, Resource
-from tests.engine_rules import replaced_with
+from tests.engine_rules import CONTAINER, replaced_with
 
-CONTAINER = "docker:index/container:Container"
 REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
 
 
@@ -74,8 +73,8 @@ def deletes_first(resource: Resource) -> bool:
 
     The provider answers it for every container (``DeleteBeforeReplace`` in its ``resources.go``), and, through
     the Terraform bridge, for any resource whose auto-named ``name`` the program sets itself
-    (``nameRequiresDeleteBeforeReplace``; pulumi-docker auto-names every ``name`` but the image's, which is a
-    reference, not a name). Anything else is replaced create-before-delete."""
+    (``nameRequiresDeleteBeforeReplace``; ``SetAutonaming`` auto-names every ``name`` but the image's, which
+    pulumi-docker maps itself: a reference, not a name). Anything else is replaced create-before-delete."""
     explicit_name = "name" in resource.inputs and resource.type != REMOTE_IMAGE
     return resource.delete_before_replace or resource.type == CONTAINER or explicit_name
 
