@@ -14,9 +14,9 @@ v4.5, ``internal/provider/resource_docker_*``; the Docker Go client it vendors, 
   started; with ``wait`` its health is polled every second until healthy or ``wait_timeout`` runs out (the
   provider does not delete a container that timed out);
 - delete stops with ``destroy_grace_seconds`` (0 without: a kill) and force-removes;
-- the engine's order: dependencies first, delete-before-replace where declared, what the engine replaces along
-  with a resource replaced delete-before-replace (``tests/engine_rules.py``: ``replace_with``, ``deleted_with``,
-  and input edges only where pulumi-docker answers "replace" for the unknown input) deleted first, removed
+- the engine's order (``tests/harness/scheduler.py``, shared with ``tests/swarm_applier.py``): dependencies
+  first, delete-before-replace where declared or answered (containers, explicit names), what the engine replaces
+  along with a resource replaced delete-before-replace (``tests/engine_rules.py``) deleted first, removed
   resources deleted at the end.
 
 ``read_container`` is the provider's ``resourceDockerContainerRead`` for the fields it reads back (``envs``,
@@ -38,15 +38,14 @@ import json
 import os
 import socket
 import tarfile
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from components.testing import Deployment, Resource, _image_id
-from tests.engine_rules import replaced_with
+from components.testing import Resource, _image_id
+from tests.harness.scheduler import Change, Step, StepScheduler
 from tests.loopback import go_duration
 
 CLIENT_API_VERSION = "1.51"
@@ -412,16 +411,6 @@ def _declared_value(key: str, value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True)
-class Change:
-    """What the next ``pulumi up`` does to one field: ``replace`` or ``update``."""
-
-    key: str
-    declared: Any
-    state: Any
-    action: str
-
-
 def diff_container(
     declared: Mapping[str, Any], state: Mapping[str, Any], replace_on_changes: Iterable[str] = ()
 ) -> list[Change]:
@@ -445,7 +434,7 @@ def diff_container(
 
 
 # ---------------------------------------------------------------------------------------------------------
-# The engine's walk over a rendered deployment
+# One resource's step, as the provider carries it out (the engine's walk: tests/harness/scheduler.py)
 # ---------------------------------------------------------------------------------------------------------
 
 
@@ -465,82 +454,31 @@ class Applied:
     """Seconds from start to the provider seeing it healthy (with ``wait``): when ``pulumi up`` goes on."""
 
 
-@dataclass
-class Step:
-    op: str
-    """``create``, ``update``, ``replace`` (delete then create), ``delete`` or ``same``."""
-    urn: str
-    name: str
-    changes: list[Change] = field(default_factory=list)
-
-
-@dataclass
-class _Plan:
-    """What ``_plan`` works out once, for ``plan`` and ``apply`` both."""
-
-    steps: list[Step]
-    inputs: dict[str, dict[str, Any]]
-    """The concrete inputs of each declared resource (image names resolved to local image ids), by URN."""
-    order: dict[str, int]
-    """Each Docker resource's place in a topological order."""
-    needs: dict[str, set[str]]
-    """What each Docker resource waits for (``_needs``)."""
-    dependents: dict[str, set[str]]
-    """What the engine replaces along with each resource replaced delete-before-replace (its direct dependents
-    under ``tests/engine_rules.py``)."""
-
-
-class Applier:
-    """Applies rendered deployments to one daemon, as ``pulumi up`` would, one after another (state kept here)."""
+class Applier(StepScheduler[Applied]):
+    """Applies rendered deployments to one daemon, as ``pulumi up`` would, one after another (state kept here);
+    ``plan``, ``apply``, ``steps``, ``state`` and ``timeline`` are the engine's (``tests/harness/scheduler.py``)."""
 
     def __init__(self, client: EngineClient, log: Callable[[str], None] = lambda _: None) -> None:
+        super().__init__(log)
         self.client = client
-        self.log = log
-        self.state: dict[str, Applied] = {}
-        """By URN: what the last apply left, as the stack's state would hold it."""
-        self.steps: list[Step] = []
-        """What the last apply did, in order."""
-        self.timeline: list[tuple[float, str, str]] = []
-        """(``time.monotonic()``, what, resource name) of every step's start and end: create/created,
-        delete/deleted, update."""
+        self._images: dict[str, str] = {}
+        """A RemoteImage's image_id (the containers' image input) -> the local image of that name."""
 
     # -- declarations -> concrete inputs ----------------------------------------------------------------
 
-    @staticmethod
-    def _order(deployment: Deployment, needs: Mapping[str, set[str]]) -> list[Resource]:
-        """The Docker resources, each after everything it ``needs`` (a topological order)."""
-        custom = {r.urn: r for r in deployment.resources if r.custom and r.type.startswith("docker:index/")}
-        ordered: list[Resource] = []
-        done: set[str] = set()
+    def _handles(self, resource: Resource) -> bool:
+        return resource.type.startswith("docker:index/")
 
-        def visit(urn: str, path: tuple[str, ...]) -> None:
-            if urn in done:
-                return
-            if urn in path:
-                raise ValueError(f"dependency cycle through {urn}")
-            for dependency in sorted(needs[urn]):
-                visit(dependency, (*path, urn))
-            done.add(urn)
-            ordered.append(custom[urn])
-
-        for urn in custom:
-            visit(urn, ())
-        return ordered
-
-    def _edges(self, deployment: Deployment) -> dict[str, Resource]:
-        """Each custom resource as the engine sees its dependencies when it decides what a replacement drags
-        along: from the previous state for what is in the state (``calculateDependentReplacements`` walks the last
-        snapshot's dependency graph), from the declarations for what is new."""
-        return {
-            resource.urn: (self.state[resource.urn].resource if resource.urn in self.state else resource)
-            for resource in deployment.resources
-            if resource.custom
+    def _prepare(self, resources: list[Resource]) -> None:
+        # The local image of each RemoteImage's name, as findImage does (pulled when missing).
+        self._images = {
+            _image_id(r.inputs["name"]): self._image_id(r.inputs["name"]) for r in resources if r.type == IMAGE
         }
 
-    def _inputs(self, resource: Resource, images: Mapping[str, str]) -> dict[str, Any]:
+    def _inputs(self, resource: Resource) -> dict[str, Any]:
         inputs: dict[str, Any] = json.loads(json.dumps(resource.inputs))
-        if resource.type == CONTAINER and inputs["image"] in images:
-            inputs["image"] = images[inputs["image"]]
+        if resource.type == CONTAINER and inputs["image"] in self._images:
+            inputs["image"] = self._images[inputs["image"]]
         return inputs
 
     # -- steps ----------------------------------------------------------------------------------------
@@ -674,179 +612,26 @@ class Applier:
         applied.inputs = inputs
         applied.state = {**applied.state, **{k: v for k, v in inputs.items() if k in applied.state}}  # no re-read
 
-    def plan(self, deployment: Deployment) -> list[Step]:
-        """What ``pulumi preview`` would show: one step per declared resource, then the deletes."""
-        return self._plan(deployment).steps
-
-    def _plan(self, deployment: Deployment) -> _Plan:
-        needs = self._needs(deployment)
-        ordered = self._order(deployment, needs)
-        # A RemoteImage's image_id (the containers' image input): the local image of that name, as findImage does.
-        images = {_image_id(r.inputs["name"]): self._image_id(r.inputs["name"]) for r in ordered if r.type == IMAGE}
-        steps: list[Step] = []
-        inputs_by_urn: dict[str, dict[str, Any]] = {}
-        for resource in ordered:
-            inputs = self._inputs(resource, images)
-            inputs_by_urn[resource.urn] = inputs
-            old = self.state.get(resource.urn)
-            if old is None:
-                steps.append(Step("create", resource.urn, resource.name))
-            elif resource.type == CONTAINER:
-                changes = diff_container(inputs, old.state, resource.replace_on_changes)
-                # Not read back: the state holds what was declared. Values are not kept in the change (envs and
-                # uploads hold secrets, and a failing assertion would print them).
-                changes += [
-                    Change(key, "(declared now)", "(declared before)", action)
-                    for keys, action in ((_NOT_READ_FORCE_NEW, "replace"), (_NOT_READ_UPDATABLE, "update"))
-                    for key in keys
-                    if inputs.get(key) != old.inputs.get(key)
-                ]
-                op = "replace" if any(c.action == "replace" for c in changes) else "update" if changes else "same"
-                steps.append(Step(op, resource.urn, resource.name, changes))
-            else:
-                keys = {"name", "driver", "labels"} & (set(inputs) | set(old.inputs))
-                changes = [
-                    Change(k, inputs.get(k), old.inputs.get(k), "replace")
-                    for k in sorted(keys)
-                    if inputs.get(k) != old.inputs.get(k)
-                ]
-                steps.append(Step("replace" if changes else "same", resource.urn, resource.name, changes))
-        # Dependent replacement, as the engine decides it (tests/engine_rules.py): what names a resource replaced
-        # delete-before-replace in replace_with, or takes an input from it that the provider would replace for.
-        edges = self._edges(deployment)
-        by_urn = {step.urn: step for step in steps}
-        resources = {r.urn: r for r in ordered}
-        dependents: dict[str, set[str]] = {}
-        for urn in [s.urn for s in steps if s.op == "replace" and self._delete_first(resources[s.urn])]:
-            dependents[urn] = set(replaced_with(edges, urn))
-            for dependent in sorted(dependents[urn]):
-                step = by_urn.get(dependent)
-                if step is not None and step.op in ("same", "update"):
-                    step.op = "replace"
-                    step.changes.append(Change("(replaced with a resource it depends on)", None, None, "replace"))
-        declared = {r.urn for r in ordered}
-        for urn in reversed(list(self.state)):
-            if urn not in declared:
-                steps.append(Step("delete", urn, self.state[urn].resource.name))
-        return _Plan(steps, inputs_by_urn, {r.urn: n for n, r in enumerate(ordered)}, needs, dependents)
-
-    @staticmethod
-    def _delete_first(resource: Resource) -> bool:
-        """pulumi-docker replaces containers delete-before-replace (its default); other resources only if declared."""
-        return resource.type == CONTAINER or resource.delete_before_replace
-
-    def _needs(self, deployment: Deployment) -> dict[str, set[str]]:
-        """URN -> the Docker resources it waits for (``depends_on`` and inputs' Outputs, components expanded to
-        their children, as the Python SDK does before it registers a resource)."""
-        custom = {r.urn for r in deployment.resources if r.custom and r.type.startswith("docker:index/")}
-        children: dict[str, list[str]] = {}
-        for resource in deployment.resources:
-            children.setdefault(resource.parent, []).append(resource.urn)
-
-        def expand(urn: str) -> set[str]:
-            if urn in custom:
-                return {urn}
-            return set().union(*(expand(child) for child in children.get(urn, [])), set())
-
-        needs: dict[str, set[str]] = {}
-        for resource in deployment.resources:
-            if resource.urn in custom:
-                direct = set(resource.dependencies) | {
-                    u for urns in resource.property_dependencies.values() for u in urns
-                }
-                needs[resource.urn] = set().union(*(expand(urn) for urn in direct), set())
-        return needs
-
-    def apply(self, deployment: Deployment) -> list[Step]:
-        """Carry out the plan as the engine schedules it: each resource's step starts once every resource it
-        needs has finished its own (``pulumi up``'s parallelism is unbounded by default), independent steps run at
-        the same time, and after a failure nothing new starts. A delete-before-replace is one chain: the
-        resources whose inputs come from it (and are replaced) are deleted first, newest first, then it is
-        deleted and created. Removed resources, and the old halves of create-before-replace, go at the end."""
-        planned = self._plan(deployment)
-        steps, inputs_by_urn, order, needs, dependents = (
-            planned.steps,
-            planned.inputs,
-            planned.order,
-            planned.needs,
-            planned.dependents,
-        )
-        resources = {r.urn: r for r in deployment.resources}
-        replaced = {s.urn for s in steps if s.op == "replace"}
-        lock = threading.Lock()
-        deleted: set[str] = set()
-        superseded: list[Applied] = []  # create-before-replace: the old one goes at the end
-        finished = {step.urn: threading.Event() for step in steps if step.op != "delete"}
-        failures: list[BaseException] = []
-
-        def delete_replaced(urn: str) -> None:
-            with lock:
-                if urn not in self.state or urn in deleted:
-                    return
-                applied = self.state.pop(urn)
-                deleted.add(urn)
-            self._log_event("delete", applied.resource.name, "(replace)")
-            self._delete(applied)
-            self._log_event("deleted", applied.resource.name)
-
-        def carry_out(step: Step) -> None:
-            resource = resources[step.urn]
-            inputs = inputs_by_urn[step.urn]
-            if step.op == "replace" and self._delete_first(resource):
-                dragged = [d for d in dependents.get(step.urn, ()) if d in replaced]
-                for urn in [*sorted(dragged, key=lambda u: order.get(u, 0), reverse=True), step.urn]:
-                    delete_replaced(urn)
-            elif step.op == "replace":
-                with lock:
-                    if step.urn in self.state and step.urn not in deleted:
-                        superseded.append(self.state.pop(step.urn))
-            if step.op in ("create", "replace"):
-                self._log_event("create", resource.name)
-                try:
-                    applied = self._create(resource, inputs)
-                finally:
-                    self._log_event("created", resource.name)
-                with lock:
-                    self.state[step.urn] = applied
-            elif step.op == "update":
-                self._log_event("update", resource.name, str([c.key for c in step.changes]))
-                self._update(self.state[step.urn], inputs)
-            if step.urn in self.state:
-                self.state[step.urn].resource = resource  # the new state records the new edges ("same" too)
-
-        def run(step: Step) -> None:
-            try:
-                for need in needs.get(step.urn, ()):
-                    if need in finished:
-                        finished[need].wait()
-                if not failures:
-                    carry_out(step)
-            except BaseException as error:  # reported once every step has stopped
-                failures.append(error)
-            finally:
-                finished[step.urn].set()
-
-        threads = [threading.Thread(target=run, args=(step,), daemon=True) for step in steps if step.op != "delete"]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        self.steps = steps
-        if failures:
-            raise failures[0]
-        for step in steps:
-            if step.op == "delete":
-                self._log_event("delete", step.name)
-                self._delete(self.state.pop(step.urn))
-        for old in superseded:
-            self._log_event("delete", old.resource.name, "(replaced)")
-            self._delete(old)
-        return steps
-
-    def _log_event(self, what: str, name: str, detail: str = "") -> None:
-        self.timeline.append((time.monotonic(), what, name))
-        if what in ("create", "delete", "update"):
-            self.log(f"{what} {name}{' ' + detail if detail else ''}")
+    def _decide(self, resource: Resource, inputs: dict[str, Any], old: Applied) -> Step:
+        if resource.type == CONTAINER:
+            changes = diff_container(inputs, old.state, resource.replace_on_changes)
+            # Not read back: the state holds what was declared. Values are not kept in the change (envs and
+            # uploads hold secrets, and a failing assertion would print them).
+            changes += [
+                Change(key, "(declared now)", "(declared before)", action)
+                for keys, action in ((_NOT_READ_FORCE_NEW, "replace"), (_NOT_READ_UPDATABLE, "update"))
+                for key in keys
+                if inputs.get(key) != old.inputs.get(key)
+            ]
+            op = "replace" if any(c.action == "replace" for c in changes) else "update" if changes else "same"
+            return Step(op, resource.urn, resource.name, changes)
+        keys = {"name", "driver", "labels"} & (set(inputs) | set(old.inputs))
+        changes = [
+            Change(k, inputs.get(k), old.inputs.get(k), "replace")
+            for k in sorted(keys)
+            if inputs.get(k) != old.inputs.get(k)
+        ]
+        return Step("replace" if changes else "same", resource.urn, resource.name, changes)
 
     def destroy(self) -> None:
         """``pulumi destroy``: everything in reverse order (retained volumes stay)."""

@@ -19,6 +19,9 @@ declares:
 - read (``resourceDockerServiceRead`` and its ``flatten*``): durations in the provider's short form (``1m``, not
   ``1m0s``), env as a map, sets compared without order; ``diff_service`` compares a declaration with it.
 
+The engine's walk (which step when, delete-before-replace or create-before-delete, what a replacement takes
+along, deletes at the end) is ``tests/harness/scheduler.py``'s, the same as for the single-host applier.
+
 What differs: this is Python over the Engine API, not the Go client. The provider's ``QueryRegistry`` pin of the
 image digest is skipped, as the provider itself skips it when no registry answers (none does here). Only the
 fields this project declares are mapped.
@@ -30,16 +33,16 @@ import base64
 import json
 import random
 import secrets
-import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from components.core.docker_forms import short_duration as declared_short_duration
 from components.swarm._swarm import familiar_reference
-from components.testing import Deployment, Resource
-from tests.docker_applier import Change, DockerError, EngineClient, duration_string, parse_duration
-from tests.engine_rules import replaced_with
+from components.testing import Resource
+from tests.docker_applier import DockerError, EngineClient, duration_string, parse_duration
+from tests.harness.scheduler import Change, Step, StepScheduler
 
 NETWORK = "docker:index/network:Network"
 SECRET = "docker:index/secret:Secret"
@@ -53,16 +56,11 @@ MAX_BACKOFF = 10.0
 
 
 def short_duration(nanoseconds: int) -> str:
-    """The provider's ``shortDur``: Go's ``Duration.String()`` without a trailing ``0s`` after ``m`` or ``0m``
-    after ``h``."""
-    if nanoseconds == 0:
-        return "0s"
-    text = duration_string(nanoseconds)
-    if text.endswith("m0s"):
-        text = text[:-2]
-    if text.endswith("h0m"):
-        text = text[:-2]
-    return text
+    """The provider's ``shortDur`` of a duration Docker holds in nanoseconds: for whole seconds the form the
+    components declare (``components.core.docker_forms.short_duration``); with a fraction of a second Go's
+    ``Duration.String()`` has no trailing ``0s`` or ``0m`` to drop."""
+    seconds, fraction = divmod(nanoseconds, 10**9)
+    return duration_string(nanoseconds) if fraction else declared_short_duration(seconds)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -114,6 +112,29 @@ def _update_config(config: Mapping[str, Any] | None) -> dict[str, Any] | None:
         "MaxFailureRatio": float(config.get("maxFailureRatio", "0.0")),
         "Order": config.get("order", "stop-first"),
     }
+
+
+_PORT_FIELDS: tuple[tuple[str, str, str | int | None], ...] = (
+    ("protocol", "Protocol", "tcp"),
+    ("targetPort", "TargetPort", None),
+    ("publishedPort", "PublishedPort", 0),
+    ("publishMode", "PublishMode", "ingress"),
+)
+"""An endpoint port's fields: the input's name, the ``ServiceSpec``'s, and the default either way (None: required;
+an int default: a number)."""
+
+
+def _ports(ports: list[Mapping[str, Any]] | None, *, to_spec: bool) -> list[dict[str, Any]]:
+    """Endpoint ports from the inputs' form to the ``ServiceSpec``'s (``to_spec``) or back, as read."""
+    converted = []
+    for port in ports or []:
+        fields = {}
+        for key, spec_key, default in _PORT_FIELDS:
+            source, target = (key, spec_key) if to_spec else (spec_key, key)
+            value = port[source] if default is None else port.get(source, default)
+            fields[target] = value if isinstance(default, str) else int(value)
+        converted.append(fields)
+    return converted
 
 
 def service_spec(inputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -185,18 +206,7 @@ def service_spec(inputs: Mapping[str, Any]) -> dict[str, Any]:
         "Mode": {
             "Replicated": {"Replicas": int(((inputs.get("mode") or {}).get("replicated") or {}).get("replicas", 1))}
         },
-        "EndpointSpec": {
-            "Mode": endpoint.get("mode", "vip"),
-            "Ports": [
-                {
-                    "Protocol": port.get("protocol", "tcp"),
-                    "TargetPort": int(port["targetPort"]),
-                    "PublishedPort": int(port.get("publishedPort", 0)),
-                    "PublishMode": port.get("publishMode", "ingress"),
-                }
-                for port in endpoint.get("ports") or []
-            ],
-        },
+        "EndpointSpec": {"Mode": endpoint.get("mode", "vip"), "Ports": _ports(endpoint.get("ports"), to_spec=True)},
     }
     for key, spec_key in (("updateConfig", "UpdateConfig"), ("rollbackConfig", "RollbackConfig")):
         converted = _update_config(inputs.get(key))
@@ -304,18 +314,7 @@ def read_service(inspect: Mapping[str, Any]) -> dict[str, Any]:
         "name": spec["Name"],
         "taskSpec": task,
         "mode": {"replicated": {"replicas": int(spec["Mode"]["Replicated"]["Replicas"])}},
-        "endpointSpec": {
-            "mode": endpoint.get("Mode", ""),
-            "ports": [
-                {
-                    "protocol": port.get("Protocol", "tcp"),
-                    "targetPort": int(port["TargetPort"]),
-                    "publishedPort": int(port.get("PublishedPort", 0)),
-                    "publishMode": port.get("PublishMode", "ingress"),
-                }
-                for port in endpoint.get("Ports") or []
-            ],
-        },
+        "endpointSpec": {"mode": endpoint.get("Mode", ""), "ports": _ports(endpoint.get("Ports"), to_spec=False)},
     }
     for spec_key, key in (("UpdateConfig", "updateConfig"), ("RollbackConfig", "rollbackConfig")):
         config = spec.get(spec_key)
@@ -386,7 +385,7 @@ def diff_service(declared: Mapping[str, Any], state: Mapping[str, Any]) -> list[
 
 
 # ---------------------------------------------------------------------------------------------------------
-# The engine's walk over a rendered Swarm deployment
+# One resource's step, as the provider carries it out (the engine's walk: tests/harness/scheduler.py)
 # ---------------------------------------------------------------------------------------------------------
 
 
@@ -402,25 +401,18 @@ class SwarmApplied:
     """The name the mocks gave an auto-named resource (the real one has Pulumi's random suffix instead)."""
 
 
-@dataclass
-class SwarmStep:
-    op: str
-    """``create``, ``update``, ``replace`` (a new object, the old one deleted at the end), ``delete``, ``same``."""
-    urn: str
-    name: str
-    changes: list[Change] = field(default_factory=list)
-    seconds: float = 0.0
+SwarmStep = Step
+"""A step of the engine's walk (``tests/harness/scheduler.py``), under the name this module has always given it."""
 
 
-class SwarmApplier:
-    """Applies rendered Swarm deployments to one manager, as ``pulumi up`` would; state is kept here."""
+class SwarmApplier(StepScheduler[SwarmApplied]):
+    """Applies rendered Swarm deployments to one manager, as ``pulumi up`` would; state is kept here. ``plan``,
+    ``apply``, ``steps``, ``state`` and ``timeline`` are the engine's, the same as the single-host applier's
+    (``tests/harness/scheduler.py``)."""
 
     def __init__(self, client: EngineClient, log: Callable[[str], None] = lambda _: None) -> None:
+        super().__init__(log)
         self.client = client
-        self.log = log
-        self.state: dict[str, SwarmApplied] = {}
-        self.timeline: list[tuple[float, str, str]] = []
-        self._lock = threading.Lock()
 
     # -- references ----------------------------------------------------------------------------------------
 
@@ -441,16 +433,15 @@ class SwarmApplier:
             return ids[value]
         return value
 
-    @staticmethod
-    def _custom(deployment: Deployment) -> list[Resource]:
-        return [resource for resource in deployment.resources if resource.type in HANDLED]
+    def _handles(self, resource: Resource) -> bool:
+        return resource.type in HANDLED
+
+    def _inputs(self, resource: Resource) -> dict[str, Any]:
+        """The inputs with every mock id (and an auto-named resource's mock name) replaced by the real one."""
+        resolved: dict[str, Any] = self._resolve(resource.inputs, self._ids())
+        return resolved
 
     # -- one resource --------------------------------------------------------------------------------------
-
-    def _note(self, what: str, name: str) -> None:
-        with self._lock:
-            self.timeline.append((time.monotonic(), what, name))
-        self.log(f"{what} {name}")
 
     def _create(self, resource: Resource, inputs: dict[str, Any]) -> SwarmApplied:
         if resource.type == NETWORK:
@@ -485,7 +476,10 @@ class SwarmApplier:
         converge = inputs.get("convergeConfig")
         if converge is not None:
             try:
-                applied.converged_after = self._converge_create(applied, converge)
+                first_look = parse_duration(converge.get("delay", "7s")) / 1e9
+                applied.converged_after = self._converge(
+                    applied, converge, first_look, lambda: self._all_running(applied)
+                )
             except DockerError:
                 self._remove_service(applied)  # the provider deletes a service that did not converge
                 raise
@@ -503,48 +497,41 @@ class SwarmApplier:
         }
         return len(running), replicas
 
-    def _converge_create(self, applied: SwarmApplied, converge: Mapping[str, Any]) -> float:
+    def _converge(
+        self, applied: SwarmApplied, converge: Mapping[str, Any], first_look: float, converged: Callable[[], bool]
+    ) -> float:
+        """The provider's wait (``StateChangeConf``): a first look after ``first_look`` seconds, then backing off
+        from ``MIN_TIMEOUT`` to ``MAX_BACKOFF`` until ``converged()`` or ``converge_config``'s timeout; the seconds
+        it took."""
         start = time.monotonic()
         timeout = parse_duration(converge.get("timeout", "3m")) / 1e9
-        time.sleep(parse_duration(converge.get("delay", "7s")) / 1e9)
+        time.sleep(first_look)
         wait = 0.1
-        while True:
-            running, replicas = self._running(applied.docker_id)
-            if running == replicas:
-                return time.monotonic() - start
+        while not converged():
             if time.monotonic() - start > timeout:
                 raise DockerError(
                     f"Service with ID ({applied.docker_id}) did not converge after {converge.get('timeout')}"
                 )
             wait = min(max(wait * 2, MIN_TIMEOUT), MAX_BACKOFF)
             time.sleep(wait)
+        return time.monotonic() - start
 
-    def _converge_update(self, applied: SwarmApplied, converge: Mapping[str, Any]) -> float:
-        start = time.monotonic()
-        timeout = parse_duration(converge.get("timeout", "3m")) / 1e9
-        time.sleep(UPDATE_DELAY)
-        wait = 0.1
-        while True:
-            service = self.client.call("GET", f"/services/{applied.docker_id}")
-            status = service.get("UpdateStatus")
-            if status is None:
-                running, replicas = self._running(applied.docker_id)
-                if running == replicas:
-                    return time.monotonic() - start
-            else:
-                state = status.get("State")
-                if state == "completed":
-                    return time.monotonic() - start
-                if state in ("paused", "rollback_completed", "rollback_paused"):
-                    raise DockerError(f"service update {state}: {status.get('Message', '')}")
-            if time.monotonic() - start > timeout:
-                raise DockerError(
-                    f"Service with ID ({applied.docker_id}) did not converge after {converge.get('timeout')}"
-                )
-            wait = min(max(wait * 2, MIN_TIMEOUT), MAX_BACKOFF)
-            time.sleep(wait)
+    def _all_running(self, applied: SwarmApplied) -> bool:
+        running, replicas = self._running(applied.docker_id)
+        return running == replicas
 
-    def _update_service(self, applied: SwarmApplied, inputs: dict[str, Any]) -> None:
+    def _update_done(self, applied: SwarmApplied) -> bool:
+        """``UpdateStatus.State`` ``completed`` (``paused`` or a rollback fails it), or without one every slot
+        running."""
+        status = self.client.call("GET", f"/services/{applied.docker_id}").get("UpdateStatus")
+        if status is None:
+            return self._all_running(applied)
+        state = status.get("State")
+        if state in ("paused", "rollback_completed", "rollback_paused"):
+            raise DockerError(f"service update {state}: {status.get('Message', '')}")
+        return bool(state == "completed")
+
+    def _update(self, applied: SwarmApplied, inputs: dict[str, Any]) -> None:
         current = self.client.call("GET", f"/services/{applied.docker_id}")
         self.client.call(
             "POST",
@@ -555,7 +542,9 @@ class SwarmApplier:
         applied.inputs = inputs
         converge = inputs.get("convergeConfig")
         if converge is not None:
-            applied.converged_after = self._converge_update(applied, converge)
+            applied.converged_after = self._converge(
+                applied, converge, UPDATE_DELAY, lambda: self._update_done(applied)
+            )
 
     def _remove_service(self, applied: SwarmApplied) -> None:
         self.client.call("DELETE", f"/services/{applied.docker_id}")
@@ -581,16 +570,13 @@ class SwarmApplier:
         else:
             self.client.call("DELETE", f"/networks/{applied.docker_id}")
 
-    # -- plan and apply ------------------------------------------------------------------------------------
+    # -- the provider's diff -------------------------------------------------------------------------------
 
-    def _step(self, resource: Resource, inputs: dict[str, Any]) -> SwarmStep:
-        previous = self.state.get(resource.urn)
-        if previous is None:
-            return SwarmStep("create", resource.urn, resource.name)
+    def _decide(self, resource: Resource, inputs: dict[str, Any], old: SwarmApplied) -> Step:
         if resource.type == SERVICE:
-            changes = diff_service(inputs, read_service(self.client.call("GET", f"/services/{previous.docker_id}")))
+            changes = diff_service(inputs, read_service(self.client.call("GET", f"/services/{old.docker_id}")))
             if not changes:
-                return SwarmStep("same", resource.urn, resource.name)
+                return Step("same", resource.urn, resource.name)
             # replace_on_changes: the engine turns a provider's update of those properties into a replacement.
             forced = [
                 change
@@ -598,117 +584,22 @@ class SwarmApplier:
                 if any(change.key == p or change.key.startswith(f"{p}.") for p in resource.replace_on_changes)
             ]
             op = "replace" if forced or any(change.action == "replace" for change in changes) else "update"
-            return SwarmStep(op, resource.urn, resource.name, changes)
+            return Step(op, resource.urn, resource.name, changes)
         if resource.type == NETWORK and "options" in inputs and "options" not in resource.ignore_changes:
-            read = self.client.call("GET", f"/networks/{previous.docker_id}")
+            read = self.client.call("GET", f"/networks/{old.docker_id}")
             if dict(read.get("Options") or {}) != inputs["options"]:  # Optional+Computed+ForceNew: a replacement
-                return SwarmStep(
+                return Step(
                     "replace",
                     resource.urn,
                     resource.name,
                     [Change("options", inputs["options"], read["Options"], "replace")],
                 )
-        if inputs != previous.inputs:  # secrets, configs and networks: every field is ForceNew
-            keys = sorted(k for k in set(inputs) | set(previous.inputs) if inputs.get(k) != previous.inputs.get(k))
-            return SwarmStep(
+        if inputs != old.inputs:  # secrets, configs and networks: every field is ForceNew
+            keys = sorted(k for k in set(inputs) | set(old.inputs) if inputs.get(k) != old.inputs.get(k))
+            return Step(
                 "replace", resource.urn, resource.name, [Change(k, "[changed]", "[state]", "replace") for k in keys]
             )
-        return SwarmStep("same", resource.urn, resource.name)
-
-    def plan(self, deployment: Deployment) -> list[SwarmStep]:
-        """What ``pulumi preview`` would show (needs what it refers to to exist already: a second apply)."""
-        ids = self._ids()
-        steps = [self._step(r, self._resolve(r.inputs, ids)) for r in self._custom(deployment)]
-        declared = {r.urn for r in self._custom(deployment)}
-        steps += [SwarmStep("delete", urn, a.resource.name) for urn, a in self.state.items() if urn not in declared]
-        return steps
-
-    def apply(self, deployment: Deployment) -> list[SwarmStep]:
-        """Carry the deployment out: each resource once what it depends on is done, independent ones at once;
-        a replaced service deletes what is replaced with it first; replaced secrets and configs and removed
-        resources are deleted at the end, dependents first."""
-        resources = self._custom(deployment)
-        urns = {resource.urn for resource in resources}
-        # What each resource waits for: its declared dependencies (through components: the mock URNs of
-        # custom resources it names), and every resource whose mock id appears in its inputs.
-        needs: dict[str, set[str]] = {}
-        for resource in resources:
-            text = json.dumps(resource.inputs)
-            wanted = {dep for dep in resource.dependencies if dep in urns}
-            wanted |= {other.urn for other in resources if f'"{other.id}"' in text and other.urn != resource.urn}
-            needs[resource.urn] = wanted
-        done: dict[str, threading.Event] = {resource.urn: threading.Event() for resource in resources}
-        steps: list[SwarmStep] = []
-        errors: list[BaseException] = []
-        replaced: list[SwarmApplied] = []
-        # A service replaced (its name is fixed: delete-before-replace) takes along what the engine replaces with
-        # it (tests/engine_rules.py: replace_with, and input edges the provider would replace for), deleted first,
-        # newest first; each of those is then created again once what it needs is done.
-        with self._lock:
-            edges = {r.urn: (self.state[r.urn].resource if r.urn in self.state else r) for r in resources}
-
-        def run(resource: Resource) -> None:
-            for urn in needs[resource.urn]:
-                done[urn].wait()
-            if errors:
-                done[resource.urn].set()
-                return
-            try:
-                started = time.monotonic()
-                inputs = self._resolve(resource.inputs, self._ids())
-                step = self._step(resource, inputs)
-                if step.op == "create":
-                    self._note("create", resource.name)
-                    applied = self._create(resource, inputs)
-                    with self._lock:
-                        self.state[resource.urn] = applied
-                elif step.op == "update":
-                    self._note("update", resource.name)
-                    self._update_service(self.state[resource.urn], inputs)
-                elif step.op == "replace":
-                    self._note("replace", resource.name)
-                    old = self.state[resource.urn]
-                    if resource.type == SERVICE:  # an explicit name: the bridge deletes first
-                        for dependent in reversed(replaced_with(edges, resource.urn)):
-                            with self._lock:
-                                gone = self.state.pop(dependent, None)
-                            if gone is not None:
-                                self._note("delete (replaced with it)", gone.name)
-                                self._delete(gone)
-                        self._delete(old)
-                    else:
-                        replaced.append(old)
-                    applied = self._create(resource, inputs)
-                    with self._lock:
-                        self.state[resource.urn] = applied
-                if resource.urn in self.state:  # the new state records the new edges and options ("same" too)
-                    self.state[resource.urn].resource = resource
-                step.seconds = time.monotonic() - started
-                with self._lock:
-                    steps.append(step)
-                self._note(f"{step.op} done", resource.name)
-            except BaseException as error:  # reported after every thread stops
-                errors.append(error)
-            finally:
-                done[resource.urn].set()
-
-        threads = [threading.Thread(target=run, args=(resource,), daemon=True) for resource in resources]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if errors:
-            raise errors[0]
-        for old in replaced:
-            self._note("delete replaced", old.name)
-            self._delete(old)
-            steps.append(SwarmStep("delete", old.resource.urn, old.name))
-        for urn in [u for u in self.state if u not in urns]:
-            gone = self.state.pop(urn)
-            self._note("delete", gone.name)
-            self._delete(gone)
-            steps.append(SwarmStep("delete", urn, gone.name))
-        return steps
+        return Step("same", resource.urn, resource.name)
 
     def destroy(self) -> None:
         """Delete everything, services first (they hold the secrets, configs and the network, which their tasks

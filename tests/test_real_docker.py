@@ -236,7 +236,7 @@ def test_start_interval_when_daemon_is_older_than_api_1_44_is_refused_by_the_go_
     owui = next(r for r in deployment.resources if r.type == CONTAINER and r.inputs["name"] == f"{run}-open-webui")
     applier = Applier(engine)
     with pytest.raises(ClientVersionError, match=r"start interval\" requires API version 1.44"):
-        applier._create_container(owui, applier._inputs(owui, {}))
+        applier._create_container(owui, applier._inputs(owui))
     assert engine.inspect_container(f"{run}-open-webui") is None
 
 

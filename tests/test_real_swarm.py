@@ -245,10 +245,10 @@ def test_swarm_stack_when_applied_converges_in_order_with_every_task_healthy(one
     def when(what: str, service: str) -> float:
         return at[(what, by_service[one_node.service(service)])]
 
-    assert when("create done", "valkey") < when("create", "open-webui")
-    assert when("create done", "postgres") < when("create", "open-webui")
-    assert when("create done", "open-webui") < when("create", "open-webui-replicas")
-    assert when("create done", "open-webui-replicas") < when("create", "lb")
+    assert when("created", "valkey") < when("create", "open-webui")
+    assert when("created", "postgres") < when("create", "open-webui")
+    assert when("created", "open-webui") < when("create", "open-webui-replicas")
+    assert when("created", "open-webui-replicas") < when("create", "lb")
 
 
 def test_swarm_logs_when_inspected_are_bounded_json_files_on_every_service(one_node: SwarmRun) -> None:
@@ -597,7 +597,7 @@ def test_image_when_changed_under_recreate_stops_every_task_then_migrates_then_s
             took = time.monotonic() - started
         assert {s.name: s.op for s in steps if s.op != "same"} == {
             "open-webui-open-webui-service": "replace",
-            "open-webui-open-webui-replicas": "create",  # deleted first with the primary, created after it
+            "open-webui-open-webui-replicas": "replace",  # deleted first with the primary, created after it
         }
         for name in (primary, rest):
             service = client.call("GET", f"/services/{name}")
