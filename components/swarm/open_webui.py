@@ -18,23 +18,15 @@ from .._shared import secret_value
 from ..core.open_webui import (
     CONTAINER_PORT,
     DATA_PATH,
-    ENTRYPOINT_PATH,
-    ENTRYPOINT_SCRIPT,
-    EXTRA_ENV_PATH,
     HEALTHCHECK_INTERVAL,
     HEALTHCHECK_RETRIES,
     NEW_SECRET_KEY,
     PROBE_PATH,
     PROBE_SCRIPT,
-    SECRETS_DIR,
-    STACK_ENV_PATH,
-    START_COMMAND,
     check_arguments,
     env_defaults,
-    env_file,
     env_from_inputs,
     healthcheck_command,
-    split_secret_env,
 )
 from ..core.redis import TLS_FILES, connection_env, healthcheck_timeout, tls_certificates
 from ..core.settings import (
@@ -43,6 +35,16 @@ from ..core.settings import (
     OpenWebUISettings,
     RedisSettings,
     SharedVolumeSettings,
+)
+from ._secret_files import (
+    ENTRYPOINT_PATH,
+    ENTRYPOINT_SCRIPT,
+    EXTRA_ENV_PATH,
+    SECRETS_DIR,
+    STACK_ENV_PATH,
+    START_COMMAND,
+    env_file,
+    split_secret_env,
 )
 from ._swarm import (
     SERVICE_IGNORES,
