@@ -11,7 +11,6 @@ from .redis import HEALTHCHECK_TIMEOUT, check_tls_files, healthcheck_timeout, se
 from .settings import (
     OpenWebUISettings,
     RedisSettings,
-    S3Settings,
     default_health_check_interval,
     health_check_interval_fits,
     websocket_redis_options,
@@ -56,21 +55,6 @@ def healthcheck_command(settings: OpenWebUISettings, redis: RedisSettings | None
     after = heal.unhealthy_after_seconds
     deadline = PROBE_DEADLINE + (healthcheck_timeout(redis) - HEALTHCHECK_TIMEOUT)  # the sentinels' share
     return f"python3 {PROBE_PATH}{options} health --deadline {deadline} --unhealthy-after {after}"
-
-
-def s3_env(settings: S3Settings) -> dict[str, str]:
-    """Open WebUI's S3 storage provider settings (``STORAGE_PROVIDER=s3``), all but the secret access key (which
-    goes to the task as a secret file)."""
-    env = {"STORAGE_PROVIDER": "s3", "S3_BUCKET_NAME": settings.bucket}
-    for name, value in (
-        ("S3_REGION_NAME", settings.region),
-        ("S3_ENDPOINT_URL", settings.endpoint_url),
-        ("S3_KEY_PREFIX", settings.key_prefix),
-        ("S3_ACCESS_KEY_ID", settings.access_key_id),
-    ):
-        if value is not None:
-            env[name] = value
-    return env
 
 
 def websocket_env(

@@ -34,6 +34,7 @@ from ..core.settings import (
     LogsSettings,
     OpenWebUISettings,
     RedisSettings,
+    S3Settings,
     SharedVolumeSettings,
 )
 from ._secret_files import (
@@ -81,6 +82,21 @@ SECRET_SHORT_NAMES = {
 
 
 PLACEHOLDER = "[in a Docker secret]"
+
+
+def s3_env(settings: S3Settings) -> dict[str, str]:
+    """Open WebUI's S3 storage provider settings (``STORAGE_PROVIDER=s3``), all but the secret access key (which
+    goes to the task as a secret file)."""
+    env = {"STORAGE_PROVIDER": "s3", "S3_BUCKET_NAME": settings.bucket}
+    for name, value in (
+        ("S3_REGION_NAME", settings.region),
+        ("S3_ENDPOINT_URL", settings.endpoint_url),
+        ("S3_KEY_PREFIX", settings.key_prefix),
+        ("S3_ACCESS_KEY_ID", settings.access_key_id),
+    ):
+        if value is not None:
+            env[name] = value
+    return env
 
 
 def _secret_part(
