@@ -1,6 +1,7 @@
-"""The multi-language schema's types as tools/hosted_fields.py writes them (``components/_hosted_fields.py``): the
-enums, and for each argument type its description and its fields in order, either a settings model's (generated
-from the model) or written here by hand.
+"""The hand-written parts of the multi-language schema's argument types: the enums, and for each type its
+description and its fields in order, each part either a settings model (its fields generated from the model) or
+fields written here. ``tools/hosted_fields.py --write`` turns this into ``components/_hosted_fields.py``: edit this
+module or the models, never that one.
 
 Settings fields come from the pydantic models (``core/settings.py``), each with its model's description and
 default; the secret ones are left out (separate ``Input`` arguments in the schema, or not offered).
