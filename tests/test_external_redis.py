@@ -17,7 +17,8 @@ import pytest
 from redis.connection import SSLConnection, parse_url
 
 from components import ConfigurationError, settings_from_mapping
-from components.core.open_webui import EXTRA_ENV_PATH, PROBE_PATH, STACK_ENV_PATH
+from components.core.open_webui import PROBE_PATH
+from components.swarm._secret_files import EXTRA_ENV_PATH, STACK_ENV_PATH
 from components.testing import Deployment, Resource, StackMocks, render
 from tests.test_swarm import parse_env_file
 from tests.test_swarm import problems_of as refused_problems

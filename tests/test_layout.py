@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import warnings
@@ -50,6 +51,28 @@ def test_core_when_imported_declares_nothing_and_needs_no_docker_provider() -> N
         source = path.read_text()
         assert "from ..host" not in source, path.name
         assert "from ..swarm" not in source, path.name
+
+
+def _defined_names(path: Path) -> list[str]:
+    """The names a module defines at its top level: functions, classes and assigned constants."""
+    names: list[str] = []
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names += [target.id for target in targets if isinstance(target, ast.Name)]
+    return names
+
+
+def test_core_when_read_defines_nothing_for_swarm_alone() -> None:
+    """Swarm-only code (secret file paths, the entrypoint wrapper, commands that read secret files) lives in
+    ``components/swarm/``: no core module defines a name about Swarm. (settings.py holds the settings of every
+    engine, Swarm's section included.)"""
+    for path in sorted((ROOT / "components" / "core").glob("*.py")):
+        if path.name == "settings.py":
+            continue
+        assert [name for name in _defined_names(path) if "swarm" in name.lower()] == [], path.name
 
 
 def test_engines_when_imported_do_not_import_each_other() -> None:

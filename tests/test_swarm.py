@@ -18,11 +18,11 @@ import pulumi
 import pytest
 
 from components import ConfigurationError
-from components.core.open_webui import (
+from components.core.open_webui import PROBE_PATH
+from components.swarm._secret_files import (
     ENTRYPOINT_PATH,
     ENTRYPOINT_SCRIPT,
     EXTRA_ENV_PATH,
-    PROBE_PATH,
     SECRET_ENV,
     SECRETS_DIR,
     STACK_ENV_PATH,

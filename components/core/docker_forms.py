@@ -19,16 +19,3 @@ def duration_text(seconds: int) -> str:
     if minutes:
         return f"{minutes}m{secs}s"
     return f"{secs}s"
-
-
-def short_duration(seconds: int) -> str:
-    """``seconds`` as the provider reads a Swarm service's durations back (its ``shortDur``: Go's form without a
-    trailing ``0s`` after minutes or ``0m`` after hours: ``300`` -> ``5m``, ``90`` -> ``1m30s``, ``3600`` -> ``1h``).
-
-    Any other spelling (``300s``, ``5m0s``) is a difference on every ``pulumi up``: an update that rolls the tasks."""
-    text = duration_text(seconds)
-    if text.endswith("m0s"):
-        text = text[:-2]
-    if text.endswith("h0m"):
-        text = text[:-2]
-    return text

@@ -8,7 +8,6 @@ from pathlib import Path
 from ..settings import (
     OpenWebUISettings,
     RedisSettings,
-    S3Settings,
     default_health_check_interval,
     health_check_interval_fits,
     moving_image_problems,
@@ -57,81 +56,6 @@ def healthcheck_command(settings: OpenWebUISettings, redis: RedisSettings | None
     after = heal.unhealthy_after_seconds
     deadline = PROBE_DEADLINE + (healthcheck_timeout(redis) - HEALTHCHECK_TIMEOUT)  # the sentinels' share
     return f"python3 {PROBE_PATH}{options} health --deadline {deadline} --unhealthy-after {after}"
-
-
-SECRETS_DIR = "/run/secrets"
-"""Where Swarm mounts a service's secrets (tmpfs, never on disk)."""
-SECRET_ENV = (
-    "DATABASE_URL",
-    "OAUTH_SESSION_TOKEN_ENCRYPTION_KEY",
-    "REDIS_URL",
-    "S3_SECRET_ACCESS_KEY",
-    "WEBSOCKET_REDIS_URL",
-    "WEBUI_SECRET_KEY",
-)
-"""Variables that hold secrets: on Swarm each is a Docker secret file named after it, never in the service spec."""
-ENTRYPOINT_PATH = "/usr/local/bin/open-webui-redis-entrypoint"
-STACK_ENV_PATH = "/etc/open-webui-redis/stack.env"
-"""The stack's own variables (a Docker config): what is not secret of the managed and default variables."""
-EXTRA_ENV_PATH = f"{SECRETS_DIR}/open-webui-redis.env"
-"""``openWebui.env`` (a Docker secret: its values may be API keys)."""
-START_COMMAND = ["bash", "start.sh"]
-"""The image's own command (its ``CMD``, run from its working directory ``/app/backend``)."""
-ENTRYPOINT_SCRIPT = f"""#!/bin/sh
-# open-webui-redis: the environment from files, then the image's own start command (the arguments).
-# {STACK_ENV_PATH} (the stack's variables), then {EXTRA_ENV_PATH} (openWebui.env, which may override the
-# defaults), then each Docker secret of {SECRETS_DIR} named like a variable. Nothing is in the service spec: no
-# value appears in `docker service inspect`, and no variable order can differ between two updates.
-set -eu
-for open_webui_redis_env in {STACK_ENV_PATH} {EXTRA_ENV_PATH}; do
-\tif [ -f "$open_webui_redis_env" ]; then . "$open_webui_redis_env"; fi
-done
-for open_webui_redis_file in {SECRETS_DIR}/*; do
-\t[ -f "$open_webui_redis_file" ] || continue
-\topen_webui_redis_name=${{open_webui_redis_file##*/}}
-\tcase "$open_webui_redis_name" in
-\t*[!A-Z0-9_]* | [0-9]*) continue ;;
-\tesac
-\topen_webui_redis_value=$(cat "$open_webui_redis_file")
-\texport "$open_webui_redis_name=$open_webui_redis_value"
-done
-# The wrapper's own names (lower case: never a variable Open WebUI reads) go before the image's command runs.
-unset open_webui_redis_env open_webui_redis_file open_webui_redis_name open_webui_redis_value
-exec "$@"
-"""
-"""The Swarm entrypoint wrapper (a Docker config, run with ``/bin/sh``: a config's mount may be ``noexec``)."""
-
-
-def env_file(env: dict[str, str]) -> str:
-    """``export NAME='value'`` lines (POSIX shell quoting, sorted) that the entrypoint wrapper sources."""
-    import shlex
-
-    return "".join(f"export {name}={shlex.quote(value)}\n" for name, value in sorted(env.items()))
-
-
-def split_secret_env(entries: list[str]) -> tuple[dict[str, str], dict[str, str]]:
-    """``websocket_env``'s entries as (plain environment, secrets by variable name)."""
-    plain: dict[str, str] = {}
-    secret: dict[str, str] = {}
-    for entry in entries:
-        name, value = entry.split("=", 1)
-        (secret if name in SECRET_ENV else plain)[name] = value
-    return plain, secret
-
-
-def s3_env(settings: S3Settings) -> dict[str, str]:
-    """Open WebUI's S3 storage provider settings (``STORAGE_PROVIDER=s3``), all but the secret access key (which
-    goes to the task as a secret file)."""
-    env = {"STORAGE_PROVIDER": "s3", "S3_BUCKET_NAME": settings.bucket}
-    for name, value in (
-        ("S3_REGION_NAME", settings.region),
-        ("S3_ENDPOINT_URL", settings.endpoint_url),
-        ("S3_KEY_PREFIX", settings.key_prefix),
-        ("S3_ACCESS_KEY_ID", settings.access_key_id),
-    ):
-        if value is not None:
-            env[name] = value
-    return env
 
 
 def websocket_env(

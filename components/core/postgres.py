@@ -93,16 +93,3 @@ def healthcheck_test(settings: DatabaseSettings) -> list[str]:
         f'test -f {PASSWORD_SET} && PGPASSWORD="$POSTGRES_PASSWORD" psql --no-psqlrc -h 127.0.0.1 -p {PORT} '
         f"-U {settings.user} -d {settings.name} -tAc 'SELECT 1' >/dev/null",
     ]
-
-
-SWARM_PASSWORD_FILE = "/run/secrets/postgres-password"
-"""On Swarm the password is a Docker secret; the image reads it through ``POSTGRES_PASSWORD_FILE``."""
-
-
-def swarm_healthcheck_test(settings: DatabaseSettings) -> list[str]:
-    """``healthcheck_test`` with the password read from its secret file."""
-    return [
-        "CMD-SHELL",
-        f'test -f {PASSWORD_SET} && PGPASSWORD="$(cat {SWARM_PASSWORD_FILE})" psql --no-psqlrc -h 127.0.0.1 '
-        f"-p {PORT} -U {settings.user} -d {settings.name} -tAc 'SELECT 1' >/dev/null",
-    ]

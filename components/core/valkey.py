@@ -100,29 +100,11 @@ def server_command(settings: ValkeySettings) -> list[str]:
     return command
 
 
-SWARM_AUTH_CONFIG = "/run/secrets/valkey-auth.conf"
-"""On Swarm the password file is a Docker secret, mounted here (tmpfs)."""
-SWARM_PASSWORD_FILE = "/run/secrets/valkey-password"
-"""The bare password, a second secret, for the healthcheck and ``docker exec`` (no password in the spec)."""
-
-
-def swarm_server_command(settings: ValkeySettings) -> list[str]:
-    """``server_command`` with the password file where Swarm mounts the secret."""
-    command = server_command(settings)
-    return [SWARM_AUTH_CONFIG if part == AUTH_CONFIG_PATH else part for part in command]
-
-
 def cli_arguments(settings: ValkeySettings) -> list[str]:
     """What ``valkey-cli`` needs to reach this server from inside its container: the port, and with TLS the
     generated CA, which the server's certificate must verify against."""
     tls = ["--tls", "--cacert", TLS_CA_PATH] if settings.tls else []
     return [*tls, "-p", str(settings.port)]
-
-
-def swarm_healthcheck_test(settings: ValkeySettings) -> list[str]:
-    """An authenticated PING with the password read from its secret file (not from the environment)."""
-    auth = f'REDISCLI_AUTH="$(cat {SWARM_PASSWORD_FILE})" ' if settings.auth else ""
-    return ["CMD-SHELL", f'[ "$({auth}valkey-cli {" ".join(cli_arguments(settings))} ping)" = PONG ]']
 
 
 def healthcheck_test(settings: ValkeySettings) -> list[str]:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_docker as docker
 
-from ..core.docker_forms import short_duration
+from ..core.docker_forms import duration_text
 from ..core.settings import LogsSettings, RestartPolicy, UpgradeStrategy
 
 TYPE_PREFIX = "open-webui-redis:swarm"
@@ -24,6 +24,19 @@ CONVERGE_POLL = "2s"
 SECRET_FILE_MODE = 0o444
 """Read-only for everyone in the task (the secret is on a tmpfs of the task's own mount namespace): the Valkey,
 PostgreSQL and Open WebUI processes drop root or run as another user and still read it."""
+
+
+def short_duration(seconds: int) -> str:
+    """``seconds`` as the provider reads a Swarm service's durations back (its ``shortDur``: Go's form without a
+    trailing ``0s`` after minutes or ``0m`` after hours: ``300`` -> ``5m``, ``90`` -> ``1m30s``, ``3600`` -> ``1h``).
+
+    Any other spelling (``300s``, ``5m0s``) is a difference on every ``pulumi up``: an update that rolls the tasks."""
+    text = duration_text(seconds)
+    if text.endswith("m0s"):
+        text = text[:-2]
+    if text.endswith("h0m"):
+        text = text[:-2]
+    return text
 
 
 def encoded(value: str) -> str:

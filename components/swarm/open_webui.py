@@ -18,23 +18,15 @@ from .._shared import secret_value
 from ..core.open_webui import (
     CONTAINER_PORT,
     DATA_PATH,
-    ENTRYPOINT_PATH,
-    ENTRYPOINT_SCRIPT,
-    EXTRA_ENV_PATH,
     HEALTHCHECK_INTERVAL,
     HEALTHCHECK_RETRIES,
     NEW_SECRET_KEY,
     PROBE_PATH,
     PROBE_SCRIPT,
-    SECRETS_DIR,
-    STACK_ENV_PATH,
-    START_COMMAND,
     check_arguments,
     env_defaults,
-    env_file,
     env_from_inputs,
     healthcheck_command,
-    split_secret_env,
 )
 from ..core.redis import TLS_FILES, connection_env, healthcheck_timeout, tls_certificates
 from ..core.settings import (
@@ -42,7 +34,18 @@ from ..core.settings import (
     LogsSettings,
     OpenWebUISettings,
     RedisSettings,
+    S3Settings,
     SharedVolumeSettings,
+)
+from ._secret_files import (
+    ENTRYPOINT_PATH,
+    ENTRYPOINT_SCRIPT,
+    EXTRA_ENV_PATH,
+    SECRETS_DIR,
+    STACK_ENV_PATH,
+    START_COMMAND,
+    env_file,
+    split_secret_env,
 )
 from ._swarm import (
     SERVICE_IGNORES,
@@ -79,6 +82,21 @@ SECRET_SHORT_NAMES = {
 
 
 PLACEHOLDER = "[in a Docker secret]"
+
+
+def s3_env(settings: S3Settings) -> dict[str, str]:
+    """Open WebUI's S3 storage provider settings (``STORAGE_PROVIDER=s3``), all but the secret access key (which
+    goes to the task as a secret file)."""
+    env = {"STORAGE_PROVIDER": "s3", "S3_BUCKET_NAME": settings.bucket}
+    for name, value in (
+        ("S3_REGION_NAME", settings.region),
+        ("S3_ENDPOINT_URL", settings.endpoint_url),
+        ("S3_KEY_PREFIX", settings.key_prefix),
+        ("S3_ACCESS_KEY_ID", settings.access_key_id),
+    ):
+        if value is not None:
+            env[name] = value
+    return env
 
 
 def _secret_part(

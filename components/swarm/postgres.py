@@ -13,11 +13,10 @@ from ..core.postgres import (
     START_COMMAND,
     START_PATH,
     START_SCRIPT,
-    SWARM_PASSWORD_FILE,
     database_url,
-    swarm_healthcheck_test,
 )
 from ..core.settings import DatabaseSettings, LogsSettings
+from ._secret_files import POSTGRES_PASSWORD_FILE, postgres_healthcheck_test
 from ._swarm import (
     SERVICE_IGNORES,
     TYPE_PREFIX,
@@ -79,17 +78,17 @@ class SwarmPostgres(pulumi.ComponentResource):
                     configs=[config_file(start, START_PATH, mode=0o555)],
                     env={
                         "POSTGRES_DB": settings.name,
-                        "POSTGRES_PASSWORD_FILE": SWARM_PASSWORD_FILE,
+                        "POSTGRES_PASSWORD_FILE": POSTGRES_PASSWORD_FILE,
                         "POSTGRES_USER": settings.user,
                     },
-                    secrets=[secret_file(secret, SWARM_PASSWORD_FILE)],
+                    secrets=[secret_file(secret, POSTGRES_PASSWORD_FILE)],
                     mounts=[
                         docker.ServiceTaskSpecContainerSpecMountArgs(
                             type="volume", source=settings.volume_name, target=DATA_PATH
                         )
                     ],
                     healthcheck=healthcheck(
-                        swarm_healthcheck_test(settings), start_period=60, interval=5, timeout=5, retries=5
+                        postgres_healthcheck_test(settings), start_period=60, interval=5, timeout=5, retries=5
                     ),
                     stop_grace_period=STOP_GRACE,
                 ),

@@ -7,11 +7,10 @@ from typing import Any, Unpack
 import pulumi
 
 from .._shared import REDIS_OUTPUT_DESCRIPTIONS, StackInputArgs, StackInputs, redis_outputs
-from ..core.open_webui import s3_env
 from ..core.settings import StackSettings
 from ._swarm import TYPE_PREFIX
 from .network import OverlayNetwork
-from .open_webui import SwarmOpenWebUI
+from .open_webui import SwarmOpenWebUI, s3_env
 from .postgres import SwarmPostgres
 from .valkey import SwarmValkey
 

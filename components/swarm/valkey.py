@@ -13,17 +13,14 @@ from ..core.valkey import (
     DATA_PATH,
     KEPT_CAPABILITIES,
     PASSWORD_SPECIALS,
-    SWARM_AUTH_CONFIG,
-    SWARM_PASSWORD_FILE,
     TLS_CA_PATH,
     TLS_CERT_PATH,
     TLS_KEY_PATH,
     VALKEY_GID,
     VALKEY_UID,
     auth_config,
-    swarm_healthcheck_test,
-    swarm_server_command,
 )
+from ._secret_files import VALKEY_AUTH_CONFIG, VALKEY_PASSWORD_FILE, valkey_healthcheck_test, valkey_server_command
 from ._swarm import (
     SERVICE_IGNORES,
     STOP_GRACE,
@@ -101,7 +98,7 @@ class SwarmValkey(pulumi.ComponentResource):
             config = swarm_secret(f"{name}-auth", self.password.apply(auth_config), self)
             bare = swarm_secret(f"{name}-password", self.password, self)
             created = [config, bare]
-            secrets = [secret_file(config, SWARM_AUTH_CONFIG), secret_file(bare, SWARM_PASSWORD_FILE)]
+            secrets = [secret_file(config, VALKEY_AUTH_CONFIG), secret_file(bare, VALKEY_PASSWORD_FILE)]
         self.ca_cert = None
         if settings.tls:
             certificates = valkey_certificates(name, settings, self)
@@ -123,7 +120,7 @@ class SwarmValkey(pulumi.ComponentResource):
             task_spec=docker.ServiceTaskSpecArgs(
                 container_spec=docker.ServiceTaskSpecContainerSpecArgs(
                     image=image,
-                    args=swarm_server_command(settings),  # the image's entrypoint drops root, then runs these
+                    args=valkey_server_command(settings),  # the image's entrypoint drops root, then runs these
                     secrets=secrets or None,
                     mounts=[
                         docker.ServiceTaskSpecContainerSpecMountArgs(
@@ -131,7 +128,7 @@ class SwarmValkey(pulumi.ComponentResource):
                         )
                     ],
                     healthcheck=healthcheck(
-                        swarm_healthcheck_test(settings), start_period=5, interval=1, timeout=3, retries=5
+                        valkey_healthcheck_test(settings), start_period=5, interval=1, timeout=3, retries=5
                     ),
                     cap_drops=["ALL"],
                     cap_adds=KEPT_CAPABILITIES,
