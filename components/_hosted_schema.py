@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from .core import settings as models
+from . import settings as models
+from .settings import secret_paths
 
 # ---------------------------------------------------------------------------------------------------------
 # Enums: the settings' choices (a ``Literal`` in the models) as the schema offers them
@@ -104,20 +105,7 @@ class SchemaType:
     parts: tuple[type[BaseModel] | Fields, ...]
 
 
-SETTINGS_SECRET_FIELDS = frozenset(
-    {
-        "password",
-        "secret_key",
-        "url",
-        "websocket_url",
-        "oauth_session_token_encryption_key",
-        "ca_cert",
-        "client_cert",
-        "client_key",
-        "secret_access_key",
-        "access_key_id",
-    }
-)
+SETTINGS_SECRET_FIELDS = frozenset(path[-1] for path in secret_paths(by_alias=False)) | {"access_key_id"}
 """Settings fields never taken from settings arguments: secrets (separate Inputs, or absent), and S3's access key
 id, whose secret half has no input (the nodes' own credentials are used)."""
 

@@ -38,8 +38,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from components.core.docker_forms import short_duration as declared_short_duration
 from components.swarm._swarm import familiar_reference
+from components.swarm._swarm import short_duration as declared_short_duration
 from components.testing import Resource
 from tests.docker_applier import DockerError, EngineClient, duration_string, parse_duration
 from tests.harness.scheduler import Change, Step, StepScheduler
@@ -57,7 +57,7 @@ MAX_BACKOFF = 10.0
 
 def short_duration(nanoseconds: int) -> str:
     """The provider's ``shortDur`` of a duration Docker holds in nanoseconds: for whole seconds the form the
-    components declare (``components.core.docker_forms.short_duration``); with a fraction of a second Go's
+    components declare (``components.swarm._swarm.short_duration``); with a fraction of a second Go's
     ``Duration.String()`` has no trailing ``0s`` or ``0m`` to drop."""
     seconds, fraction = divmod(nanoseconds, 10**9)
     return duration_string(nanoseconds) if fraction else declared_short_duration(seconds)
