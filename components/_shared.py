@@ -9,16 +9,58 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 import pulumi
+import pulumi_docker as docker
 import pulumi_random as random
 import pulumi_tls as tls
 from pydantic import SecretStr
 
+from . import rules
 from .core.config import ConfigurationError, settings_for_inputs
 from .core.inputs import STACK_INPUTS, TLS_INPUTS, checked_database_url, checked_pem, checked_redis_url
 from .core.postgres import normalize_database_url
 from .core.redis import open_webui_url
-from .core.settings import RedisSettings, StackSettings, ValkeySettings
-from .core.valkey import TLS_DNS_NAMES, redis_url
+from .core.settings import NetworkSettings, RedisSettings, StackSettings, ValkeySettings
+from .core.valkey import PASSWORD_SPECIALS, TLS_DNS_NAMES, redis_url
+
+
+class DockerNetwork(pulumi.ComponentResource):
+    """What both engines' network components do alike: adopt the network ``settings.name`` when
+    ``settings.external`` is true (looked up, never created or deleted: the lookup fails at preview when it does not
+    exist), else create it with ``driver`` and ``created`` (``docker.Network``'s arguments) and the options
+    ``ignore_changes``. The subclass names its type token."""
+
+    network_name: pulumi.Output[str]
+    """Name of the network."""
+    network_id: pulumi.Output[str]
+    """Docker's ID of the network."""
+
+    def __init__(
+        self,
+        type_: str,
+        name: str,
+        settings: NetworkSettings,
+        opts: pulumi.ResourceOptions | None,
+        *,
+        driver: str,
+        ignore_changes: list[str] | None = None,
+        **created: Any,
+    ) -> None:
+        super().__init__(type_, name, None, opts)
+        if settings.external:
+            found = docker.get_network_output(name=settings.name, opts=pulumi.InvokeOutputOptions(parent=self))
+            self.network_name = found.name
+            self.network_id = found.id
+        else:
+            network = docker.Network(
+                f"{name}-network",
+                name=settings.name,
+                driver=driver,
+                **created,
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=ignore_changes),
+            )
+            self.network_name = network.name
+            self.network_id = network.id
+        self.register_outputs({"network_name": self.network_name, "network_id": self.network_id})
 
 
 def secret_value(
@@ -59,6 +101,36 @@ def secret_value(
     return pulumi.Output.secret(generated.result)
 
 
+def valkey_password(
+    name: str, settings: ValkeySettings, password: pulumi.Input[str] | None, parent: pulumi.Resource
+) -> pulumi.Output[str] | None:
+    """A Valkey component's password (either engine): ``password`` (an Input), ``settings.password`` or one
+    generated once (32 characters, specials among ``PASSWORD_SPECIALS``), a secret; None with ``auth`` off. Call
+    ``valkey_password_problems`` before the component is declared."""
+    if not settings.auth:
+        return None
+    return secret_value(
+        f"{name}-password",
+        password if password is not None else settings.password,
+        parent,
+        length=32,
+        special=True,
+        override_special=PASSWORD_SPECIALS,
+    )
+
+
+def refuse_valkey_password(settings: ValkeySettings, password: pulumi.Input[str] | None) -> None:
+    """What a Valkey component (either engine) refuses about its ``password`` argument (``ConfigurationError``)."""
+    given = password is not None
+    problems = [
+        rules.password_without_auth(given, settings.auth, key="password", auth_key="settings.auth"),
+        rules.given_twice(given, settings.password is not None, argument="password", setting="settings.password"),
+    ]
+    refused = [problem for problem in problems if problem is not None]
+    if refused:
+        raise ConfigurationError(refused)
+
+
 def redis_url_output(
     host: pulumi.Output[str],
     port: pulumi.Output[int],
@@ -70,7 +142,7 @@ def redis_url_output(
     """The ``redis://`` (with ``tls``: ``rediss://``) URL of ``database`` on a Valkey server (secret: it holds the
     password)."""
     if not 0 <= database <= 15:
-        raise ValueError(f"database must be from 0 to 15 (got {database})")
+        raise ConfigurationError([f"database must be from 0 to 15 (got {database})"])
     secret = password if password is not None else pulumi.Output.from_input("")
     url = pulumi.Output.all(host, port, secret).apply(
         lambda args: redis_url(args[0], args[1], database, args[2] or None, tls=tls)

@@ -8,6 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
+from .. import rules
 from ..core.open_webui import (
     CONTAINER_PORT,
     DATA_PATH,
@@ -164,7 +165,7 @@ class OpenWebUI(pulumi.ComponentResource):
         # On a shared database the replicas always sit behind the load balancer, even one of them: the host
         # port then never moves between containers when the count changes (a container cannot bind the port
         # while the load balancer, deleted only at the end of an update, still holds it).
-        load_balanced = database_url is not None
+        load_balanced = rules.load_balanced(settings.replicas, database_url is not None)
         replica_names = settings.replica_names(load_balanced)
         self.containers: list[docker.Container] = []
         for index, container_name in enumerate(replica_names, 1):

@@ -7,13 +7,12 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
-from .._shared import redis_url_output, valkey_certificates
+from .._shared import redis_url_output, refuse_valkey_password, valkey_certificates, valkey_password
 from ..core.settings import LogsSettings, ValkeySettings
 from ..core.valkey import (
     AUTH_CONFIG_PATH,
     DATA_PATH,
     KEPT_CAPABILITIES,
-    PASSWORD_SPECIALS,
     TLS_CA_PATH,
     TLS_CERT_PATH,
     TLS_KEY_PATH,
@@ -28,7 +27,6 @@ from ._docker import (
     data_volume,
     healthcheck,
     pulled_image,
-    secret_value,
 )
 
 
@@ -69,22 +67,10 @@ class Valkey(pulumi.ComponentResource):
         """``password``: the password as an Input (another resource's output, a secret), instead of
         ``settings.password``; it is wrapped with ``Output.secret``. ``logs``: the container's log bounds
         (default: ``LogsSettings()``, json-file, 10 MB x 3)."""
-        if password is not None and not settings.auth:
-            raise ValueError("password is given while settings.auth is false; remove one of them")
-        if password is not None and settings.password is not None:
-            raise ValueError("password is given both as an argument and in settings.password; give one")
+        refuse_valkey_password(settings, password)
         super().__init__(f"{TYPE_PREFIX}:Valkey", name, None, opts)
 
-        self.password = None
-        if settings.auth:
-            self.password = secret_value(
-                f"{name}-password",
-                password if password is not None else settings.password,
-                self,
-                length=32,
-                special=True,
-                override_special=PASSWORD_SPECIALS,
-            )
+        self.password = valkey_password(name, settings, password, self)
 
         image = pulled_image(f"{name}-image", settings.image, self)
         volume = data_volume(f"{name}-data", settings.volume_name, retain=settings.retain_volume, parent=self)

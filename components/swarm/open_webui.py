@@ -13,7 +13,9 @@ from typing import Any
 
 import pulumi
 import pulumi_docker as docker
+from annotated_types import Le
 
+from .. import rules
 from .._shared import secret_value
 from ..core.open_webui import (
     CONTAINER_PORT,
@@ -65,7 +67,17 @@ from ._swarm import (
 from .load_balancer import SwarmLoadBalancer
 
 MIB = 1024 * 1024
-REPLICA_SLOTS = 16
+
+
+def _most_replicas() -> int:
+    """The upper bound of ``openWebui.replicas`` (its field's ``le``), read from the model rather than copied."""
+    for bound in OpenWebUISettings.model_fields["replicas"].metadata:
+        if isinstance(bound, Le) and isinstance(bound.le, int):
+            return bound.le
+    raise AssertionError("openWebui.replicas has no upper bound")
+
+
+REPLICA_SLOTS = _most_replicas()
 """Servers HAProxy keeps for the replicas' service: its most tasks (``openWebui.replicas`` 16, less the primary)
 plus one more during a start-first update."""
 SECRET_SHORT_NAMES = {
@@ -338,7 +350,7 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
         # On a shared database the port is always the load balancer's, even with one replica: it never moves
         # between services when the count changes (the primary could not take a port the load balancer, deleted
         # only at the end of the update, still holds).
-        load_balanced = database_url is not None
+        load_balanced = rules.load_balanced(replicas, database_url is not None)
         primary = service(f"{name}-service", settings.container_name, 1, True, not load_balanced, [])
         self.services = [primary]
         self.load_balancer: SwarmLoadBalancer | None = None

@@ -7,12 +7,11 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
-from .._shared import redis_url_output, secret_value, valkey_certificates
+from .._shared import redis_url_output, refuse_valkey_password, valkey_certificates, valkey_password
 from ..core.settings import LogsSettings, ValkeySettings
 from ..core.valkey import (
     DATA_PATH,
     KEPT_CAPABILITIES,
-    PASSWORD_SPECIALS,
     SWARM_AUTH_CONFIG,
     SWARM_PASSWORD_FILE,
     TLS_CA_PATH,
@@ -80,24 +79,13 @@ class SwarmValkey(pulumi.ComponentResource):
     ) -> None:
         """``constraints``: Swarm placement constraints (the stack passes ``node.labels.<dataLabel>==true``).
         ``logs``: the tasks' log bounds (default: ``LogsSettings()``)."""
-        if password is not None and not settings.auth:
-            raise ValueError("password is given while settings.auth is false; remove one of them")
-        if password is not None and settings.password is not None:
-            raise ValueError("password is given both as an argument and in settings.password; give one")
+        refuse_valkey_password(settings, password)
         super().__init__(f"{TYPE_PREFIX}:Valkey", name, None, opts)
         image = service_image(settings.image, pin_image, self)
-        self.password = None
+        self.password = valkey_password(name, settings, password, self)
         secrets: list[docker.ServiceTaskSpecContainerSpecSecretArgs] = []
         created: list[docker.Secret] = []
-        if settings.auth:
-            self.password = secret_value(
-                f"{name}-password",
-                password if password is not None else settings.password,
-                self,
-                length=32,
-                special=True,
-                override_special=PASSWORD_SPECIALS,
-            )
+        if self.password is not None:
             config = swarm_secret(f"{name}-auth", self.password.apply(auth_config), self)
             bare = swarm_secret(f"{name}-password", self.password, self)
             created = [config, bare]
