@@ -212,6 +212,56 @@ def valkey_certificates(name: str, settings: ValkeySettings, parent: pulumi.Reso
     )
 
 
+class ValkeyServer(pulumi.ComponentResource):
+    """What both engines' Valkey components share: the password (refused or taken as ``valkey_password`` says),
+    the certificates of ``settings.tls`` (``certificates``), and the Redis URLs of the server they declare, once it
+    runs (``serve``). The subclass declares the container or service between the two and names its type token."""
+
+    host: pulumi.Output[str]
+    """Host name of Valkey on the network: its alias, stable across replacements."""
+    port: pulumi.Output[int]
+    """Port Valkey listens on inside the network."""
+    password: pulumi.Output[str] | None
+    """The password (secret), or None with ``auth`` off."""
+    ca_cert: pulumi.Output[str] | None
+    """With ``settings.tls``: the generated CA's certificate (PEM), which clients verify the server with."""
+    redis_url: pulumi.Output[str]
+    """``redis://`` (with TLS ``rediss://``) URL of ``settings.database`` (secret: it holds the password)."""
+
+    def __init__(
+        self,
+        type_: str,
+        name: str,
+        settings: ValkeySettings,
+        opts: pulumi.ResourceOptions | None,
+        password: pulumi.Input[str] | None,
+    ) -> None:
+        refuse_valkey_password(settings, password)
+        super().__init__(type_, name, None, opts)
+        self._settings = settings
+        self.tls = settings.tls
+        self.password = valkey_password(name, settings, password, self)
+        self.certificates = valkey_certificates(name, settings, self) if settings.tls else None
+        self.ca_cert = self.certificates.ca_cert if self.certificates is not None else None
+
+    def serve(self, ready: pulumi.Output[Any], outputs: dict[str, pulumi.Output[Any]]) -> None:
+        """Once ``ready`` (the container's or service's id) resolves: ``host``, ``port`` and ``redis_url``, so
+        that whatever consumes them is ordered after the server; registers them with the engine's ``outputs``."""
+        settings = self._settings
+        self.host = ready.apply(lambda _: settings.alias)
+        self.port = ready.apply(lambda _: settings.port)
+        self.redis_url = self.url_for_database(settings.database)
+        registered = {**outputs, "host": self.host, "port": self.port, "redis_url": self.redis_url}
+        if self.ca_cert is not None:
+            registered["ca_cert"] = self.ca_cert
+        self.register_outputs(registered)
+
+    def url_for_database(self, database: int) -> pulumi.Output[str]:
+        """The ``redis://`` (with TLS ``rediss://``) URL of another database on this server (secret), for another
+        consumer."""
+        return redis_url_output(self.host, self.port, self.password, database, tls=self.tls)
+
+
 class StackInputArgs(TypedDict, total=False):
     """The keyword arguments both stacks take as ``pulumi.Input`` instead of settings (``core/inputs.py``:
     ``STACK_INPUTS`` names the setting each replaces)."""

@@ -980,8 +980,10 @@ class OpenWebUI(_open_webui.OpenWebUI):
             replicas, args.get("database_url") is not None, database="databaseUrl"
         ):
             problems.append(problem)
-        if replicas > 1 and vector_store is VectorStore.CHROMA:
-            problems.append(f"vectorStore: is 'chroma' with replicas {replicas}; replicas cannot share Chroma's files")
+        if problem := rules.chroma_with_replicas(
+            replicas, vector_store.value, key="vectorStore", replicas_key="replicas"
+        ):
+            problems.append(problem)
         idle_timeout = args.get("redis_idle_timeout", 0)
         problems += _idle_timeout_problems(idle_timeout, settings)
         if problems or settings is None:

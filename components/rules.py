@@ -57,6 +57,19 @@ def replicas_need_database(replicas: int, database_given: bool, *, database: str
     return None
 
 
+def chroma_with_replicas(
+    replicas: int, vector_store: str, *, key: str = "database.vectorStore", replicas_key: str = "openWebui.replicas"
+) -> str | None:
+    """Chroma as the vector store of several replicas: its files in each replica's data directory cannot be
+    shared."""
+    if replicas > 1 and vector_store == "chroma":
+        return (
+            f"{key} is 'chroma' with {replicas_key} {replicas}; several replicas cannot share Chroma's files: use "
+            "'pgvector'"
+        )
+    return None
+
+
 def default_health_check_interval(timeout: int, silent_seconds: int | None = None) -> int:
     """``REDIS_HEALTH_CHECK_INTERVAL`` for a Valkey ``timeout`` (0: never): 60 s, or half the timeout if shorter;
     and with ``silent_seconds`` (``openWebui.selfHeal.silentConnectionSeconds``) at most half of that

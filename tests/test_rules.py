@@ -114,6 +114,18 @@ class TestReplicasAndDatabase:
             OpenWebUISettings(replicas=REPLICA_SLOTS + 1)
 
 
+def test_chroma_with_replicas_when_several_share_it_asks_for_pgvector() -> None:
+    assert rules.chroma_with_replicas(2, "chroma") == (
+        "database.vectorStore is 'chroma' with openWebui.replicas 2; several replicas cannot share Chroma's files: "
+        "use 'pgvector'"
+    )
+    assert rules.chroma_with_replicas(3, "chroma", key="vectorStore", replicas_key="replicas") == (
+        "vectorStore is 'chroma' with replicas 3; several replicas cannot share Chroma's files: use 'pgvector'"
+    )
+    assert rules.chroma_with_replicas(1, "chroma") is None
+    assert rules.chroma_with_replicas(2, "pgvector") is None
+
+
 class TestHealthCheckInterval:
     @pytest.mark.parametrize(
         ("interval", "timeout", "fits"),

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pulumi
 import pulumi_docker as docker
 
-from .._shared import redis_url_output, refuse_valkey_password, valkey_certificates, valkey_password
+from .._shared import ValkeyServer
 from ..core.settings import LogsSettings, ValkeySettings
 from ..core.valkey import (
     AUTH_CONFIG_PATH,
@@ -30,7 +28,7 @@ from ._docker import (
 )
 
 
-class Valkey(pulumi.ComponentResource):
+class Valkey(ValkeyServer):
     """A Valkey server on a Docker network: volume, optional generated password, healthchecked container.
 
     ``redis_url`` is built once the container exists and is healthy (``wait``), so anything that consumes
@@ -67,11 +65,7 @@ class Valkey(pulumi.ComponentResource):
         """``password``: the password as an Input (another resource's output, a secret), instead of
         ``settings.password``; it is wrapped with ``Output.secret``. ``logs``: the container's log bounds
         (default: ``LogsSettings()``, json-file, 10 MB x 3)."""
-        refuse_valkey_password(settings, password)
-        super().__init__(f"{TYPE_PREFIX}:Valkey", name, None, opts)
-
-        self.password = valkey_password(name, settings, password, self)
-
+        super().__init__(f"{TYPE_PREFIX}:Valkey", name, settings, opts, password)
         image = pulled_image(f"{name}-image", settings.image, self)
         volume = data_volume(f"{name}-data", settings.volume_name, retain=settings.retain_volume, parent=self)
 
@@ -86,10 +80,8 @@ class Valkey(pulumi.ComponentResource):
                     permissions="0644",  # read by the valkey user after the entrypoint drops root
                 )
             )
-        self.ca_cert = None
-        if settings.tls:
-            certificates = valkey_certificates(name, settings, self)
-            self.ca_cert = certificates.ca_cert
+        certificates = self.certificates
+        if certificates is not None:
             # An upload is a tar entry owned by root: the key, like the password file, is 0644 so that the valkey
             # user can read it once the entrypoint drops root (only Valkey runs in this container).
             uploads += [
@@ -134,22 +126,4 @@ class Valkey(pulumi.ComponentResource):
         # The alias, not the container's name, is the host: it survives replacement, so a new Valkey
         # container does not change the URL. (Consumers are still replaced with it: the URL comes from the
         # container's outputs, and the container is replaced delete-before-replace; see docs/upgrades.md.)
-        self.host = container.id.apply(lambda _: settings.alias)
-        self.port = container.id.apply(lambda _: settings.port)
-        self.tls = settings.tls
-        self.redis_url = self.url_for_database(settings.database)
-        outputs: dict[str, pulumi.Output[Any]] = {
-            "container_name": self.container_name,
-            "volume_name": self.volume_name,
-            "host": self.host,
-            "port": self.port,
-            "redis_url": self.redis_url,
-        }
-        if self.ca_cert is not None:
-            outputs["ca_cert"] = self.ca_cert
-        self.register_outputs(outputs)
-
-    def url_for_database(self, database: int) -> pulumi.Output[str]:
-        """The ``redis://`` (with TLS ``rediss://``) URL of another database on this server (secret), for another
-        consumer."""
-        return redis_url_output(self.host, self.port, self.password, database, tls=self.tls)
+        self.serve(container.id, {"container_name": self.container_name, "volume_name": self.volume_name})

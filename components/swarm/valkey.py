@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pulumi
 import pulumi_docker as docker
 
-from .._shared import redis_url_output, refuse_valkey_password, valkey_certificates, valkey_password
+from .._shared import ValkeyServer
 from ..core.settings import LogsSettings, ValkeySettings
 from ..core.valkey import (
     DATA_PATH,
@@ -41,7 +39,7 @@ from ._swarm import (
 )
 
 
-class SwarmValkey(pulumi.ComponentResource):
+class SwarmValkey(ValkeyServer):
     """Valkey as a Swarm service with one task, placed by ``constraints`` on the node that holds its volume.
 
     The password reaches Valkey as a Docker secret (a configuration file on the task's tmpfs), never as an
@@ -79,10 +77,8 @@ class SwarmValkey(pulumi.ComponentResource):
     ) -> None:
         """``constraints``: Swarm placement constraints (the stack passes ``node.labels.<dataLabel>==true``).
         ``logs``: the tasks' log bounds (default: ``LogsSettings()``)."""
-        refuse_valkey_password(settings, password)
-        super().__init__(f"{TYPE_PREFIX}:Valkey", name, None, opts)
+        super().__init__(f"{TYPE_PREFIX}:Valkey", name, settings, opts, password)
         image = service_image(settings.image, pin_image, self)
-        self.password = valkey_password(name, settings, password, self)
         secrets: list[docker.ServiceTaskSpecContainerSpecSecretArgs] = []
         created: list[docker.Secret] = []
         if self.password is not None:
@@ -90,10 +86,8 @@ class SwarmValkey(pulumi.ComponentResource):
             bare = swarm_secret(f"{name}-password", self.password, self)
             created = [config, bare]
             secrets = [secret_file(config, SWARM_AUTH_CONFIG), secret_file(bare, SWARM_PASSWORD_FILE)]
-        self.ca_cert = None
-        if settings.tls:
-            certificates = valkey_certificates(name, settings, self)
-            self.ca_cert = certificates.ca_cert
+        certificates = self.certificates
+        if certificates is not None:
             for short, path, pem in (
                 ("tls-ca", TLS_CA_PATH, certificates.ca_cert),
                 ("tls-cert", TLS_CERT_PATH, certificates.server_cert),
@@ -142,24 +136,8 @@ class SwarmValkey(pulumi.ComponentResource):
 
         self.service_name = service.name
         self.volume_name = service.id.apply(lambda _: settings.volume_name)
-        self.host = service.id.apply(lambda _: settings.alias)
-        self.port = service.id.apply(lambda _: settings.port)
         self.secret_names = pulumi.Output.all(*[secret.name for secret in created])
-        self.tls = settings.tls
-        self.redis_url = self.url_for_database(settings.database)
-        outputs: dict[str, pulumi.Output[Any]] = {
-            "service_name": self.service_name,
-            "volume_name": self.volume_name,
-            "host": self.host,
-            "port": self.port,
-            "secret_names": self.secret_names,
-            "redis_url": self.redis_url,
-        }
-        if self.ca_cert is not None:
-            outputs["ca_cert"] = self.ca_cert
-        self.register_outputs(outputs)
-
-    def url_for_database(self, database: int) -> pulumi.Output[str]:
-        """The ``redis://`` (with TLS ``rediss://``) URL of another database on this server (secret), for another
-        consumer."""
-        return redis_url_output(self.host, self.port, self.password, database, tls=self.tls)
+        self.serve(
+            service.id,
+            {"service_name": self.service_name, "volume_name": self.volume_name, "secret_names": self.secret_names},
+        )
