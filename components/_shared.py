@@ -17,9 +17,10 @@ from pydantic import SecretStr
 from . import rules
 from .core.config import ConfigurationError, settings_for_inputs
 from .core.inputs import STACK_INPUTS, TLS_INPUTS, checked_database_url, checked_pem, checked_redis_url
-from .core.postgres import normalize_database_url
+from .core.postgres import PORT as POSTGRES_PORT
+from .core.postgres import database_url, normalize_database_url
 from .core.redis import open_webui_url
-from .core.settings import NetworkSettings, RedisSettings, StackSettings, ValkeySettings
+from .core.settings import DatabaseSettings, NetworkSettings, RedisSettings, StackSettings, ValkeySettings
 from .core.valkey import PASSWORD_SPECIALS, TLS_DNS_NAMES, redis_url
 
 
@@ -129,6 +130,24 @@ def refuse_valkey_password(settings: ValkeySettings, password: pulumi.Input[str]
     refused = [problem for problem in problems if problem is not None]
     if refused:
         raise ConfigurationError(refused)
+
+
+def postgres_password(name: str, settings: DatabaseSettings, parent: pulumi.Resource) -> pulumi.Output[str]:
+    """A PostgreSQL component's password (either engine): ``settings.password`` or one generated once, a secret.
+    Alphanumeric when generated: the image's entrypoint and psql take it as is, and URLs need no encoding."""
+    return secret_value(f"{name}-password", settings.password, parent, length=32)
+
+
+def postgres_url_output(
+    ready: pulumi.Output[Any], password: pulumi.Output[str], settings: DatabaseSettings
+) -> pulumi.Output[str]:
+    """``DATABASE_URL`` of a PostgreSQL component's database (secret: it holds the password), once ``ready`` (the
+    container's or service's id) resolves, so that whatever consumes it is ordered after the server."""
+    return pulumi.Output.secret(
+        pulumi.Output.all(ready, password).apply(
+            lambda args: database_url(settings.user, args[1], settings.alias, POSTGRES_PORT, settings.name)
+        )
+    )
 
 
 def redis_url_output(

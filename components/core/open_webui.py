@@ -14,7 +14,6 @@ from .settings import (
     OpenWebUISettings,
     RedisSettings,
     S3Settings,
-    default_health_check_interval,
     websocket_redis_options,
 )
 
@@ -211,7 +210,7 @@ def env_defaults(
     return {
         "CORS_ALLOW_ORIGIN": ";".join(settings.cors_origins()),
         "REDIS_HEALTH_CHECK_INTERVAL": str(
-            default_health_check_interval(redis_idle_timeout, settings.self_heal.silent_connection_seconds)
+            rules.default_health_check_interval(redis_idle_timeout, settings.self_heal.silent_connection_seconds)
         ),
         "REDIS_SOCKET_KEEPALIVE": "true",
         "WEBSOCKET_REDIS_OPTIONS": websocket_redis_options(
