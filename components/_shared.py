@@ -17,10 +17,18 @@ from pydantic import SecretStr
 from . import rules
 from .core.config import ConfigurationError, settings_for_inputs
 from .core.inputs import STACK_INPUTS, TLS_INPUTS, checked_database_url, checked_pem, checked_redis_url
+from .core.open_webui import NEW_SECRET_KEY
 from .core.postgres import PORT as POSTGRES_PORT
 from .core.postgres import database_url, normalize_database_url
 from .core.redis import open_webui_url
-from .core.settings import DatabaseSettings, NetworkSettings, RedisSettings, StackSettings, ValkeySettings
+from .core.settings import (
+    DatabaseSettings,
+    NetworkSettings,
+    OpenWebUISettings,
+    RedisSettings,
+    StackSettings,
+    ValkeySettings,
+)
 from .core.valkey import PASSWORD_SPECIALS, TLS_DNS_NAMES, redis_url
 
 
@@ -148,6 +156,40 @@ def postgres_url_output(
             lambda args: database_url(settings.user, args[1], settings.alias, POSTGRES_PORT, settings.name)
         )
     )
+
+
+def open_webui_secrets(
+    name: str, settings: OpenWebUISettings, secret_key: pulumi.Input[str] | None, parent: pulumi.Resource
+) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+    """An Open WebUI component's ``WEBUI_SECRET_KEY`` (``secret_key``, ``settings.secret_key`` or generated, with
+    a warning when new) and ``OAUTH_SESSION_TOKEN_ENCRYPTION_KEY`` (the same on every replica), secrets, either
+    engine. Generated keys are 48 characters: Open WebUI would take a 44-character key as a Fernet key; any other
+    it hashes into one."""
+    key = secret_value(
+        f"{name}-secret-key",
+        secret_key if secret_key is not None else settings.secret_key,
+        parent,
+        length=48,
+        when_new=NEW_SECRET_KEY,
+    )
+    oauth_key = secret_value(f"{name}-oauth-key", settings.oauth_session_token_encryption_key, parent, length=48)
+    return key, oauth_key
+
+
+def open_webui_env_inputs(
+    redis_url: pulumi.Input[str],
+    secret_key: pulumi.Output[str],
+    oauth_key: pulumi.Output[str],
+    database_url: pulumi.Input[str] | None,
+    websocket_redis_url: pulumi.Input[str] | None,
+) -> dict[str, Any]:
+    """The Inputs of Open WebUI's environment (``env_from_inputs``'s ``values``, once resolved), either engine."""
+    inputs: dict[str, Any] = {"redis_url": redis_url, "secret_key": secret_key, "oauth_key": oauth_key}
+    if database_url is not None:
+        inputs["database_url"] = database_url
+    if websocket_redis_url is not None:
+        inputs["websocket_redis_url"] = websocket_redis_url
+    return inputs
 
 
 def redis_url_output(

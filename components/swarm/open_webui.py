@@ -16,7 +16,7 @@ import pulumi_docker as docker
 from annotated_types import Le
 
 from .. import rules
-from .._shared import secret_value
+from .._shared import open_webui_env_inputs, open_webui_secrets
 from ..core.open_webui import (
     CONTAINER_PORT,
     DATA_PATH,
@@ -25,7 +25,6 @@ from ..core.open_webui import (
     EXTRA_ENV_PATH,
     HEALTHCHECK_INTERVAL,
     HEALTHCHECK_RETRIES,
-    NEW_SECRET_KEY,
     PROBE_PATH,
     PROBE_SCRIPT,
     SECRETS_DIR,
@@ -179,16 +178,7 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
         certificates = tls_certificates(redis, redis_ca_cert, redis_client_cert, redis_client_key)
         super().__init__(f"{TYPE_PREFIX}:OpenWebUI", name, None, opts)
         image = service_image(settings.image, pin_image, self)
-        self.secret_key = secret_value(
-            f"{name}-secret-key",
-            secret_key if secret_key is not None else settings.secret_key,
-            self,
-            length=48,
-            when_new=NEW_SECRET_KEY,
-        )
-        self.oauth_session_token_encryption_key = secret_value(
-            f"{name}-oauth-key", settings.oauth_session_token_encryption_key, self, length=48
-        )
+        self.secret_key, self.oauth_session_token_encryption_key = open_webui_secrets(name, settings, secret_key, self)
         # The port is on every interface of a node: the loopback origins (a browser on a node, or through an SSH
         # tunnel); other browsers need openWebui.publicUrl (SwarmStack warns without it).
         defaults = env_defaults(
@@ -199,15 +189,9 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
         base_extra = {**(storage_env or {}), **settings.env}
         if database_url is not None:
             base_extra["VECTOR_DB"] = vector_store
-        env_inputs: dict[str, Any] = {
-            "redis_url": redis_url,
-            "secret_key": self.secret_key,
-            "oauth_key": self.oauth_session_token_encryption_key,
-        }
-        if database_url is not None:
-            env_inputs["database_url"] = database_url
-        if websocket_redis_url is not None:
-            env_inputs["websocket_redis_url"] = websocket_redis_url
+        env_inputs = open_webui_env_inputs(
+            redis_url, self.secret_key, self.oauth_session_token_encryption_key, database_url, websocket_redis_url
+        )
         connection = connection_env(redis) if redis is not None else {}
         secret_env: pulumi.Output[dict[str, str]] = pulumi.Output.secret(
             pulumi.Output.all(**env_inputs).apply(
