@@ -9,16 +9,67 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 import pulumi
+import pulumi_docker as docker
 import pulumi_random as random
 import pulumi_tls as tls
 from pydantic import SecretStr
 
+from . import rules
 from .core.config import ConfigurationError, settings_for_inputs
 from .core.inputs import STACK_INPUTS, TLS_INPUTS, checked_database_url, checked_pem, checked_redis_url
-from .core.postgres import normalize_database_url
+from .core.open_webui import NEW_SECRET_KEY
+from .core.postgres import PORT as POSTGRES_PORT
+from .core.postgres import database_url, normalize_database_url
 from .core.redis import open_webui_url
-from .core.settings import RedisSettings, StackSettings, ValkeySettings
-from .core.valkey import TLS_DNS_NAMES, redis_url
+from .core.settings import (
+    DatabaseSettings,
+    NetworkSettings,
+    OpenWebUISettings,
+    RedisSettings,
+    StackSettings,
+    ValkeySettings,
+)
+from .core.valkey import PASSWORD_SPECIALS, TLS_DNS_NAMES, redis_url
+
+
+class DockerNetwork(pulumi.ComponentResource):
+    """What both engines' network components do alike: adopt the network ``settings.name`` when
+    ``settings.external`` is true (looked up, never created or deleted: the lookup fails at preview when it does not
+    exist), else create it with ``driver`` and ``created`` (``docker.Network``'s arguments) and the options
+    ``ignore_changes``. The subclass names its type token."""
+
+    network_name: pulumi.Output[str]
+    """Name of the network."""
+    network_id: pulumi.Output[str]
+    """Docker's ID of the network."""
+
+    def __init__(
+        self,
+        type_: str,
+        name: str,
+        settings: NetworkSettings,
+        opts: pulumi.ResourceOptions | None,
+        *,
+        driver: str,
+        ignore_changes: list[str] | None = None,
+        **created: Any,
+    ) -> None:
+        super().__init__(type_, name, None, opts)
+        if settings.external:
+            found = docker.get_network_output(name=settings.name, opts=pulumi.InvokeOutputOptions(parent=self))
+            self.network_name = found.name
+            self.network_id = found.id
+        else:
+            network = docker.Network(
+                f"{name}-network",
+                name=settings.name,
+                driver=driver,
+                **created,
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=ignore_changes),
+            )
+            self.network_name = network.name
+            self.network_id = network.id
+        self.register_outputs({"network_name": self.network_name, "network_id": self.network_id})
 
 
 def secret_value(
@@ -59,6 +110,88 @@ def secret_value(
     return pulumi.Output.secret(generated.result)
 
 
+def valkey_password(
+    name: str, settings: ValkeySettings, password: pulumi.Input[str] | None, parent: pulumi.Resource
+) -> pulumi.Output[str] | None:
+    """A Valkey component's password (either engine): ``password`` (an Input), ``settings.password`` or one
+    generated once (32 characters, specials among ``PASSWORD_SPECIALS``), a secret; None with ``auth`` off. Call
+    ``valkey_password_problems`` before the component is declared."""
+    if not settings.auth:
+        return None
+    return secret_value(
+        f"{name}-password",
+        password if password is not None else settings.password,
+        parent,
+        length=32,
+        special=True,
+        override_special=PASSWORD_SPECIALS,
+    )
+
+
+def refuse_valkey_password(settings: ValkeySettings, password: pulumi.Input[str] | None) -> None:
+    """What a Valkey component (either engine) refuses about its ``password`` argument (``ConfigurationError``)."""
+    given = password is not None
+    problems = [
+        rules.password_without_auth(given, settings.auth, key="password", auth_key="settings.auth"),
+        rules.given_twice(given, settings.password is not None, argument="password", setting="settings.password"),
+    ]
+    refused = [problem for problem in problems if problem is not None]
+    if refused:
+        raise ConfigurationError(refused)
+
+
+def postgres_password(name: str, settings: DatabaseSettings, parent: pulumi.Resource) -> pulumi.Output[str]:
+    """A PostgreSQL component's password (either engine): ``settings.password`` or one generated once, a secret.
+    Alphanumeric when generated: the image's entrypoint and psql take it as is, and URLs need no encoding."""
+    return secret_value(f"{name}-password", settings.password, parent, length=32)
+
+
+def postgres_url_output(
+    ready: pulumi.Output[Any], password: pulumi.Output[str], settings: DatabaseSettings
+) -> pulumi.Output[str]:
+    """``DATABASE_URL`` of a PostgreSQL component's database (secret: it holds the password), once ``ready`` (the
+    container's or service's id) resolves, so that whatever consumes it is ordered after the server."""
+    return pulumi.Output.secret(
+        pulumi.Output.all(ready, password).apply(
+            lambda args: database_url(settings.user, args[1], settings.alias, POSTGRES_PORT, settings.name)
+        )
+    )
+
+
+def open_webui_secrets(
+    name: str, settings: OpenWebUISettings, secret_key: pulumi.Input[str] | None, parent: pulumi.Resource
+) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+    """An Open WebUI component's ``WEBUI_SECRET_KEY`` (``secret_key``, ``settings.secret_key`` or generated, with
+    a warning when new) and ``OAUTH_SESSION_TOKEN_ENCRYPTION_KEY`` (the same on every replica), secrets, either
+    engine. Generated keys are 48 characters: Open WebUI would take a 44-character key as a Fernet key; any other
+    it hashes into one."""
+    key = secret_value(
+        f"{name}-secret-key",
+        secret_key if secret_key is not None else settings.secret_key,
+        parent,
+        length=48,
+        when_new=NEW_SECRET_KEY,
+    )
+    oauth_key = secret_value(f"{name}-oauth-key", settings.oauth_session_token_encryption_key, parent, length=48)
+    return key, oauth_key
+
+
+def open_webui_env_inputs(
+    redis_url: pulumi.Input[str],
+    secret_key: pulumi.Output[str],
+    oauth_key: pulumi.Output[str],
+    database_url: pulumi.Input[str] | None,
+    websocket_redis_url: pulumi.Input[str] | None,
+) -> dict[str, Any]:
+    """The Inputs of Open WebUI's environment (``env_from_inputs``'s ``values``, once resolved), either engine."""
+    inputs: dict[str, Any] = {"redis_url": redis_url, "secret_key": secret_key, "oauth_key": oauth_key}
+    if database_url is not None:
+        inputs["database_url"] = database_url
+    if websocket_redis_url is not None:
+        inputs["websocket_redis_url"] = websocket_redis_url
+    return inputs
+
+
 def redis_url_output(
     host: pulumi.Output[str],
     port: pulumi.Output[int],
@@ -70,7 +203,7 @@ def redis_url_output(
     """The ``redis://`` (with ``tls``: ``rediss://``) URL of ``database`` on a Valkey server (secret: it holds the
     password)."""
     if not 0 <= database <= 15:
-        raise ValueError(f"database must be from 0 to 15 (got {database})")
+        raise ConfigurationError([f"database must be from 0 to 15 (got {database})"])
     secret = password if password is not None else pulumi.Output.from_input("")
     url = pulumi.Output.all(host, port, secret).apply(
         lambda args: redis_url(args[0], args[1], database, args[2] or None, tls=tls)
@@ -138,6 +271,56 @@ def valkey_certificates(name: str, settings: ValkeySettings, parent: pulumi.Reso
     return ValkeyCertificates(
         ca_cert=ca.cert_pem, server_cert=server.cert_pem, server_key=pulumi.Output.secret(server_key.private_key_pem)
     )
+
+
+class ValkeyServer(pulumi.ComponentResource):
+    """What both engines' Valkey components share: the password (refused or taken as ``valkey_password`` says),
+    the certificates of ``settings.tls`` (``certificates``), and the Redis URLs of the server they declare, once it
+    runs (``serve``). The subclass declares the container or service between the two and names its type token."""
+
+    host: pulumi.Output[str]
+    """Host name of Valkey on the network: its alias, stable across replacements."""
+    port: pulumi.Output[int]
+    """Port Valkey listens on inside the network."""
+    password: pulumi.Output[str] | None
+    """The password (secret), or None with ``auth`` off."""
+    ca_cert: pulumi.Output[str] | None
+    """With ``settings.tls``: the generated CA's certificate (PEM), which clients verify the server with."""
+    redis_url: pulumi.Output[str]
+    """``redis://`` (with TLS ``rediss://``) URL of ``settings.database`` (secret: it holds the password)."""
+
+    def __init__(
+        self,
+        type_: str,
+        name: str,
+        settings: ValkeySettings,
+        opts: pulumi.ResourceOptions | None,
+        password: pulumi.Input[str] | None,
+    ) -> None:
+        refuse_valkey_password(settings, password)
+        super().__init__(type_, name, None, opts)
+        self._settings = settings
+        self.tls = settings.tls
+        self.password = valkey_password(name, settings, password, self)
+        self.certificates = valkey_certificates(name, settings, self) if settings.tls else None
+        self.ca_cert = self.certificates.ca_cert if self.certificates is not None else None
+
+    def serve(self, ready: pulumi.Output[Any], outputs: dict[str, pulumi.Output[Any]]) -> None:
+        """Once ``ready`` (the container's or service's id) resolves: ``host``, ``port`` and ``redis_url``, so
+        that whatever consumes them is ordered after the server; registers them with the engine's ``outputs``."""
+        settings = self._settings
+        self.host = ready.apply(lambda _: settings.alias)
+        self.port = ready.apply(lambda _: settings.port)
+        self.redis_url = self.url_for_database(settings.database)
+        registered = {**outputs, "host": self.host, "port": self.port, "redis_url": self.redis_url}
+        if self.ca_cert is not None:
+            registered["ca_cert"] = self.ca_cert
+        self.register_outputs(registered)
+
+    def url_for_database(self, database: int) -> pulumi.Output[str]:
+        """The ``redis://`` (with TLS ``rediss://``) URL of another database on this server (secret), for another
+        consumer."""
+        return redis_url_output(self.host, self.port, self.password, database, tls=self.tls)
 
 
 class StackInputArgs(TypedDict, total=False):

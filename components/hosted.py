@@ -33,6 +33,7 @@ import pulumi
 from pulumi.provider.experimental.util import camel_case
 from pydantic import BaseModel, ValidationError
 
+from . import rules
 from ._hosted_fields import (
     DatabaseSettings,
     DockerSettings,
@@ -65,7 +66,7 @@ from ._hosted_schema import (
     VectorStore,
 )
 from ._hosted_schema import settings_description as settings_description  # the schema's description of a field
-from .core.config import check_stack, describe_errors
+from .core.config import ConfigurationError, check_stack, describe_errors
 from .core.inputs import STACK_INPUTS, without_stand_ins
 from .core.settings import DatabaseSettings as DatabaseModel
 from .core.settings import DockerSettings as DockerModel
@@ -77,7 +78,6 @@ from .core.settings import RedisSettings as RedisModel
 from .core.settings import StackSettings as StackModel
 from .core.settings import SwarmSettings as SwarmModel
 from .core.settings import ValkeySettings as ValkeyModel
-from .core.settings import health_check_interval_fits
 from .host import network as _network
 from .host import open_webui as _open_webui
 from .host import stack as _stack
@@ -93,15 +93,13 @@ PACKAGE = TYPE_PREFIX.split(":")[0]
 # ---------------------------------------------------------------------------------------------------------
 
 
-class InvalidArgumentsError(ValueError):
-    """Arguments of a hosted component that cannot be deployed; the message lists every problem."""
+class InvalidArgumentsError(ConfigurationError):
+    """Arguments of a hosted component that cannot be deployed; the message lists every problem (a
+    ``ConfigurationError``, named for the component and its arguments)."""
 
     def __init__(self, component: str, name: str, problems: list[str]) -> None:
-        self.problems = problems
-        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
         super().__init__(
-            f"Invalid arguments for {TYPE_PREFIX}:{component} {name!r} ({count}); nothing was created:\n"
-            + "\n".join(f"  - {problem}" for problem in problems)
+            problems, subject=f"Invalid arguments for {TYPE_PREFIX}:{component} {name!r}", outcome="nothing was created"
         )
 
 
@@ -172,11 +170,10 @@ def _idle_timeout_problems(value: Any, settings: OpenWebUIModel | None) -> list[
         return [f"redisIdleTimeout: must be a whole number of seconds, 0 or more (got {_plain(value)!r})"]
     timeout = int(value)
     interval = settings.env.get("REDIS_HEALTH_CHECK_INTERVAL") if settings is not None else None
-    if health_check_interval_fits(interval, timeout):
-        return []
-    if interval is None:
-        return [f"redisIdleTimeout: {timeout} leaves no REDIS_HEALTH_CHECK_INTERVAL below it; use 0 or 2 or more"]
-    return [f"env.REDIS_HEALTH_CHECK_INTERVAL: must be from 1 to {timeout - 1} seconds, below redisIdleTimeout"]
+    problem = rules.health_check_interval_problem(
+        interval, timeout, env="env.REDIS_HEALTH_CHECK_INTERVAL", timeout_key="redisIdleTimeout"
+    )
+    return [problem] if problem is not None else []
 
 
 def _secret_problems(key: str, value: Any) -> list[str]:
@@ -368,8 +365,10 @@ class Valkey(_valkey.Valkey):
         problems = _require(args, "network_name") + problems
         password = args.get("password")
         problems += _secret_problems("password", password)
-        if password is not None and settings is not None and not settings.auth:
-            problems.append("password: is set while auth is false; remove one of them")
+        if settings is not None and (
+            problem := rules.password_without_auth(password is not None, settings.auth, key="password", auth_key="auth")
+        ):
+            problems.append(problem)
         if problems or settings is None:
             raise InvalidArgumentsError("Valkey", name, problems)
         super().__init__(name, settings, args["network_name"], opts, password=password)
@@ -403,10 +402,14 @@ class OpenWebUI(_open_webui.OpenWebUI):
             load_balancer = _validated(LoadBalancerModel, values, problems)
         vector_store = VectorStore(args.get("vector_store", VectorStore.PGVECTOR))
         replicas = settings.replicas if settings is not None else 1
-        if replicas > 1 and args.get("database_url") is None:
-            problems.append(f"databaseUrl: is required with replicas {replicas} (SQLite cannot be shared)")
-        if replicas > 1 and vector_store is VectorStore.CHROMA:
-            problems.append(f"vectorStore: is 'chroma' with replicas {replicas}; replicas cannot share Chroma's files")
+        if problem := rules.replicas_need_database(
+            replicas, args.get("database_url") is not None, database="databaseUrl"
+        ):
+            problems.append(problem)
+        if problem := rules.chroma_with_replicas(
+            replicas, vector_store.value, key="vectorStore", replicas_key="replicas"
+        ):
+            problems.append(problem)
         idle_timeout = args.get("redis_idle_timeout", 0)
         problems += _idle_timeout_problems(idle_timeout, settings)
         if problems or settings is None:
@@ -495,8 +498,10 @@ def _stack_arguments(component: str, name: str, args: Mapping[str, Any], engine:
     password = args.get("valkey_password")
     secret_key = args.get("open_webui_secret_key")
     problems += _secret_problems("valkeyPassword", password) + _secret_problems("openWebuiSecretKey", secret_key)
-    if password is not None and settings is not None and not settings.valkey.auth:
-        problems.append("valkeyPassword: is set while valkey.auth is false; remove one of them")
+    if settings is not None and (
+        problem := rules.password_without_auth(password is not None, settings.valkey.auth, key="valkeyPassword")
+    ):
+        problems.append(problem)
     if problems or settings is None:
         raise InvalidArgumentsError(component, name, problems)
     return settings, password, secret_key

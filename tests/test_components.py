@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import pulumi
@@ -18,7 +19,9 @@ from components import (
     StackSettings,
     Valkey,
     ValkeySettings,
+    rules,
 )
+from components.core.config import ConfigurationError
 from components.core.open_webui import PROBE_PATH
 from components.testing import Deployment, StackMocks, run
 from tests.loopback import PROBE_FILE
@@ -373,7 +376,11 @@ class TestOpenWebUI:
         def build() -> None:
             OpenWebUI("ui", OpenWebUISettings(env=env), "net", "redis://redis:6379/1", redis_idle_timeout=timeout)
 
-        with pytest.raises(ValueError, match=rf"must be from 1 s to below the Redis server's timeout \({timeout} s\)"):
+        expected = rules.health_check_interval_problem(
+            interval, timeout, env="settings.env.REDIS_HEALTH_CHECK_INTERVAL", timeout_key="redis_idle_timeout"
+        )
+        assert expected is not None
+        with pytest.raises(ConfigurationError, match=re.escape(expected)):
             run(build, mocks=mocks)
         assert mocks.declared == []
 

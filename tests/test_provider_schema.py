@@ -823,13 +823,18 @@ class TestHostedComponents:
     @pytest.mark.parametrize(
         ("extra", "problem"),
         [
-            ({"redisIdleTimeout": 1}, "redisIdleTimeout: 1 leaves no REDIS_HEALTH_CHECK_INTERVAL below it"),
+            (
+                {"redisIdleTimeout": 1},
+                "redisIdleTimeout is 1: Open WebUI's REDIS_HEALTH_CHECK_INTERVAL must be a whole number of seconds "
+                "below it",
+            ),
             ({"redisIdleTimeout": -5}, r"redisIdleTimeout: must be a whole number of seconds, 0 or more \(got -5\)"),
             # the SDK's own conversion of an integer input, before the component runs
             ({"redisIdleTimeout": float("inf")}, r"cannot convert float infinity to integer"),
             (
                 {"redisIdleTimeout": 30, "env": {"REDIS_HEALTH_CHECK_INTERVAL": "30"}},
-                "env.REDIS_HEALTH_CHECK_INTERVAL: must be from 1 to 29 seconds, below redisIdleTimeout",
+                "env.REDIS_HEALTH_CHECK_INTERVAL must be from 1 to 29 seconds with redisIdleTimeout 30: below the "
+                "timeout",
             ),
             # the SDK's own check of an enum input, before the component runs
             ({"upgrade": "blue-green"}, r"Invalid value blue-green .* for enum 'UpgradeStrategy'"),
@@ -842,7 +847,8 @@ class TestHostedComponents:
 
     def test_open_webui_when_replicated_without_database_url_is_refused(self):
         """Several replicas need a shared database: a clear problem, before anything is created."""
-        with pytest.raises(Exception, match=r"databaseUrl: is required with replicas 2"):
+        problem = r"2 replicas need a shared PostgreSQL databaseUrl \(SQLite cannot be shared\)"
+        with pytest.raises(Exception, match=problem):
             construct("OpenWebUI", {"networkName": "shared", "redisUrl": "redis://redis:6379/1", "replicas": 2})
 
     def test_network_when_external_is_looked_up_not_created(self):

@@ -182,11 +182,13 @@ def test_core_images_when_imported_gives_the_package_objects() -> None:
 
 
 def test_settings_package_when_imported_needs_nothing_else_of_the_library() -> None:
-    """A floor below the core: its modules import only each other (one dot), pydantic and the standard library."""
+    """A floor below the core: its modules import only each other (one dot), the rules (``components/rules.py``, the
+    floor below it), pydantic and the standard library."""
     for path in sorted(PACKAGE.glob("*.py")):
         for relative, absolute in _IMPORT.findall(path.read_text()):
             module = relative or absolute
-            assert not module.startswith(".."), f"{path.name} imports {module}"
+            assert not module.startswith("..") or module in ("..", "..rules"), f"{path.name} imports {module}"
+        assert not re.search(r"^from \.\. import (?!rules$)", path.read_text(), re.MULTILINE), path.name
             assert not module.startswith(("components", "open_webui_redis", "pulumi")), f"{path.name} imports {module}"
 
 

@@ -16,9 +16,10 @@ import pulumi
 from pydantic import BaseModel, ValidationError
 
 from ..settings import StackSettings, secret_paths
+from .errors import PROJECT as PROJECT
+from .errors import ConfigurationError as ConfigurationError
 from .inputs import input_problems, name_inputs, with_stand_ins, without_stand_ins
 
-PROJECT = "open-webui-redis"
 SECRET_PATHS = secret_paths(StackSettings)
 """Configuration keys that hold secrets (every ``SecretStr`` field of the models): they must be set with ``--secret``
 and are never printed."""
@@ -26,21 +27,6 @@ SECRET_FIELDS = frozenset(path[-1] for path in SECRET_PATHS)
 
 
 _ABSENT = object()
-
-
-class ConfigurationError(pulumi.RunError):
-    """Stack configuration that cannot be deployed; the message lists every problem. ``resolved``: found in an
-    Input's value once it resolved (``core/inputs.py``), when other resources may already be declared."""
-
-    def __init__(self, problems: list[str], *, resolved: bool = False) -> None:
-        self.problems = problems
-        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-        what = "input" if resolved else "configuration"
-        outcome = "what needs it was not deployed" if resolved else "nothing was deployed"
-        super().__init__(
-            f"Invalid {what} for project {PROJECT!r} ({count}); {outcome}:\n"
-            + "\n".join(f"  - {problem}" for problem in problems)
-        )
 
 
 def _sections() -> dict[str, str]:

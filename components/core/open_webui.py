@@ -5,15 +5,15 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
+from .. import rules
 from ..settings import (
     OpenWebUISettings,
     RedisSettings,
-    default_health_check_interval,
-    health_check_interval_fits,
     moving_image_problems,
     rolls_side_by_side,
     websocket_redis_options,
 )
+from .errors import ConfigurationError
 from .probe import CHECK_INTERVAL, ROUND_TRIP
 from .redis import HEALTHCHECK_TIMEOUT, check_tls_files, healthcheck_timeout, sentinels
 
@@ -135,7 +135,7 @@ def env_defaults(
     return {
         "CORS_ALLOW_ORIGIN": ";".join(settings.cors_origins()),
         "REDIS_HEALTH_CHECK_INTERVAL": str(
-            default_health_check_interval(redis_idle_timeout, settings.self_heal.silent_connection_seconds)
+            rules.default_health_check_interval(redis_idle_timeout, settings.self_heal.silent_connection_seconds)
         ),
         "REDIS_SOCKET_KEEPALIVE": "true",
         "WEBSOCKET_REDIS_OPTIONS": websocket_redis_options(
@@ -175,25 +175,30 @@ def check_arguments(
     digest_lookup: bool = False,
     allow_moving_image_tags: bool = False,
 ) -> None:
-    """What an Open WebUI component (either engine) refuses before it declares anything (``ValueError``).
+    """What an Open WebUI component (either engine) refuses before it declares anything (``ConfigurationError``,
+    every problem).
 
     ``swarm``: the engine (how replicas roll); ``digest_lookup``: Swarm's pinned images;
     ``allow_moving_image_tags``: the opt-in."""
+    problems: list[str | None] = []
     if not allow_moving_image_tags:
-        problems = moving_image_problems(
+        problems += moving_image_problems(
             [("openWebui.image", settings.image)],
             open_webui_rolls=rolls_side_by_side(settings.upgrade, settings.replicas, swarm=swarm),
             digest_lookup=digest_lookup,
-        )
-        if problems:
-            raise ValueError(problems[0])
-    if secret_key_given and settings.secret_key is not None:
-        raise ValueError("secret_key is given both as an argument and in settings.secret_key; give one")
-    if not health_check_interval_fits(settings.env.get("REDIS_HEALTH_CHECK_INTERVAL"), redis_idle_timeout):
-        raise ValueError(
-            f"REDIS_HEALTH_CHECK_INTERVAL must be from 1 s to below the Redis server's timeout ({redis_idle_timeout} s)"
-        )
-    if settings.replicas > 1 and not has_database:
-        raise ValueError(
-            f"{settings.replicas} replicas need a shared PostgreSQL database_url (SQLite cannot be shared)"
-        )
+        )[:1]
+    problems += [
+        rules.given_twice(
+            secret_key_given, settings.secret_key is not None, argument="secret_key", setting="settings.secret_key"
+        ),
+        rules.health_check_interval_problem(
+            settings.env.get("REDIS_HEALTH_CHECK_INTERVAL"),
+            redis_idle_timeout,
+            env="settings.env.REDIS_HEALTH_CHECK_INTERVAL",
+            timeout_key="redis_idle_timeout",
+        ),
+        rules.replicas_need_database(settings.replicas, has_database),
+    ]
+    refused = [problem for problem in problems if problem is not None]
+    if refused:
+        raise ConfigurationError(refused)

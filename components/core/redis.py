@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from pydantic.alias_generators import to_camel
 
 from ..settings import DEFAULT_KEY_PREFIX, RedisSettings, RedisTLSSettings
+from .errors import ConfigurationError
 
 TLS_DIR = "/run/secrets"
 """Where the certificate files go in an Open WebUI container (on Swarm: Docker secrets, a tmpfs; on one host:
@@ -47,12 +48,14 @@ def tls_certificates(
     for field, value in (("ca_cert", ca_cert), ("client_cert", client_cert), ("client_key", client_key)):
         if value is not None:
             if TLS_FILES[field] in files:
-                raise ValueError(f"redis_{field} is given with redis.tls.{to_camel(field)}[File]; give one")
+                raise ConfigurationError([f"redis_{field} is given with redis.tls.{to_camel(field)}[File]; give one"])
             files[TLS_FILES[field]] = value
     if (TLS_FILES["client_cert"] in files) != (TLS_FILES["client_key"] in files):
-        raise ValueError(
-            "a client certificate needs its key and a key its certificate: give redis_client_cert (or "
-            "redis.tls.clientCert[File]) together with redis_client_key (or redis.tls.clientKey[File])"
+        raise ConfigurationError(
+            [
+                "a client certificate needs its key and a key its certificate: give redis_client_cert (or "
+                "redis.tls.clientCert[File]) together with redis_client_key (or redis.tls.clientKey[File])"
+            ]
         )
     return files
 
@@ -66,7 +69,9 @@ def check_tls_files(urls: dict[str, str], given: Any) -> None:
         for name, value in parse_qsl(urlsplit(url).query):
             if name.startswith("ssl_") and value.startswith(f"{TLS_DIR}/") and value not in files:
                 hint = " (pass the Valkey's ca_cert as redis_ca_cert)" if value == TLS_FILES["ca_cert"] else ""
-                raise ValueError(f"{variable}'s {name} names {value}, a file this Open WebUI is not given{hint}")
+                raise ConfigurationError(
+                    [f"{variable}'s {name} names {value}, a file this Open WebUI is not given{hint}"], resolved=True
+                )
 
 
 def tls_query(tls: RedisTLSSettings, given: Collection[str] = ()) -> dict[str, str]:

@@ -5,6 +5,7 @@ below the core. Every name this module had, private ones included, is the same o
 
 from __future__ import annotations
 
+from ..rules import HEALTH_CHECK_INTERVAL, default_health_check_interval, health_check_interval_fits
 from ..settings._model import (
     HIDDEN_INPUT,
     _Settings,
@@ -22,7 +23,6 @@ from ..settings.formats import (
     _POSTGRES_URL,
     _SENTINEL_USERINFO,
     _SWARM_NAME,
-    HEALTH_CHECK_INTERVAL,
     MIN_TCP_RETRIES2,
     REDIS_SCHEMES,
     SWARM_NAME_LIMIT,
@@ -32,8 +32,6 @@ from ..settings.formats import (
     _web_host,
     cors_problems,
     database_url_problem,
-    default_health_check_interval,
-    health_check_interval_fits,
     oauth_key_problem,
     pem_problem,
     redis_url_problem,

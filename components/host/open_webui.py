@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 import pulumi
 import pulumi_docker as docker
 
+from .. import rules
+from .._shared import open_webui_env_inputs, open_webui_secrets
 from ..core.open_webui import (
     CONTAINER_PORT,
     DATA_PATH,
     HEALTHCHECK_INTERVAL,
     HEALTHCHECK_RETRIES,
-    NEW_SECRET_KEY,
     PROBE_PATH,
     PROBE_SCRIPT,
     check_arguments,
@@ -32,7 +32,6 @@ from ._docker import (
     healthcheck,
     probe_intervals,
     pulled_image,
-    secret_value,
 )
 from .load_balancer import LoadBalancer
 
@@ -134,17 +133,7 @@ class OpenWebUI(pulumi.ComponentResource):
         super().__init__(f"{TYPE_PREFIX}:OpenWebUI", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        self.secret_key = secret_value(
-            f"{name}-secret-key",
-            secret_key if secret_key is not None else settings.secret_key,
-            self,
-            length=48,
-            when_new=NEW_SECRET_KEY,
-        )
-        # Not 44 characters: Open WebUI would take a 44-character key as a Fernet key; any other it hashes into one.
-        self.oauth_session_token_encryption_key = secret_value(
-            f"{name}-oauth-key", settings.oauth_session_token_encryption_key, self, length=48
-        )
+        self.secret_key, self.oauth_session_token_encryption_key = open_webui_secrets(name, settings, secret_key, self)
         defaults = env_defaults(settings, redis_idle_timeout, redis.connect_timeout if redis is not None else None)
         connection = connection_env(redis) if redis is not None else {}
         uploads = [
@@ -164,7 +153,7 @@ class OpenWebUI(pulumi.ComponentResource):
         # On a shared database the replicas always sit behind the load balancer, even one of them: the host
         # port then never moves between containers when the count changes (a container cannot bind the port
         # while the load balancer, deleted only at the end of an update, still holds it).
-        load_balanced = database_url is not None
+        load_balanced = rules.load_balanced(settings.replicas, database_url is not None)
         replica_names = settings.replica_names(load_balanced)
         self.containers: list[docker.Container] = []
         for index, container_name in enumerate(replica_names, 1):
@@ -173,15 +162,9 @@ class OpenWebUI(pulumi.ComponentResource):
                 extra["VECTOR_DB"] = vector_store
             if index > 1:
                 extra["ENABLE_DB_MIGRATIONS"] = "false"  # the first replica alone migrates the database
-            env_inputs: dict[str, Any] = {
-                "redis_url": redis_url,
-                "secret_key": self.secret_key,
-                "oauth_key": self.oauth_session_token_encryption_key,
-            }
-            if database_url is not None:
-                env_inputs["database_url"] = database_url
-            if websocket_redis_url is not None:
-                env_inputs["websocket_redis_url"] = websocket_redis_url
+            env_inputs = open_webui_env_inputs(
+                redis_url, self.secret_key, self.oauth_session_token_encryption_key, database_url, websocket_redis_url
+            )
             envs: pulumi.Output[list[str]] = pulumi.Output.all(**env_inputs).apply(
                 functools.partial(env_from_inputs, extra, defaults, connection=connection, files=tuple(certificates))
             )

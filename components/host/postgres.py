@@ -5,15 +5,14 @@ from __future__ import annotations
 import pulumi
 import pulumi_docker as docker
 
+from .._shared import postgres_password, postgres_url_output
 from ..core.postgres import (
     DATA_PATH,
-    PORT,
     START_ARGS,
     START_COMMAND,
     START_PATH,
     START_SCRIPT,
     STOP_GRACE_SECONDS,
-    database_url,
     healthcheck_test,
 )
 from ..core.settings import DatabaseSettings, DockerSettings, LogsSettings
@@ -24,7 +23,6 @@ from ._docker import (
     healthcheck,
     probe_intervals,
     pulled_image,
-    secret_value,
 )
 
 
@@ -52,8 +50,7 @@ class Postgres(pulumi.ComponentResource):
         bounds (default: ``LogsSettings()``)."""
         engine = engine or DockerSettings()
         super().__init__(f"{TYPE_PREFIX}:Postgres", name, None, opts)
-        # Alphanumeric when generated: the image's entrypoint and psql take it as is, and URLs need no encoding.
-        password = secret_value(f"{name}-password", settings.password, self, length=32)
+        password = postgres_password(name, settings, self)
         image = pulled_image(f"{name}-image", settings.image, self)
         volume = data_volume(f"{name}-data", settings.volume_name, retain=settings.retain_volume, parent=self)
         envs = password.apply(
@@ -88,9 +85,5 @@ class Postgres(pulumi.ComponentResource):
         )
         self.container_name = container.name
         self.volume_name = volume.name
-        self.url = pulumi.Output.secret(
-            pulumi.Output.all(container.id, password).apply(
-                lambda args: database_url(settings.user, args[1], settings.alias, PORT, settings.name)
-            )
-        )
+        self.url = postgres_url_output(container.id, password, settings)
         self.register_outputs({"url": self.url, "container_name": self.container_name, "volume_name": self.volume_name})

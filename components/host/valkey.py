@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pulumi
 import pulumi_docker as docker
 
-from .._shared import redis_url_output, valkey_certificates
+from .._shared import ValkeyServer
 from ..core.settings import LogsSettings, ValkeySettings
 from ..core.valkey import (
     AUTH_CONFIG_PATH,
     DATA_PATH,
     KEPT_CAPABILITIES,
-    PASSWORD_SPECIALS,
     TLS_CA_PATH,
     TLS_CERT_PATH,
     TLS_KEY_PATH,
@@ -28,11 +25,10 @@ from ._docker import (
     data_volume,
     healthcheck,
     pulled_image,
-    secret_value,
 )
 
 
-class Valkey(pulumi.ComponentResource):
+class Valkey(ValkeyServer):
     """A Valkey server on a Docker network: volume, optional generated password, healthchecked container.
 
     ``redis_url`` is built once the container exists and is healthy (``wait``), so anything that consumes
@@ -69,23 +65,7 @@ class Valkey(pulumi.ComponentResource):
         """``password``: the password as an Input (another resource's output, a secret), instead of
         ``settings.password``; it is wrapped with ``Output.secret``. ``logs``: the container's log bounds
         (default: ``LogsSettings()``, json-file, 10 MB x 3)."""
-        if password is not None and not settings.auth:
-            raise ValueError("password is given while settings.auth is false; remove one of them")
-        if password is not None and settings.password is not None:
-            raise ValueError("password is given both as an argument and in settings.password; give one")
-        super().__init__(f"{TYPE_PREFIX}:Valkey", name, None, opts)
-
-        self.password = None
-        if settings.auth:
-            self.password = secret_value(
-                f"{name}-password",
-                password if password is not None else settings.password,
-                self,
-                length=32,
-                special=True,
-                override_special=PASSWORD_SPECIALS,
-            )
-
+        super().__init__(f"{TYPE_PREFIX}:Valkey", name, settings, opts, password)
         image = pulled_image(f"{name}-image", settings.image, self)
         volume = data_volume(f"{name}-data", settings.volume_name, retain=settings.retain_volume, parent=self)
 
@@ -100,10 +80,8 @@ class Valkey(pulumi.ComponentResource):
                     permissions="0644",  # read by the valkey user after the entrypoint drops root
                 )
             )
-        self.ca_cert = None
-        if settings.tls:
-            certificates = valkey_certificates(name, settings, self)
-            self.ca_cert = certificates.ca_cert
+        certificates = self.certificates
+        if certificates is not None:
             # An upload is a tar entry owned by root: the key, like the password file, is 0644 so that the valkey
             # user can read it once the entrypoint drops root (only Valkey runs in this container).
             uploads += [
@@ -148,22 +126,4 @@ class Valkey(pulumi.ComponentResource):
         # The alias, not the container's name, is the host: it survives replacement, so a new Valkey
         # container does not change the URL. (Consumers are still replaced with it: the URL comes from the
         # container's outputs, and the container is replaced delete-before-replace; see docs/upgrades.md.)
-        self.host = container.id.apply(lambda _: settings.alias)
-        self.port = container.id.apply(lambda _: settings.port)
-        self.tls = settings.tls
-        self.redis_url = self.url_for_database(settings.database)
-        outputs: dict[str, pulumi.Output[Any]] = {
-            "container_name": self.container_name,
-            "volume_name": self.volume_name,
-            "host": self.host,
-            "port": self.port,
-            "redis_url": self.redis_url,
-        }
-        if self.ca_cert is not None:
-            outputs["ca_cert"] = self.ca_cert
-        self.register_outputs(outputs)
-
-    def url_for_database(self, database: int) -> pulumi.Output[str]:
-        """The ``redis://`` (with TLS ``rediss://``) URL of another database on this server (secret), for another
-        consumer."""
-        return redis_url_output(self.host, self.port, self.password, database, tls=self.tls)
+        self.serve(container.id, {"container_name": self.container_name, "volume_name": self.volume_name})

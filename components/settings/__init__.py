@@ -10,6 +10,7 @@ where it was wrong (docs/configuration.md, "Where the tutorial was wrong")."""
 
 from __future__ import annotations
 
+from ..rules import HEALTH_CHECK_INTERVAL, default_health_check_interval, health_check_interval_fits
 from ._model import (
     HIDDEN_INPUT,
 )
@@ -20,7 +21,6 @@ from .docker import (
     DockerSettings,
 )
 from .formats import (
-    HEALTH_CHECK_INTERVAL,
     MIN_TCP_RETRIES2,
     REDIS_SCHEMES,
     SWARM_NAME_LIMIT,
@@ -29,8 +29,6 @@ from .formats import (
     URL_QUERY_PARAMETERS,
     cors_problems,
     database_url_problem,
-    default_health_check_interval,
-    health_check_interval_fits,
     oauth_key_problem,
     pem_problem,
     redis_url_problem,

@@ -95,28 +95,6 @@ def cors_problems(value: str, custom_schemes: str = "") -> list[str]:
     return problems
 
 
-HEALTH_CHECK_INTERVAL = 60
-"""Open WebUI's ``REDIS_HEALTH_CHECK_INTERVAL`` by default: the Redis guide's figure for ``timeout 1800``."""
-
-
-def default_health_check_interval(timeout: int, silent_seconds: int | None = None) -> int:
-    """``REDIS_HEALTH_CHECK_INTERVAL`` for a Valkey ``timeout`` (0: never): 60 s, or half the timeout if shorter;
-    and with ``silent_seconds`` (``openWebui.selfHeal.silentConnectionSeconds``) at most half of that
-    (``SelfHealSettings.health_check_interval``)."""
-    base = HEALTH_CHECK_INTERVAL if timeout == 0 else min(HEALTH_CHECK_INTERVAL, timeout // 2)
-    return base if silent_seconds is None else min(base, max(1, silent_seconds // 2))
-
-
-def health_check_interval_fits(interval: str | None, timeout: int) -> bool:
-    """Whether ``REDIS_HEALTH_CHECK_INTERVAL`` (``interval`` as set in ``openWebui.env``, or None for the default)
-    is a whole number of seconds from 1 to below a Redis server's idle ``timeout`` (0: it never closes idle
-    clients, so any interval fits). An interval that is not digits is reported where the env is checked."""
-    if timeout == 0 or (interval is not None and not interval.isdigit()):
-        return True
-    seconds = default_health_check_interval(timeout) if interval is None else int(interval)
-    return 1 <= seconds < timeout
-
-
 def oauth_key_problem(key: str) -> str | None:
     """Open WebUI hashes any key into a Fernet key except one of 44 characters, which it takes as a Fernet key."""
     if not key:

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from pydantic import Field, SecretStr, model_validator
 
+from .. import rules
 from ._model import _Settings
 from .formats import cors_problems, oauth_key_problem, url_origin, websocket_redis_options
 from .images import OPEN_WEBUI_IMAGE
@@ -111,7 +112,7 @@ class OpenWebUISettings(_Settings):
     def replica_names(self, load_balanced: bool | None = None) -> list[str]:
         """Docker names of the Open WebUI containers: ``containerName`` alone, or ``<containerName>-<n>`` behind
         the load balancer (``load_balanced``; default: with more than one replica)."""
-        if not (self.replicas > 1 if load_balanced is None else load_balanced):
+        if not (rules.load_balanced(self.replicas, False) if load_balanced is None else load_balanced):
             return [self.container_name]
         return [f"{self.container_name}-{n}" for n in range(1, self.replicas + 1)]
 

@@ -8,10 +8,11 @@ import json
 
 from pydantic import Field, model_validator
 
+from .. import rules
 from ._model import _Settings
 from .database import DatabaseSettings
 from .docker import DockerSettings
-from .formats import _SWARM_NAME, SWARM_NAME_LIMIT, health_check_interval_fits
+from .formats import _SWARM_NAME, SWARM_NAME_LIMIT
 from .images import moving_image_problems, rolls_side_by_side
 from .load_balancer import LoadBalancerSettings
 from .logs import LogsSettings
@@ -93,7 +94,7 @@ class StackSettings(_Settings):
     @property
     def uses_database(self) -> bool:
         """Whether Open WebUI keeps its data in PostgreSQL (its own container, or ``database.url``)."""
-        return self.open_webui.replicas > 1 or self.database.enabled or self.database.url is not None
+        return rules.load_balanced(self.open_webui.replicas, self.database.enabled or self.database.url is not None)
 
     @property
     def valkey_effective(self) -> ValkeySettings:
@@ -145,11 +146,9 @@ class StackSettings(_Settings):
                 if name in seen and not (rule.startswith("host") and _container_twice_or_own_alias(seen[name], key)):
                     problems.append(f"{seen[name]} and {key} are both {name!r}; {rule}")
                 seen.setdefault(name, key)
-        if self.open_webui.replicas > 1 and self.database.vector_store == "chroma":
-            problems.append(
-                f"database.vectorStore is 'chroma' with openWebui.replicas {self.open_webui.replicas}; "
-                "several replicas cannot share Chroma's files: use 'pgvector'"
-            )
+        chroma = rules.chroma_with_replicas(self.open_webui.replicas, self.database.vector_store)
+        if chroma:
+            problems.append(chroma)
         if problems:
             raise ValueError("\n".join(dict.fromkeys(problems)))
         return self
@@ -279,17 +278,9 @@ class StackSettings(_Settings):
 
     @model_validator(mode="after")
     def _health_check_below_timeout(self) -> StackSettings:
-        timeout = self.redis_idle_timeout
-        given = self.open_webui.env.get("REDIS_HEALTH_CHECK_INTERVAL")
-        if health_check_interval_fits(given, timeout):
-            return self
-        if given is None:
-            raise ValueError(
-                f"valkey.timeout is {timeout}: Open WebUI's REDIS_HEALTH_CHECK_INTERVAL must be a whole number of "
-                "seconds below it, so use 0 (never close idle clients) or 2 or more"
-            )
-        raise ValueError(
-            f"openWebui.env.REDIS_HEALTH_CHECK_INTERVAL must be from 1 to {timeout - 1} seconds with "
-            f"valkey.timeout {timeout}: below the timeout (Valkey closes a connection idle for `timeout` seconds, "
-            "and Open WebUI checks one before use only once it has been idle this long)"
+        problem = rules.health_check_interval_problem(
+            self.open_webui.env.get("REDIS_HEALTH_CHECK_INTERVAL"), self.redis_idle_timeout
         )
+        if problem:
+            raise ValueError(problem)
+        return self

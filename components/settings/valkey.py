@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic.alias_generators import to_camel
 
+from .. import rules
 from ._model import _Settings
 from .images import VALKEY_IMAGE
 from .types import (
@@ -109,8 +110,9 @@ class ValkeySettings(_Settings):
 
     @model_validator(mode="after")
     def _password_needs_auth(self) -> ValkeySettings:
-        if self.password is not None and not self.auth:
-            raise ValueError("valkey.password is set while valkey.auth is false; remove one of them")
+        problem = rules.password_without_auth(self.password is not None, self.auth)
+        if problem:
+            raise ValueError(problem)
         if self.password is not None and not self.password.get_secret_value():
             raise ValueError("valkey.password is empty; remove it to have one generated")
         return self

@@ -13,14 +13,15 @@ from typing import Any
 
 import pulumi
 import pulumi_docker as docker
+from annotated_types import Le
 
-from .._shared import secret_value
+from .. import rules
+from .._shared import open_webui_env_inputs, open_webui_secrets
 from ..core.open_webui import (
     CONTAINER_PORT,
     DATA_PATH,
     HEALTHCHECK_INTERVAL,
     HEALTHCHECK_RETRIES,
-    NEW_SECRET_KEY,
     PROBE_PATH,
     PROBE_SCRIPT,
     check_arguments,
@@ -68,7 +69,17 @@ from ._swarm import (
 from .load_balancer import SwarmLoadBalancer
 
 MIB = 1024 * 1024
-REPLICA_SLOTS = 16
+
+
+def _most_replicas() -> int:
+    """The upper bound of ``openWebui.replicas`` (its field's ``le``), read from the model rather than copied."""
+    for bound in OpenWebUISettings.model_fields["replicas"].metadata:
+        if isinstance(bound, Le) and isinstance(bound.le, int):
+            return bound.le
+    raise AssertionError("openWebui.replicas has no upper bound")
+
+
+REPLICA_SLOTS = _most_replicas()
 """Servers HAProxy keeps for the replicas' service: its most tasks (``openWebui.replicas`` 16, less the primary)
 plus one more during a start-first update."""
 SECRET_SHORT_NAMES = {
@@ -185,16 +196,7 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
         certificates = tls_certificates(redis, redis_ca_cert, redis_client_cert, redis_client_key)
         super().__init__(f"{TYPE_PREFIX}:OpenWebUI", name, None, opts)
         image = service_image(settings.image, pin_image, self)
-        self.secret_key = secret_value(
-            f"{name}-secret-key",
-            secret_key if secret_key is not None else settings.secret_key,
-            self,
-            length=48,
-            when_new=NEW_SECRET_KEY,
-        )
-        self.oauth_session_token_encryption_key = secret_value(
-            f"{name}-oauth-key", settings.oauth_session_token_encryption_key, self, length=48
-        )
+        self.secret_key, self.oauth_session_token_encryption_key = open_webui_secrets(name, settings, secret_key, self)
         # The port is on every interface of a node: the loopback origins (a browser on a node, or through an SSH
         # tunnel); other browsers need openWebui.publicUrl (SwarmStack warns without it).
         defaults = env_defaults(
@@ -205,15 +207,9 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
         base_extra = {**(storage_env or {}), **settings.env}
         if database_url is not None:
             base_extra["VECTOR_DB"] = vector_store
-        env_inputs: dict[str, Any] = {
-            "redis_url": redis_url,
-            "secret_key": self.secret_key,
-            "oauth_key": self.oauth_session_token_encryption_key,
-        }
-        if database_url is not None:
-            env_inputs["database_url"] = database_url
-        if websocket_redis_url is not None:
-            env_inputs["websocket_redis_url"] = websocket_redis_url
+        env_inputs = open_webui_env_inputs(
+            redis_url, self.secret_key, self.oauth_session_token_encryption_key, database_url, websocket_redis_url
+        )
         connection = connection_env(redis) if redis is not None else {}
         secret_env: pulumi.Output[dict[str, str]] = pulumi.Output.secret(
             pulumi.Output.all(**env_inputs).apply(
@@ -356,7 +352,7 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
         # On a shared database the port is always the load balancer's, even with one replica: it never moves
         # between services when the count changes (the primary could not take a port the load balancer, deleted
         # only at the end of the update, still holds).
-        load_balanced = database_url is not None
+        load_balanced = rules.load_balanced(replicas, database_url is not None)
         primary = service(f"{name}-service", settings.container_name, 1, True, not load_balanced, [])
         self.services = [primary]
         self.load_balancer: SwarmLoadBalancer | None = None

@@ -5,15 +5,13 @@ from __future__ import annotations
 import pulumi
 import pulumi_docker as docker
 
-from .._shared import secret_value
+from .._shared import postgres_password, postgres_url_output
 from ..core.postgres import (
     DATA_PATH,
-    PORT,
     START_ARGS,
     START_COMMAND,
     START_PATH,
     START_SCRIPT,
-    database_url,
 )
 from ..core.settings import DatabaseSettings, LogsSettings
 from ._secret_files import POSTGRES_PASSWORD_FILE, postgres_healthcheck_test
@@ -63,7 +61,7 @@ class SwarmPostgres(pulumi.ComponentResource):
         """``logs``: the task's log bounds (default: ``LogsSettings()``)."""
         super().__init__(f"{TYPE_PREFIX}:Postgres", name, None, opts)
         image = service_image(settings.image, pin_image, self)
-        password = secret_value(f"{name}-password", settings.password, self, length=32)
+        password = postgres_password(name, settings, self)
         secret = swarm_secret(f"{name}-password-file", password, self)
         start = swarm_config(f"{name}-start", START_SCRIPT, self)
         service = docker.Service(
@@ -109,11 +107,7 @@ class SwarmPostgres(pulumi.ComponentResource):
         self.service_name = service.name
         self.volume_name = service.id.apply(lambda _: settings.volume_name)
         self.secret_names = pulumi.Output.all(secret.name)
-        self.url = pulumi.Output.secret(
-            pulumi.Output.all(service.id, password).apply(
-                lambda args: database_url(settings.user, args[1], settings.alias, PORT, settings.name)
-            )
-        )
+        self.url = postgres_url_output(service.id, password, settings)
         self.register_outputs(
             {
                 "url": self.url,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Unpack
+from typing import Any
 
 import pulumi
 
-from .._shared import REDIS_OUTPUT_DESCRIPTIONS, StackInputArgs, StackInputs, redis_outputs
-from ..core.settings import StackSettings
+from .._shared import REDIS_OUTPUT_DESCRIPTIONS
+from .._stack import Stack
 from ._swarm import TYPE_PREFIX
 from .network import OverlayNetwork
 from .open_webui import SwarmOpenWebUI, s3_env
@@ -48,114 +48,89 @@ OUTPUT_DESCRIPTIONS: dict[str, tuple[bool, str]] = {
 """Swarm stack outputs by name: whether each is a secret, and what it is for."""
 
 
-class SwarmStack(pulumi.ComponentResource):
+class SwarmStack(Stack):
     """Open WebUI with Valkey-managed websockets as services on a Docker Swarm (``engine: swarm``).
 
     Run from a manager node (the provider's Docker host). Valkey and PostgreSQL stay on the node labelled
     ``node.labels.<swarm.dataLabel>==true`` with their volumes; Open WebUI's replicas spread over the nodes when
-    their uploads are shared (``swarm.uploads``), else they stay on that node too."""
+    their uploads are shared (``swarm.uploads``), else they stay on that node too.
+
+    The Inputs as ``OpenWebUIStack``'s, but ``network`` is the ID of an attachable overlay network the caller's
+    program made (``docker.Network(...).id``: a service that names its network by name is replaced on every
+    ``pulumi up``)."""
 
     TYPE = f"{TYPE_PREFIX}:SwarmStack"
     """The type token (the multi-language package's ``SwarmStack`` is ``open-webui-redis:index:SwarmStack``)."""
+    ENGINE = "swarm"
+    ATTACH_BY_ID = True
 
     url: pulumi.Output[str]
     redis_url: pulumi.Output[str]
     websocket_redis_url: pulumi.Output[str]
     network_name: pulumi.Output[str]
 
-    def __init__(
-        self,
-        name: str,
-        settings: StackSettings,
-        opts: pulumi.ResourceOptions | None = None,
-        *,
-        valkey_password: pulumi.Input[str] | None = None,
-        open_webui_secret_key: pulumi.Input[str] | None = None,
-        **inputs: Unpack[StackInputArgs],
-    ) -> None:
-        """The Inputs as ``OpenWebUIStack``'s, but ``network`` is the ID of an attachable overlay network the
-        caller's program made (``docker.Network(...).id``: a service that names its network by name is replaced
-        on every ``pulumi up``)."""
-        if settings.engine != "swarm":
-            raise ValueError(f"SwarmStack needs settings with engine 'swarm' (got {settings.engine!r}: OpenWebUIStack)")
-        given = StackInputs(inputs, self._name_problem)
-        settings = given.settings(settings)
-        if valkey_password is not None and not settings.managed_valkey:
-            raise ValueError("valkey_password is given with an external server (redis.url or redis_url); remove one")
-        super().__init__(self.TYPE, name, None, opts)
-        if settings.open_webui.public_url is None and "CORS_ALLOW_ORIGIN" not in settings.open_webui.env:
+    def _engine_problem(self, engine: str) -> str:
+        return f"SwarmStack needs settings with engine 'swarm' (got {engine!r}: OpenWebUIStack)"
+
+    def _before_components(self) -> None:
+        open_webui = self.settings.open_webui
+        if open_webui.public_url is None and "CORS_ALLOW_ORIGIN" not in open_webui.env:
             pulumi.log.warn(
                 "openWebui.publicUrl is not set: Open WebUI accepts websockets only from pages opened at "
-                f"http://localhost:{settings.open_webui.host_port} (or 127.0.0.1, [::1]) on a node; set it to the "
+                f"http://localhost:{open_webui.host_port} (or 127.0.0.1, [::1]) on a node; set it to the "
                 "URL browsers open (a node's name, or the proxy in front), such as "
-                f"`pulumi config set --path openWebui.publicUrl http://swarm.example.com:{settings.open_webui.host_port}`",
+                f"`pulumi config set --path openWebui.publicUrl http://swarm.example.com:{open_webui.host_port}`",
                 resource=self,
             )
-        swarm = settings.swarm_effective
-        child = pulumi.ResourceOptions(parent=self)
-        data_node = [swarm.data_constraint]
-        self.network: OverlayNetwork | None = None
-        network = given.get("network")
-        if network is None:
-            self.network = OverlayNetwork(f"{name}-network", settings.network, opts=child, encrypted=swarm.encrypted)
-            network_id, network_name = self.network.network_id, self.network.network_name
-        else:
-            network_id = network_name = pulumi.Output.from_input(network)
-        self.settings = settings
-        self.valkey: SwarmValkey | None = None
-        websocket_url: pulumi.Output[str] | None = None
-        if settings.managed_valkey:
-            self.valkey = SwarmValkey(
-                f"{name}-valkey",
-                settings.valkey_effective,
-                network_id,
-                opts=child,
-                constraints=data_node,
-                endpoint_mode=swarm.endpoint_mode,
-                password=valkey_password,
-                pin_image=swarm.pin_images,
-                logs=settings.logs,
-            )
-            redis = self.valkey.redis_url
-        else:
-            redis, websocket_url = given.redis_urls(settings)
-        self.postgres: SwarmPostgres | None = None
-        self.database_url: pulumi.Output[str] | None = given.external_database_url(settings)
-        if settings.managed_database:
-            self.postgres = SwarmPostgres(
-                f"{name}-postgres",
-                settings.database,
-                network_id,
-                opts=child,
-                constraints=data_node,
-                endpoint_mode=swarm.endpoint_mode,
-                pin_image=swarm.pin_images,
-                logs=settings.logs,
-            )
-            self.database_url = self.postgres.url
 
-        spread = settings.swarm_spreads
+    def _on_data_node(self) -> dict[str, Any]:
+        """What Valkey and PostgreSQL are given alike: the data node, the endpoint mode, pinned images, logs."""
+        swarm = self.settings.swarm_effective
+        return {
+            "constraints": [swarm.data_constraint],
+            "endpoint_mode": swarm.endpoint_mode,
+            "pin_image": swarm.pin_images,
+            "logs": self.settings.logs,
+        }
+
+    def _declare_network(self, opts: pulumi.ResourceOptions) -> OverlayNetwork:
+        encrypted = self.settings.swarm_effective.encrypted
+        return OverlayNetwork(self.plan.network_component, self.settings.network, opts=opts, encrypted=encrypted)
+
+    def _declare_valkey(
+        self, network: pulumi.Output[str], opts: pulumi.ResourceOptions, password: pulumi.Input[str] | None
+    ) -> SwarmValkey:
+        return SwarmValkey(
+            self.plan.valkey_component,
+            self.settings.valkey_effective,
+            network,
+            opts=opts,
+            password=password,
+            **self._on_data_node(),
+        )
+
+    def _declare_postgres(self, network: pulumi.Output[str], opts: pulumi.ResourceOptions) -> SwarmPostgres:
+        return SwarmPostgres(
+            self.plan.postgres_component, self.settings.database, network, opts=opts, **self._on_data_node()
+        )
+
+    def _declare_open_webui(
+        self, network: pulumi.Output[str], opts: pulumi.ResourceOptions, common: dict[str, Any]
+    ) -> SwarmOpenWebUI:
+        swarm = self.settings.swarm_effective
         storage_env: dict[str, str] | None = None
         storage_secret = None
         if swarm.s3 is not None:
             storage_env = s3_env(swarm.s3)
             if swarm.s3.secret_access_key is not None:
                 storage_secret = pulumi.Output.secret(swarm.s3.secret_access_key.get_secret_value())
-        self.open_webui = SwarmOpenWebUI(
-            f"{name}-open-webui",
-            settings.open_webui,
-            network_id=network_id,
-            redis_url=redis,
-            opts=child,
-            secret_key=open_webui_secret_key,
-            database_url=self.database_url,
-            vector_store=settings.database.vector_store,
-            load_balancer=settings.load_balancer,
-            redis_idle_timeout=settings.redis_idle_timeout,
-            websocket_redis_url=websocket_url,
-            redis=settings.redis,
-            **given.certificates(self.valkey.ca_cert if self.valkey is not None else None),
-            constraints=None if spread else data_node,
+        spread = self.plan.spreads
+        return SwarmOpenWebUI(
+            self.plan.open_webui_component,
+            self.settings.open_webui,
+            network_id=network,
+            opts=opts,
+            constraints=None if spread else [swarm.data_constraint],
             spread=spread,
             shared_volume=swarm.shared_volume,
             storage_env=storage_env,
@@ -164,31 +139,16 @@ class SwarmStack(pulumi.ComponentResource):
             endpoint_mode=swarm.endpoint_mode,
             publish_mode=swarm.publish_mode,
             pin_image=swarm.pin_images,
-            logs=settings.logs,
-            allow_moving_image_tags=settings.allow_moving_image_tags,
+            **common,
         )
-        self.url = self.open_webui.url
-        self.redis_url = redis
-        self.websocket_redis_url = websocket_url if websocket_url is not None else redis
-        self.network_name = network_name
-        self.register_outputs(self.outputs())
 
-    def _name_problem(self, problem: str) -> str:
-        """A problem found in an Input's value, as the caller reads it (the multi-language stacks rename)."""
-        return problem
-
-    def outputs(self) -> dict[str, pulumi.Output[Any]]:
-        """The stack's outputs by their exported name (``pulumi stack output``)."""
+    def _engine_outputs(self) -> dict[str, pulumi.Output[Any]]:
         secret_names = [self.open_webui.secret_names]
         if self.valkey is not None:
             secret_names.insert(0, self.valkey.secret_names)
         if self.postgres is not None:
             secret_names.append(self.postgres.secret_names)
         outputs: dict[str, pulumi.Output[Any]] = {
-            "url": self.url,
-            "redisUrl": self.redis_url,
-            "websocketRedisUrl": self.websocket_redis_url,
-            "networkName": self.network_name,
             "openWebuiServiceName": self.open_webui.service_name,
             "openWebuiServiceNames": pulumi.Output.all(*self.open_webui.service_names),
             "openWebuiVolumeName": self.open_webui.volume_name,
@@ -197,11 +157,6 @@ class SwarmStack(pulumi.ComponentResource):
         if self.valkey is not None:
             outputs["valkeyServiceName"] = self.valkey.service_name
             outputs["valkeyVolumeName"] = self.valkey.volume_name
-            if self.valkey.ca_cert is not None:
-                outputs["valkeyCaCert"] = self.valkey.ca_cert
-        outputs |= redis_outputs(self.settings, self.url)
-        if self.database_url is not None:
-            outputs["databaseUrl"] = self.database_url
         if self.postgres is not None:
             outputs["postgresServiceName"] = self.postgres.service_name
             outputs["postgresVolumeName"] = self.postgres.volume_name

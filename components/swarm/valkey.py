@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pulumi
 import pulumi_docker as docker
 
-from .._shared import redis_url_output, secret_value, valkey_certificates
+from .._shared import ValkeyServer
 from ..core.settings import LogsSettings, ValkeySettings
 from ..core.valkey import (
     DATA_PATH,
     KEPT_CAPABILITIES,
-    PASSWORD_SPECIALS,
     TLS_CA_PATH,
     TLS_CERT_PATH,
     TLS_KEY_PATH,
@@ -39,7 +36,7 @@ from ._swarm import (
 )
 
 
-class SwarmValkey(pulumi.ComponentResource):
+class SwarmValkey(ValkeyServer):
     """Valkey as a Swarm service with one task, placed by ``constraints`` on the node that holds its volume.
 
     The password reaches Valkey as a Docker secret (a configuration file on the task's tmpfs), never as an
@@ -77,32 +74,17 @@ class SwarmValkey(pulumi.ComponentResource):
     ) -> None:
         """``constraints``: Swarm placement constraints (the stack passes ``node.labels.<dataLabel>==true``).
         ``logs``: the tasks' log bounds (default: ``LogsSettings()``)."""
-        if password is not None and not settings.auth:
-            raise ValueError("password is given while settings.auth is false; remove one of them")
-        if password is not None and settings.password is not None:
-            raise ValueError("password is given both as an argument and in settings.password; give one")
-        super().__init__(f"{TYPE_PREFIX}:Valkey", name, None, opts)
+        super().__init__(f"{TYPE_PREFIX}:Valkey", name, settings, opts, password)
         image = service_image(settings.image, pin_image, self)
-        self.password = None
         secrets: list[docker.ServiceTaskSpecContainerSpecSecretArgs] = []
         created: list[docker.Secret] = []
-        if settings.auth:
-            self.password = secret_value(
-                f"{name}-password",
-                password if password is not None else settings.password,
-                self,
-                length=32,
-                special=True,
-                override_special=PASSWORD_SPECIALS,
-            )
+        if self.password is not None:
             config = swarm_secret(f"{name}-auth", self.password.apply(auth_config), self)
             bare = swarm_secret(f"{name}-password", self.password, self)
             created = [config, bare]
             secrets = [secret_file(config, VALKEY_AUTH_CONFIG), secret_file(bare, VALKEY_PASSWORD_FILE)]
-        self.ca_cert = None
-        if settings.tls:
-            certificates = valkey_certificates(name, settings, self)
-            self.ca_cert = certificates.ca_cert
+        certificates = self.certificates
+        if certificates is not None:
             for short, path, pem in (
                 ("tls-ca", TLS_CA_PATH, certificates.ca_cert),
                 ("tls-cert", TLS_CERT_PATH, certificates.server_cert),
@@ -151,24 +133,8 @@ class SwarmValkey(pulumi.ComponentResource):
 
         self.service_name = service.name
         self.volume_name = service.id.apply(lambda _: settings.volume_name)
-        self.host = service.id.apply(lambda _: settings.alias)
-        self.port = service.id.apply(lambda _: settings.port)
         self.secret_names = pulumi.Output.all(*[secret.name for secret in created])
-        self.tls = settings.tls
-        self.redis_url = self.url_for_database(settings.database)
-        outputs: dict[str, pulumi.Output[Any]] = {
-            "service_name": self.service_name,
-            "volume_name": self.volume_name,
-            "host": self.host,
-            "port": self.port,
-            "secret_names": self.secret_names,
-            "redis_url": self.redis_url,
-        }
-        if self.ca_cert is not None:
-            outputs["ca_cert"] = self.ca_cert
-        self.register_outputs(outputs)
-
-    def url_for_database(self, database: int) -> pulumi.Output[str]:
-        """The ``redis://`` (with TLS ``rediss://``) URL of another database on this server (secret), for another
-        consumer."""
-        return redis_url_output(self.host, self.port, self.password, database, tls=self.tls)
+        self.serve(
+            service.id,
+            {"service_name": self.service_name, "volume_name": self.volume_name, "secret_names": self.secret_names},
+        )
