@@ -21,7 +21,8 @@ from .core.open_webui import NEW_SECRET_KEY
 from .core.postgres import PORT as POSTGRES_PORT
 from .core.postgres import database_url, normalize_database_url
 from .core.redis import open_webui_url
-from .core.settings import (
+from .core.valkey import PASSWORD_SPECIALS, TLS_DNS_NAMES, redis_url
+from .settings import (
     DatabaseSettings,
     NetworkSettings,
     OpenWebUISettings,
@@ -29,7 +30,6 @@ from .core.settings import (
     StackSettings,
     ValkeySettings,
 )
-from .core.valkey import PASSWORD_SPECIALS, TLS_DNS_NAMES, redis_url
 
 
 class DockerNetwork(pulumi.ComponentResource):

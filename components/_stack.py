@@ -14,7 +14,7 @@ import pulumi
 from ._shared import StackInputArgs, StackInputs, redis_outputs
 from .core.errors import ConfigurationError
 from .core.plan import Plan, plan_deployment
-from .core.settings import StackSettings
+from .settings import StackSettings
 
 
 class _Network(Protocol):

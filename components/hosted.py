@@ -68,21 +68,21 @@ from ._hosted_schema import (
 from ._hosted_schema import settings_description as settings_description  # the schema's description of a field
 from .core.config import ConfigurationError, check_stack, describe_errors
 from .core.inputs import STACK_INPUTS, without_stand_ins
-from .core.settings import DatabaseSettings as DatabaseModel
-from .core.settings import DockerSettings as DockerModel
-from .core.settings import LoadBalancerSettings as LoadBalancerModel
-from .core.settings import LogsSettings as LogsModel
-from .core.settings import NetworkSettings as NetworkModel
-from .core.settings import OpenWebUISettings as OpenWebUIModel
-from .core.settings import RedisSettings as RedisModel
-from .core.settings import StackSettings as StackModel
-from .core.settings import SwarmSettings as SwarmModel
-from .core.settings import ValkeySettings as ValkeyModel
 from .host import network as _network
 from .host import open_webui as _open_webui
 from .host import stack as _stack
 from .host import valkey as _valkey
 from .host._docker import TYPE_PREFIX
+from .settings import DatabaseSettings as DatabaseModel
+from .settings import DockerSettings as DockerModel
+from .settings import LoadBalancerSettings as LoadBalancerModel
+from .settings import LogsSettings as LogsModel
+from .settings import NetworkSettings as NetworkModel
+from .settings import OpenWebUISettings as OpenWebUIModel
+from .settings import RedisSettings as RedisModel
+from .settings import StackSettings as StackModel
+from .settings import SwarmSettings as SwarmModel
+from .settings import ValkeySettings as ValkeyModel
 from .swarm import stack as _swarm_stack
 
 PACKAGE = TYPE_PREFIX.split(":")[0]

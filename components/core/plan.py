@@ -12,8 +12,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from .. import rules
+from ..settings import StackSettings
 from .errors import ConfigurationError
-from .settings import StackSettings
 
 
 @dataclass(frozen=True)

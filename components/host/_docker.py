@@ -9,7 +9,7 @@ import pulumi_docker as docker
 
 from .._shared import secret_value as secret_value
 from ..core.docker_forms import duration_text
-from ..core.settings import LogsSettings
+from ..settings import LogsSettings
 
 TYPE_PREFIX = "open-webui-redis:index"
 """Type tokens of the single-host components (``open-webui-redis:index:Valkey``): part of every URN, never changed."""

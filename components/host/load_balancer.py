@@ -6,7 +6,7 @@ import pulumi
 import pulumi_docker as docker
 
 from ..core.load_balancer import CONFIG_PATH, LISTEN_PORT, haproxy_config, nofile_limit
-from ..core.settings import DockerSettings, LoadBalancerSettings, LogsSettings
+from ..settings import DockerSettings, LoadBalancerSettings, LogsSettings
 from ._docker import STOP_GRACE_SECONDS, TYPE_PREFIX, bounded_logs, healthcheck, probe_intervals, pulled_image
 
 

@@ -23,7 +23,7 @@ from ..core.open_webui import (
     public_url,
 )
 from ..core.redis import connection_env, healthcheck_timeout, tls_certificates
-from ..core.settings import DockerSettings, LoadBalancerSettings, LogsSettings, OpenWebUISettings, RedisSettings
+from ..settings import DockerSettings, LoadBalancerSettings, LogsSettings, OpenWebUISettings, RedisSettings
 from ._docker import (
     STOP_GRACE_SECONDS,
     TYPE_PREFIX,

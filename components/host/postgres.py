@@ -15,7 +15,7 @@ from ..core.postgres import (
     STOP_GRACE_SECONDS,
     healthcheck_test,
 )
-from ..core.settings import DatabaseSettings, DockerSettings, LogsSettings
+from ..settings import DatabaseSettings, DockerSettings, LogsSettings
 from ._docker import (
     TYPE_PREFIX,
     bounded_logs,

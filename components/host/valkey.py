@@ -6,7 +6,6 @@ import pulumi
 import pulumi_docker as docker
 
 from .._shared import ValkeyServer
-from ..core.settings import LogsSettings, ValkeySettings
 from ..core.valkey import (
     AUTH_CONFIG_PATH,
     DATA_PATH,
@@ -18,6 +17,7 @@ from ..core.valkey import (
     healthcheck_test,
     server_command,
 )
+from ..settings import LogsSettings, ValkeySettings
 from ._docker import (
     STOP_GRACE_SECONDS,
     TYPE_PREFIX,

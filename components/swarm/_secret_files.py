@@ -9,7 +9,7 @@ from __future__ import annotations
 import shlex
 
 from ..core import postgres, valkey
-from ..core.settings import DatabaseSettings, ValkeySettings
+from ..settings import DatabaseSettings, ValkeySettings
 
 SECRETS_DIR = "/run/secrets"
 """Where Swarm mounts a service's secrets (tmpfs, never on disk)."""

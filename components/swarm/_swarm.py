@@ -10,7 +10,7 @@ import pulumi
 import pulumi_docker as docker
 
 from ..core.docker_forms import duration_text
-from ..core.settings import LogsSettings, RestartPolicy, UpgradeStrategy
+from ..settings import LogsSettings, RestartPolicy, UpgradeStrategy
 
 TYPE_PREFIX = "open-webui-redis:swarm"
 """Type tokens of the Swarm components (``open-webui-redis:swarm:Valkey``)."""

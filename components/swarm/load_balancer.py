@@ -11,7 +11,7 @@ import pulumi
 import pulumi_docker as docker
 
 from ..core.load_balancer import CONFIG_PATH, LISTEN_PORT, haproxy_config
-from ..core.settings import LoadBalancerSettings, LogsSettings
+from ..settings import LoadBalancerSettings, LogsSettings
 from ._swarm import (
     SERVICE_IGNORES,
     STOP_GRACE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 
 from .._shared import DockerNetwork
-from ..core.settings import NetworkSettings
+from ..settings import NetworkSettings
 from ._swarm import TYPE_PREFIX
 
 VXLAN_OPTION = 'options["com.docker.network.driver.overlay.vxlanid_list"]'

@@ -30,7 +30,7 @@ from ..core.open_webui import (
     healthcheck_command,
 )
 from ..core.redis import TLS_FILES, connection_env, healthcheck_timeout, tls_certificates
-from ..core.settings import (
+from ..settings import (
     LoadBalancerSettings,
     LogsSettings,
     OpenWebUISettings,

@@ -13,7 +13,7 @@ from ..core.postgres import (
     START_PATH,
     START_SCRIPT,
 )
-from ..core.settings import DatabaseSettings, LogsSettings
+from ..settings import DatabaseSettings, LogsSettings
 from ._secret_files import POSTGRES_PASSWORD_FILE, postgres_healthcheck_test
 from ._swarm import (
     SERVICE_IGNORES,

@@ -6,7 +6,6 @@ import pulumi
 import pulumi_docker as docker
 
 from .._shared import ValkeyServer
-from ..core.settings import LogsSettings, ValkeySettings
 from ..core.valkey import (
     DATA_PATH,
     KEPT_CAPABILITIES,
@@ -17,6 +16,7 @@ from ..core.valkey import (
     VALKEY_UID,
     auth_config,
 )
+from ..settings import LogsSettings, ValkeySettings
 from ._secret_files import VALKEY_AUTH_CONFIG, VALKEY_PASSWORD_FILE, valkey_healthcheck_test, valkey_server_command
 from ._swarm import (
     SERVICE_IGNORES,
