@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import warnings
 from pathlib import Path
 
 import pytest
@@ -66,14 +65,13 @@ def test_public_names_when_the_layout_changed_still_import_from_components() -> 
     assert components.Valkey.__module__ == "components.host.valkey"
 
 
-def test_components_testing_when_a_moved_loopback_name_is_used_warns_and_still_resolves() -> None:
-    """The loopback helpers moved to tests/loopback.py; the old import still works in a checkout, with a warning."""
-    from tests import loopback
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        localize = testing.localize_valkey
-    assert localize is loopback.localize_valkey
-    assert any("tests.loopback" in str(warning.message) for warning in caught)
+def test_components_testing_when_read_names_nothing_of_the_test_tree() -> None:
+    """``components.testing`` is library code: it imports nothing from ``tests/`` (not even through importlib), and an
+    unknown name raises AttributeError as in any module (the loopback helpers moved to tests/loopback.py in #10)."""
+    source = (ROOT / "components" / "testing.py").read_text()
+    assert "importlib" not in source
+    imported = {from_name or name for from_name, name in _IMPORT.findall(source)}
+    assert not {name for name in imported if name == "tests" or name.startswith("tests.")}, imported
+    assert not re.search(r"\btests[./]\w", source), "components/testing.py names a module of the test tree"
     with pytest.raises(AttributeError, match="no attribute 'not_a_helper'"):
         _ = testing.not_a_helper
