@@ -29,7 +29,6 @@ import pytest
 import socketio
 
 from components.testing import Deployment, StackMocks, _image_id, render
-from tests.conftest import wait_until
 from tests.docker_applier import (
     CONTAINER,
     IMAGE,
@@ -43,6 +42,7 @@ from tests.docker_applier import (
     EngineClient,
     diff_container,
 )
+from tests.harness.waiting import wait_until
 from tests.lifecycle import (
     Event,
     EventRecorder,

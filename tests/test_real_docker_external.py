@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from components.testing import Deployment, render
-from tests.conftest import wait_until
 from tests.docker_applier import CONTAINER, Applier, DockerError, EngineClient
+from tests.harness.waiting import wait_until
 from tests.loopback import free_port
 from tests.test_real_docker import DockerReport, _cleanup, pytestmark, stack_config, verify_outputs
 

@@ -16,8 +16,8 @@ import pytest
 
 from components.testing import Deployment, StackMocks, render
 from components.verify import DockerValkeyCli, Target, check_deployment, locate_task
-from tests.conftest import wait_until
 from tests.docker_applier import EngineClient
+from tests.harness.waiting import wait_until
 from tests.loopback import free_port
 from tests.swarm_applier import SwarmApplier, tasks_of
 from tests.test_real_swarm import (

@@ -26,7 +26,8 @@ import socketio
 
 from components.testing import render
 from components.verify import Report, Target, check_deployment
-from tests.conftest import RenderedValkey, wait_until
+from tests.harness.valkey import RenderedValkey
+from tests.harness.waiting import wait_until
 from tests.loopback import free_port, local_healthcheck, localize_valkey
 from tests.open_webui_process import (
     SKIP_REASON,

@@ -1,0 +1,1 @@
+"""The test harness: what the tiers share (engine emulation, processes, waiting, certificates)."""
