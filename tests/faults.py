@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from tests.harness.replicas import is_channel_created
 from tests.open_webui_process import FiguresReport
 from tests.replicas_support import EventClient, api
-from tests.test_tier2_replicas import is_channel_created
 
 RECOVERY_BOUND = 30.0
 """The goal: events flow again within 30 s of a fault ending (or of a connection going silent)."""

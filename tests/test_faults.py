@@ -36,12 +36,11 @@ from tests.faults import (
     silenced,
     wait_recovery,
 )
+from tests.harness.replicas import ADMIN, REPLICAS_MARKS, Running, running_replicas, signup
 from tests.loopback import local_healthcheck
 from tests.open_webui_process import open_webui_venv
-from tests.test_tier2_replicas import ADMIN, Running, running_replicas, signup
-from tests.test_tier2_replicas import pytestmark as tier2_marks
 
-pytestmark = [*tier2_marks, pytest.mark.faults]
+pytestmark = [*REPLICAS_MARKS, pytest.mark.faults]
 IS_ROOT = os.geteuid() == 0
 SHORT_OUTAGE = 2.0
 LONG_OUTAGE = 70.0

@@ -46,7 +46,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 
 import pytest
@@ -58,8 +57,10 @@ from components.core.probe import STATE_PATH as PROBE_STATE_PATH
 from components.core.redis import TLS_DIR
 from components.testing import Deployment, render
 from components.verify import DEFAULT_KEY_PREFIX, SOCKETIO_CHANNEL, RedisPyCli, Report, Target, check_deployment
-from tests.conftest import NO_RETRY, wait_until
 from tests.faults import RECOVERY_BOUND, wait_recovery
+from tests.harness.processes import LoggedProcess
+from tests.harness.valkey import NO_RETRY
+from tests.harness.waiting import wait_until
 from tests.loopback import (
     LOOPBACK,
     PROBE_FILE,
@@ -204,60 +205,29 @@ class Endpoint:
         return {db: found for db in range(16) if (found := self.keys(db, pattern))}
 
 
-class ServerProcess:
+class ServerProcess(LoggedProcess):
     """One ``redis-server`` / ``valkey-server`` (a server or a sentinel) run on loopback from a configuration
     file in ``workdir``, its output in ``workdir/<label>.log``, in its own session. ``kill()`` sends SIGKILL to its
     process group (what a crash or an OOM kill does: nothing is saved or handed over); use it as a context
     manager and the process never outlives it."""
 
     def __init__(self, program: Path | str, config: Path, endpoint: Endpoint, label: str, *args: str) -> None:
+        super().__init__(config.parent / f"{label}.log", label)
         self.argv = [str(program), str(config), *args]
         self.endpoint = endpoint
-        self.label = label
         self.workdir = config.parent
-        self.log_path = self.workdir / f"{label}.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def start(self, timeout: float = SERVER_START_TIMEOUT) -> Self:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                self.argv,
-                cwd=self.workdir,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=_die_with_parent,
-            )
-        deadline = time.monotonic() + timeout
-        while not self.endpoint.answers():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.kill()
-                raise RuntimeError(f"{self.label} did not answer PING:\n{self.log()[-3000:]}")
-            time.sleep(0.05)
+        self.spawn(self.argv, cwd=self.workdir, preexec_fn=_die_with_parent)
+        try:
+            self.wait_ready(self.endpoint.answers, timeout, interval=0.05, what="answering PING")
+        except BaseException:
+            self.kill()
+            raise
         return self
-
-    def kill(self) -> None:
-        if self.process is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)  # start_new_session: the group id is the pid
-        self.process.wait()
 
     def __enter__(self) -> Self:
         return self if self.running else self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.kill()
 
 
 PR_SET_PDEATHSIG = 1

@@ -30,7 +30,8 @@ import redis
 from components.core.valkey import TLS_CA_PATH
 from components.testing import Deployment, StackMocks, render
 from components.verify import SOCKETIO_CHANNEL, Report, Target, check_deployment
-from tests.conftest import NO_RETRY, wait_until
+from tests.harness.valkey import NO_RETRY
+from tests.harness.waiting import wait_until
 from tests.loopback import LOOPBACK, LocalValkey, free_port, localize_valkey, valkey_cli
 from tests.test_tier2_external_redis import (
     DELIVERY_TIMEOUT,
