@@ -8,7 +8,7 @@ teardown. Tier 2 tests reuse it to give a real Open WebUI the Valkey the program
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -16,6 +16,11 @@ from components.testing import StackMocks, render
 from tests.docker_applier import EngineClient
 from tests.harness.valkey import RenderedValkey, StartValkey
 from tests.loopback import free_port, localize_valkey
+
+if TYPE_CHECKING:
+    from tests.harness.docker_stack import DockerReport
+    from tests.harness.external_redis import ExternalRedisReport
+    from tests.harness.swarm_stack import SwarmReport
 
 # Before any test module imports it: the order checks there then show their timestamps when they fail.
 pytest.register_assert_rewrite("tests.lifecycle")
@@ -66,3 +71,36 @@ def images() -> dict[str, str]:
     from tests.docker_standins import ensure_images
 
     return ensure_images()
+
+
+@pytest.fixture(scope="session")
+def report(request: pytest.FixtureRequest) -> DockerReport:
+    """The real-Docker tier's figures, printed in the terminal summary."""
+    from tests.harness.docker_stack import DockerReport
+
+    return DockerReport.of(request.config)
+
+
+@pytest.fixture(scope="session")
+def swarm_report(request: pytest.FixtureRequest) -> SwarmReport:
+    """The real-Swarm tier's figures, printed in the terminal summary."""
+    from tests.harness.swarm_stack import SwarmReport
+
+    return SwarmReport.of(request.config)
+
+
+@pytest.fixture(scope="module")
+def manager(engine: EngineClient) -> Iterator[str]:
+    """This daemon as a swarm manager (it leaves the swarm at the end if it was in none); its node ID."""
+    from tests.swarm_nodes import swarm_manager
+
+    with swarm_manager():
+        yield str(engine.call("GET", "/info")["Swarm"]["NodeID"])
+
+
+@pytest.fixture(scope="session")
+def figures(request: pytest.FixtureRequest) -> ExternalRedisReport:
+    """The figures of the Tier 2 external-Redis and Valkey-TLS modules, printed in the terminal summary."""
+    from tests.harness.external_redis import ExternalRedisReport
+
+    return ExternalRedisReport.of(request.config)

@@ -19,7 +19,6 @@ Runs with ``scripts/test --all`` (``OPEN_WEBUI_VENV``, HAProxy, a PostgreSQL wit
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import time
 from collections.abc import Iterator, Mapping
@@ -29,6 +28,7 @@ import pytest
 
 from tests.faults import (
     BACKOFF_BOUND,
+    LONG_OUTAGE,
     RECOVERY_BOUND,
     FaultsReport,
     ReplicaEvents,
@@ -43,9 +43,6 @@ from tests.open_webui_process import open_webui_venv
 pytestmark = [*REPLICAS_MARKS, pytest.mark.faults]
 IS_ROOT = os.geteuid() == 0
 SHORT_OUTAGE = 2.0
-LONG_OUTAGE = 70.0
-"""Longer than a minute: Open WebUI's listener backs off to its longest wait (60 s) by then."""
-FROZEN = 10.0
 
 
 class Faults(ReplicaEvents):
@@ -110,15 +107,7 @@ def test_valkey_when_killed_and_started_2_s_later_events_flow_again_within_the_b
 
 
 def test_valkey_when_frozen_and_resumed_events_flow_again_within_the_bound(faults: Faults) -> None:
-    faults.before("frozen")
-    pid = _valkey_pid(faults)
-    os.kill(pid, signal.SIGSTOP)
-    try:
-        time.sleep(FROZEN)
-    finally:
-        os.kill(pid, signal.SIGCONT)
-    recovery = wait_recovery("Valkey frozen 10 s (SIGSTOP), resumed", time.monotonic(), faults.raise_and_wait, 60)
-    faults.after("frozen", recovery, RECOVERY_BOUND)
+    faults.frozen(lambda: _valkey_pid(faults), "Valkey")
 
 
 @pytest.mark.skipif(not IS_ROOT, reason="drops packets with iptables: needs root")

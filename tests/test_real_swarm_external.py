@@ -21,21 +21,19 @@ import pytest
 from components.testing import Deployment, render
 from components.verify import Target, check_deployment, docker_redis_py, locate_task
 from tests.docker_applier import EngineClient
-from tests.loopback import free_port
-from tests.swarm_applier import SwarmApplier
-from tests.swarm_nodes import bridge_gateway
-from tests.test_real_docker_external import REDIS_SERVER, make_certificates
-from tests.test_real_swarm import (
+from tests.harness.docker_external import REDIS_SERVER, make_certificates
+from tests.harness.swarm_stack import (
+    SWARM_MARKS,
     SwarmReport,
     docker,
     label_data_node,
-    manager,
-    pytestmark,
     swarm_config,
-    swarm_report,
 )
+from tests.loopback import free_port
+from tests.swarm_applier import SwarmApplier
+from tests.swarm_nodes import bridge_gateway
 
-__all__ = ["manager", "pytestmark", "swarm_report"]  # the real-Swarm tier's fixtures, marks and skip reason
+pytestmark = SWARM_MARKS
 PASSWORD = "swarm-external-tls-correct-horse"
 
 
