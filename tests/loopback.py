@@ -27,13 +27,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Self
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from components.core.open_webui import PROBE_PATH
 from components.core.probe import STATE_PATH as PROBE_STATE_PATH
 from components.core.valkey import DATA_PATH
 from components.verify import ValkeyCli
 from tests.harness.processes import LoggedProcess
+from tests.harness.urls import rewrite_url
 
 if TYPE_CHECKING:
     from components.testing import Container
@@ -100,9 +101,8 @@ def local_redis_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.hostname is None:
         raise ValueError("URL has no host")
-    userinfo, at, _ = parts.netloc.rpartition("@")
     port = f":{parts.port}" if parts.port is not None else ""
-    return urlunsplit(parts._replace(netloc=f"{userinfo}{at}{LOOPBACK}{port}"))
+    return rewrite_url(url, new_host_port=f"{LOOPBACK}{port}")
 
 
 def host_path(workdir: Path, container_path: str) -> Path:

@@ -21,11 +21,12 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Self
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import pytest
 
 from tests.harness.processes import LoggedProcess
+from tests.harness.urls import rewrite_url
 from tests.loopback import LOOPBACK, free_port, local_redis_url
 
 VENV_VARIABLE = "OPEN_WEBUI_VENV"
@@ -75,12 +76,7 @@ def open_webui_command(venv: Path) -> Path:
 
 def with_password(url: str, password: str) -> str:
     """The same ``redis://`` URL with only its password replaced (percent-encoded), user, host and db kept."""
-    parts = urlsplit(url)
-    userinfo, at, hostport = parts.netloc.rpartition("@")
-    if not at:
-        raise ValueError("URL has no credentials to replace")
-    user = userinfo.split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{hostport}"))
+    return rewrite_url(url, password=password)
 
 
 def local_open_webui_env(

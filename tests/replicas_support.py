@@ -47,7 +47,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import socketio
@@ -56,6 +55,7 @@ from components.core.postgres import PASSWORD_SET
 from components.core.postgres import PORT as POSTGRES_PORT
 from components.testing import Container, Deployment
 from tests.harness.processes import LoggedProcess
+from tests.harness.urls import host_port, rewrite_url
 from tests.harness.waiting import wait_for
 from tests.loopback import LOOPBACK, free_port, host_path, local_healthcheck
 from tests.open_webui_process import SOCKET_PATH, OpenWebUIProcess, RunPlugin
@@ -157,11 +157,10 @@ def local_url(url: str, hosts: Mapping[str, str]) -> str:
 
     Scheme, credentials, path and query are kept byte for byte; a ``host:port`` not in ``hosts`` is an error.
     """
-    parts = urlsplit(url)
-    userinfo, at, hostport = parts.netloc.rpartition("@")
-    if hostport not in hosts:
-        raise ValueError(f"{hostport!r} is not a known container address ({sorted(hosts)})")
-    return urlunsplit(parts._replace(netloc=f"{userinfo}{at}{hosts[hostport]}"))
+    address = host_port(url)
+    if address not in hosts:
+        raise ValueError(f"{address!r} is not a known container address ({sorted(hosts)})")
+    return rewrite_url(url, new_host_port=hosts[address])
 
 
 _TOKENS = re.compile(r"(\s+)")
