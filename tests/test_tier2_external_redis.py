@@ -50,6 +50,7 @@ from components.core.open_webui import PROBE_PATH
 from components.core.redis import TLS_DIR
 from components.verify import SOCKETIO_CHANNEL, Target
 from tests.faults import RECOVERY_BOUND, wait_recovery
+from tests.harness.certificates import Certificates, make_ca, make_certificates
 from tests.harness.external_redis import (
     ADMIN,
     DELIVERY_TIMEOUT,
@@ -61,7 +62,6 @@ from tests.harness.external_redis import (
     RESUBSCRIBE_TIMEOUT,
     SENTINEL_ADDRESSES,
     TIER2_MARKS,
-    Certificates,
     Endpoint,
     ExternalRedisReport,
     ExternalStack,
@@ -70,8 +70,6 @@ from tests.harness.external_redis import (
     event_client,
     free_port_on,
     is_probe,
-    make_ca,
-    make_certificates,
     needs_tls_tools,
     publish_event,
     tls_redis_server,

@@ -15,46 +15,32 @@ from typing import Any
 
 from components.testing import Deployment, render
 from tests.docker_applier import Applier, DockerError, EngineClient
+from tests.harness.certificates import make_certificates
 from tests.harness.docker_stack import cleanup, stack_config
-from tests.harness.waiting import wait_until
+from tests.harness.processes import LoggedProcess
 from tests.loopback import free_port
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 PASSWORD = "external-tls-correct-horse"
 
 
-def _openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, text=True)
-
-
-def make_certificates(directory: Path, address: str) -> None:
-    """``ca.pem`` (a CA), and ``server.pem``/``server.key`` signed by it for ``address``, in ``directory``."""
-    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
-             "-subj", "/CN=open-webui-redis test CA", "-days", "2", cwd=directory)  # fmt: skip
-    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
-             "-subj", "/CN=external-redis", cwd=directory)  # fmt: skip
-    (directory / "san.ext").write_text(f"subjectAltName=IP:{address}\n")
-    _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-             "-out", "server.pem", "-days", "2", "-extfile", "san.ext", cwd=directory)  # fmt: skip
-    (directory / "server.key").chmod(0o644)
-
-
-class TLSRedis:
-    """Debian's redis-server on ``address``, TLS only, with the certificates in ``directory``; appendfsync always,
-    so a key written before a kill is still there after (what the faults tier checks)."""
+class TLSRedis(LoggedProcess):
+    """Debian's redis-server on ``address``, TLS only, with the certificates ``make_tls_certificates`` made in
+    ``directory``; appendfsync always, so a key written before a kill is still there after (what the faults tier
+    checks). ``kill()`` is SIGKILL (a crash); ``start()`` again runs it on the same port and data."""
 
     def __init__(self, directory: Path, address: str, port: int) -> None:
+        super().__init__(directory / "redis-server.log", "the TLS Redis")
         self.directory = directory
         self.address = address
         self.port = port
-        self.process: subprocess.Popen[bytes] | None = None
         self.argv = [
             REDIS_SERVER,
             "--port", "0",
             "--tls-port", str(port),
             "--bind", address,
             "--tls-cert-file", "server.pem",
-            "--tls-key-file", "server.key",
+            "--tls-key-file", "server-key.pem",
             "--tls-ca-cert-file", "ca.pem",
             "--tls-auth-clients", "no",
             "--requirepass", PASSWORD,
@@ -65,20 +51,16 @@ class TLSRedis:
         ]  # fmt: skip
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            self.argv, cwd=self.directory, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-        )
-        assert wait_until(lambda: self.cli("PING") == "PONG", timeout=20), "the TLS Redis does not answer"
-
-    def kill(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait()
+        self.spawn(self.argv, cwd=self.directory)
+        try:
+            self.wait_ready(lambda: self.cli("PING") == "PONG", 20, interval=0.05, what="answering PING over TLS")
+        except BaseException:
+            self.kill()
+            raise
 
     @property
     def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
+        return self.require_process().pid
 
     def cli(self, *args: str) -> str:
         """redis-cli over TLS, verifying the server with the CA; the output, or the error."""
@@ -86,6 +68,12 @@ class TLSRedis:
         argv += ["-p", str(self.port), "--no-auth-warning", "-a", PASSWORD, *args]
         result = subprocess.run(argv, capture_output=True, text=True, timeout=10)
         return (result.stdout or result.stderr).strip()
+
+
+def make_tls_certificates(directory: Path, address: str) -> None:
+    """``ca.pem`` (a CA), and ``server.pem``/``server-key.pem`` signed by it for ``address``, in ``directory``
+    (where ``TLSRedis`` finds them)."""
+    make_certificates(directory, (f"IP:{address}",), ca="ca", server="server", client="client")
 
 
 @dataclass
@@ -114,7 +102,7 @@ def external_stack(
         engine.call("POST", "/networks/create", body={"Name": f"{run}-net", "Driver": "bridge"})
         network = engine.call("GET", f"/networks/{run}-net")
         gateway = network["IPAM"]["Config"][0]["Gateway"]
-        make_certificates(certificates, gateway)
+        make_tls_certificates(certificates, gateway)
         server = TLSRedis(certificates, gateway, free_port())
         server.start()
         config = stack_config(run, images, free_port(), network={"external": True}, **blocks)

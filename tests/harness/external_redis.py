@@ -28,6 +28,7 @@ from components.core.probe import STATE_PATH as PROBE_STATE_PATH
 from components.core.redis import TLS_DIR
 from components.testing import Deployment, render
 from components.verify import DEFAULT_KEY_PREFIX, SOCKETIO_CHANNEL, RedisPyCli, Report, Target, check_deployment
+from tests.harness.certificates import Certificates
 from tests.harness.processes import LoggedProcess
 from tests.harness.valkey import NO_RETRY
 from tests.loopback import (
@@ -245,79 +246,6 @@ def free_port_on(addresses: Sequence[str]) -> int:
             continue
         return port
     raise RuntimeError(f"no port free on all of {', '.join(addresses)}")
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Certificates (the openssl CLI: the project's virtualenv has no `cryptography`)
-# ---------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Certificates:
-    """A CA, a server certificate it signed (names ``localhost`` and ``127.0.0.1``) and a client certificate."""
-
-    ca: Path
-    server: Path
-    server_key: Path
-    client: Path
-    client_key: Path
-
-
-def openssl(*args: str) -> None:
-    assert OPENSSL is not None
-    result = subprocess.run([OPENSSL, *args], capture_output=True, text=True, check=False, timeout=60)
-    if result.returncode != 0:
-        raise RuntimeError(f"openssl {' '.join(args[:2])} failed: {result.stderr.strip()}")
-
-
-def make_ca(directory: Path, name: str) -> tuple[Path, Path]:
-    """A self-signed CA (EC P-256, valid for 2 days): its certificate and key."""
-    directory.mkdir(parents=True, exist_ok=True)
-    cert, key = directory / f"{name}.pem", directory / f"{name}-key.pem"
-    openssl(
-        "req", "-x509", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-noenc",
-        "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", f"/CN={name}",
-        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-    )  # fmt: skip
-    return cert, key
-
-
-def issue(directory: Path, name: str, ca: tuple[Path, Path], extensions: Sequence[str]) -> tuple[Path, Path]:
-    """A certificate signed by ``ca`` (EC P-256, 2 days) with ``extensions``: its PEM file and its key's."""
-    cert, key, request = directory / f"{name}.pem", directory / f"{name}-key.pem", directory / f"{name}.csr"
-    extfile = directory / f"{name}.ext"
-    extfile.write_text(
-        "".join(f"{line}\n" for line in ["basicConstraints=critical,CA:FALSE", "authorityKeyIdentifier=keyid",
-                                          "subjectKeyIdentifier=hash", *extensions])
-    )  # fmt: skip
-    openssl(
-        "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-noenc",
-        "-keyout", str(key), "-out", str(request), "-subj", f"/CN={name}",
-    )  # fmt: skip
-    openssl(
-        "x509", "-req", "-in", str(request), "-CA", str(ca[0]), "-CAkey", str(ca[1]), "-CAcreateserial",
-        "-days", "2", "-extfile", str(extfile), "-out", str(cert),
-    )  # fmt: skip
-    key.chmod(0o600)
-    return cert, key
-
-
-def make_certificates(directory: Path) -> Certificates:
-    ca = make_ca(directory, "tier2-redis-ca")
-    server = issue(
-        directory,
-        "localhost",
-        ca,
-        [
-            "subjectAltName=DNS:localhost,IP:127.0.0.1",
-            "keyUsage=critical,digitalSignature",
-            "extendedKeyUsage=serverAuth",
-        ],
-    )
-    client = issue(
-        directory, "tier2-open-webui", ca, ["keyUsage=critical,digitalSignature", "extendedKeyUsage=clientAuth"]
-    )
-    return Certificates(ca[0], server[0], server[1], client[0], client[1])
 
 
 def tls_redis_server(workdir: Path, certificates: Certificates, password: str) -> ServerProcess:
