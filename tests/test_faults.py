@@ -37,6 +37,7 @@ from tests.faults import (
     wait_recovery,
 )
 from tests.harness.replicas import ADMIN, REPLICAS_MARKS, Running, running_replicas, signup
+from tests.harness.waiting import wait_until
 from tests.loopback import local_healthcheck
 from tests.open_webui_process import open_webui_venv
 
@@ -156,16 +157,7 @@ def test_replica_when_its_connections_go_silent_is_unhealthy_within_the_bound(fa
     # TCP resumes at its next retransmission, whose backoff doubled through the silence (up to about 50 s here).
     recovery = wait_recovery("replica 2's packets flow again", time.monotonic(), faults.raise_and_wait, 90)
     faults.after("deaf", recovery, 60)
-    assert wait_until_passes(check, 30), "the healthcheck still fails once events flow"
-
-
-def wait_until_passes(check: Any, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check().returncode == 0:
-            return True
-        time.sleep(2)
-    return False
+    assert wait_until(lambda: check().returncode == 0, 30, interval=2), "the healthcheck still fails once events flow"
 
 
 def test_valkey_when_killed_and_started_70_s_later_events_flow_again_within_the_listener_backoff(

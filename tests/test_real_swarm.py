@@ -41,6 +41,7 @@ from tests.harness.swarm_stack import (
     label_data_node,
     swarm_config,
 )
+from tests.harness.waiting import wait_until
 from tests.lifecycle import EventRecorder, Poller, first, post_json
 from tests.loopback import free_port
 from tests.swarm_applier import task_addresses
@@ -230,13 +231,12 @@ def _passed_a_check_from_now(container: str, timeout: float = 30) -> bool:
         return dict(entries[-1])
 
     before = last().get("Start")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def passed() -> bool:
         entry = last()
-        if entry.get("Start") != before and entry.get("ExitCode") == 0:
-            return True
-        time.sleep(0.5)
-    return False
+        return entry.get("Start") != before and entry.get("ExitCode") == 0
+
+    return wait_until(passed, timeout, interval=0.5)
 
 
 def _health(container: str) -> str | None:
@@ -619,9 +619,7 @@ def test_two_nodes_when_the_worker_stops_its_tasks_move_to_the_manager_and_clien
     count = 6
     stack.probe("survive", {"raise": f"http://{lb}:8080", "count": count, "timeout": 300}, detach=True)
     probe = f"{stack.run}-probe"
-    deadline = time.monotonic() + 120
-    while "READY" not in docker("logs", probe, check=False) and time.monotonic() < deadline:
-        time.sleep(0.5)
+    wait_until(lambda: "READY" in docker("logs", probe, check=False), 120, interval=0.5)
     assert "READY" in docker("logs", probe, check=False), docker("logs", probe, check=False)
     stopped_at = time.time()
     began = time.monotonic()
@@ -633,9 +631,8 @@ def test_two_nodes_when_the_worker_stops_its_tasks_move_to_the_manager_and_clien
         running = [t for s in ("open-webui", "open-webui-replicas", "lb") for t in stack.tasks(s)]
         return len(running) == 4 and {t["NodeID"] for t in running} == {two_nodes.manager}
 
-    while not all_on_manager():
-        assert time.monotonic() - began < 400, "the worker's tasks were not rescheduled on the manager"
-        time.sleep(1)
+    rescheduled = wait_until(all_on_manager, began + 400 - time.monotonic(), interval=1)
+    assert rescheduled, "the worker's tasks were not rescheduled on the manager"
     moved_after = time.monotonic() - began
     code = docker("wait", probe, timeout=600)
     output = docker("logs", probe, check=False).splitlines()[-1]

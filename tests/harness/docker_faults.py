@@ -16,6 +16,7 @@ from tests.faults import (
     wait_recovery,
 )
 from tests.harness.docker_stack import Running
+from tests.harness.waiting import wait_until
 from tests.replicas_support import api
 
 USER = {"name": "Faults", "email": "faults@example.com", "password": "faults-correct-horse-battery"}
@@ -72,12 +73,13 @@ class DockerFaults(ReplicaEvents):
     def wait_delivered(self, name: str, timeout: float = 30) -> None:
         """Until the last healthcheck of ``name`` delivered its event: the replica starts the next fault settled,
         with no earlier outage left in its probe's memory."""
-        started = time.monotonic()
-        while time.monotonic() - started < timeout:
+
+        def delivered() -> bool:
             last = self.checks(name)[-1:]
-            if last and last[0].startswith("healthy: an event"):
-                return
-            time.sleep(0.5)
+            return bool(last) and last[0].startswith("healthy: an event")
+
+        if wait_until(delivered, timeout, interval=0.5):
+            return
         raise AssertionError(f"{name}'s healthcheck has not delivered an event in {timeout:g} s: {self.checks(name)}")
 
     def silent(self, server_port: int, server_pid: int | None, *, connections: str, server: str) -> None:
