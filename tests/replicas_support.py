@@ -45,8 +45,7 @@ import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import pytest
 import socketio
@@ -263,7 +262,7 @@ def wait_open_webui_healthcheck(command: str, process: OpenWebUIProcess, venv: P
 # ---------------------------------------------------------------------------------------------------------
 
 
-class PostgresServer:
+class PostgresServer(LoggedProcess):
     """The rendered PostgreSQL container as a throwaway cluster on ``127.0.0.1:<free port>``.
 
     The official image's entrypoint turns ``POSTGRES_USER``/``POSTGRES_PASSWORD``/``POSTGRES_DB`` into the
@@ -288,9 +287,8 @@ class PostgresServer:
         # The cluster lives outside pytest's directory, which is private to the test user (PostgreSQL runs as
         # another user when the tests run as root).
         self.cluster = Path(tempfile.mkdtemp(prefix="owui-postgres-"))
+        super().__init__(self.cluster / "postgres.log", "postgres")
         self.data_dir = self.cluster / "data"
-        self.log_path = self.cluster / "postgres.log"
-        self.started_at = 0.0
         self.seconds_to_healthy: float | None = None
         self._started = False
 
@@ -389,22 +387,10 @@ class PostgresServer:
                 with contextlib.suppress(ProcessLookupError, ValueError):
                     os.kill(int(pid_file.read_text().split()[0]), signal.SIGKILL)
             self._started = False
-        if self.log_path.exists():
+        if self.log_path.exists() and self.log_path.parent == self.cluster:
             shutil.copy(self.log_path, self.workdir / "postgres.log")
+            self.log_path = self.workdir / "postgres.log"  # the copy kept for failure reports
         shutil.rmtree(self.cluster, ignore_errors=True)
-
-    def log_tail(self, lines: int = 60) -> str:
-        path = self.log_path if self.log_path.exists() else self.workdir / "postgres.log"
-        text = path.read_text(errors="replace") if path.exists() else ""
-        return f"--- last {lines} lines of {path} ---\n" + "\n".join(text.splitlines()[-lines:])
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 # ---------------------------------------------------------------------------------------------------------
