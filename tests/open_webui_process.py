@@ -59,6 +59,10 @@ def open_webui_venv() -> Path | None:
     return Path(value).expanduser() if value else None
 
 
+TIER2_MARKS = [pytest.mark.tier2, pytest.mark.skipif(open_webui_venv() is None, reason=SKIP_REASON)]
+"""The ``pytestmark`` of every Tier 2 module: ``tier2``, skipped (saying how to run it) without ``OPEN_WEBUI_VENV``."""
+
+
 def open_webui_command(venv: Path) -> Path:
     """The ``open-webui`` program in ``venv``; a set but wrong ``OPEN_WEBUI_VENV`` fails rather than skips."""
     program = venv / "bin" / "open-webui"

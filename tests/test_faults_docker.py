@@ -35,14 +35,7 @@ from tests.faults import (
     wait_recovery,
 )
 from tests.harness.docker_faults import DockerFaults
-from tests.harness.docker_stack import (
-    DOCKER_MARKS,
-    DockerReport,
-    apply_stack,
-    cleanup,
-    derived_image,
-    stack_config,
-)
+from tests.harness.docker_stack import DOCKER_MARKS, DockerReport, apply_stack, cleanup, derived_image, stack_config
 from tests.loopback import free_port
 
 pytestmark = [*DOCKER_MARKS, pytest.mark.faults]

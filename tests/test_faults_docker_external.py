@@ -21,13 +21,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.docker_applier import EngineClient
-from tests.faults import (
-    BACKOFF_BOUND,
-    LONG_OUTAGE,
-    RECOVERY_BOUND,
-    FaultsReport,
-    wait_recovery,
-)
+from tests.faults import BACKOFF_BOUND, LONG_OUTAGE, RECOVERY_BOUND, FaultsReport, wait_recovery
 from tests.harness.docker_external import External, external_stack
 from tests.harness.docker_faults import DockerFaults
 from tests.harness.docker_stack import DOCKER_MARKS, Running

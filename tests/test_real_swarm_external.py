@@ -21,13 +21,7 @@ from components.testing import Deployment, render
 from components.verify import Target, check_deployment, docker_redis_py, locate_task
 from tests.docker_applier import EngineClient
 from tests.harness.docker_external import PASSWORD, TLSRedis, make_tls_certificates
-from tests.harness.swarm_stack import (
-    SWARM_MARKS,
-    SwarmReport,
-    docker,
-    label_data_node,
-    swarm_config,
-)
+from tests.harness.swarm_stack import SWARM_MARKS, SwarmReport, docker, label_data_node, swarm_config
 from tests.loopback import free_port
 from tests.swarm_applier import SwarmApplier
 from tests.swarm_nodes import bridge_gateway

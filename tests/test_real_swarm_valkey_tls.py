@@ -17,13 +17,7 @@ import pytest
 from components.testing import Deployment, StackMocks, render
 from components.verify import DockerValkeyCli, Target, check_deployment, locate_task
 from tests.docker_applier import EngineClient
-from tests.harness.swarm_stack import (
-    SWARM_MARKS,
-    SwarmReport,
-    docker,
-    label_data_node,
-    swarm_config,
-)
+from tests.harness.swarm_stack import SWARM_MARKS, SwarmReport, docker, label_data_node, swarm_config
 from tests.harness.waiting import wait_until
 from tests.loopback import free_port
 from tests.swarm_applier import SwarmApplier, tasks_of

@@ -61,7 +61,6 @@ from tests.harness.external_redis import (
     REDIS_TIMEOUT,
     RESUBSCRIBE_TIMEOUT,
     SENTINEL_ADDRESSES,
-    TIER2_MARKS,
     Endpoint,
     ExternalRedisReport,
     ExternalStack,
@@ -78,11 +77,8 @@ from tests.harness.external_redis import (
 )
 from tests.harness.valkey import NO_RETRY
 from tests.harness.waiting import wait_until
-from tests.loopback import (
-    LOOPBACK,
-    PROBE_FILE,
-    valkey_server_binary,
-)
+from tests.loopback import LOOPBACK, PROBE_FILE, valkey_server_binary
+from tests.open_webui_process import TIER2_MARKS
 
 pytestmark = TIER2_MARKS
 

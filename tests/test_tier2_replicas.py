@@ -45,11 +45,7 @@ from tests.harness.replicas import (
 )
 from tests.harness.waiting import wait_until
 from tests.open_webui_process import open_webui_venv
-from tests.replicas_support import (
-    HAProxyProcess,
-    api,
-    run_open_webui_healthcheck,
-)
+from tests.replicas_support import HAProxyProcess, api, run_open_webui_healthcheck
 
 pytestmark = REPLICAS_MARKS
 

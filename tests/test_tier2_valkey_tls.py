@@ -35,7 +35,6 @@ from tests.harness.external_redis import (
     LISTENER_FAILURE,
     REDIS_SERVER,
     REDIS_TIMEOUT,
-    TIER2_MARKS,
     ClientTLS,
     Endpoint,
     ExternalRedisReport,
@@ -49,6 +48,7 @@ from tests.harness.external_redis import (
 from tests.harness.valkey import NO_RETRY
 from tests.harness.waiting import wait_until
 from tests.loopback import LOOPBACK, LocalValkey, free_port, localize_valkey, valkey_cli
+from tests.open_webui_process import TIER2_MARKS
 from tests.tls_provider import ProviderState
 
 pytestmark = [

@@ -18,16 +18,8 @@ from typing import Any
 import pytest
 
 from components.testing import Deployment, render
-from tests.docker_applier import (
-    CONTAINER,
-    Applied,
-    Applier,
-    DockerError,
-    EngineClient,
-)
-from tests.lifecycle import (
-    Poller,
-)
+from tests.docker_applier import CONTAINER, Applied, Applier, DockerError, EngineClient
+from tests.lifecycle import Poller
 from tests.open_webui_process import FiguresReport
 
 ENABLED = os.environ.get("REAL_DOCKER") == "1"

@@ -40,19 +40,11 @@ from tests.loopback import (
     local_healthcheck,
     valkey_server_binary,
 )
-from tests.open_webui_process import (
-    SKIP_REASON,
-    FiguresReport,
-    OpenWebUIProcess,
-    Tier2Report,
-    local_open_webui_env,
-    open_webui_venv,
-)
+from tests.open_webui_process import FiguresReport, OpenWebUIProcess, Tier2Report, local_open_webui_env, open_webui_venv
 from tests.replicas_support import EventClient, Received
 
 REDIS_SERVER = shutil.which("redis-server")
 OPENSSL = shutil.which("openssl")
-TIER2_MARKS = [pytest.mark.tier2, pytest.mark.skipif(open_webui_venv() is None, reason=SKIP_REASON)]
 needs_tls_tools = pytest.mark.skipif(
     REDIS_SERVER is None or OPENSSL is None,
     reason="no redis-server or openssl: `apt-get install redis-server openssl` (scripts/test --all does); "

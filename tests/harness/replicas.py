@@ -22,7 +22,7 @@ from components.core.postgres import PORT as POSTGRES_PORT
 from components.testing import Deployment, render
 from tests.harness.valkey import RenderedValkey
 from tests.loopback import free_port, localize_valkey
-from tests.open_webui_process import SKIP_REASON, OpenWebUIProcess, local_open_webui_env, open_webui_venv
+from tests.open_webui_process import TIER2_MARKS, OpenWebUIProcess, local_open_webui_env, open_webui_venv
 from tests.replicas_support import (
     EventClient,
     HAProxyProcess,
@@ -43,8 +43,7 @@ from tests.replicas_support import (
 POSTGRES_BIN = postgres_bin_dir()
 HAPROXY = haproxy_binary()
 REPLICAS_MARKS = [
-    pytest.mark.tier2,
-    pytest.mark.skipif(open_webui_venv() is None, reason=SKIP_REASON),
+    *TIER2_MARKS,
     pytest.mark.skipif(HAPROXY is None, reason="no haproxy: `apt-get install haproxy` (scripts/test --all does)"),
     pytest.mark.skipif(
         POSTGRES_BIN is None,
