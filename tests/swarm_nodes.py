@@ -109,12 +109,9 @@ def _out(*args: str, host: str | None = None, timeout: float = 120) -> str:
 
 
 def _until(what: str, condition: Callable[[], bool], timeout: float, interval: float = 0.2) -> float:
-    """Call ``condition`` until it is true: the seconds that took (RuntimeError after ``timeout``)."""
+    """Call ``condition`` until it is true: the seconds that took (TimeoutError after ``timeout``)."""
     started = time.monotonic()
-    try:
-        wait_for(condition, timeout, interval=interval, what=what)
-    except TimeoutError:
-        raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}") from None
+    wait_for(condition, timeout, interval=interval, what=what)
     return time.monotonic() - started
 
 

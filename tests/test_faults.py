@@ -1,7 +1,7 @@
 """The faults tier (issue #19): every Redis fault heals without a person, and a deaf replica is not called healthy.
 
 Tier 2 (loopback): the rendered deployment with two Open WebUI replicas, PostgreSQL and HAProxy, each container
-run as a process (``tests/test_tier2_replicas.py``'s ``running_replicas``). For each fault an event raised through
+run as a process (``tests/harness/replicas.py``'s ``running_replicas``). For each fault an event raised through
 replica 1 (a REST call that emits ``channel:created`` to the user's room) must reach a socket.io client connected
 to replica 2; the seconds from the end of the fault to the first such event go to the terminal summary. After each
 fault what the README's loss table says is kept is still there: the account (PostgreSQL) and a key written to

@@ -21,7 +21,7 @@ def test_wait_for_when_the_probe_gives_a_value_returns_the_first_truthy_one() ->
 
 
 def test_wait_for_when_nothing_comes_raises_naming_what_was_awaited() -> None:
-    with pytest.raises(TimeoutError, match=r"^the replica healthy not after 0\.05 s$"):
+    with pytest.raises(TimeoutError, match=r"^timed out after 0\.05 s waiting for the replica healthy$"):
         wait_for(lambda: None, 0.05, interval=0.01, what="the replica healthy")
 
 

@@ -67,7 +67,7 @@ class LoggedProcess:
 
     def wait_ready(self, probe: Callable[[], T | None], timeout: float, *, interval: float, what: str) -> T:
         """``wait_for(probe)`` that fails at once, with the log's tail, when the process exits meanwhile, and with
-        the log's tail when ``timeout`` passes (``"<label> <what> not after <timeout> s"``)."""
+        the log's tail when ``timeout`` passes (``"... waiting for <label> <what>"``)."""
 
         def ready() -> T | None:
             process = self.require_process()

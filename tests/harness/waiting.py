@@ -18,8 +18,8 @@ T = TypeVar("T")
 def wait_for(probe: Callable[[], T | None], timeout: float = 10.0, *, interval: float = 0.05, what: str = "") -> T:
     """Call ``probe`` every ``interval`` seconds until it returns a truthy value, and return that value.
 
-    Raises ``TimeoutError`` ("<what> not after <timeout> s") when ``timeout`` seconds pass first; an exception
-    from ``probe`` propagates at once (catch it inside ``probe`` to keep polling through it).
+    Raises ``TimeoutError`` ("timed out after <timeout> s waiting for <what>") when ``timeout`` seconds pass
+    first; an exception from ``probe`` propagates at once (catch it inside ``probe`` to keep polling through it).
     """
     deadline = time.monotonic() + timeout
     while True:
@@ -27,7 +27,7 @@ def wait_for(probe: Callable[[], T | None], timeout: float = 10.0, *, interval: 
         if value:
             return value
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{what or 'the condition'} not after {timeout:g} s")
+            raise TimeoutError(f"timed out after {timeout:g} s waiting for {what or 'the condition'}")
         time.sleep(interval)
 
 
