@@ -35,40 +35,6 @@ from pulumi.runtime import rpc
 from .verify import ValkeyCli as ValkeyCli
 
 PROJECT = "open-webui-redis"
-_MOVED_TO_TESTS = frozenset(
-    {
-        "LocalValkey",
-        "ValkeyProcess",
-        "free_port",
-        "local_redis_url",
-        "localize_valkey",
-        "valkey_cli",
-        "valkey_cli_dir",
-        "valkey_server_binary",
-    }
-)
-"""The loopback machinery (run a rendered Valkey container on this machine) is test support: it lives in
-``tests/loopback.py`` since issue #10. The old names still resolve in a checkout of this repository."""
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _MOVED_TO_TESTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-    import warnings
-
-    try:
-        loopback = importlib.import_module("tests.loopback")
-    except ImportError as error:
-        raise AttributeError(
-            f"components.testing.{name} moved to tests/loopback.py (test support, not part of the library)"
-        ) from error
-    warnings.warn(
-        f"components.testing.{name} moved to tests.loopback; import it from there", DeprecationWarning, stacklevel=2
-    )
-    return getattr(loopback, name)
-
-
 PROGRAM = Path(__file__).resolve().parent.parent / "__main__.py"
 _AUTO_NAMED = ("docker:index/container:Container", "docker:index/volume:Volume", "docker:index/network:Network")
 _SIG = rpc._special_sig_key

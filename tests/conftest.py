@@ -7,56 +7,23 @@ teardown. Tier 2 tests reuse it to give a real Open WebUI the Valkey the program
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, Protocol
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 import pytest
-import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
-from components.testing import Deployment, StackMocks, render
+from components.testing import StackMocks, render
 from tests.docker_applier import EngineClient
-from tests.loopback import LocalValkey, ValkeyProcess, free_port, local_redis_url, localize_valkey
+from tests.harness.valkey import RenderedValkey, StartValkey
+from tests.loopback import free_port, localize_valkey
+
+if TYPE_CHECKING:
+    from tests.harness.docker_stack import DockerReport
+    from tests.harness.external_redis import ExternalRedisReport
+    from tests.harness.swarm_stack import SwarmReport
 
 # Before any test module imports it: the order checks there then show their timestamps when they fail.
 pytest.register_assert_rewrite("tests.lifecycle")
-
-NO_RETRY = Retry(NoBackoff(), retries=0)
-"""redis-py retries failed connections by default, and AuthenticationError is a ConnectionError."""
-
-
-class RenderedValkey(ValkeyProcess):
-    """A started Valkey with the deployment it was rendered from and Open WebUI's URLs, host mapped."""
-
-    def __init__(self, local: LocalValkey, deployment: Deployment) -> None:
-        super().__init__(local)
-        self.deployment = deployment
-        open_webui = deployment.container(deployment.outputs["openWebuiContainerName"])
-        self.redis_url = local_redis_url(open_webui.env["REDIS_URL"])
-        """``REDIS_URL`` from Open WebUI's environment, its host mapped to 127.0.0.1."""
-        self.websocket_redis_url = local_redis_url(open_webui.env["WEBSOCKET_REDIS_URL"])
-        """``WEBSOCKET_REDIS_URL`` from Open WebUI's environment, its host mapped to 127.0.0.1."""
-
-    def client(self, db: int = 0, **kwargs: Any) -> redis.Redis:
-        """A redis-py client with the rendered password, no retries (a refusal surfaces at once)."""
-        kwargs.setdefault("retry", NO_RETRY)
-        return redis.Redis(host="127.0.0.1", port=self.port, password=self.password, db=db, **kwargs)
-
-    def url_client(self, url: str) -> redis.Redis:
-        """A redis-py client from one of the rendered URLs, as Open WebUI makes one."""
-        return redis.Redis.from_url(url, retry=NO_RETRY)
-
-
-class StartValkey(Protocol):
-    def __call__(
-        self,
-        config: Mapping[str, Any] | None = None,
-        *,
-        mocks: StackMocks | None = None,
-        secret_keys: Iterable[str] = (),
-    ) -> RenderedValkey: ...
 
 
 @pytest.fixture
@@ -86,16 +53,6 @@ def valkey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartValkey]:
         server.kill()
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, interval: float = 0.05) -> bool:
-    """Poll ``predicate`` until it is true or ``timeout`` seconds pass; whether it became true."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(interval)
-    return True
-
-
 # ---------------------------------------------------------------------------------------------------------
 # The real-Docker and real-Swarm tiers: the daemon, and the stand-in images built once per run
 # ---------------------------------------------------------------------------------------------------------
@@ -114,3 +71,36 @@ def images() -> dict[str, str]:
     from tests.docker_standins import ensure_images
 
     return ensure_images()
+
+
+@pytest.fixture(scope="session")
+def report(request: pytest.FixtureRequest) -> DockerReport:
+    """The real-Docker tier's figures, printed in the terminal summary."""
+    from tests.harness.docker_stack import DockerReport
+
+    return DockerReport.of(request.config)
+
+
+@pytest.fixture(scope="session")
+def swarm_report(request: pytest.FixtureRequest) -> SwarmReport:
+    """The real-Swarm tier's figures, printed in the terminal summary."""
+    from tests.harness.swarm_stack import SwarmReport
+
+    return SwarmReport.of(request.config)
+
+
+@pytest.fixture(scope="module")
+def manager(engine: EngineClient) -> Iterator[str]:
+    """This daemon as a swarm manager (it leaves the swarm at the end if it was in none); its node ID."""
+    from tests.swarm_nodes import swarm_manager
+
+    with swarm_manager():
+        yield str(engine.call("GET", "/info")["Swarm"]["NodeID"])
+
+
+@pytest.fixture(scope="session")
+def figures(request: pytest.FixtureRequest) -> ExternalRedisReport:
+    """The figures of the Tier 2 external-Redis and Valkey-TLS modules, printed in the terminal summary."""
+    from tests.harness.external_redis import ExternalRedisReport
+
+    return ExternalRedisReport.of(request.config)

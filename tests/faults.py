@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -17,9 +18,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from tests.harness.replicas import is_channel_created
 from tests.open_webui_process import FiguresReport
 from tests.replicas_support import EventClient, api
-from tests.test_tier2_replicas import is_channel_created
 
 RECOVERY_BOUND = 30.0
 """The goal: events flow again within 30 s of a fault ending (or of a connection going silent)."""
@@ -27,6 +28,22 @@ BACKOFF_BOUND = 65.0
 """After a Valkey outage longer than about 30 s, Open WebUI's websocket listener retries on its own backoff (1, 2,
 4 ... 60 s: python-socketio's ``_redis_listen_with_retries`` and Open WebUI 0.12's copy of it), so events may take
 up to a minute after Valkey answers (README, Faults)."""
+
+
+FROZEN = 10.0
+"""Seconds a server is stopped (SIGSTOP) in the frozen case of every faults tier."""
+LONG_OUTAGE = 70.0
+"""Longer than a minute: Open WebUI's listener backs off to its longest wait (60 s) by then."""
+
+
+def freeze(pid: int, seconds: float) -> None:
+    """Stop process ``pid`` (SIGSTOP: its connections stay open and nothing answers on them) for ``seconds``, then
+    resume it (SIGCONT), whatever happens meanwhile."""
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        time.sleep(seconds)
+    finally:
+        os.kill(pid, signal.SIGCONT)
 
 
 class FaultsReport(FiguresReport):
@@ -135,6 +152,14 @@ class ReplicaEvents:
         assert self.kept(f"{KEPT}:{fault}") == "kept", "a key written before the fault is gone"
         credentials = {key: self.user[key] for key in ("email", "password")}
         assert api(self.url(1), "POST", "/api/v1/auths/signin", credentials)["email"] == self.user["email"]
+
+    def frozen(self, pid: Callable[[], int], server: str) -> None:
+        """The frozen case of every tier: ``server`` (process ``pid()``) stopped for ``FROZEN`` seconds and resumed;
+        events flow again within ``RECOVERY_BOUND`` of the resume."""
+        self.before("frozen")
+        freeze(pid(), FROZEN)
+        recovery = wait_recovery(f"{server} frozen 10 s (SIGSTOP), resumed", time.monotonic(), self.raise_and_wait, 60)
+        self.after("frozen", recovery, RECOVERY_BOUND)
 
     def close(self) -> None:
         if self.client is not None:

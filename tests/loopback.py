@@ -23,18 +23,18 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from types import TracebackType
 from typing import TYPE_CHECKING, Self
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from components.core.open_webui import PROBE_PATH
 from components.core.probe import STATE_PATH as PROBE_STATE_PATH
 from components.core.valkey import DATA_PATH
 from components.verify import ValkeyCli
+from tests.harness.processes import LoggedProcess
+from tests.harness.urls import rewrite_url
 
 if TYPE_CHECKING:
     from components.testing import Container
@@ -101,9 +101,8 @@ def local_redis_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.hostname is None:
         raise ValueError("URL has no host")
-    userinfo, at, _ = parts.netloc.rpartition("@")
     port = f":{parts.port}" if parts.port is not None else ""
-    return urlunsplit(parts._replace(netloc=f"{userinfo}{at}{LOOPBACK}{port}"))
+    return rewrite_url(url, new_host_port=f"{LOOPBACK}{port}")
 
 
 def host_path(workdir: Path, container_path: str) -> Path:
@@ -293,16 +292,15 @@ def valkey_cli(port: int, password: str | None, workdir: Path, host: str = LOOPB
 # ---------------------------------------------------------------------------------------------------------
 
 
-class ValkeyProcess:
+class ValkeyProcess(LoggedProcess):
     """A ``LocalValkey`` started as a process: start, stop (SIGTERM, what ``docker stop`` sends), kill
     (SIGKILL), restart with the same arguments and data directory. Use it as a context manager, or call
     ``close()``: the process never outlives it.
     """
 
     def __init__(self, local: LocalValkey) -> None:
+        super().__init__(local.workdir / "valkey.log", "valkey-server")
         self.local = local
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log_path = local.workdir / "valkey.log"
 
     @property
     def port(self) -> int:
@@ -316,36 +314,27 @@ class ValkeyProcess:
     def data_dir(self) -> Path:
         return self.local.data_dir
 
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def log(self) -> str:
-        """What the server has printed (its log goes to a file: a pipe nobody reads would block it)."""
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
     def start(self, timeout: float = 10.0) -> None:
         """Start the server and wait until it accepts commands (not while it is still loading data)."""
         if self.running:
             raise RuntimeError("Valkey is already running")
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                list(self.local.argv),
-                cwd=self.local.cwd,
-                env=dict(self.local.env),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # a Ctrl-C in the terminal reaches the tests, not the server
-            )
+        self.spawn(self.local.argv, cwd=self.local.cwd, env=self.local.env)
         try:
-            self._wait_ready(timeout)
+            # Without auth the reply is +PONG; with auth, -NOAUTH: either way it serves commands. -LOADING
+            # (reading RDB or AOF) is not ready yet.
+            self.wait_ready(
+                lambda: _ping(self.port).startswith(("+PONG", "-NOAUTH")),
+                timeout,
+                interval=0.02,
+                what="accepting commands (PING answered +PONG or -NOAUTH)",
+            )
         except BaseException:
             self.kill()
             raise
 
     def stop(self, timeout: float = 10.0) -> int:
         """SIGTERM and wait, as ``docker stop`` does (then SIGKILL after ``timeout``). Returns the exit status."""
-        process = self._require_process()
+        process = self.require_process()
         process.send_signal(signal.SIGTERM)
         try:
             return process.wait(timeout)
@@ -353,53 +342,16 @@ class ValkeyProcess:
             self.kill()
             return process.wait()
 
-    def kill(self) -> None:
-        """SIGKILL to the whole process group, as a container's end kills every process in it (a BGSAVE child
-        included): nothing gets a chance to save anything."""
-        if self.process is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)  # start_new_session: the group id is the pid
-        self.process.wait()
-
     def restart(self, timeout: float = 10.0) -> None:
         """Stop (SIGTERM) if running, then start again with the same arguments and data directory."""
         if self.running:
             self.stop()
         self.start(timeout)
 
-    def close(self) -> None:
-        self.kill()
-
     def __enter__(self) -> Self:
         if not self.running:
             self.start()
         return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def _require_process(self) -> subprocess.Popen[bytes]:
-        if self.process is None:
-            raise RuntimeError("Valkey was never started")
-        return self.process
-
-    def _wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            process = self._require_process()
-            if process.poll() is not None:
-                raise RuntimeError(f"valkey-server exited with status {process.returncode}:\n{self.log()[-2000:]}")
-            reply = _ping(self.port)
-            # Without auth the reply is +PONG; with auth, -NOAUTH: either way it serves commands. -LOADING
-            # (reading RDB or AOF) is not ready yet.
-            if reply.startswith(("+PONG", "-NOAUTH")):
-                return
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"Valkey not ready after {timeout} s (last reply {reply!r}):\n{self.log()[-2000:]}")
-            time.sleep(0.02)
 
 
 def _ping(port: int) -> str:

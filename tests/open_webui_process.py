@@ -13,22 +13,20 @@ by ``OPEN_WEBUI_VENV``; the process runs in its own process group, which ``close
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
-import subprocess
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Any, ClassVar, Self
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import pytest
 
+from tests.harness.processes import LoggedProcess
+from tests.harness.urls import rewrite_url
 from tests.loopback import LOOPBACK, free_port, local_redis_url
 
 VENV_VARIABLE = "OPEN_WEBUI_VENV"
@@ -61,6 +59,10 @@ def open_webui_venv() -> Path | None:
     return Path(value).expanduser() if value else None
 
 
+TIER2_MARKS = [pytest.mark.tier2, pytest.mark.skipif(open_webui_venv() is None, reason=SKIP_REASON)]
+"""The ``pytestmark`` of every Tier 2 module: ``tier2``, skipped (saying how to run it) without ``OPEN_WEBUI_VENV``."""
+
+
 def open_webui_command(venv: Path) -> Path:
     """The ``open-webui`` program in ``venv``; a set but wrong ``OPEN_WEBUI_VENV`` fails rather than skips."""
     program = venv / "bin" / "open-webui"
@@ -78,12 +80,7 @@ def open_webui_command(venv: Path) -> Path:
 
 def with_password(url: str, password: str) -> str:
     """The same ``redis://`` URL with only its password replaced (percent-encoded), user, host and db kept."""
-    parts = urlsplit(url)
-    userinfo, at, hostport = parts.netloc.rpartition("@")
-    if not at:
-        raise ValueError("URL has no credentials to replace")
-    user = userinfo.split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{hostport}"))
+    return rewrite_url(url, password=password)
 
 
 def local_open_webui_env(
@@ -112,22 +109,19 @@ def local_open_webui_env(
 # ---------------------------------------------------------------------------------------------------------
 
 
-class OpenWebUIProcess:
+class OpenWebUIProcess(LoggedProcess):
     """``open-webui serve --host 127.0.0.1 --port P`` with ``env`` (plus ``PATH``, ``HOME`` and ``LANG``, as the
     image has), its output in ``workdir/<label>.log``. Use it as a context manager, or call ``close()``:
     the process group never outlives it.
     """
 
     def __init__(self, venv: Path, env: Mapping[str, str], workdir: Path, label: str = "open-webui") -> None:
+        super().__init__(workdir / f"{label}.log", label)
         self.program = open_webui_command(venv)
         self.env = dict(env)
         self.workdir = workdir
-        self.label = label
         self.port = free_port()
         self.url = f"http://{LOOPBACK}:{self.port}"
-        self.log_path = workdir / f"{label}.log"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.started_at = 0.0
         self.seconds_to_healthy: float | None = None
 
     # -- life cycle -------------------------------------------------------------------------------------
@@ -141,52 +135,22 @@ class OpenWebUIProcess:
             "LANG": "C.UTF-8",
         }
         command = [str(self.program), "serve", "--host", LOOPBACK, "--port", str(self.port)]
-        self.started_at = time.monotonic()
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                command,
-                cwd=self.workdir,
-                env={**base, **self.env},
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group, killed as a whole in close()
-            )
+        self.spawn(command, cwd=self.workdir, env={**base, **self.env})
 
     def wait_healthy(self, timeout: float = 120.0) -> float:
         """Wait until ``GET /health`` answers 200; return the seconds since ``start()``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            process = self._require_process()
-            if process.poll() is not None:
-                raise RuntimeError(f"{self.label} exited with status {process.returncode}\n{self.log_tail()}")
-            if self.health() == 200:
-                self.seconds_to_healthy = time.monotonic() - self.started_at
-                return self.seconds_to_healthy
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.label} not healthy after {timeout:g} s\n{self.log_tail()}")
-            time.sleep(0.2)
+        self.wait_ready(lambda: self.health() == 200, timeout, interval=0.2, what="healthy (GET /health 200)")
+        self.seconds_to_healthy = time.monotonic() - self.started_at
+        return self.seconds_to_healthy
 
     def close(self, timeout: float = 10.0) -> None:
         """SIGTERM to the process group, then SIGKILL to what is left of it after ``timeout``; reap the process."""
-        process = self.process
-        if process is None:
-            return
-        _signal_group(process.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout)
-        _signal_group(process.pid, signal.SIGKILL)  # children that outlive the server, or a server that hangs
-        process.wait()
+        self.terminate(timeout)
 
-    def __enter__(self) -> OpenWebUIProcess:
+    def __enter__(self) -> Self:
         if self.process is None:
             self.start()
         return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
 
     # -- what a client sees -----------------------------------------------------------------------------
 
@@ -213,25 +177,6 @@ class OpenWebUIProcess:
                 return json.load(response)
         except urllib.error.HTTPError as error:
             raise AssertionError(f"POST {path}: {error.code} {error.read().decode(errors='replace')}") from None
-
-    # -- logs -------------------------------------------------------------------------------------------
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def log_tail(self, lines: int = 60) -> str:
-        tail = "\n".join(self.log().splitlines()[-lines:])
-        return f"--- last {lines} lines of {self.log_path} ---\n{tail}"
-
-    def _require_process(self) -> subprocess.Popen[bytes]:
-        if self.process is None:
-            raise RuntimeError(f"{self.label} was never started")
-        return self.process
-
-
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError):  # the whole group is gone
-        os.killpg(pgid, sig)
 
 
 # ---------------------------------------------------------------------------------------------------------

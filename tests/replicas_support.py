@@ -45,9 +45,7 @@ import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any
 
 import pytest
 import socketio
@@ -55,6 +53,9 @@ import socketio
 from components.core.postgres import PASSWORD_SET
 from components.core.postgres import PORT as POSTGRES_PORT
 from components.testing import Container, Deployment
+from tests.harness.processes import LoggedProcess
+from tests.harness.urls import host_port, rewrite_url
+from tests.harness.waiting import wait_for
 from tests.loopback import LOOPBACK, free_port, host_path, local_healthcheck
 from tests.open_webui_process import SOCKET_PATH, OpenWebUIProcess, RunPlugin
 
@@ -155,11 +156,10 @@ def local_url(url: str, hosts: Mapping[str, str]) -> str:
 
     Scheme, credentials, path and query are kept byte for byte; a ``host:port`` not in ``hosts`` is an error.
     """
-    parts = urlsplit(url)
-    userinfo, at, hostport = parts.netloc.rpartition("@")
-    if hostport not in hosts:
-        raise ValueError(f"{hostport!r} is not a known container address ({sorted(hosts)})")
-    return urlunsplit(parts._replace(netloc=f"{userinfo}{at}{hosts[hostport]}"))
+    address = host_port(url)
+    if address not in hosts:
+        raise ValueError(f"{address!r} is not a known container address ({sorted(hosts)})")
+    return rewrite_url(url, new_host_port=hosts[address])
 
 
 _TOKENS = re.compile(r"(\s+)")
@@ -248,14 +248,13 @@ def run_open_webui_healthcheck(command: str, process: OpenWebUIProcess, venv: Pa
 
 def wait_open_webui_healthcheck(command: str, process: OpenWebUIProcess, venv: Path, timeout: float) -> float:
     """Poll the rendered healthcheck every second (its ``start_interval``) until it passes; seconds since start."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = run_open_webui_healthcheck(command, process, venv)
-        if result.returncode == 0:
-            return time.monotonic() - process.started_at
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{process.label}: the rendered healthcheck still fails ({result.returncode})")
-        time.sleep(1.0)
+    wait_for(
+        lambda: run_open_webui_healthcheck(command, process, venv).returncode == 0,
+        timeout,
+        interval=1.0,
+        what=f"{process.label}: the rendered healthcheck passing",
+    )
+    return time.monotonic() - process.started_at
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -263,7 +262,7 @@ def wait_open_webui_healthcheck(command: str, process: OpenWebUIProcess, venv: P
 # ---------------------------------------------------------------------------------------------------------
 
 
-class PostgresServer:
+class PostgresServer(LoggedProcess):
     """The rendered PostgreSQL container as a throwaway cluster on ``127.0.0.1:<free port>``.
 
     The official image's entrypoint turns ``POSTGRES_USER``/``POSTGRES_PASSWORD``/``POSTGRES_DB`` into the
@@ -288,9 +287,8 @@ class PostgresServer:
         # The cluster lives outside pytest's directory, which is private to the test user (PostgreSQL runs as
         # another user when the tests run as root).
         self.cluster = Path(tempfile.mkdtemp(prefix="owui-postgres-"))
+        super().__init__(self.cluster / "postgres.log", "postgres")
         self.data_dir = self.cluster / "data"
-        self.log_path = self.cluster / "postgres.log"
-        self.started_at = 0.0
         self.seconds_to_healthy: float | None = None
         self._started = False
 
@@ -364,16 +362,20 @@ class PostgresServer:
         command = self.local_healthcheck()
         # Docker runs a healthcheck with the container's environment (POSTGRES_PASSWORD among it).
         env = {**self.env, "PATH": f"{self.bin_dir}{os.pathsep}{os.environ.get('PATH', os.defpath)}"}
-        deadline = time.monotonic() + timeout
-        while True:
+        last: list[subprocess.CompletedProcess[str]] = []
+
+        def passes() -> bool:
             result = subprocess.run(
                 ["/bin/sh", "-c", command], env=env, capture_output=True, text=True, timeout=10, check=False
             )
-            if result.returncode == 0:
-                return
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{command!r} still fails: {result.stdout}{result.stderr}\n{self.log_tail()}")
-            time.sleep(0.2)
+            last[:] = [result]
+            return result.returncode == 0
+
+        try:
+            wait_for(passes, timeout, interval=0.2, what=f"{command!r} passing")
+        except TimeoutError:
+            output = f"{last[-1].stdout}{last[-1].stderr}" if last else ""
+            raise TimeoutError(f"{command!r} still fails: {output}\n{self.log_tail()}") from None
 
     def close(self) -> None:
         """Stop the server (``pg_ctl stop -m immediate``, else SIGKILL to its postmaster), keep its log, delete it."""
@@ -385,22 +387,10 @@ class PostgresServer:
                 with contextlib.suppress(ProcessLookupError, ValueError):
                     os.kill(int(pid_file.read_text().split()[0]), signal.SIGKILL)
             self._started = False
-        if self.log_path.exists():
+        if self.log_path.exists() and self.log_path.parent == self.cluster:
             shutil.copy(self.log_path, self.workdir / "postgres.log")
+            self.log_path = self.workdir / "postgres.log"  # the copy kept for failure reports
         shutil.rmtree(self.cluster, ignore_errors=True)
-
-    def log_tail(self, lines: int = 60) -> str:
-        path = self.log_path if self.log_path.exists() else self.workdir / "postgres.log"
-        text = path.read_text(errors="replace") if path.exists() else ""
-        return f"--- last {lines} lines of {path} ---\n" + "\n".join(text.splitlines()[-lines:])
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -411,7 +401,7 @@ FD_RESERVE = 100
 """Descriptors HAProxy needs beyond two per connection (it computed 40041 for ``maxconn 20000``)."""
 
 
-class HAProxyProcess:
+class HAProxyProcess(LoggedProcess):
     """HAProxy with a localized configuration, as the official image runs it (``haproxy -W -db -f <cfg>``).
 
     ``-S <socket>`` adds the master CLI, which only observes (``show stat``); ``-n`` is added only when this
@@ -419,15 +409,13 @@ class HAProxyProcess:
     """
 
     def __init__(self, binary: Path, config: str, config_path: str, workdir: Path) -> None:
+        super().__init__(workdir / "haproxy.log", "haproxy")
         self.binary = binary
         self.workdir = workdir
         self.config_path = host_path(workdir, config_path)
         self.config_path.parent.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(config)
         self.master_socket = workdir / "master.sock"
-        self.log_path = workdir / "haproxy.log"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.started_at = 0.0
         self.seconds_to_servers_up: float | None = None
         self.connection_limit = self._connection_limit(haproxy_maxconn(config))
         """The ``-n`` given to fit this machine's descriptor limit, None when the configured maxconn fits."""
@@ -450,12 +438,7 @@ class HAProxyProcess:
         if self.connection_limit is not None:
             argv += ["-n", str(self.connection_limit)]
         argv += ["-f", str(self.config_path)]
-        self.started_at = time.monotonic()
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                argv, cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
+        self.spawn(argv, cwd=self.workdir)
 
     def command(self, command: str) -> str:
         """A command for the worker through the master CLI (``@1 <command>``); its answer."""
@@ -482,50 +465,27 @@ class HAProxyProcess:
     def wait_servers_up(self, names: Iterable[str], timeout: float = 30.0) -> float:
         """Wait until every server is UP after a passing ``/health`` check (L7OK); seconds since start."""
         names = list(names)
-        deadline = time.monotonic() + timeout
         last: dict[str, dict[str, str]] = {}
-        while True:
-            process = self._require_process()
-            if process.poll() is not None:
-                raise RuntimeError(f"haproxy exited with status {process.returncode}\n{self.log_tail()}")
+
+        def all_up() -> bool:
+            nonlocal last
             with contextlib.suppress(OSError):
                 last = self.servers()
-                if all(last.get(n, {}).get("status") == "UP" and last[n].get("check_status") == "L7OK" for n in names):
-                    self.seconds_to_servers_up = time.monotonic() - self.started_at
-                    return self.seconds_to_servers_up
-            if time.monotonic() > deadline:
-                states = {n: (row.get("status"), row.get("check_status")) for n, row in last.items()}
-                raise TimeoutError(f"HAProxy servers not all UP after {timeout:g} s: {states}\n{self.log_tail()}")
-            time.sleep(0.2)
+                return all(
+                    last.get(n, {}).get("status") == "UP" and last[n].get("check_status") == "L7OK" for n in names
+                )
+            return False
+
+        try:
+            self.wait_ready(all_up, timeout, interval=0.2, what="servers all UP")
+        except TimeoutError:
+            states = {n: (row.get("status"), row.get("check_status")) for n, row in last.items()}
+            raise TimeoutError(f"HAProxy servers not all UP after {timeout:g} s: {states}\n{self.log_tail()}") from None
+        self.seconds_to_servers_up = time.monotonic() - self.started_at
+        return self.seconds_to_servers_up
 
     def close(self, timeout: float = 10.0) -> None:
-        process = self.process
-        if process is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-    def log_tail(self, lines: int = 60) -> str:
-        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-        return f"--- last {lines} lines of {self.log_path} ---\n" + "\n".join(text.splitlines()[-lines:])
-
-    def _require_process(self) -> subprocess.Popen[bytes]:
-        if self.process is None:
-            raise RuntimeError("haproxy was never started")
-        return self.process
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
+        self.terminate(timeout)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -65,6 +65,7 @@ from types import TracebackType
 from typing import Self
 
 from tests import docker_standins as standins
+from tests.harness.waiting import wait_for
 
 IMAGE_NAME = "dockerd"
 """The stand-in's directory under ``tests/standins/``, and its repository: ``owr-standin/dockerd:<hash>``."""
@@ -108,12 +109,9 @@ def _out(*args: str, host: str | None = None, timeout: float = 120) -> str:
 
 
 def _until(what: str, condition: Callable[[], bool], timeout: float, interval: float = 0.2) -> float:
-    """Call ``condition`` until it is true: the seconds that took (RuntimeError after ``timeout``)."""
+    """Call ``condition`` until it is true: the seconds that took (TimeoutError after ``timeout``)."""
     started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > timeout:
-            raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
+    wait_for(condition, timeout, interval=interval, what=what)
     return time.monotonic() - started
 
 

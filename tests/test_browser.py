@@ -46,14 +46,13 @@ from tests.browser import (
 )
 from tests.docker_applier import EngineClient
 from tests.faults import RECOVERY_BOUND
+from tests.harness.docker_stack import DOCKER_MARKS, DockerReport, Running, apply_stack, stack_config
+from tests.harness.docker_stack import cleanup as docker_cleanup
+from tests.harness.swarm_stack import SwarmReport, SwarmRun, apply, cleanup, label_data_node, swarm_config
 from tests.loopback import free_port
 from tests.swarm_applier import task_addresses
-from tests.test_real_docker import DockerReport, Running, _cleanup, apply_stack, stack_config
-from tests.test_real_docker import pytestmark as docker_marks
-from tests.test_real_swarm import SwarmRun, apply, cleanup, label_data_node, manager, swarm_config, swarm_report
 
-pytestmark = [*docker_marks, pytest.mark.browser]
-__all__ = ["manager", "swarm_report"]  # the real-Swarm tier's fixtures
+pytestmark = [*DOCKER_MARKS, pytest.mark.browser]
 
 
 @pytest.fixture(scope="session")
@@ -209,7 +208,7 @@ def docker_site(engine: EngineClient, images: dict[str, str], request: pytest.Fi
         ada, bob, channel = two_users(running.url, run)
         yield Site("real Docker", port, f"{run}-valkey", replicas, (ada, bob), channel)
     finally:
-        _cleanup(engine, run)
+        docker_cleanup(engine, run)
 
 
 @pytest.fixture(scope="module")
@@ -259,7 +258,7 @@ def test_pages_when_valkey_is_killed_show_messages_again_within_the_bound(
 
 
 @pytest.fixture(scope="module")
-def swarm_site(engine: EngineClient, images: dict[str, str], manager: str, swarm_report: Any) -> Iterator[Site]:
+def swarm_site(engine: EngineClient, images: dict[str, str], manager: str, swarm_report: SwarmReport) -> Iterator[Site]:
     name = f"owrsb{os.getpid()}"
     port = free_port()
     config = swarm_config(name, images, port, openWebui={"publicUrl": f"http://{PUBLIC_HOST}:{port}"})

@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from components.testing import Deployment, StackMocks, render
+from tests.harness.rendered import open_webuis
 from tests.package_schema import TOKEN, served_schema, yaml_program_problems
-from tests.test_external_redis import open_webuis
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -3,12 +3,7 @@ both engines, under Pulumi's mocks: what Open WebUI is given, what stays secret,
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import re
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -18,15 +13,22 @@ from redis.connection import SSLConnection, parse_url
 
 from components import ConfigurationError, settings_from_mapping
 from components.core.open_webui import PROBE_PATH
-from components.swarm._secret_files import EXTRA_ENV_PATH, STACK_ENV_PATH
-from components.testing import Deployment, Resource, StackMocks, render
-from tests.test_swarm import parse_env_file
-from tests.test_swarm import problems_of as refused_problems
+from components.testing import Deployment
+from tests.harness.pem import CA_BODY, CA_PEM, CERT_BODY, CERT_PEM, KEY_BODY, KEY_PEM
+from tests.harness.rendered import (
+    SECRET,
+    OpenWebUIView,
+    by_docker_name,
+    decoded,
+    deploy,
+    input_texts,
+    open_webuis,
+    the_open_webui,
+    tls_files,
+)
+from tests.harness.rendered import redis_problems_of as problems_of
 
 ENGINES = ["docker", "swarm"]
-SECRET = "docker:index/secret:Secret"
-CONFIG = "docker:index/serviceConfig:ServiceConfig"
-
 PASSWORD = "Xk7pQ2vR9sTm4"
 WS_PASSWORD = "Wz4nB8cY1dLe6"
 URL = f"rediss://default:{PASSWORD}@redis.example.com:6380/2"
@@ -37,16 +39,6 @@ SENTINEL_URL = f"redis://:{PASSWORD}@mymaster/2"
 SENTINEL_WS_URL = f"redis://sockets:{WS_PASSWORD}@wsmaster:6379/5"
 
 
-def pem(kind: str, body: str) -> str:
-    return f"-----BEGIN {kind}-----\n{body}\n-----END {kind}-----\n"
-
-
-CA_BODY = "Q0FfQ0VSVF9CT0RZX2E4ZjNjMjE5"
-CERT_BODY = "Q0xJRU5UX0NFUlRfQk9EWV83ZDFl"
-KEY_BODY = "UFJJVkFURV9LRVlfQk9EWV85YjRj"
-CA_PEM = pem("CERTIFICATE", CA_BODY)
-CERT_PEM = pem("CERTIFICATE", CERT_BODY)
-KEY_PEM = pem("PRIVATE KEY", KEY_BODY)
 CA_PATH = "/run/secrets/redis-ca.pem"
 CERT_PATH = "/run/secrets/redis-client.pem"
 KEY_PATH = "/run/secrets/redis-client-key.pem"
@@ -56,111 +48,6 @@ SENTINEL: dict[str, Any] = {"hosts": ["sentinel-1", "10.0.0.5", "sentinel-3.exam
 # ---------------------------------------------------------------------------------------------------------
 # Rendering, and what an Open WebUI container or task is given
 # ---------------------------------------------------------------------------------------------------------
-
-
-def deploy(
-    engine: str,
-    redis: dict[str, Any] | None = None,
-    *,
-    secret_keys: tuple[str, ...] = ("redis",),
-    mocks: StackMocks | None = None,
-    **blocks: Any,
-) -> Deployment:
-    """Render the program on ``engine`` with this ``redis`` block (held as a secret, as `--secret` makes it)."""
-    config: dict[str, Any] = dict(blocks)
-    if redis is not None:
-        config["redis"] = redis
-    if engine == "swarm":
-        config = {"engine": "swarm", "swarm": {"pinImages": False}, **config}
-    return render(config, secret_keys=secret_keys, mocks=mocks)
-
-
-@dataclass
-class OpenWebUIView:
-    """One Open WebUI container (one host) or service (Swarm), as its process sees it."""
-
-    resource: Resource
-    env: dict[str, str]
-    """The process's environment (on Swarm: what the entrypoint wrapper exports from the config and secrets)."""
-    files: dict[str, str]
-    """Files given to it under /run/secrets: path -> content."""
-    secret_files: dict[str, bool]
-    """Path -> whether its content is a Pulumi secret."""
-    healthcheck: str
-    plain_env: dict[str, str]
-    """On Swarm, the stack.env config (a plain input); on one host, nothing is plain (``envs`` is secret)."""
-
-
-def _decoded(data: str) -> str:
-    return base64.b64decode(data).decode()
-
-
-def _by_docker_name(deployment: Deployment, type_: str) -> dict[str, Resource]:
-    return {str(r.outputs["name"]): r for r in deployment.of_type(type_)}
-
-
-def open_webuis(deployment: Deployment, engine: str) -> list[OpenWebUIView]:
-    """Every Open WebUI container or service the deployment declares."""
-    views = []
-    if engine == "docker":
-        for name in deployment.outputs["openWebuiContainerNames"]:
-            container = deployment.container(name)
-            secret = container.resource.is_secret("uploads")
-            views.append(
-                OpenWebUIView(
-                    resource=container.resource,
-                    env=container.env,
-                    files=dict(container.uploads),
-                    secret_files=dict.fromkeys(container.uploads, secret),
-                    healthcheck=container.healthcheck_command,
-                    plain_env={},
-                )
-            )
-        return views
-    secrets = _by_docker_name(deployment, SECRET)
-    configs = _by_docker_name(deployment, CONFIG)
-    for name in deployment.outputs["openWebuiServiceNames"]:
-        service = deployment.service(name)
-        spec = service.inputs["taskSpec"]["containerSpec"]
-        files = {s["fileName"]: _decoded(secrets[s["secretName"]].inputs["data"]) for s in spec.get("secrets") or []}
-        secret_files = {s["fileName"]: secrets[s["secretName"]].is_secret("data") for s in spec.get("secrets") or []}
-        config_files = {c["fileName"]: _decoded(configs[c["configName"]].inputs["data"]) for c in spec["configs"]}
-        plain_env = parse_env_file(config_files[STACK_ENV_PATH])
-        # As the entrypoint wrapper runs: the spec's env, stack.env, openWebui.env, then every upper-case secret file.
-        env = dict(spec.get("env") or {}) | plain_env
-        if EXTRA_ENV_PATH in files:
-            env |= parse_env_file(files[EXTRA_ENV_PATH])
-        for path, content in sorted(files.items()):
-            variable = path.rsplit("/", 1)[1]
-            if re.fullmatch(r"[A-Z_][A-Z0-9_]*", variable):
-                env[variable] = content
-        views.append(
-            OpenWebUIView(
-                resource=service,
-                env=env,
-                files={path: content for path, content in files.items() if path != EXTRA_ENV_PATH},
-                secret_files=secret_files,
-                healthcheck=spec["healthcheck"]["tests"][1],
-                plain_env=plain_env,
-            )
-        )
-    return views
-
-
-def the_open_webui(deployment: Deployment, engine: str) -> OpenWebUIView:
-    (view,) = open_webuis(deployment, engine)
-    return view
-
-
-def tls_files(view: OpenWebUIView) -> dict[str, str]:
-    """The certificate files of ``redis.tls`` (every /run/secrets file whose name is not a variable's)."""
-    return {path: content for path, content in view.files.items() if path.endswith(".pem")}
-
-
-def problems_of(config: dict[str, Any], secret_keys: tuple[str, ...] = ("redis",)) -> list[str]:
-    """``tests.test_swarm.problems_of`` (nothing declared, the header and one line per problem), with ``redis``
-    held as a secret unless said otherwise, as ``pulumi config set --secret`` makes it."""
-    return refused_problems(config, secret_keys)
 
 
 def on(engine: str, config: dict[str, Any]) -> dict[str, Any]:
@@ -270,7 +157,7 @@ class TestSwarmUrls:
         assert view.secret_files["/run/secrets/REDIS_URL"]
         assert view.secret_files["/run/secrets/WEBSOCKET_REDIS_URL"]
         assert not {"REDIS_URL", "WEBSOCKET_REDIS_URL"} & set(view.plain_env)
-        assert deployment.outputs["secretNames"] == sorted(_by_docker_name(deployment, SECRET))
+        assert deployment.outputs["secretNames"] == sorted(by_docker_name(deployment, SECRET))
 
 
 TLS_CASES = {
@@ -395,10 +282,10 @@ class TestTLS:
             permissions = {u["file"]: u["permissions"] for u in view.resource.inputs["uploads"]}
             assert permissions[KEY_PATH] == "0600"
         else:
-            declared = {_decoded(r.inputs["data"]): r for r in deployment.of_type(SECRET)}
+            declared = {decoded(r.inputs["data"]): r for r in deployment.of_type(SECRET)}
             for content in (CA_PEM, CERT_PEM, KEY_PEM):
                 assert declared[content].is_secret("data")
-            assert deployment.outputs["secretNames"] == sorted(_by_docker_name(deployment, SECRET))
+            assert deployment.outputs["secretNames"] == sorted(by_docker_name(deployment, SECRET))
             service = deployment.service("open-webui")
             modes = {f["fileName"]: f["fileMode"] for f in service.inputs["taskSpec"]["containerSpec"]["secrets"]}
             assert modes[KEY_PATH] == 0o400  # root alone, as the single-host upload
@@ -523,37 +410,6 @@ class TestHealthcheck:
 # ---------------------------------------------------------------------------------------------------------
 # No secret in a plain input or output
 # ---------------------------------------------------------------------------------------------------------
-
-
-def _maybe_base64(text: str) -> str | None:
-    if len(text) < 8 or len(text) % 4:
-        return None
-    try:
-        return base64.b64decode(text, validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-
-
-def input_texts(resource: Resource) -> Iterator[tuple[bool, str, str]]:
-    """(secret?, dotted path, text) of every key and value in a resource's inputs; base64 data decoded too."""
-
-    def walk(value: Any, path: str, secret: bool) -> Iterator[tuple[bool, str, str]]:
-        secret = secret or path in resource.secret_inputs
-        if isinstance(value, dict):
-            for key, item in value.items():
-                yield secret, path, str(key)
-                yield from walk(item, f"{path}.{key}" if path else str(key), secret)
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                yield from walk(item, f"{path}[{index}]", secret)
-        else:
-            text = str(value)
-            yield secret, path, text
-            decoded = _maybe_base64(text)
-            if decoded is not None:
-                yield secret, f"{path} (base64)", decoded
-
-    return walk(resource.inputs, "", False)
 
 
 def _write_pems(tmp_path: Path) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """The faults tier (issue #19): every Redis fault heals without a person, and a deaf replica is not called healthy.
 
 Tier 2 (loopback): the rendered deployment with two Open WebUI replicas, PostgreSQL and HAProxy, each container
-run as a process (``tests/test_tier2_replicas.py``'s ``running_replicas``). For each fault an event raised through
+run as a process (``tests/harness/replicas.py``'s ``running_replicas``). For each fault an event raised through
 replica 1 (a REST call that emits ``channel:created`` to the user's room) must reach a socket.io client connected
 to replica 2; the seconds from the end of the fault to the first such event go to the terminal summary. After each
 fault what the README's loss table says is kept is still there: the account (PostgreSQL) and a key written to
@@ -19,7 +19,6 @@ Runs with ``scripts/test --all`` (``OPEN_WEBUI_VENV``, HAProxy, a PostgreSQL wit
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import time
 from collections.abc import Iterator, Mapping
@@ -29,6 +28,7 @@ import pytest
 
 from tests.faults import (
     BACKOFF_BOUND,
+    LONG_OUTAGE,
     RECOVERY_BOUND,
     FaultsReport,
     ReplicaEvents,
@@ -36,17 +36,14 @@ from tests.faults import (
     silenced,
     wait_recovery,
 )
+from tests.harness.replicas import ADMIN, REPLICAS_MARKS, Running, running_replicas, signup
+from tests.harness.waiting import wait_until
 from tests.loopback import local_healthcheck
 from tests.open_webui_process import open_webui_venv
-from tests.test_tier2_replicas import ADMIN, Running, running_replicas, signup
-from tests.test_tier2_replicas import pytestmark as tier2_marks
 
-pytestmark = [*tier2_marks, pytest.mark.faults]
+pytestmark = [*REPLICAS_MARKS, pytest.mark.faults]
 IS_ROOT = os.geteuid() == 0
 SHORT_OUTAGE = 2.0
-LONG_OUTAGE = 70.0
-"""Longer than a minute: Open WebUI's listener backs off to its longest wait (60 s) by then."""
-FROZEN = 10.0
 
 
 class Faults(ReplicaEvents):
@@ -111,15 +108,7 @@ def test_valkey_when_killed_and_started_2_s_later_events_flow_again_within_the_b
 
 
 def test_valkey_when_frozen_and_resumed_events_flow_again_within_the_bound(faults: Faults) -> None:
-    faults.before("frozen")
-    pid = _valkey_pid(faults)
-    os.kill(pid, signal.SIGSTOP)
-    try:
-        time.sleep(FROZEN)
-    finally:
-        os.kill(pid, signal.SIGCONT)
-    recovery = wait_recovery("Valkey frozen 10 s (SIGSTOP), resumed", time.monotonic(), faults.raise_and_wait, 60)
-    faults.after("frozen", recovery, RECOVERY_BOUND)
+    faults.frozen(lambda: _valkey_pid(faults), "Valkey")
 
 
 @pytest.mark.skipif(not IS_ROOT, reason="drops packets with iptables: needs root")
@@ -168,16 +157,7 @@ def test_replica_when_its_connections_go_silent_is_unhealthy_within_the_bound(fa
     # TCP resumes at its next retransmission, whose backoff doubled through the silence (up to about 50 s here).
     recovery = wait_recovery("replica 2's packets flow again", time.monotonic(), faults.raise_and_wait, 90)
     faults.after("deaf", recovery, 60)
-    assert wait_until_passes(check, 30), "the healthcheck still fails once events flow"
-
-
-def wait_until_passes(check: Any, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check().returncode == 0:
-            return True
-        time.sleep(2)
-    return False
+    assert wait_until(lambda: check().returncode == 0, 30, interval=2), "the healthcheck still fails once events flow"
 
 
 def test_valkey_when_killed_and_started_70_s_later_events_flow_again_within_the_listener_backoff(

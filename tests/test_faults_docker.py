@@ -26,100 +26,19 @@ from components.testing import render
 from tests.docker_applier import EngineClient
 from tests.faults import (
     BACKOFF_BOUND,
+    LONG_OUTAGE,
     RECOVERY_BOUND,
     FaultsReport,
-    HealthWatch,
-    ReplicaEvents,
     established,
     kernel_timers,
     silenced,
     wait_recovery,
 )
+from tests.harness.docker_faults import DockerFaults
+from tests.harness.docker_stack import DOCKER_MARKS, DockerReport, apply_stack, cleanup, derived_image, stack_config
 from tests.loopback import free_port
-from tests.replicas_support import api
-from tests.test_real_docker import DockerReport, Running, _cleanup, apply_stack, derived_image, stack_config
-from tests.test_real_docker import pytestmark as docker_marks
 
-pytestmark = [*docker_marks, pytest.mark.faults]
-USER = {"name": "Faults", "email": "faults@example.com", "password": "faults-correct-horse-battery"}
-FROZEN = 10.0
-LONG_OUTAGE = 70.0
-
-
-class DockerFaults(ReplicaEvents):
-    """The stack's containers: replicas by their addresses on the stack's network, Valkey's key through
-    valkey-cli in its container."""
-
-    WHERE = "real Docker"
-    BASELINE = 30.0
-
-    def __init__(self, running: Running, report: FaultsReport) -> None:
-        self.running = running
-        self.network = running.config["network"]["name"]
-        self.replicas = [f"{running.run}-open-webui-1", f"{running.run}-open-webui-2"]
-        self.valkey = f"{running.run}-valkey"
-        token = str(api(self.url(0), "POST", "/api/v1/auths/signup", USER)["token"])
-        super().__init__(token, f"http://127.0.0.1:{running.port}", USER, report)
-
-    def url(self, index: int) -> str:
-        """Replica ``index``'s address on the stack's network (this host reaches a bridge network directly)."""
-        address = self.running.inspect(self.replicas[index])["NetworkSettings"]["Networks"][self.network]["IPAddress"]
-        return f"http://{address}:8080"
-
-    def pid(self, name: str) -> int:
-        return int(self.running.inspect(name)["State"]["Pid"])
-
-    def set_kept(self, key: str) -> None:
-        self.running.valkey_cli("-n", "1", "SET", key, "kept")
-
-    def kept(self, key: str) -> str | None:
-        return self.running.valkey_cli("-n", "1", "GET", key) or None
-
-    def health(self, name: str) -> str | None:
-        """Docker's verdict on container ``name`` (None: no such container, or no verdict)."""
-        info = self.running.applier.client.inspect_container(name)
-        return None if info is None else info["State"].get("Health", {}).get("Status")
-
-    def wait_health(self, name: str, status: str, timeout: float) -> float | None:
-        """Seconds until Docker calls container ``name`` ``status`` (None: not within ``timeout``)."""
-        started = time.monotonic()
-        while time.monotonic() - started < timeout:
-            if self.health(name) == status:
-                return time.monotonic() - started
-            time.sleep(0.2)
-        return None
-
-    def checks(self, name: str) -> list[str]:
-        """What the last healthchecks of container ``name`` printed (Docker keeps five), oldest first."""
-        info = self.running.applier.client.inspect_container(name) or {}
-        return [entry["Output"].strip() for entry in info.get("State", {}).get("Health", {}).get("Log") or []]
-
-    def wait_delivered(self, name: str, timeout: float = 30) -> None:
-        """Until the last healthcheck of ``name`` delivered its event: the replica starts the next fault settled,
-        with no earlier outage left in its probe's memory."""
-        started = time.monotonic()
-        while time.monotonic() - started < timeout:
-            last = self.checks(name)[-1:]
-            if last and last[0].startswith("healthy: an event"):
-                return
-            time.sleep(0.5)
-        raise AssertionError(f"{name}'s healthcheck has not delivered an event in {timeout:g} s: {self.checks(name)}")
-
-    def wait_valkey_healthy(self, restarts: int, timeout: float = 60) -> float:
-        """Seconds until Valkey has been started again (its restart count above ``restarts``, or running again
-        after a stop) and is healthy."""
-        started = time.monotonic()
-        while time.monotonic() - started < timeout:
-            info = self.running.inspect(self.valkey)
-            state = info["State"]
-            if (
-                (info["RestartCount"] > restarts or restarts < 0)
-                and state.get("Running")
-                and state.get("Health", {}).get("Status") == "healthy"
-            ):
-                return time.monotonic() - started
-            time.sleep(0.1)
-        raise AssertionError("Valkey is not healthy again")
+pytestmark = [*DOCKER_MARKS, pytest.mark.faults]
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +55,7 @@ def docker_faults(engine: EngineClient, images: dict[str, str], request: Any) ->
         finally:
             faults.close()
     finally:
-        _cleanup(engine, run)
+        cleanup(engine, run)
 
 
 def test_valkey_when_killed_is_restarted_by_docker_and_events_flow_again_within_the_bound(
@@ -154,42 +73,14 @@ def test_valkey_when_killed_is_restarted_by_docker_and_events_flow_again_within_
 
 
 def test_valkey_when_frozen_and_resumed_events_flow_again_within_the_bound(docker_faults: DockerFaults) -> None:
-    docker_faults.before("frozen")
-    pid = docker_faults.pid(docker_faults.valkey)
-    os.kill(pid, signal.SIGSTOP)
-    try:
-        time.sleep(FROZEN)
-    finally:
-        os.kill(pid, signal.SIGCONT)
-    recovery = wait_recovery(
-        "Valkey frozen 10 s (SIGSTOP), resumed", time.monotonic(), docker_faults.raise_and_wait, 60
-    )
-    docker_faults.after("frozen", recovery, RECOVERY_BOUND)
+    docker_faults.frozen(lambda: docker_faults.pid(docker_faults.valkey), "Valkey")
 
 
 def test_connections_when_silent_are_ended_by_the_kernel_and_events_flow_again_within_the_bound(
     docker_faults: DockerFaults,
 ) -> None:
     """Replica 2's Redis connections stop answering (no FIN, no RST; new connections work)."""
-    docker_faults.before("silent")
-    b_pid = docker_faults.pid(docker_faults.replicas[1])
-    ports = established(6379, pid=b_pid)
-    assert len(ports) >= 3, f"replica 2's connections to Valkey: {ports}"
-    with (
-        HealthWatch(lambda: docker_faults.health(docker_faults.replicas[1])) as watch,
-        silenced(6379, ports, client_pid=b_pid, server_pid=docker_faults.pid(docker_faults.valkey)),
-    ):
-        recovery = wait_recovery(
-            "replica 2's Redis connections silent",
-            time.monotonic(),
-            docker_faults.raise_and_wait,
-            60,
-            since="the silence began",
-        )
-    assert recovery.attempts > 1, "the first event after the silence began still arrived: nothing went silent"
-    assert watch.seen, "replica 2's health was never read"
-    assert watch.problems() == [], "replica 2 was reported unhealthy while it healed by itself"
-    docker_faults.after("silent", recovery, RECOVERY_BOUND)
+    docker_faults.silent(6379, docker_faults.pid(docker_faults.valkey), connections="Redis", server="Valkey")
 
 
 def test_replica_when_deaf_for_good_is_unhealthy_within_the_bound_and_docker_restart_heals_it(

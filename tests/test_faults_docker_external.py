@@ -15,28 +15,18 @@ Runs with ``scripts/test --all`` (root, a Docker daemon, Debian's redis-server a
 from __future__ import annotations
 
 import os
-import signal
 import time
 from collections.abc import Iterator
 
 import pytest
 
 from tests.docker_applier import EngineClient
-from tests.faults import (
-    BACKOFF_BOUND,
-    RECOVERY_BOUND,
-    FaultsReport,
-    HealthWatch,
-    established,
-    silenced,
-    wait_recovery,
-)
-from tests.test_faults_docker import FROZEN, LONG_OUTAGE, DockerFaults
-from tests.test_real_docker import Running
-from tests.test_real_docker import pytestmark as docker_marks
-from tests.test_real_docker_external import External, external_stack
+from tests.faults import BACKOFF_BOUND, LONG_OUTAGE, RECOVERY_BOUND, FaultsReport, wait_recovery
+from tests.harness.docker_external import External, external_stack
+from tests.harness.docker_faults import DockerFaults
+from tests.harness.docker_stack import DOCKER_MARKS, Running
 
-pytestmark = [*docker_marks, pytest.mark.faults]
+pytestmark = [*DOCKER_MARKS, pytest.mark.faults]
 
 
 class ExternalFaults(DockerFaults):
@@ -90,43 +80,15 @@ def test_server_when_killed_and_started_2_s_later_events_flow_again_within_the_b
 
 
 def test_server_when_frozen_and_resumed_events_flow_again_within_the_bound(external_faults: ExternalFaults) -> None:
-    external_faults.before("frozen")
-    pid = external_faults.external.server.pid
-    os.kill(pid, signal.SIGSTOP)
-    try:
-        time.sleep(FROZEN)
-    finally:
-        os.kill(pid, signal.SIGCONT)
-    recovery = wait_recovery(
-        "external TLS server frozen 10 s (SIGSTOP), resumed", time.monotonic(), external_faults.raise_and_wait, 60
-    )
-    external_faults.after("frozen", recovery, RECOVERY_BOUND)
+    external_faults.frozen(lambda: external_faults.external.server.pid, "external TLS server")
 
 
 def test_connections_when_silent_are_ended_by_the_kernel_and_events_flow_again_within_the_bound(
     external_faults: ExternalFaults,
 ) -> None:
     """Replica 2's TLS connections to the server stop answering (no FIN, no RST; new connections work)."""
-    external_faults.before("silent")
-    server = external_faults.external.server
-    b_pid = external_faults.pid(external_faults.replicas[1])
-    ports = established(server.port, pid=b_pid)
-    assert len(ports) >= 3, f"replica 2's connections to the server: {ports}"
-    with (
-        HealthWatch(lambda: external_faults.health(external_faults.replicas[1])) as watch,
-        silenced(server.port, ports, client_pid=b_pid, server_pid=None),  # the server runs in this namespace
-    ):
-        recovery = wait_recovery(
-            "replica 2's TLS connections silent",
-            time.monotonic(),
-            external_faults.raise_and_wait,
-            60,
-            since="the silence began",
-        )
-    assert recovery.attempts > 1, "the first event after the silence began still arrived: nothing went silent"
-    assert watch.seen, "replica 2's health was never read"
-    assert watch.problems() == [], "replica 2 was reported unhealthy while it healed by itself"
-    external_faults.after("silent", recovery, RECOVERY_BOUND)
+    # The server runs in this network namespace: no server_pid.
+    external_faults.silent(external_faults.external.server.port, None, connections="TLS", server="the server")
 
 
 def test_server_when_killed_and_started_70_s_later_events_flow_again_within_the_listener_backoff(

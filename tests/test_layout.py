@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import json
 import re
-import warnings
 from pathlib import Path
 
 import pytest
@@ -89,14 +88,55 @@ def test_public_names_when_the_layout_changed_still_import_from_components() -> 
     assert components.Valkey.__module__ == "components.host.valkey"
 
 
-def test_components_testing_when_a_moved_loopback_name_is_used_warns_and_still_resolves() -> None:
-    """The loopback helpers moved to tests/loopback.py; the old import still works in a checkout, with a warning."""
-    from tests import loopback
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        localize = testing.localize_valkey
-    assert localize is loopback.localize_valkey
-    assert any("tests.loopback" in str(warning.message) for warning in caught)
+def test_components_testing_when_read_names_nothing_of_the_test_tree() -> None:
+    """``components.testing`` is library code: it imports nothing from ``tests/`` (not even through importlib), and an
+    unknown name raises AttributeError as in any module (the loopback helpers moved to tests/loopback.py in #10)."""
+    source = (ROOT / "components" / "testing.py").read_text()
+    assert "importlib" not in source
+    imported = {from_name or name for from_name, name in _IMPORT.findall(source)}
+    assert not {name for name in imported if name == "tests" or name.startswith("tests.")}, imported
+    assert not re.search(r"\btests[./]\w", source), "components/testing.py names a module of the test tree"
     with pytest.raises(AttributeError, match="no attribute 'not_a_helper'"):
-        _ = testing.not_a_helper
+        getattr(testing, "not_a_helper")  # noqa: B009 - the attribute access is what is tested
+
+
+def _is_test_module(name: str) -> bool:
+    """``tests.test_*`` (at any depth, for tiers in folders) or a ``conftest``."""
+    last = name.rsplit(".", 1)[-1]
+    return name.startswith("tests.") and (last.startswith("test_") or last == "conftest")
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Every module a source file imports, by its dotted name (``from tests import x`` counts as ``tests.x``,
+    a relative import is resolved against the file's package, and a string given to ``import_module`` counts)."""
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{parent}.{base}" if base else parent
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", getattr(node.func, "id", "")) == "import_module"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            found.add(node.args[0].value)
+    return found
+
+
+def test_test_modules_when_imported_import_no_other_test_module_or_conftest() -> None:
+    """What tiers share lives in the harness (``tests/harness/``) and the support modules; fixtures reach a test
+    through pytest, never through an import of ``conftest``; no module of the test tree imports a test module."""
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(name for name in _imported_modules(path) if _is_test_module(name))
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}

@@ -28,6 +28,7 @@ import yaml
 
 from components.core.images import OPEN_WEBUI_IMAGE, VALKEY_IMAGE
 from components.swarm.preflight import ipvs_available
+from tests.harness.waiting import wait_until
 from tests.lifecycle import (
     Event,
     Poller,
@@ -495,16 +496,18 @@ def test_valkey_when_its_image_changes_is_replaced_alone_and_open_webui_subscrib
         after = _ids([open_webui, f"{live.name}-valkey"])
         assert after[open_webui] == before[open_webui]
         assert after[f"{live.name}-valkey"] != before[f"{live.name}-valkey"]
-        deadline = time.monotonic() + 120
-        while True:  # the websocket manager subscribes again on its own (python-socketio's backoff)
-            check = subprocess.run(
+        checks: list[subprocess.CompletedProcess[str]] = []
+
+        def verify_passes() -> bool:
+            checks.append(subprocess.run(
                 [sys.executable, "-m", "components.verify", "--stack", live.name],
                 cwd=ROOT, env=live.env, capture_output=True, text=True,
-            )  # fmt: skip
-            if check.returncode == 0 or time.monotonic() > deadline:
-                break
-            time.sleep(2)
-        assert check.returncode == 0, check.stdout + check.stderr
+            ))  # fmt: skip
+            return checks[-1].returncode == 0
+
+        # The websocket manager subscribes again on its own (python-socketio's backoff).
+        wait_until(verify_passes, 120, interval=2)
+        assert checks[-1].returncode == 0, checks[-1].stdout + checks[-1].stderr
     finally:
         live.pulumi("destroy", "--yes", check=False)
         subprocess.run(["docker", "rmi", reference], capture_output=True, check=False)

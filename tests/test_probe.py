@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from components.core import probe
-from tests.conftest import StartValkey
+from tests.harness.valkey import StartValkey
 from tests.loopback import PROBE_FILE, free_port
 
 pytestmark = pytest.mark.tier1

@@ -45,9 +45,9 @@ from components.host import stack as _stack
 from components.host import valkey as _valkey
 from components.swarm import stack as _swarm_stack
 from components.testing import Deployment, render
+from tests.harness.pem import CA_PEM, CERT_PEM, KEY_PEM
 from tests.package_schema import TOKEN, differences, inferred_schema, kind, served_schema
 from tests.refused_inputs import refuse
-from tests.test_external_redis import CA_PEM, CERT_PEM, KEY_PEM
 
 CONSTRUCT = Path(__file__).parent / "programs" / "construct.py"
 SWARM_TOKEN = "open-webui-redis:swarm:SwarmStack"

@@ -9,7 +9,6 @@ them. Runs with ``scripts/test --all`` (which starts a daemon, ``scripts/start-d
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import secrets
@@ -29,20 +28,29 @@ import pytest
 import socketio
 
 from components.testing import Deployment, StackMocks, _image_id, render
-from tests.conftest import wait_until
 from tests.docker_applier import (
     CONTAINER,
     IMAGE,
     KEPT_CAPABILITY_BITS,
     NETWORK,
     VOLUME,
-    Applied,
     Applier,
     ClientVersionError,
-    DockerError,
     EngineClient,
     diff_container,
 )
+from tests.harness.docker_stack import (
+    DOCKER_MARKS,
+    ROOT,
+    DockerReport,
+    Running,
+    apply_stack,
+    cleanup,
+    derived_image,
+    stack_config,
+    verify_outputs,
+)
+from tests.harness.waiting import wait_until
 from tests.lifecycle import (
     Event,
     EventRecorder,
@@ -54,150 +62,10 @@ from tests.lifecycle import (
     post_json,
 )
 from tests.loopback import free_port
-from tests.open_webui_process import SOCKET_PATH, FiguresReport
+from tests.open_webui_process import SOCKET_PATH
 
-ENABLED = os.environ.get("REAL_DOCKER") == "1"
-pytestmark = [
-    pytest.mark.docker,
-    pytest.mark.skipif(
-        not ENABLED,
-        reason=(
-            "the real-Docker tier runs with `scripts/test --all` (it starts a Docker daemon) or REAL_DOCKER=1; "
-            "REAL_DOCKER=0 leaves it out (the GitHub workflow, whose live job deploys the real images)"
-        ),
-    ),
-]
-ROOT = Path(__file__).resolve().parent.parent
+pytestmark = DOCKER_MARKS
 ADMIN = {"name": "Real Docker", "email": "admin@example.com", "password": "real-docker-correct-horse"}
-
-
-class DockerReport(FiguresReport):
-    """Prints the figures of the real-Docker tier in the terminal summary."""
-
-    NAME = "open-webui-real-docker-report"
-    TITLE = "Real Docker: figures"
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Fixtures
-# ---------------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def report(request: pytest.FixtureRequest) -> DockerReport:
-    return DockerReport.of(request.config)
-
-
-def stack_config(run: str, images: dict[str, str], port: int, **blocks: dict[str, Any]) -> dict[str, Any]:
-    """The dev stack's configuration with this run's names, port and stand-in images (nothing else changed)."""
-    config: dict[str, Any] = {
-        "network": {"name": f"{run}-net"},
-        "valkey": {
-            "image": images["valkey"],
-            "containerName": f"{run}-valkey",
-            "volumeName": f"{run}-redis-data",
-            "retainVolume": False,
-        },
-        "openWebui": {
-            "image": images["open-webui"],
-            "containerName": f"{run}-open-webui",
-            "volumeName": f"{run}-open-webui",
-            "hostPort": port,
-            "bindAddress": "127.0.0.1",
-            "retainVolume": False,
-        },
-        "database": {
-            "image": images["postgres"],
-            "containerName": f"{run}-postgres",
-            "volumeName": f"{run}-postgres",
-            "retainVolume": False,
-        },
-        "loadBalancer": {"image": images["haproxy"], "containerName": f"{run}-lb"},
-    }
-    for key, values in blocks.items():
-        config[key] = {**config.get(key, {}), **values}
-    return config
-
-
-@dataclass
-class Running:
-    """One rendered stack applied to the daemon."""
-
-    applier: Applier
-    deployment: Deployment
-    config: dict[str, Any]
-    port: int
-    run: str
-    steps: list[Any] = field(default_factory=list)
-
-    def container(self, name: str) -> Applied:
-        return next(a for a in self.applier.state.values() if a.resource.type == CONTAINER and a.inputs["name"] == name)
-
-    def inspect(self, name: str) -> dict[str, Any]:
-        found = self.applier.client.inspect_container(name)
-        assert found is not None, f"no container {name}"
-        return found
-
-    def valkey_cli(self, *args: str) -> str:
-        code, output = self.applier.client.exec(f"{self.run}-valkey", ["valkey-cli", *args])
-        assert code == 0, output
-        return output.strip()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
-def derived_image(base: str, tag: str) -> str:
-    """A new image (a new id, as a new release has) made from ``base`` with one more label, tagged ``tag``."""
-    dockerfile = f"FROM {base}\nLABEL open-webui-redis.test=standin open-webui-redis.test.release={tag}\n"
-    subprocess.run(
-        ["docker", "build", "-q", "-t", tag, "-"], input=dockerfile, text=True, capture_output=True, check=True
-    )
-    return tag
-
-
-def _cleanup(engine: EngineClient, run: str) -> None:
-    """Remove whatever of this run is left (containers, then networks and volumes named ``run-…``)."""
-    removals: tuple[tuple[str, dict[str, str] | None, str, dict[str, str] | None], ...] = (
-        ("containers", {"all": "1"}, "/containers/{}", {"force": "1", "v": "1"}),
-        ("networks", None, "/networks/{}", None),
-        ("volumes", None, "/volumes/{}", {"force": "true"}),
-    )
-    for kind, listing_query, path, query in removals:
-        found = engine.call("GET", "/containers/json" if kind == "containers" else f"/{kind}", query=listing_query)
-        items = (found["Volumes"] or []) if kind == "volumes" else found
-        for item in items:
-            names = [n.lstrip("/") for n in item.get("Names") or [item.get("Name", "")]]
-            if any(n.startswith(f"{run}-") for n in names):
-                with contextlib.suppress(DockerError):
-                    engine.call("DELETE", path.format(item.get("Id") or item["Name"]), query=query)
-    # The derived "new release" images of this run, tagged like releases (`0.99.1-<run>`): the stack refuses a
-    # moving tag with `upgrade: rolling`.
-    for image in engine.call("GET", "/images/json"):
-        for tag in image.get("RepoTags") or []:
-            if tag.endswith(f"-{run}"):
-                with contextlib.suppress(DockerError):
-                    engine.call("DELETE", f"/images/{tag}")
-
-
-def apply_stack(engine: EngineClient, config: dict[str, Any], run: str, port: int, report: DockerReport) -> Running:
-    applier = Applier(engine, log=lambda line: print(f"[{run}] {line}", file=sys.stderr))
-    deployment = render(config)
-    started = time.monotonic()
-    running = Running(applier, deployment, config, port, run)
-    with Poller(running.url) as watcher:
-        running.steps = applier.apply(deployment)
-    for applied in applier.state.values():
-        if applied.healthy_after is not None:
-            report.add(f"{run} {applied.inputs['name']}: healthy {applied.healthy_after:.1f} s after start")
-    last = max(a.started_at + (a.healthy_after or 0) for a in applier.state.values() if a.healthy_after is not None)
-    if watcher.first_ok is not None:
-        report.add(
-            f"{run}: Open WebUI answered /health through the published port; `pulumi up` went on "
-            f"{last - watcher.first_ok:.1f} s later; whole apply {time.monotonic() - started:.1f} s"
-        )
-    return running
 
 
 @pytest.fixture(scope="module")
@@ -208,7 +76,7 @@ def dev(engine: EngineClient, images: dict[str, str], report: DockerReport) -> I
     try:
         yield apply_stack(engine, stack_config(run, images, port), run, port, report)
     finally:
-        _cleanup(engine, run)
+        cleanup(engine, run)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -317,20 +185,6 @@ def test_open_webui_when_running_reaches_valkey_by_alias_with_the_generated_pass
         assert wait_until(lambda: sid in dev.valkey_cli("-n", "1", "HKEYS", "open-webui:session_pool"), timeout=10)
     finally:
         client.disconnect()
-
-
-def verify_outputs(outputs: dict[str, Any], tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    """``python -m components.verify --outputs`` on these stack outputs."""
-    path = tmp_path / "outputs.json"
-    path.write_text(json.dumps(outputs))
-    return subprocess.run(
-        [sys.executable, "-m", "components.verify", "--outputs", str(path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def _verify(dev: Running, tmp_path: Path) -> subprocess.CompletedProcess[str]:
@@ -504,7 +358,7 @@ def fleet(engine: EngineClient, images: dict[str, str], report: DockerReport) ->
             running = apply_stack(engine, config, run, port, report)
         yield Fleet(**vars(running), created=recorder.events)
     finally:
-        _cleanup(engine, run)
+        cleanup(engine, run)
 
 
 def test_fleet_when_created_starts_replica_one_then_the_other_three_at_once(fleet: Fleet, report: DockerReport) -> None:
@@ -705,7 +559,7 @@ def test_two_instances_example_when_applied_serves_each_instance_from_its_own_da
         again = applier.plan(retarget(render(program=program), run, images, ports))
         assert [(s.op, s.name, s.changes) for s in again if s.op != "same"] == []
     finally:
-        _cleanup(engine, run)
+        cleanup(engine, run)
 
 
 def test_existing_network_example_when_applied_adopts_the_network_and_leaves_it(
@@ -729,7 +583,7 @@ def test_existing_network_example_when_applied_adopts_the_network_and_leaves_it(
         applier.destroy()
         assert engine.call("GET", f"/networks/{network}")["Name"] == network
     finally:
-        _cleanup(engine, run)
+        cleanup(engine, run)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -788,4 +642,4 @@ def test_redeploy_when_destroyed_with_kept_volumes_finds_its_data_under_new_secr
             assert inspected["State"]["Health"]["Status"] == "healthy"
         again.destroy()
     finally:
-        _cleanup(engine, run)
+        cleanup(engine, run)

@@ -19,13 +19,13 @@ from typing import Any
 import pytest
 
 from components.testing import Deployment, StackMocks, render
-from tests.conftest import wait_until
 from tests.docker_applier import CONTAINER, Applier, EngineClient
+from tests.harness.docker_stack import DOCKER_MARKS, DockerReport, cleanup, stack_config, verify_outputs
+from tests.harness.waiting import wait_until
 from tests.loopback import free_port
-from tests.test_real_docker import DockerReport, _cleanup, pytestmark, report, stack_config, verify_outputs
 from tests.tls_provider import ProviderState
 
-__all__ = ["pytestmark", "report"]  # the real-Docker tier's marks, skip reason and figures, as test_real_docker's
+pytestmark = DOCKER_MARKS
 CA = "/run/secrets/valkey-ca.pem"
 
 
@@ -69,7 +69,7 @@ def stack(engine: EngineClient, images: dict[str, str], report: DockerReport) ->
                 report.add(f"{run} {applied.inputs['name']} (valkey.tls): healthy {applied.healthy_after:.1f} s")
         yield TLSStack(applier, deployment, config, run, state)
     finally:
-        _cleanup(engine, run)
+        cleanup(engine, run)
 
 
 def test_stack_when_valkey_is_on_tls_is_healthy_by_docker(stack: TLSStack, engine: EngineClient) -> None:

@@ -12,13 +12,11 @@ host cannot reach: clients run in a container on that network (``tests/swarm_pro
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import os
 import secrets
 import shutil
 import signal
-import subprocess
 import threading
 import time
 import urllib.request
@@ -33,173 +31,23 @@ from components.testing import Deployment, StackMocks, render
 from components.verify import DockerValkeyCli, Target, check_deployment, locate_task
 from tests.docker_applier import KEPT_CAPABILITY_BITS, EngineClient
 from tests.faults import RECOVERY_BOUND, HealthWatch, established, kernel_timers, silenced
+from tests.harness.swarm_stack import (
+    SWARM_MARKS,
+    SwarmReport,
+    SwarmRun,
+    apply,
+    cleanup,
+    docker,
+    label_data_node,
+    swarm_config,
+)
+from tests.harness.waiting import wait_until
 from tests.lifecycle import EventRecorder, Poller, first, post_json
 from tests.loopback import free_port
-from tests.open_webui_process import FiguresReport
-from tests.swarm_applier import SwarmApplier, task_addresses, tasks_of
+from tests.swarm_applier import task_addresses
 
-ENABLED = os.environ.get("REAL_DOCKER") == "1"
-pytestmark = [
-    pytest.mark.docker,
-    pytest.mark.skipif(
-        not ENABLED,
-        reason=(
-            "the real-Swarm tier runs with `scripts/test --all` (it starts a Docker daemon) or REAL_DOCKER=1; "
-            "REAL_DOCKER=0 leaves it out (the GitHub workflow)"
-        ),
-    ),
-]
-PROBE = Path(__file__).resolve().parent / "swarm_probe.py"
-USER = {"name": "Swarm", "email": "swarm@example.com", "password": "swarm-correct-horse-battery"}
-
-
-class SwarmReport(FiguresReport):
-    """Prints the figures of the real-Swarm tier in the terminal summary."""
-
-    NAME = "open-webui-real-swarm-report"
-    TITLE = "Real Swarm: figures"
-
-
-@pytest.fixture(scope="session")
-def swarm_report(request: pytest.FixtureRequest) -> SwarmReport:
-    return SwarmReport.of(request.config)
-
-
-def docker(*args: str, host: str | None = None, check: bool = True, timeout: float = 600) -> str:
-    command = ["docker", *(["-H", host] if host else []), *args]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
-    if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(command)}: {result.returncode} {result.stderr.strip()}")
-    return result.stdout.strip()
-
-
-@pytest.fixture(scope="module")
-def manager(engine: EngineClient) -> Iterator[str]:
-    """This daemon as a swarm manager (it leaves the swarm at the end if it was in none); its node ID."""
-    from tests.swarm_nodes import swarm_manager
-
-    with swarm_manager():
-        yield str(engine.call("GET", "/info")["Swarm"]["NodeID"])
-
-
-def endpoint_mode() -> str:
-    """``vip`` where the kernel has IPVS (Swarm's virtual IPs and routing mesh need it), else ``dnsrr``: this
-    project's test machines have none (FIELD-NOTES; tests/swarm_nodes.py)."""
-    return "vip" if Path("/proc/net/ip_vs").exists() else "dnsrr"
-
-
+pytestmark = SWARM_MARKS
 ADMIN = {"name": "Real Swarm", "email": "swarm@example.com", "password": "real-swarm-correct-horse"}
-
-
-def swarm_config(run: str, images: dict[str, str], port: int, **blocks: dict[str, Any]) -> dict[str, Any]:
-    """Pulumi.swarm.yaml's stack with this run's names, port, data label and stand-in images."""
-    config: dict[str, Any] = {
-        "engine": "swarm",
-        "network": {"name": f"{run}-net"},
-        "valkey": {"image": images["valkey"], "containerName": f"{run}-valkey", "volumeName": f"{run}-redis-data"},
-        "openWebui": {
-            "image": images["open-webui"],
-            "containerName": f"{run}-open-webui",
-            "volumeName": f"{run}-open-webui",
-            "hostPort": port,
-            "replicas": 2,
-            "upgrade": "rolling",
-            # Channels raise socket.io events from REST calls, with no model (as in Tier 2).
-            "env": {"ENABLE_CHANNELS": "true"},
-        },
-        "database": {"image": images["postgres"], "containerName": f"{run}-postgres", "volumeName": f"{run}-postgres"},
-        "loadBalancer": {"image": images["haproxy"], "containerName": f"{run}-lb"},
-        # No registry answers here: the stand-in images are on every node, by tag.
-        "swarm": {"dataLabel": f"{run}.data", "endpointMode": endpoint_mode(), "pinImages": False},
-    }
-    for key, values in blocks.items():
-        config[key] = {**config.get(key, {}), **values}
-    return config
-
-
-@dataclass
-class SwarmRun:
-    run: str
-    port: int
-    config: dict[str, Any]
-    deployment: Deployment
-    applier: SwarmApplier
-    created_in: float
-    secret_keys: tuple[str, ...] = ()
-
-    @property
-    def network_id(self) -> str:
-        network = next(a for a in self.applier.state.values() if a.resource.type == "docker:index/network:Network")
-        return network.docker_id
-
-    def service(self, name: str) -> str:
-        return f"{self.run}-{name}"
-
-    def tasks(self, name: str) -> list[dict[str, Any]]:
-        return tasks_of(self.applier.client, self.service(name))
-
-    def render(self, **blocks: dict[str, Any]) -> Deployment:
-        for key, values in blocks.items():
-            self.config[key] = {**self.config.get(key, {}), **values}
-        return render(self.config, secret_keys=self.secret_keys)
-
-    def probe(self, mode: str, options: dict[str, Any], *, detach: bool = False) -> str:
-        """Run ``tests/swarm_probe.py`` in a container on the stack's overlay network."""
-        options = {"user": USER, "origin": f"http://localhost:{self.port}", **options}
-        args = [
-            "run",
-            "--network",
-            self.config["network"]["name"],
-            "--label",
-            f"open-webui-redis.test={self.run}",
-            "-v",
-            f"{PROBE}:/probe.py:ro",
-            "--entrypoint",
-            "python3",
-        ]
-        if detach:
-            args += ["-d", "--name", f"{self.run}-probe"]
-        else:
-            args += ["--rm"]
-        command = ["docker", *args, self.config["openWebui"]["image"], "/probe.py", mode, json.dumps(options)]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
-        if not detach and not result.stdout.strip():
-            raise AssertionError(f"the probe printed nothing (exit {result.returncode}): {result.stderr[-3000:]}")
-        return result.stdout.strip()
-
-
-def label_data_node(node_id: str, label: str) -> None:
-    docker("node", "update", "--label-add", f"{label}=true", node_id)
-
-
-def cleanup(run: SwarmRun | None, engine: EngineClient, hosts: list[str | None]) -> None:
-    if run is not None:
-        with contextlib.suppress(Exception):
-            docker("rm", "-f", f"{run.run}-probe", check=False)
-        try:
-            run.applier.destroy()
-        finally:  # Swarm never removes volumes: each node's, by name
-            for host in hosts:
-                for volume in (run.config[k]["volumeName"] for k in ("valkey", "openWebui", "database")):
-                    docker("volume", "rm", "-f", volume, host=host, check=False)
-
-
-def apply(engine: EngineClient, run: str, config: dict[str, Any], report: SwarmReport) -> SwarmRun:
-    deployment = render(config)
-    applier = SwarmApplier(engine)
-    started = time.monotonic()
-    applier.apply(deployment)
-    created_in = time.monotonic() - started
-    converged = {
-        applied.name: applied.converged_after
-        for applied in applier.state.values()
-        if applied.converged_after is not None
-    }
-    report.add(
-        f"{run} ({config['swarm']['endpointMode']}): the stack converged in {created_in:.0f} s; per service: "
-        + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in sorted(converged.items()))
-    )
-    return SwarmRun(run, config["openWebui"]["hostPort"], config, deployment, applier, created_in)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -383,13 +231,12 @@ def _passed_a_check_from_now(container: str, timeout: float = 30) -> bool:
         return dict(entries[-1])
 
     before = last().get("Start")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def passed() -> bool:
         entry = last()
-        if entry.get("Start") != before and entry.get("ExitCode") == 0:
-            return True
-        time.sleep(0.5)
-    return False
+        return entry.get("Start") != before and entry.get("ExitCode") == 0
+
+    return wait_until(passed, timeout, interval=0.5)
 
 
 def _health(container: str) -> str | None:
@@ -772,9 +619,7 @@ def test_two_nodes_when_the_worker_stops_its_tasks_move_to_the_manager_and_clien
     count = 6
     stack.probe("survive", {"raise": f"http://{lb}:8080", "count": count, "timeout": 300}, detach=True)
     probe = f"{stack.run}-probe"
-    deadline = time.monotonic() + 120
-    while "READY" not in docker("logs", probe, check=False) and time.monotonic() < deadline:
-        time.sleep(0.5)
+    wait_until(lambda: "READY" in docker("logs", probe, check=False), 120, interval=0.5)
     assert "READY" in docker("logs", probe, check=False), docker("logs", probe, check=False)
     stopped_at = time.time()
     began = time.monotonic()
@@ -786,9 +631,8 @@ def test_two_nodes_when_the_worker_stops_its_tasks_move_to_the_manager_and_clien
         running = [t for s in ("open-webui", "open-webui-replicas", "lb") for t in stack.tasks(s)]
         return len(running) == 4 and {t["NodeID"] for t in running} == {two_nodes.manager}
 
-    while not all_on_manager():
-        assert time.monotonic() - began < 400, "the worker's tasks were not rescheduled on the manager"
-        time.sleep(1)
+    rescheduled = wait_until(all_on_manager, began + 400 - time.monotonic(), interval=1)
+    assert rescheduled, "the worker's tasks were not rescheduled on the manager"
     moved_after = time.monotonic() - began
     code = docker("wait", probe, timeout=600)
     output = docker("logs", probe, check=False).splitlines()[-1]

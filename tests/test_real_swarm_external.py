@@ -10,7 +10,6 @@ PINGs the server over TLS with it; ``components.verify`` then finds the task and
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,22 +20,13 @@ import pytest
 from components.testing import Deployment, render
 from components.verify import Target, check_deployment, docker_redis_py, locate_task
 from tests.docker_applier import EngineClient
+from tests.harness.docker_external import PASSWORD, TLSRedis, make_tls_certificates
+from tests.harness.swarm_stack import SWARM_MARKS, SwarmReport, docker, label_data_node, swarm_config
 from tests.loopback import free_port
 from tests.swarm_applier import SwarmApplier
 from tests.swarm_nodes import bridge_gateway
-from tests.test_real_docker_external import REDIS_SERVER, make_certificates
-from tests.test_real_swarm import (
-    SwarmReport,
-    docker,
-    label_data_node,
-    manager,
-    pytestmark,
-    swarm_config,
-    swarm_report,
-)
 
-__all__ = ["manager", "pytestmark", "swarm_report"]  # the real-Swarm tier's fixtures, marks and skip reason
-PASSWORD = "swarm-external-tls-correct-horse"
+pytestmark = SWARM_MARKS
 
 
 @dataclass
@@ -62,19 +52,10 @@ def external_swarm(
     run = f"owrs{os.getpid()}x"
     certificates = tmp_path_factory.mktemp("swarm-external-tls")
     gateway = bridge_gateway()  # the host's docker0 address: a task reaches it through its gateway bridge
-    make_certificates(certificates, gateway)
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            REDIS_SERVER, "--port", "0", "--tls-port", str(port), "--bind", gateway,
-            "--tls-cert-file", "server.pem", "--tls-key-file", "server.key", "--tls-ca-cert-file", "ca.pem",
-            "--tls-auth-clients", "no", "--requirepass", PASSWORD, "--save", "", "--appendonly", "no",
-            "--dir", str(certificates),
-        ],
-        cwd=certificates,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    make_tls_certificates(certificates, gateway)
+    server = TLSRedis(certificates, gateway, free_port())
+    server.start()
+    port = server.port
     config = swarm_config(run, images, free_port())
     del config["valkey"], config["database"], config["loadBalancer"]  # no Valkey with redis.url; one task on SQLite
     config["openWebui"] = {**config["openWebui"], "replicas": 1, "upgrade": "recreate"}
@@ -99,7 +80,6 @@ def external_swarm(
             applier.destroy()
         finally:
             server.kill()
-            server.wait()
             docker("volume", "rm", "-f", config["openWebui"]["volumeName"], check=False)
 
 

@@ -16,22 +16,14 @@ import pytest
 
 from components.testing import Deployment, StackMocks, render
 from components.verify import DockerValkeyCli, Target, check_deployment, locate_task
-from tests.conftest import wait_until
 from tests.docker_applier import EngineClient
+from tests.harness.swarm_stack import SWARM_MARKS, SwarmReport, docker, label_data_node, swarm_config
+from tests.harness.waiting import wait_until
 from tests.loopback import free_port
 from tests.swarm_applier import SwarmApplier, tasks_of
-from tests.test_real_swarm import (
-    SwarmReport,
-    docker,
-    label_data_node,
-    manager,
-    pytestmark,
-    swarm_config,
-    swarm_report,
-)
 from tests.tls_provider import ProviderState
 
-__all__ = ["manager", "pytestmark", "swarm_report"]  # the real-Swarm tier's fixtures, marks and skip reason
+pytestmark = SWARM_MARKS
 CA = "/run/secrets/valkey-ca.pem"
 KEY = "/run/secrets/valkey-server-key.pem"
 

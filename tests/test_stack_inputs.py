@@ -30,8 +30,9 @@ from components import (
 )
 from components.core.redis import TLS_FILES
 from components.testing import Deployment, StackMocks, run
+from tests.harness.pem import CA_PEM, CERT_PEM, KEY_PEM
+from tests.harness.rendered import input_texts, open_webuis
 from tests.refused_inputs import refuse
-from tests.test_external_redis import CA_PEM, CERT_PEM, KEY_PEM, input_texts, open_webuis
 
 PASSWORD = "cache-password-0123456789"
 SECRET_WORDS = (PASSWORD, "db-password-9876543210")

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
-import shlex
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +15,6 @@ from urllib.parse import quote
 import pulumi
 import pytest
 
-from components import ConfigurationError
 from components.core.open_webui import PROBE_PATH
 from components.swarm._secret_files import (
     ENTRYPOINT_PATH,
@@ -28,7 +25,8 @@ from components.swarm._secret_files import (
     STACK_ENV_PATH,
     env_file,
 )
-from components.testing import Deployment, Resource, StackMocks, read_stack_file, render
+from components.testing import Deployment, Resource, read_stack_file, render
+from tests.harness.rendered import decoded, parse_env_file, problems_of
 
 STACK_FILE = Path(__file__).resolve().parent.parent / "Pulumi.swarm.yaml"
 SWARM: dict[str, Any] = {"engine": "swarm"}
@@ -38,7 +36,6 @@ PASSWORD = "random:index/randomPassword:RandomPassword"
 NETWORK = "docker:index/network:Network"
 SERVICE = "docker:index/service:Service"
 DATA_NODE = "node.labels.open-webui-redis.data==true"
-HEADER = "Invalid configuration for project 'open-webui-redis' ({count}); nothing was deployed:"
 NFS_OPTIONS = {"type": "nfs", "o": "addr=10.0.0.5,rw,nfsvers=4", "device": ":/exports/owui"}
 S3 = {"bucket": "owui-uploads", "region": "eu-west-1", "accessKeyId": "AKIAEXAMPLE", "secretAccessKey": 's3/k+y"$x'}
 OPEN_WEBUI_SECRETS = [
@@ -91,17 +88,6 @@ def swarm(config: dict[str, Any] | None = None, secret_keys: tuple[str, ...] = (
     return Swarm(render({**SWARM, **(config or {})}, secret_keys=secret_keys))
 
 
-def parse_env_file(text: str) -> dict[str, str]:
-    """The variables of an ``export NAME='value'`` file, as the wrapper's ``.`` sets them."""
-    env = {}
-    for line in text.splitlines():
-        words = shlex.split(line)
-        assert words[0] == "export", line
-        name, value = words[1].split("=", 1)
-        env[name] = value
-    return env
-
-
 def task_env(rendered: Swarm, name: str) -> dict[str, str]:
     """What an Open WebUI task's process gets that is not a secret file: the stack's env config, openWebui.env's
     secret file, and the spec's own env (ENABLE_DB_MIGRATIONS only)."""
@@ -111,10 +97,6 @@ def task_env(rendered: Swarm, name: str) -> dict[str, str]:
     if EXTRA_ENV_PATH in files:
         env.update(parse_env_file(rendered.secret_file(name, EXTRA_ENV_PATH)))
     return env
-
-
-def decoded(data: str) -> str:
-    return base64.b64decode(data).decode()
 
 
 def spec(service: Resource) -> dict[str, Any]:
@@ -179,19 +161,6 @@ def strings_in(value: Any) -> Iterator[str]:
     elif isinstance(value, list):
         for item in value:
             yield from strings_in(item)
-
-
-def problems_of(config: dict[str, Any], secret_keys: tuple[str, ...] = ()) -> list[str]:
-    """Render with this configuration; return the problems reported, after checking nothing was declared and
-    each problem is a line of the error's message."""
-    mocks = StackMocks()
-    with pytest.raises(ConfigurationError) as raised:
-        render(config, mocks=mocks, secret_keys=secret_keys)
-    assert mocks.declared == [], "resources were declared before the configuration was refused"
-    problems = raised.value.problems
-    count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-    assert str(raised.value) == "\n".join([HEADER.format(count=count), *(f"  - {p}" for p in problems)])
-    return problems
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from components.core.valkey import PASSWORD_SPECIALS
 from components.testing import StackMocks, render
-from tests.conftest import NO_RETRY, RenderedValkey, StartValkey, wait_until
+from tests.harness.valkey import NO_RETRY, RenderedValkey, StartValkey
+from tests.harness.waiting import wait_until
 from tests.loopback import free_port, localize_valkey, valkey_cli
 
 pytestmark = pytest.mark.tier1

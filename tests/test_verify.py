@@ -28,7 +28,8 @@ from components.verify import (
     main,
     pulumi_outputs_argv,
 )
-from tests.conftest import RenderedValkey, StartValkey, wait_until
+from tests.harness.valkey import RenderedValkey, StartValkey
+from tests.harness.waiting import wait_until
 from tests.loopback import valkey_cli
 
 pytestmark = pytest.mark.tier1
