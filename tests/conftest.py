@@ -1,106 +1,32 @@
-"""Shared fixtures: the rendered Valkey, started for real on loopback.
+"""The test tree: one folder a tier, each with its own ``conftest.py`` (which fixtures it uses, how it is run), and
+``harness/`` for what the tiers share. No test module imports another; shared code is in ``tests/harness``.
 
-``valkey(config)`` renders ``__main__.py`` with ``config`` (and a free loopback port as ``valkey.port``),
-maps the Valkey container onto a temporary directory and starts it. Every server it started is killed at
-teardown. Tier 2 tests reuse it to give a real Open WebUI the Valkey the program declares.
+  unit/      the library under Pulumi's mocks: what each configuration declares (default run)
+  project/   the docs, scripts, workflows, locks and layout of the repository (default run)
+  selftest/  the harness's own tests: the engine emulation, the pulumi-tls emulation, the scheduler (default run)
+  tier1/     a real valkey-server on loopback, started from the rendered container (default run)
+  tier2/     a real Open WebUI backend on loopback (``OPEN_WEBUI_VENV``; ``scripts/test --all``)
+  docker/    the rendered stacks on a real Docker daemon and a real swarm (``REAL_DOCKER=1``)
+  faults/    Redis faults on real processes, with the seconds to recovery printed (``scripts/test --all``)
+  browser/   Open WebUI's pages in Chromium on the real-Docker and Swarm stacks (``REAL_DOCKER=1``)
+  package/   the wheel in a fresh virtualenv with a consumer program (``PACKAGE_TEST=1``)
+  test_live.py  the real Pulumi CLI and engine (``LIVE_UP=1``); at the top, where the docs and CI name it
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+import sys
+import traceback
 
 import pytest
 
-from components.testing import StackMocks, render
-from tests.docker_applier import EngineClient
-from tests.harness.valkey import RenderedValkey, StartValkey
-from tests.loopback import free_port, localize_valkey
-
-if TYPE_CHECKING:
-    from tests.harness.docker_stack import DockerReport
-    from tests.harness.external_redis import ExternalRedisReport
-    from tests.harness.swarm_stack import SwarmReport
+# CPython 3.11 places a traceback's carets by parsing source with ``ast``, and the ``ast`` module's recursion
+# counter is shared across threads: Pulumi's threads formatting the tracebacks of a refused value race pytest's
+# assertion rewriting and the docs tests' parsing in the main thread (python/cpython#106905: ``SystemError: AST
+# constructor recursion depth mismatch``, in whichever later test parses next). Tracebacks keep their lines and
+# ranges; only the carets' anchors go.
+if sys.version_info[:2] == (3, 11) and hasattr(traceback, "_extract_caret_anchors_from_line_segment"):
+    traceback._extract_caret_anchors_from_line_segment = lambda segment: None
 
 # Before any test module imports it: the order checks there then show their timestamps when they fail.
-pytest.register_assert_rewrite("tests.lifecycle")
-
-
-@pytest.fixture
-def valkey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartValkey]:
-    """Start the Valkey that ``render(config)`` declares: ``valkey({"valkey": {"appendOnly": True}})``."""
-    started: list[RenderedValkey] = []
-
-    def start(
-        config: Mapping[str, Any] | None = None,
-        *,
-        mocks: StackMocks | None = None,
-        secret_keys: Iterable[str] = (),
-    ) -> RenderedValkey:
-        port = free_port()
-        config = dict(config or {})
-        # The port is set through the configuration, so the command runs as rendered.
-        config["valkey"] = {**config.get("valkey", {}), "port": port}
-        deployment = render(config, mocks=mocks, secret_keys=secret_keys)
-        container = deployment.container(deployment.outputs["valkeyContainerName"])
-        server = RenderedValkey(localize_valkey(container, tmp_path_factory.mktemp("valkey"), port=port), deployment)
-        started.append(server)
-        server.start()
-        return server
-
-    yield start
-    for server in started:
-        server.kill()
-
-
-# ---------------------------------------------------------------------------------------------------------
-# The real-Docker and real-Swarm tiers: the daemon, and the stand-in images built once per run
-# ---------------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def engine() -> EngineClient:
-    try:
-        return EngineClient()
-    except OSError as error:
-        pytest.fail(f"REAL_DOCKER=1 but no Docker daemon answers ({error}); start one with scripts/start-docker")
-
-
-@pytest.fixture(scope="session")
-def images() -> dict[str, str]:
-    from tests.docker_standins import ensure_images
-
-    return ensure_images()
-
-
-@pytest.fixture(scope="session")
-def report(request: pytest.FixtureRequest) -> DockerReport:
-    """The real-Docker tier's figures, printed in the terminal summary."""
-    from tests.harness.docker_stack import DockerReport
-
-    return DockerReport.of(request.config)
-
-
-@pytest.fixture(scope="session")
-def swarm_report(request: pytest.FixtureRequest) -> SwarmReport:
-    """The real-Swarm tier's figures, printed in the terminal summary."""
-    from tests.harness.swarm_stack import SwarmReport
-
-    return SwarmReport.of(request.config)
-
-
-@pytest.fixture(scope="module")
-def manager(engine: EngineClient) -> Iterator[str]:
-    """This daemon as a swarm manager (it leaves the swarm at the end if it was in none); its node ID."""
-    from tests.swarm_nodes import swarm_manager
-
-    with swarm_manager():
-        yield str(engine.call("GET", "/info")["Swarm"]["NodeID"])
-
-
-@pytest.fixture(scope="session")
-def figures(request: pytest.FixtureRequest) -> ExternalRedisReport:
-    """The figures of the Tier 2 external-Redis and Valkey-TLS modules, printed in the terminal summary."""
-    from tests.harness.external_redis import ExternalRedisReport
-
-    return ExternalRedisReport.of(request.config)
+pytest.register_assert_rewrite("tests.harness.lifecycle")

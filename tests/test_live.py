@@ -2,7 +2,7 @@
 preview that must find no change, verify and destroy.
 
 These need the Pulumi CLI, which these development machines cannot install (a Docker daemon they can run: the
-real-Docker tier, tests/test_real_docker.py, stands in for the provider there); they run in the GitHub
+real-Docker tier, tests/docker/test_real_docker.py, stands in for the provider there); they run in the GitHub
 workflow's preview job and on any workstation that has both.
 """
 
@@ -28,8 +28,7 @@ import yaml
 
 from components.core.images import OPEN_WEBUI_IMAGE, VALKEY_IMAGE
 from components.swarm.preflight import ipvs_available
-from tests.harness.waiting import wait_until
-from tests.lifecycle import (
+from tests.harness.lifecycle import (
     Event,
     Poller,
     assert_recreated,
@@ -39,9 +38,9 @@ from tests.lifecycle import (
     post_json,
     record,
 )
-from tests.wheel import build, consumer_venv
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.harness.paths import ROOT
+from tests.harness.waiting import wait_until
+from tests.harness.wheel import build, consumer_venv
 
 
 def _docker_daemon_answers() -> bool:

@@ -2,7 +2,8 @@
 (``components/_hosted_schema.py``) and the pydantic settings models, or check that the module is current.
 
 venv/bin/python tools/hosted_fields.py --write   # rewrite components/_hosted_fields.py
-venv/bin/python tools/hosted_fields.py --check   # exit 1 if it is stale (tests/test_docs_and_scripts.py does this)
+venv/bin/python tools/hosted_fields.py --check   # exit 1 if it is stale (tests/project/test_docs_and_scripts.py does
+this)
 
 Pulumi's schema analyzer reads a field's description from the source of the class it analyzes (a docstring after
 the annotation), not from a base class: each type is written out whole, each settings field with its model's

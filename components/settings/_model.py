@@ -11,7 +11,7 @@ The one undocumented piece of pydantic this package uses is here. pydantic calls
 public modules; no public hook wraps the constructor alone (a wrap ``model_validator`` runs for every way a model
 is built, and a ``ValidationError`` raised inside validation becomes a ``value_error``). The stack did this with a
 metaclass on ``pydantic._internal._model_construction.ModelMetaclass`` before; the mark needs no private module.
-``tests/test_settings_package.py`` checks it against the pinned pydantic (requirements.txt) and fails loudly if
+``tests/unit/test_settings_package.py`` checks it against the pinned pydantic (requirements.txt) and fails loudly if
 pydantic stops honouring it.
 """
 

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from components.testing import Deployment, render
-from tests.docker_applier import Applier, DockerError, EngineClient
 from tests.harness.certificates import make_certificates
+from tests.harness.docker_applier import Applier, DockerError, EngineClient
 from tests.harness.docker_stack import cleanup, stack_config
+from tests.harness.loopback import free_port
 from tests.harness.processes import LoggedProcess
-from tests.loopback import free_port
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 PASSWORD = "external-tls-correct-horse"

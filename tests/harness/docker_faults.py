@@ -6,10 +6,18 @@ from __future__ import annotations
 
 import time
 
-from tests.faults import RECOVERY_BOUND, FaultsReport, HealthWatch, ReplicaEvents, established, silenced, wait_recovery
 from tests.harness.docker_stack import Running
+from tests.harness.faults import (
+    RECOVERY_BOUND,
+    FaultsReport,
+    HealthWatch,
+    ReplicaEvents,
+    established,
+    silenced,
+    wait_recovery,
+)
+from tests.harness.replicas_support import api
 from tests.harness.waiting import wait_until
-from tests.replicas_support import api
 
 USER = {"name": "Faults", "email": "faults@example.com", "password": "faults-correct-horse-battery"}
 

@@ -1,5 +1,5 @@
-"""The rendered stack applied to a real Docker daemon (``tests/docker_applier.py``), as the real-Docker, faults and
-browser tiers share it: the configuration with a run's names and stand-in images, applying it, cleaning up after it,
+"""The rendered stack applied to a real Docker daemon (``tests/harness/docker_applier.py``), as the real-Docker, faults
+and browser tiers share it: the configuration with a run's names and stand-in images, applying it, cleaning up after it,
 the tier's figures and marks.
 """
 
@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 
 from components.testing import Deployment, render
-from tests.docker_applier import CONTAINER, Applied, Applier, DockerError, EngineClient
-from tests.lifecycle import Poller
-from tests.open_webui_process import FiguresReport
+from tests.harness.docker_applier import CONTAINER, Applied, Applier, DockerError, EngineClient
+from tests.harness.lifecycle import Poller
+from tests.harness.open_webui_process import FiguresReport
+from tests.harness.paths import ROOT
 
 ENABLED = os.environ.get("REAL_DOCKER") == "1"
 DOCKER_MARKS = [
@@ -33,7 +34,6 @@ DOCKER_MARKS = [
         ),
     ),
 ]
-ROOT = Path(__file__).resolve().parent.parent
 
 
 class DockerReport(FiguresReport):

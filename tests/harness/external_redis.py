@@ -29,9 +29,7 @@ from components.core.redis import TLS_DIR
 from components.testing import Deployment, render
 from components.verify import DEFAULT_KEY_PREFIX, SOCKETIO_CHANNEL, RedisPyCli, Report, Target, check_deployment
 from tests.harness.certificates import Certificates
-from tests.harness.processes import LoggedProcess
-from tests.harness.valkey import NO_RETRY
-from tests.loopback import (
+from tests.harness.loopback import (
     LOOPBACK,
     PROBE_FILE,
     free_port,
@@ -40,8 +38,16 @@ from tests.loopback import (
     local_healthcheck,
     valkey_server_binary,
 )
-from tests.open_webui_process import FiguresReport, OpenWebUIProcess, Tier2Report, local_open_webui_env, open_webui_venv
-from tests.replicas_support import EventClient, Received
+from tests.harness.open_webui_process import (
+    FiguresReport,
+    OpenWebUIProcess,
+    Tier2Report,
+    local_open_webui_env,
+    open_webui_venv,
+)
+from tests.harness.processes import LoggedProcess
+from tests.harness.replicas_support import EventClient, Received
+from tests.harness.valkey import NO_RETRY
 
 REDIS_SERVER = shutil.which("redis-server")
 OPENSSL = shutil.which("openssl")

@@ -1,8 +1,9 @@
 """A program the tests run on this machine: started in its own session with its output in a log file, waited for,
 stopped or killed as a whole process group, and the tail of its log for failure messages.
 
-Valkey (``tests/loopback.py``), Open WebUI (``tests/open_webui_process.py``), HAProxy (``tests/replicas_support.py``)
-and the external Redis servers of Tier 2 subclass ``LoggedProcess``: each adds what it runs and what "ready" means.
+Valkey (``tests/harness/loopback.py``), Open WebUI (``tests/harness/open_webui_process.py``), HAProxy
+(``tests/harness/replicas_support.py``) and the external Redis servers of Tier 2 subclass ``LoggedProcess``: each adds
+what it runs and what "ready" means.
 """
 
 from __future__ import annotations

@@ -20,10 +20,9 @@ from components.core.load_balancer import CONFIG_PATH, LISTEN_PORT
 from components.core.open_webui import CONTAINER_PORT, DATA_PATH
 from components.core.postgres import PORT as POSTGRES_PORT
 from components.testing import Deployment, render
-from tests.harness.valkey import RenderedValkey
-from tests.loopback import free_port, localize_valkey
-from tests.open_webui_process import TIER2_MARKS, OpenWebUIProcess, local_open_webui_env, open_webui_venv
-from tests.replicas_support import (
+from tests.harness.loopback import free_port, localize_valkey
+from tests.harness.open_webui_process import TIER2_MARKS, OpenWebUIProcess, local_open_webui_env, open_webui_venv
+from tests.harness.replicas_support import (
     EventClient,
     HAProxyProcess,
     PostgresServer,
@@ -39,6 +38,7 @@ from tests.replicas_support import (
     start_order,
     wait_open_webui_healthcheck,
 )
+from tests.harness.valkey import RenderedValkey
 
 POSTGRES_BIN = postgres_bin_dir()
 HAPROXY = haproxy_binary()

@@ -1,6 +1,6 @@
 """Pulumi's engine walking a rendered deployment, for the emulated providers: which step each resource gets,
-in which order, and what a replacement takes along. ``tests/docker_applier.py`` (containers on one host) and
-``tests/swarm_applier.py`` (services on a swarm) say what pulumi-docker does for one resource; this module says
+in which order, and what a replacement takes along. ``tests/harness/docker_applier.py`` (containers on one host) and
+``tests/harness/swarm_applier.py`` (services on a swarm) say what pulumi-docker does for one resource; this module says
 when the engine asks, the same for both.
 
 Read from the engine (``pkg/resource/deploy/step_generator.go`` and ``step_executor.go``, CLI 3.276):
@@ -12,7 +12,7 @@ Read from the engine (``pkg/resource/deploy/step_generator.go`` and ``step_execu
 - the step is the provider's answer to a diff against the last state: ``create``, ``same``, ``update`` or
   ``replace``; a replacement is delete-before-replace where the resource declares it or the provider answers it
   (``deletes_first``), else create-before-delete: the new one now, the old one at the end;
-- a delete-before-replace deletes first what the engine replaces along with it (``tests/engine_rules.py``:
+- a delete-before-replace deletes first what the engine replaces along with it (``tests/harness/engine_rules.py``:
   ``replaced_with``, over each resource's edges in the last state), newest first; each of those is then created
   again when its own turn comes, as a replacement, without a diff and without taking anything along in turn
   (``generateSteps``' "recreating" case: "re-create replaced resource deleted due to dependent DBR");
@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from components.testing import Deployment, Resource
-from tests.engine_rules import CONTAINER, replaced_with
+from tests.harness.engine_rules import CONTAINER, replaced_with
 
 REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
 

@@ -1,5 +1,5 @@
-"""The rendered Swarm stack applied to a real swarm (``tests/swarm_applier.py``), as the real-Swarm and browser tiers
-share it: the configuration with a run's names and stand-in images, applying it, cleaning up after it, the probe
+"""The rendered Swarm stack applied to a real swarm (``tests/harness/swarm_applier.py``), as the real-Swarm and browser
+tiers share it: the configuration with a run's names and stand-in images, applying it, cleaning up after it, the probe
 container on the overlay network, the tier's figures and marks.
 """
 
@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from components.testing import Deployment, render
-from tests.docker_applier import EngineClient
-from tests.open_webui_process import FiguresReport
-from tests.swarm_applier import SwarmApplier, tasks_of
+from tests.harness.docker_applier import EngineClient
+from tests.harness.open_webui_process import FiguresReport
+from tests.harness.swarm_applier import SwarmApplier, tasks_of
 
 ENABLED = os.environ.get("REAL_DOCKER") == "1"
 SWARM_MARKS = [
@@ -53,7 +53,7 @@ def docker(*args: str, host: str | None = None, check: bool = True, timeout: flo
 
 def endpoint_mode() -> str:
     """``vip`` where the kernel has IPVS (Swarm's virtual IPs and routing mesh need it), else ``dnsrr``: this
-    project's test machines have none (FIELD-NOTES; tests/swarm_nodes.py)."""
+    project's test machines have none (FIELD-NOTES; tests/harness/swarm_nodes.py)."""
     return "vip" if Path("/proc/net/ip_vs").exists() else "dnsrr"
 
 
@@ -110,7 +110,7 @@ class SwarmRun:
         return render(self.config, secret_keys=self.secret_keys)
 
     def probe(self, mode: str, options: dict[str, Any], *, detach: bool = False) -> str:
-        """Run ``tests/swarm_probe.py`` in a container on the stack's overlay network."""
+        """Run ``tests/harness/swarm_probe.py`` in a container on the stack's overlay network."""
         options = {"user": USER, "origin": f"http://localhost:{self.port}", **options}
         args = [
             "run",

@@ -1,8 +1,9 @@
 """The one URL rewriter of the tests: a URL's ``host:port`` or password replaced, everything else kept as written.
 
-The loopback tiers map a rendered URL onto this machine (``tests.loopback.local_redis_url``: the network alias ->
-``127.0.0.1``; ``tests.replicas_support.local_url``: a container's ``host:port`` -> a local one) or give Open WebUI
-another password (``tests.open_webui_process.with_password``); each says which part changes and calls this.
+The loopback tiers map a rendered URL onto this machine (``tests.harness.loopback.local_redis_url``: the network alias
+-> ``127.0.0.1``; ``tests.harness.replicas_support.local_url``: a container's ``host:port`` -> a local one) or give Open
+WebUI another password (``tests.harness.open_webui_process.with_password``); each says which part changes and calls
+this.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from components.testing import Deployment, StackMocks
-from tests.loopback import LocalValkey, ValkeyProcess, local_redis_url
+from tests.harness.loopback import LocalValkey, ValkeyProcess, local_redis_url
 
 NO_RETRY = Retry(NoBackoff(), retries=0)
 """redis-py retries failed connections by default, and AuthenticationError is a ConnectionError."""
