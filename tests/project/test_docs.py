@@ -463,11 +463,11 @@ def test_relative_links_when_followed_reach_a_file_and_heading(page: Path) -> No
 
 
 def test_readme_when_read_links_every_docs_page_and_stays_short() -> None:
-    """README.md is the first page: it links every page of docs/ and stays about 200 lines."""
+    """README.md is the first page: it links every page of docs/ and stays under 250 lines."""
     readme = (ROOT / "README.md").read_text()
     linked = {Path(target.partition("#")[0]) for target in links(ROOT / "README.md")}
     assert {page.relative_to(ROOT) for page in DOCS.glob("*.md")} <= linked
-    assert len(readme.splitlines()) <= 230
+    assert len(readme.splitlines()) <= 250
 
 
 def test_scripts_when_named_in_the_docs_exist() -> None:
