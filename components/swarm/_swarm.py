@@ -172,6 +172,42 @@ def endpoint(
     return docker.ServiceEndpointSpecArgs(mode=mode, ports=ports)
 
 
+def volume_service(
+    name: str,
+    parent: pulumi.Resource,
+    container_spec: docker.ServiceTaskSpecContainerSpecArgs,
+    *,
+    service_name: str,
+    network_id: pulumi.Input[str],
+    alias: str,
+    constraints: list[str] | None,
+    restart: RestartPolicy,
+    logs: LogsSettings | None,
+    endpoint_mode: str,
+    wait_timeout: int,
+) -> docker.Service:
+    """A one-task service beside its volume (Valkey, PostgreSQL): found by ``alias`` on the overlay network, placed
+    by ``constraints`` on the node that holds the volume, updated and rolled back stop-first (two tasks never share
+    the volume), ``pulumi up`` waiting until the task is healthy."""
+    return docker.Service(
+        f"{name}-service",
+        name=service_name,
+        task_spec=docker.ServiceTaskSpecArgs(
+            container_spec=container_spec,
+            networks_advanceds=[docker.ServiceTaskSpecNetworksAdvancedArgs(id=network_id, aliases=[alias])],
+            placement=docker.ServiceTaskSpecPlacementArgs(constraints=constraints) if constraints else None,
+            restart_policy=restart_policy(restart),
+            log_driver=json_file_logs(logs),
+        ),
+        mode=replicated(1),
+        endpoint_spec=endpoint(endpoint_mode),
+        update_config=update_config("recreate", monitor=5, single=True),
+        rollback_config=rollback_config("recreate", monitor=5, single=True),
+        converge_config=converge(wait_timeout),
+        opts=pulumi.ResourceOptions(parent=parent, ignore_changes=SERVICE_IGNORES),
+    )
+
+
 def service_image(reference: str, pin: bool, parent: pulumi.Resource) -> pulumi.Input[str]:
     """The image a service declares, in Docker's familiar form: ``reference@sha256:<digest>`` from the registry
     (``pin``), or the reference.

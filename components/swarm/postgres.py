@@ -16,21 +16,14 @@ from ..core.postgres import (
 from ..settings import DatabaseSettings, LogsSettings
 from ._secret_files import POSTGRES_PASSWORD_FILE, postgres_healthcheck_test
 from ._swarm import (
-    SERVICE_IGNORES,
     TYPE_PREFIX,
     config_file,
-    converge,
-    endpoint,
     healthcheck,
-    json_file_logs,
-    replicated,
-    restart_policy,
-    rollback_config,
     secret_file,
     service_image,
     swarm_config,
     swarm_secret,
-    update_config,
+    volume_service,
 )
 
 STOP_GRACE = "1m"
@@ -64,45 +57,40 @@ class SwarmPostgres(pulumi.ComponentResource):
         password = postgres_password(name, settings, self)
         secret = swarm_secret(f"{name}-password-file", password, self)
         start = swarm_config(f"{name}-start", START_SCRIPT, self)
-        service = docker.Service(
-            f"{name}-service",
-            name=settings.container_name,
-            task_spec=docker.ServiceTaskSpecArgs(
-                container_spec=docker.ServiceTaskSpecContainerSpecArgs(
-                    image=image,
-                    # The image's own start, then the stack's password given to the user on every start.
-                    commands=START_COMMAND,
-                    args=START_ARGS,
-                    configs=[config_file(start, START_PATH, mode=0o555)],
-                    env={
-                        "POSTGRES_DB": settings.name,
-                        "POSTGRES_PASSWORD_FILE": POSTGRES_PASSWORD_FILE,
-                        "POSTGRES_USER": settings.user,
-                    },
-                    secrets=[secret_file(secret, POSTGRES_PASSWORD_FILE)],
-                    mounts=[
-                        docker.ServiceTaskSpecContainerSpecMountArgs(
-                            type="volume", source=settings.volume_name, target=DATA_PATH
-                        )
-                    ],
-                    healthcheck=healthcheck(
-                        postgres_healthcheck_test(settings), start_period=60, interval=5, timeout=5, retries=5
-                    ),
-                    stop_grace_period=STOP_GRACE,
-                ),
-                networks_advanceds=[
-                    docker.ServiceTaskSpecNetworksAdvancedArgs(id=network_id, aliases=[settings.alias])
-                ],
-                placement=docker.ServiceTaskSpecPlacementArgs(constraints=constraints) if constraints else None,
-                restart_policy=restart_policy(settings.restart),
-                log_driver=json_file_logs(logs),
+        container_spec = docker.ServiceTaskSpecContainerSpecArgs(
+            image=image,
+            # The image's own start, then the stack's password given to the user on every start.
+            commands=START_COMMAND,
+            args=START_ARGS,
+            configs=[config_file(start, START_PATH, mode=0o555)],
+            env={
+                "POSTGRES_DB": settings.name,
+                "POSTGRES_PASSWORD_FILE": POSTGRES_PASSWORD_FILE,
+                "POSTGRES_USER": settings.user,
+            },
+            secrets=[secret_file(secret, POSTGRES_PASSWORD_FILE)],
+            mounts=[
+                docker.ServiceTaskSpecContainerSpecMountArgs(
+                    type="volume", source=settings.volume_name, target=DATA_PATH
+                )
+            ],
+            healthcheck=healthcheck(
+                postgres_healthcheck_test(settings), start_period=60, interval=5, timeout=5, retries=5
             ),
-            mode=replicated(1),
-            endpoint_spec=endpoint(endpoint_mode),
-            update_config=update_config("recreate", monitor=5, single=True),
-            rollback_config=rollback_config("recreate", monitor=5, single=True),
-            converge_config=converge(settings.wait_timeout),
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=SERVICE_IGNORES),
+            stop_grace_period=STOP_GRACE,
+        )
+        service = volume_service(
+            name,
+            self,
+            container_spec,
+            service_name=settings.container_name,
+            network_id=network_id,
+            alias=settings.alias,
+            constraints=constraints,
+            restart=settings.restart,
+            logs=logs,
+            endpoint_mode=endpoint_mode,
+            wait_timeout=settings.wait_timeout,
         )
         self.service_name = service.name
         self.volume_name = service.id.apply(lambda _: settings.volume_name)

@@ -19,20 +19,13 @@ from ..core.valkey import (
 from ..settings import LogsSettings, ValkeySettings
 from ._secret_files import VALKEY_AUTH_CONFIG, VALKEY_PASSWORD_FILE, valkey_healthcheck_test, valkey_server_command
 from ._swarm import (
-    SERVICE_IGNORES,
     STOP_GRACE,
     TYPE_PREFIX,
-    converge,
-    endpoint,
     healthcheck,
-    json_file_logs,
-    replicated,
-    restart_policy,
-    rollback_config,
     secret_file,
     service_image,
     swarm_secret,
-    update_config,
+    volume_service,
 )
 
 
@@ -96,39 +89,34 @@ class SwarmValkey(ValkeyServer):
                 owned = {"mode": 0o400, "uid": VALKEY_UID, "gid": VALKEY_GID} if path == TLS_KEY_PATH else {}
                 secrets.append(secret_file(secret, path, **owned))
 
-        service = docker.Service(
-            f"{name}-service",
-            name=settings.container_name,
-            task_spec=docker.ServiceTaskSpecArgs(
-                container_spec=docker.ServiceTaskSpecContainerSpecArgs(
-                    image=image,
-                    args=valkey_server_command(settings),  # the image's entrypoint drops root, then runs these
-                    secrets=secrets or None,
-                    mounts=[
-                        docker.ServiceTaskSpecContainerSpecMountArgs(
-                            type="volume", source=settings.volume_name, target=DATA_PATH
-                        )
-                    ],
-                    healthcheck=healthcheck(
-                        valkey_healthcheck_test(settings), start_period=5, interval=1, timeout=3, retries=5
-                    ),
-                    cap_drops=["ALL"],
-                    cap_adds=KEPT_CAPABILITIES,
-                    stop_grace_period=STOP_GRACE,  # Valkey writes its final snapshot on SIGTERM
-                ),
-                networks_advanceds=[
-                    docker.ServiceTaskSpecNetworksAdvancedArgs(id=network_id, aliases=[settings.alias])
-                ],
-                placement=docker.ServiceTaskSpecPlacementArgs(constraints=constraints) if constraints else None,
-                restart_policy=restart_policy(settings.restart),
-                log_driver=json_file_logs(logs),
+        container_spec = docker.ServiceTaskSpecContainerSpecArgs(
+            image=image,
+            args=valkey_server_command(settings),  # the image's entrypoint drops root, then runs these
+            secrets=secrets or None,
+            mounts=[
+                docker.ServiceTaskSpecContainerSpecMountArgs(
+                    type="volume", source=settings.volume_name, target=DATA_PATH
+                )
+            ],
+            healthcheck=healthcheck(
+                valkey_healthcheck_test(settings), start_period=5, interval=1, timeout=3, retries=5
             ),
-            mode=replicated(1),
-            endpoint_spec=endpoint(endpoint_mode),
-            update_config=update_config("recreate", monitor=5, single=True),
-            rollback_config=rollback_config("recreate", monitor=5, single=True),
-            converge_config=converge(settings.wait_timeout),
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=SERVICE_IGNORES),
+            cap_drops=["ALL"],
+            cap_adds=KEPT_CAPABILITIES,
+            stop_grace_period=STOP_GRACE,  # Valkey writes its final snapshot on SIGTERM
+        )
+        service = volume_service(
+            name,
+            self,
+            container_spec,
+            service_name=settings.container_name,
+            network_id=network_id,
+            alias=settings.alias,
+            constraints=constraints,
+            restart=settings.restart,
+            logs=logs,
+            endpoint_mode=endpoint_mode,
+            wait_timeout=settings.wait_timeout,
         )
 
         self.service_name = service.name
