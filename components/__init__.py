@@ -3,7 +3,7 @@
 Installed, the package is ``open_webui_redis``; in this repository the same folder is ``components`` (the program,
 ``__main__.py``, imports it so). Both names give the same modules."""
 
-from .core.config import ConfigurationError, load_settings, settings_from_mapping
+from .core.config import ArgumentError, ConfigurationError, load_settings, settings_from_mapping
 from .core.open_webui import websocket_env
 from .core.postgres import database_url
 from .core.valkey import redis_url
@@ -38,6 +38,7 @@ def build_stack(name: str, settings: StackSettings) -> OpenWebUIStack | SwarmSta
 
 __all__ = [
     "MANAGED_ENV",
+    "ArgumentError",
     "ConfigurationError",
     "DatabaseSettings",
     "DockerSettings",

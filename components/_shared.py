@@ -16,6 +16,7 @@ from pydantic import SecretStr
 
 from . import rules
 from .core.config import ConfigurationError, settings_for_inputs
+from .core.errors import ArgumentError
 from .core.inputs import STACK_INPUTS, TLS_INPUTS, checked_database_url, checked_pem, checked_redis_url
 from .core.open_webui import NEW_SECRET_KEY
 from .core.postgres import PORT as POSTGRES_PORT
@@ -137,7 +138,7 @@ def refuse_valkey_password(settings: ValkeySettings, password: pulumi.Input[str]
     ]
     refused = [problem for problem in problems if problem is not None]
     if refused:
-        raise ConfigurationError(refused)
+        raise ArgumentError(refused)
 
 
 def postgres_password(name: str, settings: DatabaseSettings, parent: pulumi.Resource) -> pulumi.Output[str]:
@@ -203,7 +204,7 @@ def redis_url_output(
     """The ``redis://`` (with ``tls``: ``rediss://``) URL of ``database`` on a Valkey server (secret: it holds the
     password)."""
     if not 0 <= database <= 15:
-        raise ConfigurationError([f"database must be from 0 to 15 (got {database})"])
+        raise ArgumentError([f"database must be from 0 to 15 (got {database})"])
     secret = password if password is not None else pulumi.Output.from_input("")
     url = pulumi.Output.all(host, port, secret).apply(
         lambda args: redis_url(args[0], args[1], database, args[2] or None, tls=tls)

@@ -12,7 +12,7 @@ from typing import Any, Protocol, Unpack
 import pulumi
 
 from ._shared import StackInputArgs, StackInputs, redis_outputs
-from .core.errors import ConfigurationError
+from .core.errors import ArgumentError
 from .core.plan import Plan, plan_deployment
 from .settings import StackSettings
 
@@ -72,7 +72,7 @@ class Stack(pulumi.ComponentResource):
         the caller's program makes, as Inputs instead of settings (the subclasses say what each engine takes).
         ``ConfigurationError`` before anything is declared for what can be checked without the Inputs' values."""
         if settings.engine != self.ENGINE:
-            raise ConfigurationError([self._engine_problem(settings.engine)])
+            raise ArgumentError([self._engine_problem(settings.engine)])
         given = StackInputs(inputs, self._name_problem)
         settings = given.settings(settings)
         self.plan: Plan = plan_deployment(

@@ -66,7 +66,8 @@ from ._hosted_schema import (
     VectorStore,
 )
 from ._hosted_schema import settings_description as settings_description  # the schema's description of a field
-from .core.config import ConfigurationError, check_stack, describe_errors
+from .core.config import check_stack, describe_errors
+from .core.errors import ArgumentError
 from .core.inputs import STACK_INPUTS, without_stand_ins
 from .host import network as _network
 from .host import open_webui as _open_webui
@@ -93,9 +94,9 @@ PACKAGE = TYPE_PREFIX.split(":")[0]
 # ---------------------------------------------------------------------------------------------------------
 
 
-class InvalidArgumentsError(ConfigurationError):
+class InvalidArgumentsError(ArgumentError):
     """Arguments of a hosted component that cannot be deployed; the message lists every problem (a
-    ``ConfigurationError``, named for the component and its arguments)."""
+    ``ConfigurationError`` and a ``ValueError``, named for the component and its arguments)."""
 
     def __init__(self, component: str, name: str, problems: list[str]) -> None:
         super().__init__(

@@ -28,5 +28,6 @@ import pytest
 if sys.version_info[:2] == (3, 11) and hasattr(traceback, "_extract_caret_anchors_from_line_segment"):
     traceback._extract_caret_anchors_from_line_segment = lambda segment: None
 
-# Before any test module imports it: the order checks there then show their timestamps when they fail.
-pytest.register_assert_rewrite("tests.harness.lifecycle")
+# Before any module imports the harness: its checks (the order checks of lifecycle.py, the shared checks moved out of
+# the test modules) then explain themselves when they fail, as assertions in test modules do.
+pytest.register_assert_rewrite("tests.harness")

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..settings import StackSettings, secret_paths
 from .errors import PROJECT as PROJECT
+from .errors import ArgumentError as ArgumentError
 from .errors import ConfigurationError as ConfigurationError
 from .inputs import input_problems, name_inputs, with_stand_ins, without_stand_ins
 

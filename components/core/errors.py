@@ -2,9 +2,12 @@
 
 Whatever refuses a configuration raises it (the settings, the stacks, the components, the multi-language package's
 ``InvalidArgumentsError``), each problem one line (most written by ``components/rules.py``). It is a
-``pulumi.RunError``, which Pulumi prints without a Python traceback, and a ``ValueError``, which callers caught
-before it existed. Apart from ``config.py`` so that any module of the core may raise it (``config.py`` imports
-most of them)."""
+``pulumi.RunError``, which Pulumi prints without a Python traceback. A component's or stack's arguments refused
+as it is built raise ``ArgumentError``, a ``ConfigurationError`` that is also the ``ValueError`` they raised before.
+A value refused once it resolves (inside an Output) must not be a ``ValueError``: Pulumi's serializer wraps every
+``ValueError`` raised there in its own ("While processing input ...") and the user reads a traceback instead of
+the problems. Apart from ``config.py`` so that any module of the core may raise it (``config.py`` imports most of
+them)."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import pulumi
 PROJECT = "open-webui-redis"
 
 
-class ConfigurationError(pulumi.RunError, ValueError):
+class ConfigurationError(pulumi.RunError):
     """Stack configuration (or a component's arguments) that cannot be deployed; the message lists every problem.
     ``resolved``: found in an Input's value once it resolved (``core/inputs.py``), when other resources may already
     be declared. ``subject`` and ``outcome``: the message's heading for another caller (``hosted.py``'s arguments)."""
@@ -34,3 +37,8 @@ class ConfigurationError(pulumi.RunError, ValueError):
         if outcome is None:
             outcome = "what needs it was not deployed" if resolved else "nothing was deployed"
         super().__init__(f"{subject} ({count}); {outcome}:\n" + "\n".join(f"  - {problem}" for problem in problems))
+
+
+class ArgumentError(ConfigurationError, ValueError):
+    """Arguments a component or stack refuses as it is built (never inside an Output: see the module's doc), also a
+    ``ValueError`` as before ``ConfigurationError`` covered them."""

@@ -13,7 +13,7 @@ from ..settings import (
     rolls_side_by_side,
     websocket_redis_options,
 )
-from .errors import ConfigurationError
+from .errors import ArgumentError
 from .probe import CHECK_INTERVAL, ROUND_TRIP
 from .redis import HEALTHCHECK_TIMEOUT, check_tls_files, healthcheck_timeout, sentinels
 
@@ -201,4 +201,4 @@ def check_arguments(
     ]
     refused = [problem for problem in problems if problem is not None]
     if refused:
-        raise ConfigurationError(refused)
+        raise ArgumentError(refused)

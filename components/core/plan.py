@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .. import rules
 from ..settings import StackSettings
-from .errors import ConfigurationError
+from .errors import ArgumentError
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def plan_deployment(
     external_database = settings.database.url is not None or "database_url" in inputs
     problem = rules.password_with_external_server(valkey_password_given, managed_valkey)
     if problem is not None:
-        raise ConfigurationError([problem])
+        raise ArgumentError([problem])
     load_balanced = rules.load_balanced(settings.open_webui.replicas, settings.database.enabled or external_database)
     managed_database = load_balanced and not external_database
     declares_network = "network" not in inputs

@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from pydantic.alias_generators import to_camel
 
 from ..settings import DEFAULT_KEY_PREFIX, RedisSettings, RedisTLSSettings
-from .errors import ConfigurationError
+from .errors import ArgumentError, ConfigurationError
 
 TLS_DIR = "/run/secrets"
 """Where the certificate files go in an Open WebUI container (on Swarm: Docker secrets, a tmpfs; on one host:
@@ -48,10 +48,10 @@ def tls_certificates(
     for field, value in (("ca_cert", ca_cert), ("client_cert", client_cert), ("client_key", client_key)):
         if value is not None:
             if TLS_FILES[field] in files:
-                raise ConfigurationError([f"redis_{field} is given with redis.tls.{to_camel(field)}[File]; give one"])
+                raise ArgumentError([f"redis_{field} is given with redis.tls.{to_camel(field)}[File]; give one"])
             files[TLS_FILES[field]] = value
     if (TLS_FILES["client_cert"] in files) != (TLS_FILES["client_key"] in files):
-        raise ConfigurationError(
+        raise ArgumentError(
             [
                 "a client certificate needs its key and a key its certificate: give redis_client_cert (or "
                 "redis.tls.clientCert[File]) together with redis_client_key (or redis.tls.clientKey[File])"

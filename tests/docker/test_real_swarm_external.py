@@ -54,19 +54,18 @@ def external_swarm(
     gateway = bridge_gateway()  # the host's docker0 address: a task reaches it through its gateway bridge
     make_tls_certificates(certificates, gateway)
     server = TLSRedis(certificates, gateway, free_port())
-    server.start()
-    port = server.port
     config = swarm_config(run, images, free_port())
     del config["valkey"], config["database"], config["loadBalancer"]  # no Valkey with redis.url; one task on SQLite
     config["openWebui"] = {**config["openWebui"], "replicas": 1, "upgrade": "recreate"}
     config["redis"] = {
-        "url": f"rediss://default:{PASSWORD}@{gateway}:{port}/0",
+        "url": f"rediss://default:{PASSWORD}@{gateway}:{server.port}/0",
         "keyPrefix": run,
         "tls": {"caCertFile": str(certificates / "ca.pem")},
     }
-    label_data_node(manager, f"{run}.data")
     applier = SwarmApplier(engine)
     try:
+        server.start()  # inside the try: the server is killed whatever fails after it started
+        label_data_node(manager, f"{run}.data")
         deployment = render(config, secret_keys=["redis"])
         applier.apply(deployment)  # converged: the task is healthy, its healthcheck having PINGed over TLS
         converged = {a.name: a.converged_after for a in applier.state.values() if a.converged_after is not None}

@@ -18,7 +18,7 @@ from tests.harness.certificates import make_certificates
 from tests.harness.docker_applier import Applier, DockerError, EngineClient
 from tests.harness.docker_stack import cleanup, stack_config
 from tests.harness.loopback import free_port
-from tests.harness.processes import LoggedProcess
+from tests.harness.processes import LoggedProcess, die_with_parent
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 PASSWORD = "external-tls-correct-horse"
@@ -51,7 +51,7 @@ class TLSRedis(LoggedProcess):
         ]  # fmt: skip
 
     def start(self) -> None:
-        self.spawn(self.argv, cwd=self.directory)
+        self.spawn(self.argv, cwd=self.directory, preexec_fn=die_with_parent)
         try:
             self.wait_ready(lambda: self.cli("PING") == "PONG", 20, interval=0.05, what="answering PING over TLS")
         except BaseException:

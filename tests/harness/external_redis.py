@@ -5,11 +5,9 @@ external-Redis and Valkey-TLS tiers share them.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -45,7 +43,7 @@ from tests.harness.open_webui_process import (
     local_open_webui_env,
     open_webui_venv,
 )
-from tests.harness.processes import LoggedProcess
+from tests.harness.processes import LoggedProcess, die_with_parent
 from tests.harness.replicas_support import EventClient, Received
 from tests.harness.valkey import NO_RETRY
 
@@ -181,7 +179,7 @@ class ServerProcess(LoggedProcess):
         self.workdir = config.parent
 
     def start(self, timeout: float = SERVER_START_TIMEOUT) -> Self:
-        self.spawn(self.argv, cwd=self.workdir, preexec_fn=_die_with_parent)
+        self.spawn(self.argv, cwd=self.workdir, preexec_fn=die_with_parent)
         try:
             self.wait_ready(self.endpoint.answers, timeout, interval=0.05, what="answering PING")
         except BaseException:
@@ -191,17 +189,6 @@ class ServerProcess(LoggedProcess):
 
     def __enter__(self) -> Self:
         return self if self.running else self.start()
-
-
-PR_SET_PDEATHSIG = 1
-"""``prctl`` option (``<linux/prctl.h>``): the signal a process gets when the thread that started it ends."""
-
-
-def _die_with_parent() -> None:
-    """Run in a server's child before it execs: SIGKILL it when this test process dies, however it dies (a SIGTERM
-    to pytest runs no fixture teardown, and the server is in its own session)."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def write_config(path: Path, lines: Sequence[str]) -> Path:

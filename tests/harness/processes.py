@@ -9,9 +9,11 @@ what it runs and what "ready" means.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -132,3 +134,14 @@ class LoggedProcess:
         """The last ``lines`` lines of the log, under a header naming the file (for failure messages)."""
         tail = "\n".join(self.log().splitlines()[-lines:])
         return f"--- last {lines} lines of {self.log_path} ---\n{tail}"
+
+
+PR_SET_PDEATHSIG = 1
+"""``prctl`` option (``<linux/prctl.h>``): the signal a process gets when the thread that started it ends."""
+
+
+def die_with_parent() -> None:
+    """Run in a server's child before it execs: SIGKILL it when this test process dies, however it dies (a SIGTERM
+    to pytest runs no fixture teardown, and the server is in its own session)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)

@@ -26,8 +26,8 @@ OPEN_WEBUI_TYPES = ("docker:index/container:Container", "docker:index/service:Se
 
 def refuse(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each case's refusal, from a process of its own: ``message`` (the error as printed, or None when nothing was
-    refused), ``problems`` (its lines) and ``open_webui_declared`` (names of Open WebUI containers or services
-    declared before the refusal)."""
+    refused), ``error_type`` (its class's name), ``problems`` (its lines) and ``open_webui_declared`` (names of Open
+    WebUI containers or services declared before the refusal)."""
     result = subprocess.run(
         [sys.executable, "-m", "tests.harness.refused_inputs"],
         input=json.dumps(cases),
@@ -51,6 +51,7 @@ def _one(case: dict[str, Any]) -> dict[str, Any]:
 
     mocks = StackMocks()
     message: str | None = None
+    error_type: str | None = None
     problems: list[str] = []
     swarm = case["engine"] == "swarm"
     try:
@@ -74,14 +75,14 @@ def _one(case: dict[str, Any]) -> dict[str, Any]:
             made = cast(StackInputArgs, {name: pulumi.Output.secret(value) for name, value in case["inputs"].items()})
             run(lambda: kind("owui", settings, **made), mocks=mocks)
     except ConfigurationError as error:
-        message, problems = str(error), list(error.problems)
+        message, problems, error_type = str(error), list(error.problems), type(error).__name__
     except Exception as error:
-        message = str(error)
+        message, error_type = str(error), type(error).__name__
         problems = [line.removeprefix("  - ") for line in message.splitlines() if line.startswith("  - ")]
     declared = [
         r.name for r in mocks.declared if r.type in OPEN_WEBUI_TYPES and "open-webui" in r.name and "lb" not in r.name
     ]
-    return {"message": message, "problems": problems, "open_webui_declared": declared}
+    return {"message": message, "problems": problems, "error_type": error_type, "open_webui_declared": declared}
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """The healthcheck's probe (``components/core/probe.py``) against the stack's Valkey (Tier 1), as a process.
 
 Its round trip through a real Open WebUI (an event published to Redis coming back through the replica's listener)
-runs in Tier 2 (``tests/test_tier2_*.py`` run the rendered healthcheck) and in the faults tier; here: what it
+runs in Tier 2 (``tests/tier2/test_tier2_*.py`` run the rendered healthcheck) and in the faults tier; here: what it
 makes of Redis answering, refusing or not being there, and of a replica that does not deliver.
 """
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from components import ConfigurationError, rules
+from components import ArgumentError, ConfigurationError, rules
 from components.core.settings import OpenWebUISettings, ValkeySettings
 from components.host.valkey import Valkey
 from components.hosted import InvalidArgumentsError
@@ -174,14 +174,20 @@ class TestHealthCheckInterval:
 
 
 class TestOneErrorType:
-    def test_configuration_error_when_raised_is_a_run_error_and_a_value_error(self) -> None:
-        """Pulumi prints a RunError without a traceback; callers that caught ValueError still catch it."""
+    def test_configuration_error_when_raised_is_a_run_error_and_not_a_value_error(self) -> None:
+        """Pulumi prints a RunError without a traceback; inside an Output its serializer would wrap a ValueError."""
         error = ConfigurationError(["a problem"])
         assert isinstance(error, pulumi.RunError)
-        assert isinstance(error, ValueError)
+        assert not isinstance(error, ValueError)
         assert str(error) == (
             "Invalid configuration for project 'open-webui-redis' (1 problem); nothing was deployed:\n  - a problem"
         )
+
+    def test_argument_error_when_raised_is_a_configuration_error_and_a_value_error(self) -> None:
+        """Arguments refused as a component is built: callers that caught ValueError before still catch it."""
+        error = ArgumentError(["a problem"])
+        assert isinstance(error, ConfigurationError)
+        assert isinstance(error, ValueError)
 
     def test_invalid_arguments_error_when_raised_keeps_its_message_and_is_a_configuration_error(self) -> None:
         error = InvalidArgumentsError("Valkey", "v", ["one", "two"])

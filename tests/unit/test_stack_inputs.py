@@ -255,8 +255,10 @@ def test_stack_when_an_input_resolves_to_a_bad_value_refuses_it_without_showing_
     it."""
     refused = refusals[engine, index]
     assert refused["problems"] == [BAD_VALUES[index][1]]
-    assert "Invalid input for project 'open-webui-redis' (1 problem); what needs it was not deployed:" in str(
-        refused["message"]
+    # The stack's own error, not Pulumi's "While processing input ..." wrapping of a ValueError (a traceback).
+    assert refused["error_type"] == "ConfigurationError"
+    assert str(refused["message"]).startswith(
+        "Invalid input for project 'open-webui-redis' (1 problem); what needs it was not deployed:"
     )
     assert PASSWORD not in str(refused["message"])
     assert refused["open_webui_declared"] == [], "Open WebUI was declared with a refused value"
