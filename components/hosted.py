@@ -65,7 +65,10 @@ from ._hosted_schema import (
     Uploads,
     VectorStore,
 )
-from ._hosted_schema import settings_description as settings_description  # the schema's description of a field
+from ._hosted_schema import (
+    STACK_INPUT_FIELDS as STACK_INPUT_FIELDS,  # where it was before issue 21  # the schema's description of a field
+)
+from ._hosted_schema import settings_description as settings_description
 from .core.config import check_stack, describe_errors
 from .core.errors import ArgumentError
 from .core.inputs import STACK_INPUTS, without_stand_ins

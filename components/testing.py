@@ -25,7 +25,7 @@ import string
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from google.protobuf import json_format
@@ -35,6 +35,33 @@ from pulumi.runtime import rpc
 from .verify import ValkeyCli as ValkeyCli
 
 PROJECT = "open-webui-redis"
+_LOOPBACK_HELPERS = frozenset(
+    {
+        "LocalValkey",
+        "ValkeyProcess",
+        "free_port",
+        "local_redis_url",
+        "localize_valkey",
+        "valkey_cli",
+        "valkey_cli_dir",
+        "valkey_server_binary",
+    }
+)
+"""What this module re-exported before issue #10: test support (a rendered Valkey container run on this machine),
+in the repository's test harness (``harness/loopback.py`` under the tests folder), which the library never imports.
+"""
+
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any:
+        if name in _LOOPBACK_HELPERS:
+            raise AttributeError(
+                f"components.testing.{name} is test support, not part of the library: it is in the repository's test "
+                "harness (harness/loopback.py under the tests folder)"
+            )
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 PROGRAM = Path(__file__).resolve().parent.parent / "__main__.py"
 _AUTO_NAMED = ("docker:index/container:Container", "docker:index/volume:Volume", "docker:index/network:Network")
 _SIG = rpc._special_sig_key

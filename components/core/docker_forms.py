@@ -3,6 +3,10 @@ on every ``pulumi up``."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from ._moved import moved_names
+
 
 def duration_text(seconds: int) -> str:
     """``seconds`` as Go's ``time.Duration.String()`` writes it (``300`` -> ``5m0s``, ``60`` -> ``1m0s``).
@@ -19,3 +23,7 @@ def duration_text(seconds: int) -> str:
     if minutes:
         return f"{minutes}m{secs}s"
     return f"{secs}s"
+
+
+if not TYPE_CHECKING:  # old imports of what moved to the Swarm package (issue 21) warn and still resolve
+    __getattr__ = moved_names(__name__)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import rules
 from ..settings import (
@@ -13,6 +14,7 @@ from ..settings import (
     rolls_side_by_side,
     websocket_redis_options,
 )
+from ._moved import moved_names
 from .errors import ArgumentError
 from .probe import CHECK_INTERVAL, ROUND_TRIP
 from .redis import HEALTHCHECK_TIMEOUT, check_tls_files, healthcheck_timeout, sentinels
@@ -202,3 +204,7 @@ def check_arguments(
     refused = [problem for problem in problems if problem is not None]
     if refused:
         raise ArgumentError(refused)
+
+
+if not TYPE_CHECKING:  # old imports of what moved to the Swarm package (issue 21) warn and still resolve
+    __getattr__ = moved_names(__name__)

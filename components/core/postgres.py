@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from ..settings import DatabaseSettings
+from ._moved import moved_names
 
 DATA_PATH = "/var/lib/postgresql/data"
 PORT = 5432
@@ -93,3 +95,7 @@ def healthcheck_test(settings: DatabaseSettings) -> list[str]:
         f'test -f {PASSWORD_SET} && PGPASSWORD="$POSTGRES_PASSWORD" psql --no-psqlrc -h 127.0.0.1 -p {PORT} '
         f"-U {settings.user} -d {settings.name} -tAc 'SELECT 1' >/dev/null",
     ]
+
+
+if not TYPE_CHECKING:  # old imports of what moved to the Swarm package (issue 21) warn and still resolve
+    __getattr__ = moved_names(__name__)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from ..settings import ValkeySettings
+from ._moved import moved_names
 from .redis import TLS_FILES, with_query
 
 AUTH_CONFIG_PATH = "/usr/local/etc/valkey/auth.conf"
@@ -119,3 +121,7 @@ def tls_url_query() -> dict[str, str]:
     """The query of a managed Valkey's ``rediss://`` URLs (redis-py's ``from_url`` reads it): verify the server
     and its name against the generated CA, which a consumer puts at ``core.redis.TLS_FILES["ca_cert"]``."""
     return {"ssl_ca_certs": TLS_FILES["ca_cert"], "ssl_cert_reqs": "required", "ssl_check_hostname": "true"}
+
+
+if not TYPE_CHECKING:  # old imports of what moved to the Swarm package (issue 21) warn and still resolve
+    __getattr__ = moved_names(__name__)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import json
 import re
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 import components
 from components import testing
+from components.core._moved import MOVED
 from components.testing import render
 from tests.harness.paths import ROOT, TESTS
 
@@ -141,3 +143,23 @@ def test_test_modules_when_imported_import_no_other_test_module_or_conftest() ->
         for path in sorted((ROOT / "tests").rglob("*.py"))
     }
     assert {path: names for path, names in offenders.items() if names} == {}
+
+
+@pytest.mark.parametrize(
+    ("module", "name"), [(module, name) for module, names in sorted(MOVED.items()) for name in sorted(names)]
+)
+def test_core_when_a_name_moved_to_the_swarm_package_is_imported_from_it_warns_and_resolves(
+    module: str, name: str
+) -> None:
+    """Swarm-only code left the core in issue 21; ``from components.core.valkey import swarm_server_command`` and
+    the like keep working, with a warning naming where each name is now."""
+    where, new = MOVED[module][name]
+    with pytest.warns(DeprecationWarning, match=rf"{module}\.{name} moved to {where}\.{new}"):
+        value = getattr(importlib.import_module(module), name)
+    assert value is getattr(importlib.import_module(where), new)
+
+
+def test_components_testing_when_a_loopback_helper_of_before_is_asked_for_says_where_it_is() -> None:
+    """The loopback helpers are test support: the error names where they are, without importing the test tree."""
+    with pytest.raises(AttributeError, match=r"localize_valkey is test support.*harness/loopback\.py"):
+        getattr(testing, "localize_valkey")  # noqa: B009 - the attribute access is what is tested
