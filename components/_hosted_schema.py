@@ -3,7 +3,7 @@ description and its fields in order, each part either a settings model (its fiel
 fields written here. ``tools/hosted_fields.py --write`` turns this into ``components/_hosted_fields.py``: edit this
 module or the models, never that one.
 
-Settings fields come from the pydantic models (``core/settings.py``), each with its model's description and
+Settings fields come from the pydantic models (``components/settings/``), each with its model's description and
 default; the secret ones are left out (separate ``Input`` arguments in the schema, or not offered).
 """
 

@@ -12,7 +12,7 @@ import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
 import pulumi_tls as tls
-from pydantic import SecretStr
+from pydantic import SecretStr, TypeAdapter, ValidationError
 
 from . import rules
 from .core.config import ConfigurationError, settings_for_inputs
@@ -27,6 +27,7 @@ from .settings import (
     DatabaseSettings,
     NetworkSettings,
     OpenWebUISettings,
+    RedisDatabase,
     RedisSettings,
     StackSettings,
     ValkeySettings,
@@ -116,7 +117,7 @@ def valkey_password(
 ) -> pulumi.Output[str] | None:
     """A Valkey component's password (either engine): ``password`` (an Input), ``settings.password`` or one
     generated once (32 characters, specials among ``PASSWORD_SPECIALS``), a secret; None with ``auth`` off. Call
-    ``valkey_password_problems`` before the component is declared."""
+    ``refuse_valkey_password`` before the component is declared."""
     if not settings.auth:
         return None
     return secret_value(
@@ -193,6 +194,9 @@ def open_webui_env_inputs(
     return inputs
 
 
+_REDIS_DATABASE = TypeAdapter(RedisDatabase)
+
+
 def redis_url_output(
     host: pulumi.Output[str],
     port: pulumi.Output[int],
@@ -203,8 +207,10 @@ def redis_url_output(
 ) -> pulumi.Output[str]:
     """The ``redis://`` (with ``tls``: ``rediss://``) URL of ``database`` on a Valkey server (secret: it holds the
     password)."""
-    if not 0 <= database <= 15:
-        raise ArgumentError([f"database must be from 0 to 15 (got {database})"])
+    try:
+        _REDIS_DATABASE.validate_python(database)  # the settings' own type: its bounds written once
+    except ValidationError as error:
+        raise ArgumentError([f"database: {error.errors()[0]['msg']} (got {database})"]) from None
     secret = password if password is not None else pulumi.Output.from_input("")
     url = pulumi.Output.all(host, port, secret).apply(
         lambda args: redis_url(args[0], args[1], database, args[2] or None, tls=tls)

@@ -1,4 +1,4 @@
-"""The shape both stacks share: validate the settings with the Inputs, plan once, render the plan.
+"""The shape both stacks share: validate the settings with the Inputs, plan once, declare what the plan says.
 
 ``OpenWebUIStack`` (one host) and ``SwarmStack`` subclass ``Stack`` and add only what differs: the components of
 their engine (``_declare_*``), the arguments those take, and their own outputs (``_engine_outputs``). The order is

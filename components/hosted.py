@@ -506,6 +506,15 @@ def _stack_arguments(component: str, name: str, args: Mapping[str, Any], engine:
         problem := rules.password_without_auth(password is not None, settings.valkey.auth, key="valkeyPassword")
     ):
         problems.append(problem)
+    if settings is not None and (
+        problem := rules.password_with_external_server(
+            password is not None,
+            settings.managed_valkey and args.get("redis_url") is None,
+            key="valkeyPassword",
+            server="redis.url or redisUrl",
+        )
+    ):
+        problems.append(problem)
     if problems or settings is None:
         raise InvalidArgumentsError(component, name, problems)
     return settings, password, secret_key

@@ -34,11 +34,17 @@ def given_twice(argument_given: bool, setting_given: bool, *, argument: str, set
     return None
 
 
-def password_with_external_server(password_given: bool, managed_valkey: bool) -> str | None:
+def password_with_external_server(
+    password_given: bool,
+    managed_valkey: bool,
+    *,
+    key: str = "valkey_password",
+    server: str = "redis.url or redis_url",
+) -> str | None:
     """A stack's ``valkey_password`` while no Valkey is managed (an external server: ``redis.url`` or the
-    ``redis_url`` Input), whose password is in its URL."""
+    ``redis_url`` Input), whose password is in its URL. ``key`` and ``server``: as the caller names them."""
     if password_given and not managed_valkey:
-        return "valkey_password is given with an external server (redis.url or redis_url); remove one"
+        return f"{key} is given with an external server ({server}); remove one"
     return None
 
 

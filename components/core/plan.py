@@ -1,9 +1,12 @@
 """The deployment's plan: what a stack declares, computed once from its validated settings, which both engines render.
 
 Each stack (``OpenWebUIStack`` on one host, ``SwarmStack`` on a Swarm) validates its settings with the Inputs it is
-given (``StackInputs.settings``), calls ``plan_deployment`` once and then only renders the plan: which parts it
-manages, whether Open WebUI is load balanced, the names of its components, containers, services and volumes, the
-replicas in their order and which secrets it generates. No engine decides any of that again.
+given (``StackInputs.settings``) and calls ``plan_deployment`` once. ``components/_stack.py`` declares what the plan
+says, in one order for both engines: which parts are managed (the network, Valkey, PostgreSQL), whether Open WebUI
+is load balanced (the database URL it is given), the components' names. The rest of the plan is what those
+components then name and generate from the same settings (containers or services, volumes, the replicas in their
+order, the secrets generated once): ``tests/unit/test_plan.py`` holds each engine's rendered resources to it, so a
+component that named or generated something else would fail there.
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ class Plan:
 def _replica_names(settings: StackSettings, load_balanced: bool) -> tuple[str, ...]:
     open_webui = settings.open_webui
     if settings.engine == "swarm":
-        rest = [f"{open_webui.container_name}-replicas"] if open_webui.replicas > 1 else []
+        rest = [open_webui.replicas_service_name] if open_webui.replicas > 1 else []
         return (open_webui.container_name, *rest)
     return tuple(open_webui.replica_names(load_balanced))
 

@@ -1,4 +1,4 @@
-"""Single host: what every container component declares the same way (image, retained volume, secret value)."""
+"""Single host: what every container component declares the same way (image, retained volume, logs, stop grace)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import TypedDict
 import pulumi
 import pulumi_docker as docker
 
-from .._shared import secret_value as secret_value
 from ..core.docker_forms import duration_text
 from ..settings import LogsSettings
 

@@ -109,6 +109,11 @@ class OpenWebUISettings(_Settings):
         description="How replicas notice silent Redis connections and deaf listeners (README: Faults).",
     )
 
+    @property
+    def replicas_service_name(self) -> str:
+        """Swarm: the service of every replica but the first, which migrates the database."""
+        return f"{self.container_name}-replicas"
+
     def replica_names(self, load_balanced: bool | None = None) -> list[str]:
         """Docker names of the Open WebUI containers: ``containerName`` alone, or ``<containerName>-<n>`` behind
         the load balancer (``load_balanced``; default: with more than one replica)."""

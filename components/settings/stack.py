@@ -220,7 +220,7 @@ class StackSettings(_Settings):
         names.append(("openWebui.containerName", self.open_webui.container_name))
         # On PostgreSQL HAProxy runs at any count, and names tasks.<containerName>-replicas: both are checked.
         if self.uses_database:
-            names.append(("openWebui.containerName (replicas)", f"{self.open_webui.container_name}-replicas"))
+            names.append(("openWebui.containerName (replicas)", self.open_webui.replicas_service_name))
             names.append(("loadBalancer.containerName", self.load_balancer.container_name))
         if self.managed_database:
             names.append(("database.containerName", self.database.container_name))

@@ -359,7 +359,7 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
         if replicas > 1:
             rest = service(
                 f"{name}-replicas",
-                f"{settings.container_name}-replicas",
+                settings.replicas_service_name,
                 replicas - 1,
                 False,
                 False,
@@ -375,7 +375,7 @@ class SwarmOpenWebUI(pulumi.ComponentResource):
                 # the load balancer alone. A start-first update runs one task more for a while.
                 backends=[
                     ("primary", 2, f"tasks.{settings.container_name}"),
-                    ("replica", REPLICA_SLOTS, f"tasks.{settings.container_name}-replicas"),
+                    ("replica", REPLICA_SLOTS, f"tasks.{settings.replicas_service_name}"),
                 ],
                 replica_port=CONTAINER_PORT,
                 host_port=settings.host_port,

@@ -215,7 +215,8 @@ class TestValkey:
         def build() -> None:
             Valkey("cache", ValkeySettings(), network_name="net").url_for_database(database)
 
-        with pytest.raises(ValueError, match=f"database must be from 0 to 15 \\(got {database}\\)"):
+        bounds = r"Input should be (greater|less) than or equal to (0|15)"
+        with pytest.raises(ValueError, match=rf"database: {bounds} \(got {database}\)"):
             run(build)
 
     def test_valkey_when_settings_changed_passes_them_through(self) -> None:

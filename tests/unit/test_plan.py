@@ -153,6 +153,18 @@ def test_stacks_when_given_the_same_settings_render_the_same_plan(data: dict[str
             expected["Postgres"] = plan.postgres_component
         assert components == expected
         assert ("databaseUrl" in stack.outputs()) is plan.load_balanced
+        # What the components named and generated from the same settings is what the plan says.
+        named = {plan.valkey_name, plan.postgres_name, *plan.replica_names, plan.load_balancer_name} - {None}
+        declared_type = "docker:index/container:Container" if engine == "docker" else "docker:index/service:Service"
+        assert {r.inputs["name"] for r in deployment.resources if r.type == declared_type} == named
+        if engine == "docker":
+            volumes = {plan.valkey_volume, plan.postgres_volume, plan.open_webui_volume} - {None}
+            declared_volumes = {
+                r.inputs["name"] for r in deployment.resources if r.type == "docker:index/volume:Volume"
+            }
+            assert declared_volumes == volumes
+        generated = [r for r in deployment.resources if r.type == "random:index/randomPassword:RandomPassword"]
+        assert len(generated) == len(plan.generated_secrets), [r.name for r in generated]
         plans[engine] = plan
     # All but what is the engine's own: its name, its replicas' containers or services, spreading over nodes.
     docker, swarm = plans["docker"], plans["swarm"]

@@ -691,6 +691,20 @@ class TestHostedStack:
             "  - valkeyPassword: is empty; leave it out to have one generated"
         )
 
+    @pytest.mark.parametrize("component", ["OpenWebUIStack", "SwarmStack"])
+    def test_valkey_password_when_given_with_an_external_server_is_refused_by_its_schema_name(
+        self, component: str
+    ) -> None:
+        """No Valkey runs beside an external server: its password would go nowhere, and the refusal names the
+        schema's arguments, under the hosted component's heading."""
+        settings = {"swarm": {"pinImages": False}} if component == "SwarmStack" else {}
+        with pytest.raises(Exception) as raised:  # noqa: PT011 - the SDK wraps it in its ComponentInitError
+            construct(component, {**settings, "redisUrl": "redis://:pw@cache:6379/0", "valkeyPassword": "valkey-pw"})
+        assert str(raised.value) == (
+            f"Invalid arguments for open-webui-redis:index:{component} 'open-webui' (1 problem); nothing was "
+            "created:\n  - valkeyPassword is given with an external server (redis.url or redisUrl); remove one"
+        )
+
     @pytest.mark.parametrize(
         ("component", "settings", "inputs", "config"),
         [
