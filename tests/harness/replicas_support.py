@@ -247,13 +247,20 @@ def run_open_webui_healthcheck(command: str, process: OpenWebUIProcess, venv: Pa
 
 
 def wait_open_webui_healthcheck(command: str, process: OpenWebUIProcess, venv: Path, timeout: float) -> float:
-    """Poll the rendered healthcheck every second (its ``start_interval``) until it passes; seconds since start."""
-    wait_for(
-        lambda: run_open_webui_healthcheck(command, process, venv).returncode == 0,
-        timeout,
-        interval=1.0,
-        what=f"{process.label}: the rendered healthcheck passing",
-    )
+    """Poll the rendered healthcheck every second (its ``start_interval``) until it passes; seconds since start.
+    Timed out, the error says what the last check returned and printed."""
+    last: list[subprocess.CompletedProcess[str]] = []
+
+    def passes() -> bool:
+        last[:] = [run_open_webui_healthcheck(command, process, venv)]
+        return last[0].returncode == 0
+
+    try:
+        wait_for(passes, timeout, interval=1.0, what=f"{process.label}: the rendered healthcheck passing")
+    except TimeoutError as error:
+        check = last[0]
+        output = (check.stdout + check.stderr)[-500:]
+        raise TimeoutError(f"{error}; its last check exited {check.returncode}: {output}") from None
     return time.monotonic() - process.started_at
 
 
