@@ -634,9 +634,10 @@ class Applier(StepScheduler[Applied]):
         return Step("replace" if changes else "same", resource.urn, resource.name, changes)
 
     def destroy(self) -> None:
-        """``pulumi destroy``: everything in reverse order (retained volumes stay)."""
-        for urn in reversed(list(self.state)):
-            applied = self.state.pop(urn)
+        """``pulumi destroy``: what a failed apply left pending, then everything in reverse order (retained volumes
+        stay)."""
+        pending, self.pending_deletes = self.pending_deletes, []
+        for applied in [*pending, *(self.state.pop(urn) for urn in reversed(list(self.state)))]:
             try:
                 self._delete(applied)
             except DockerError as error:

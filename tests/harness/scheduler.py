@@ -147,6 +147,9 @@ class StepScheduler(ABC, Generic[A]):
         self.timeline: list[tuple[float, str, str]] = []
         """(``time.monotonic()``, what, resource name) of every step's start and end: create/created,
         update/updated, delete/deleted."""
+        self.pending_deletes: list[A] = []
+        """Old halves of create-before-delete replacements that an apply which failed left (the engine's pending
+        deletes): no longer in ``state``, still in Docker; the next ``destroy`` deletes them."""
         self._lock = threading.Lock()
 
     # -- what the provider does (each applier) ---------------------------------------------------------------
@@ -315,6 +318,7 @@ class StepScheduler(ABC, Generic[A]):
             thread.join()
         self.steps = [taken[resource.urn] for resource in ordered if resource.urn in taken]
         if failures:
+            self.pending_deletes.extend(superseded)
             raise failures[0]
         for step in self._removals(deployment):
             self._note("delete", step.name)

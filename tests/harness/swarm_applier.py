@@ -606,7 +606,9 @@ class SwarmApplier(StepScheduler[SwarmApplied]):
         may still hold for a while: retried for up to a minute); what could not be deleted is raised."""
         order = {SERVICE: 0, SECRET: 1, CONFIG: 1, NETWORK: 2}
         failed: list[str] = []
-        for urn, applied in sorted(self.state.items(), key=lambda item: order[item[1].resource.type]):
+        pending, self.pending_deletes = self.pending_deletes, []
+        everything = [*self.state.items(), *((None, applied) for applied in pending)]  # a failed apply's leftovers
+        for urn, applied in sorted(everything, key=lambda item: order[item[1].resource.type]):
             deadline = time.monotonic() + 60
             while True:
                 try:
@@ -619,7 +621,8 @@ class SwarmApplier(StepScheduler[SwarmApplied]):
                         failed.append(f"{applied.name}: {error}")
                         break
                     time.sleep(1)
-            del self.state[urn]
+            if urn is not None:
+                del self.state[urn]
         if failed:
             raise DockerError("destroy left behind: " + "; ".join(failed))
 

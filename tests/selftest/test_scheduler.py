@@ -183,6 +183,22 @@ class TestDeletes:
         assert engine.calls == [("create", "secret"), ("update", "service"), ("delete", "secret")]
         assert ops(steps) == {"secret": "replace", "service": "update"}
 
+    def test_apply_when_failing_after_a_create_first_replacement_keeps_the_old_one_for_destroy(self) -> None:
+        """The engine's pending delete: the replaced secret's old half is no longer in the state but still exists;
+        the apply that failed does not delete it, and it is not lost: ``pending_deletes`` holds it."""
+        engine = Recorder()
+        secret = resource("secret", SECRET)
+        broken = resource("broken", inputs={"name": "b"}, inputs_from={"env": [secret]})
+        engine.apply(deployment(secret))
+        engine.calls.clear()
+        engine.answers = {"secret": "replace"}
+        engine.failing = {"broken"}
+        engine.under_way.set()
+        with pytest.raises(RuntimeError, match="broken failed"):
+            engine.apply(deployment(secret, broken))
+        assert ("delete", "secret") not in engine.calls
+        assert [record.resource.name for record in engine.pending_deletes] == ["secret"]
+
 
 class TestReplacement:
     ROOT = resource("root", delete_before_replace=True)
