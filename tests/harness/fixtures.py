@@ -10,6 +10,7 @@ swarm manager.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +69,12 @@ def engine() -> EngineClient:
 
 @pytest.fixture(scope="session")
 def images() -> dict[str, str]:
+    """The stand-in images, built (or found) once per run however many tier folders import this fixture."""
+    return _stand_in_images()
+
+
+@functools.cache
+def _stand_in_images() -> dict[str, str]:
     from tests.harness.docker_standins import ensure_images
 
     return ensure_images()
