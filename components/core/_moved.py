@@ -8,19 +8,19 @@ import importlib
 import warnings
 from collections.abc import Callable
 
-_SECRET_FILES = "components.swarm._secret_files"
+_SECRET_FILES = "swarm._secret_files"
 MOVED: dict[str, dict[str, tuple[str, str]]] = {
-    "components.core.valkey": {
+    "core.valkey": {
         "SWARM_AUTH_CONFIG": (_SECRET_FILES, "VALKEY_AUTH_CONFIG"),
         "SWARM_PASSWORD_FILE": (_SECRET_FILES, "VALKEY_PASSWORD_FILE"),
         "swarm_server_command": (_SECRET_FILES, "valkey_server_command"),
         "swarm_healthcheck_test": (_SECRET_FILES, "valkey_healthcheck_test"),
     },
-    "components.core.postgres": {
+    "core.postgres": {
         "SWARM_PASSWORD_FILE": (_SECRET_FILES, "POSTGRES_PASSWORD_FILE"),
         "swarm_healthcheck_test": (_SECRET_FILES, "postgres_healthcheck_test"),
     },
-    "components.core.open_webui": {
+    "core.open_webui": {
         **{
             name: (_SECRET_FILES, name)
             for name in (
@@ -35,22 +35,24 @@ MOVED: dict[str, dict[str, tuple[str, str]]] = {
                 "split_secret_env",
             )
         },
-        "s3_env": ("components.swarm.open_webui", "s3_env"),
+        "s3_env": ("swarm.open_webui", "s3_env"),
     },
-    "components.core.docker_forms": {"short_duration": ("components.swarm._swarm", "short_duration")},
+    "core.docker_forms": {"short_duration": ("swarm._swarm", "short_duration")},
 }
-"""Old module -> old name -> (module, name) where it is now."""
+"""Old module -> old name -> (module, name) where it is now; modules within the package (``components`` in this
+repository, ``open_webui_redis`` installed)."""
 
 
 def moved_names(module: str) -> Callable[[str], object]:
     """The module ``__getattr__`` of ``module``: a moved name from where it is now, with a warning; any other
     unknown name an ``AttributeError`` as usual."""
-    names = MOVED[module]
+    package, _, within = module.partition(".")
+    names = MOVED[within]
 
     def resolve(name: str) -> object:
         if name not in names:
             raise AttributeError(f"module {module!r} has no attribute {name!r}")
-        where, new = names[name]
+        where, new = f"{package}.{names[name][0]}", names[name][1]
         warnings.warn(f"{module}.{name} moved to {where}.{new}; import it from there", DeprecationWarning, stacklevel=2)
         return getattr(importlib.import_module(where), new)
 

@@ -154,9 +154,9 @@ def test_core_when_a_name_moved_to_the_swarm_package_is_imported_from_it_warns_a
     """Swarm-only code left the core in issue 21; ``from components.core.valkey import swarm_server_command`` and
     the like keep working, with a warning naming where each name is now."""
     where, new = MOVED[module][name]
-    with pytest.warns(DeprecationWarning, match=rf"{module}\.{name} moved to {where}\.{new}"):
-        value = getattr(importlib.import_module(module), name)
-    assert value is getattr(importlib.import_module(where), new)
+    with pytest.warns(DeprecationWarning, match=rf"components\.{module}\.{name} moved to components\.{where}\.{new}"):
+        value = getattr(importlib.import_module(f"components.{module}"), name)
+    assert value is getattr(importlib.import_module(f"components.{where}"), new)
 
 
 def test_components_testing_when_a_loopback_helper_of_before_is_asked_for_says_where_it_is() -> None:
