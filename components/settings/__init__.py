@@ -1,5 +1,5 @@
 """The stack's settings: validated, plain configuration (no Pulumi Outputs), a floor below ``components.core``
-that imports nothing from the rest of the library.
+that imports nothing of the library but ``components/rules.py``.
 
 ``types``: the annotated field types; ``formats``: other software's rules (origins, redis-py URLs, keys, PEM, TCP
 timers); ``images``: the default images; one module per configuration block (``network``, ``valkey``,
