@@ -573,7 +573,7 @@ class EventClient:
 # ---------------------------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)  # a plugin: pluggy keeps plugins in sets (per-folder conftests), so it must stay hashable
 class ReplicasReport(RunPlugin):
     """A pytest plugin registered at run time (``ReplicasReport.of(config)``): lines for the terminal summary
     (shown with ``-q`` too, so CI logs keep them) and the logs of running processes in a failed test's report."""

@@ -87,3 +87,28 @@ def test_logged_process_when_terminated_ends_its_whole_group(tmp_path: Path) -> 
     assert process.process.returncode == -signal.SIGTERM
     assert not process.running
     assert wait_until(lambda: _ended(child), 5), "the child that ignores SIGTERM outlived the group's end"
+
+
+def test_run_plugins_when_made_are_hashable_as_pluggy_needs_with_conftests_in_folders() -> None:
+    """The reports the tiers register as pytest plugins: with a conftest per folder, pytest asks pluggy for a hook
+    caller without the other folders' conftests, which puts every plugin in a set (an unhashable one stopped the
+    whole run with an INTERNALERROR)."""
+    import importlib
+    import pkgutil
+
+    import tests.harness
+    from tests.harness.open_webui_process import RunPlugin
+
+    for module in pkgutil.iter_modules(tests.harness.__path__):
+        if module.name not in ("swarm_probe", "refused_inputs"):
+            importlib.import_module(f"tests.harness.{module.name}")
+    plugins: list[type[RunPlugin]] = []
+    pending: list[type[RunPlugin]] = [RunPlugin]
+    while pending:
+        for sub in pending.pop().__subclasses__():
+            plugins.append(sub)
+            pending.append(sub)
+    made = [cls for cls in plugins if "NAME" in vars(cls)]
+    assert len(made) >= 7, [cls.__name__ for cls in made]
+    for cls in made:
+        hash(cls())
