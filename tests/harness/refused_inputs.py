@@ -6,9 +6,10 @@ rewriting in the main thread (python/cpython#106905: ``SystemError: AST construc
 so a test that refuses values in pytest's own process can fail a later, unrelated module. Here each batch of
 cases runs in ``python -m tests.harness.refused_inputs`` and answers JSON: what the user would read.
 
-A case: ``{"engine": "docker"|"swarm", "inputs": {name: value}, "hosted": bool}``; each value is passed as a
-secret Output, as another resource's secret output or a secret config value arrives. Python stacks take the
-Python names (``redis_url``), hosted ones the schema's (``redisUrl``).
+A case: ``{"engine": "docker"|"swarm", "inputs": {name: value}, "hosted": bool}``, or
+``{"engine": ..., "tls_valkey_url_without_ca": true}`` (the components on their own, ``_open_webui_without_ca``); each
+value is passed as a secret Output, as another resource's secret output or a secret config value arrives. Python stacks
+take the Python names (``redis_url``), hosted ones the schema's (``redisUrl``).
 """
 
 from __future__ import annotations
@@ -55,7 +56,9 @@ def _one(case: dict[str, Any]) -> dict[str, Any]:
     problems: list[str] = []
     swarm = case["engine"] == "swarm"
     try:
-        if case.get("hosted"):
+        if case.get("tls_valkey_url_without_ca"):
+            run(lambda: _open_webui_without_ca(swarm), mocks=mocks)
+        elif case.get("hosted"):
             inputs = {"swarm": {"pinImages": False}} if swarm else {}
             render(
                 {
@@ -83,6 +86,21 @@ def _one(case: dict[str, Any]) -> dict[str, Any]:
         r.name for r in mocks.declared if r.type in OPEN_WEBUI_TYPES and "open-webui" in r.name and "lb" not in r.name
     ]
     return {"message": message, "problems": problems, "error_type": error_type, "open_webui_declared": declared}
+
+
+def _open_webui_without_ca(swarm: bool) -> None:
+    """A TLS ``Valkey`` and an ``OpenWebUI`` used on their own, without ``redis_ca_cert``: the URL names a CA file
+    the container would not have, found once the URL resolves."""
+    from components.core.settings import OpenWebUISettings, ValkeySettings
+    from components.host.open_webui import OpenWebUI
+    from components.host.valkey import Valkey
+    from components.swarm.open_webui import SwarmOpenWebUI
+
+    valkey = Valkey("v", ValkeySettings(tls=True), "net")
+    if swarm:
+        SwarmOpenWebUI("o", OpenWebUISettings(), "net-id", valkey.redis_url, pin_image=False)
+    else:
+        OpenWebUI("o", OpenWebUISettings(), "net", valkey.redis_url)
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ from components import verify
 from components.core import valkey as core_valkey
 from components.core.settings import ValkeySettings
 from components.testing import Deployment, Resource, StackMocks
+from tests.harness.refused_inputs import refuse
 from tests.harness.rendered import SECRET, deploy, input_texts, open_webuis
 from tests.harness.rendered import redis_problems_of as problems_of
 
@@ -312,9 +313,14 @@ def test_open_webui_component_when_given_a_tls_valkey_url_without_its_ca_fails_n
         else:
             SwarmOpenWebUI("o", OpenWebUISettings(), "net-id", valkey.redis_url, pin_image=False, redis_ca_cert=ca)
 
-    with pytest.raises(Exception, match=r"REDIS_URL's ssl_ca_certs names /run/secrets/redis-ca\.pem, a file this "
-                       r"Open WebUI is not given \(pass the Valkey's ca_cert as redis_ca_cert\)"):  # fmt: skip
-        run(lambda: build(False))
+    # Refused once the URL resolves: in a process of its own, as the stacks' refused Inputs (the Outputs that
+    # needed the URL fail too, and their tracebacks must not race this process's parsing).
+    [refused] = refuse([{"engine": engine, "tls_valkey_url_without_ca": True}])
+    assert refused["error_type"] == "ConfigurationError"
+    assert refused["problems"] == [
+        "REDIS_URL's ssl_ca_certs names /run/secrets/redis-ca.pem, a file this Open WebUI is not given (pass the "
+        "Valkey's ca_cert as redis_ca_cert)"
+    ]
     deployment = run(lambda: build(True))
     assert [r.type for r in deployment.resources if r.type.endswith(("Container", "Service"))]
 
